@@ -1,0 +1,1 @@
+"""MCCFR training and exact evaluation on compiled games."""

@@ -1,0 +1,300 @@
+"""External-sampling MCCFR (Lanctot et al. 2009) over a compiled game.
+
+One *iteration* is one traversal for each player in turn (the OpenSpiel convention), each on a
+freshly sampled deal. At the traverser's nodes every action is explored and regrets are updated;
+at other players' nodes one action is sampled from the current strategy and that strategy is
+added to the strategy sum ("simple" averaging, as in OpenSpiel and Pluribus).
+
+Updates go either straight into the tables (``in_place``) or into a `DeltaBuffer` that the caller
+ships elsewhere (a worker sending deltas to the supervisor, the tables' only writer). In delta
+mode the current strategy is computed from table + pending delta, so a single worker sees its own
+updates exactly as in place mode does: the same seed gives the same numbers either way.
+
+The traversal is a loop with an explicit stack of the traverser's nodes (opponent nodes need no
+frame: their value is their sampled child's), never recursion (see ``kernels/__init__``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from holdemd.games.compiled import GameArrays
+from holdemd.solver.kernels.deal import deal_outcome, sample_cards
+from holdemd.solver.kernels.payoff import payoff
+from holdemd.solver.kernels.rng import uniform
+
+# counters[] layout, shared with Python callers.
+COUNTER_NODES = 0  # nodes visited (decision and terminal)
+COUNTER_DROPPED = 1  # row updates dropped because the delta buffer was full
+COUNTER_ITERATIONS = 2  # iterations completed
+NUM_COUNTERS = 4
+
+
+class DeltaBuffer(NamedTuple):
+    """A bounded, sparse accumulator of table changes.
+
+    ``slot_of_row[r]`` is -1 until row r is first touched; then its changes live in slot
+    ``slot_of_row[r]`` of ``regret``/``strategy``, and ``rows[slot] == r``.
+    """
+
+    slot_of_row: np.ndarray  # int32[rows]
+    rows: np.ndarray  # int32[capacity]
+    regret: np.ndarray  # float[capacity, A]
+    strategy: np.ndarray  # float[capacity, A]
+    used: np.ndarray  # int64[1]: slots in use
+
+
+class Workspace(NamedTuple):
+    """Scratch arrays a traversal needs, allocated once per caller."""
+
+    strat: np.ndarray  # float64[D + 1, A]: current strategy at each stacked traverser node
+    vals: np.ndarray  # float64[D + 1, A]: child values at each stacked traverser node
+    frame_node: np.ndarray  # int64[D + 1]
+    frame_row: np.ndarray  # int64[D + 1]
+    frame_action: np.ndarray  # int64[D + 1]: action being explored
+    opp_strat: np.ndarray  # float64[A]
+    deck: np.ndarray  # int64[C]: permuted in place by the sampler
+    cards: np.ndarray  # int64[cards_per_deal]
+    buckets: np.ndarray  # int64[P, S]
+    ranks: np.ndarray  # int64[P]
+
+
+def make_workspace(game: GameArrays, max_actions: int) -> Workspace:
+    depth = game.max_depth + 1
+    return Workspace(
+        strat=np.zeros((depth, max_actions)),
+        vals=np.zeros((depth, max_actions)),
+        frame_node=np.zeros(depth, dtype=np.int64),
+        frame_row=np.zeros(depth, dtype=np.int64),
+        frame_action=np.zeros(depth, dtype=np.int64),
+        opp_strat=np.zeros(max_actions),
+        deck=game.deck.copy(),
+        cards=np.zeros(game.cards_per_deal, dtype=np.int64),
+        buckets=np.zeros((game.num_players, game.street_buckets.shape[0]), dtype=np.int64),
+        ranks=np.zeros(game.num_players, dtype=np.int64),
+    )
+
+
+def make_delta_buffer(
+    num_rows: int, max_actions: int, capacity: int, dtype: np.dtype | type = np.float32
+) -> DeltaBuffer:
+    return DeltaBuffer(
+        slot_of_row=np.full(num_rows, -1, dtype=np.int32),
+        rows=np.zeros(capacity, dtype=np.int32),
+        regret=np.zeros((capacity, max_actions), dtype=dtype),
+        strategy=np.zeros((capacity, max_actions), dtype=dtype),
+        used=np.zeros(1, dtype=np.int64),
+    )
+
+
+def no_delta_buffer(max_actions: int, dtype: np.dtype | type) -> DeltaBuffer:
+    """The empty buffer passed in place mode (numba needs an argument of the same type)."""
+    return make_delta_buffer(0, max_actions, 0, dtype)
+
+
+@njit(cache=True, inline="always")
+def regret_matching(regret, delta_regret, row, slot, n, out):  # type: ignore[no-untyped-def]
+    """Current strategy of a row into ``out[:n]``: positive regrets normalized, else uniform.
+
+    Parameters
+    ----------
+    regret : float[rows, A]
+    delta_regret : float[capacity, A]
+        Pending changes; read only when ``slot >= 0``.
+    row, slot, n : int
+    out : float64[>= n]
+    """
+    total = 0.0
+    for a in range(n):
+        r = float(regret[row, a])
+        if slot >= 0:
+            r += float(delta_regret[slot, a])
+        r = r if r > 0.0 else 0.0
+        out[a] = r
+        total += r
+    if total > 0.0:
+        for a in range(n):
+            out[a] /= total
+    else:
+        for a in range(n):
+            out[a] = 1.0 / n
+
+
+@njit(cache=True, inline="always")
+def _pending_slot(delta, row):  # type: ignore[no-untyped-def]
+    if delta.slot_of_row.shape[0] == 0:
+        return -1
+    return delta.slot_of_row[row]
+
+
+@njit(cache=True, inline="always")
+def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
+    """Slot for row's changes, claiming a free one; -1 when the buffer is full."""
+    slot = delta.slot_of_row[row]
+    if slot >= 0:
+        return slot
+    slot = delta.used[0]
+    if slot >= delta.rows.shape[0]:
+        return -1
+    delta.used[0] = slot + 1
+    delta.slot_of_row[row] = slot
+    delta.rows[slot] = row
+    return slot
+
+
+@njit(cache=True)
+def traverse(g, traverser, regret, strategy_sum, delta, in_place, weight, rng, ws, counters):  # type: ignore[no-untyped-def]
+    """One external-sampling traversal for ``traverser`` on the deal already in ``ws``.
+
+    Parameters
+    ----------
+    g : GameArrays
+    traverser : int
+    regret, strategy_sum : float32 or float64 [rows, A]
+        Live tables; written only when ``in_place``.
+    delta : DeltaBuffer
+        Receives the changes unless ``in_place``.
+    in_place : bool
+    weight : float
+        Multiplies every regret and strategy-sum increment (1, or t for linear CFR).
+    rng : uint64[1]
+    ws : Workspace
+        ``ws.buckets`` and ``ws.ranks`` hold the deal.
+    counters : int64[NUM_COUNTERS]
+
+    Returns
+    -------
+    float
+        The sampled value of the root for ``traverser``.
+    """
+    sp = -1
+    node = 0
+    value = 0.0
+    while True:
+        # Descend to a terminal or to the traverser's next decision.
+        while True:
+            counters[COUNTER_NODES] += 1
+            player = g.node_player[node]
+            if player < 0:
+                value = payoff(g.node_contrib[node], g.node_alive[node], ws.ranks, traverser)
+                break
+            row = g.node_row_base[node] + ws.buckets[player, g.node_street[node]]
+            n = g.node_num_actions[node]
+            pending = -1 if in_place else _pending_slot(delta, row)
+            if player == traverser:
+                sp += 1
+                regret_matching(regret, delta.regret, row, pending, n, ws.strat[sp])
+                ws.frame_node[sp] = node
+                ws.frame_row[sp] = row
+                ws.frame_action[sp] = 0
+                node = g.node_children[node, 0]
+                continue
+            strat = ws.opp_strat
+            regret_matching(regret, delta.regret, row, pending, n, strat)
+            if in_place:
+                for a in range(n):
+                    strategy_sum[row, a] += weight * strat[a]
+            else:
+                slot = _claim_slot(delta, row)
+                if slot >= 0:
+                    for a in range(n):
+                        delta.strategy[slot, a] += weight * strat[a]
+                else:
+                    counters[COUNTER_DROPPED] += 1
+            r = uniform(rng)
+            chosen = n - 1
+            cumulative = 0.0
+            for a in range(n - 1):
+                cumulative += strat[a]
+                if r < cumulative:
+                    chosen = a
+                    break
+            node = g.node_children[node, chosen]
+        # Hand the value up to the traverser's frames, finishing those whose actions are done.
+        while True:
+            if sp < 0:
+                return value
+            a = ws.frame_action[sp]
+            ws.vals[sp, a] = value
+            fnode = ws.frame_node[sp]
+            n = g.node_num_actions[fnode]
+            if a + 1 < n:
+                ws.frame_action[sp] = a + 1
+                node = g.node_children[fnode, a + 1]
+                break
+            v = 0.0
+            for b in range(n):
+                v += ws.strat[sp, b] * ws.vals[sp, b]
+            row = ws.frame_row[sp]
+            if in_place:
+                for b in range(n):
+                    regret[row, b] += weight * (ws.vals[sp, b] - v)
+            else:
+                slot = _claim_slot(delta, row)
+                if slot >= 0:
+                    for b in range(n):
+                        delta.regret[slot, b] += weight * (ws.vals[sp, b] - v)
+                else:
+                    counters[COUNTER_DROPPED] += 1
+            value = v
+            sp -= 1
+
+
+@njit(cache=True)
+def run_iterations(  # type: ignore[no-untyped-def]
+    g,
+    regret,
+    strategy_sum,
+    delta,
+    in_place,
+    n_iterations,
+    first_iteration,
+    linear,
+    rng,
+    ws,
+    counters,
+):
+    """Run up to ``n_iterations`` MCCFR iterations; returns how many ran.
+
+    Parameters
+    ----------
+    g : GameArrays
+    regret, strategy_sum : float32 or float64 [rows, A]
+    delta : DeltaBuffer
+        Ignored when ``in_place``. Otherwise the batch stops early, at an iteration boundary,
+        once the buffer may not hold another iteration's new rows (the caller then drains it).
+    in_place : bool
+    n_iterations : int
+    first_iteration : int
+        Global index of the first iteration (0-based); sets the linear-CFR weight t + 1.
+    linear : bool
+        Weight increments by the iteration number (linear CFR) instead of 1.
+    rng : uint64[1]
+    ws : Workspace
+    counters : int64[NUM_COUNTERS]
+        Accumulated; see the COUNTER_* indices.
+    """
+    num_players = g.num_players
+    k = g.cards_per_deal
+    # A buffer with a slot for every row can never fill up; a smaller one may.
+    bounded = (not in_place) and delta.rows.shape[0] < delta.slot_of_row.shape[0]
+    most_new_rows = 0  # the most rows one iteration has added to the buffer so far
+    for i in range(n_iterations):
+        before = delta.used[0]
+        if bounded and i > 0 and before + 2 * most_new_rows > delta.rows.shape[0]:
+            # Stop while there is still room for twice the largest iteration seen.
+            return i
+        weight = float(first_iteration + i + 1) if linear else 1.0
+        for traverser in range(num_players):
+            sample_cards(ws.deck, k, rng, ws.cards)
+            deal_outcome(g.deal_kind, ws.cards, num_players, ws.buckets, ws.ranks)
+            traverse(g, traverser, regret, strategy_sum, delta, in_place, weight, rng, ws, counters)
+        if not in_place:
+            added = delta.used[0] - before
+            if added > most_new_rows:
+                most_new_rows = added
+        counters[COUNTER_ITERATIONS] += 1
+    return n_iterations

@@ -1,0 +1,128 @@
+"""External-sampling MCCFR driver: owns the tables, generator and scratch for the kernel.
+
+In place (single process) it calls the kernel on its own tables. A worker process instead
+points it at the shared, read-only global tables and drains a `DeltaBuffer` after each batch;
+`apply_delta` is the supervisor's side of that exchange.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from holdemd.games.compiled import Game
+from holdemd.solver.kernels.external_sampling import (
+    COUNTER_DROPPED,
+    COUNTER_NODES,
+    NUM_COUNTERS,
+    DeltaBuffer,
+    make_delta_buffer,
+    make_workspace,
+    no_delta_buffer,
+    run_iterations,
+)
+from holdemd.solver.kernels.rng import make_rng_state
+from holdemd.solver.tables import Tables, average_strategy, current_strategy
+
+
+class ExternalSamplingMCCFR:
+    """Runs MCCFR iterations on ``tables``; ``iteration`` counts the iterations done so far."""
+
+    def __init__(
+        self,
+        game: Game,
+        tables: Tables,
+        *,
+        seed: int,
+        stream: int = 0,
+        linear: bool = False,
+        iteration: int = 0,
+    ) -> None:
+        self.game = game
+        self.tables = tables
+        self.linear = linear
+        self.iteration = iteration
+        self.rng = make_rng_state(seed, stream)
+        self.workspace = make_workspace(game.arrays, game.max_actions)
+        self.counters = np.zeros(NUM_COUNTERS, dtype=np.int64)
+        self._no_delta = no_delta_buffer(game.max_actions, tables.regret.dtype)
+
+    @property
+    def nodes_visited(self) -> int:
+        return int(self.counters[COUNTER_NODES])
+
+    @property
+    def dropped_updates(self) -> int:
+        return int(self.counters[COUNTER_DROPPED])
+
+    def run(self, iterations: int) -> int:
+        """Run ``iterations`` iterations, updating the tables in place."""
+        done = int(
+            run_iterations(
+                self.game.arrays,
+                self.tables.regret,
+                self.tables.strategy_sum,
+                self._no_delta,
+                True,
+                iterations,
+                self.iteration,
+                self.linear,
+                self.rng,
+                self.workspace,
+                self.counters,
+            )
+        )
+        self.iteration += done
+        return done
+
+    def new_delta_buffer(self, capacity: int | None = None) -> DeltaBuffer:
+        rows = self.game.num_rows
+        return make_delta_buffer(
+            rows, self.game.max_actions, capacity or rows, self.tables.regret.dtype
+        )
+
+    def run_into(self, delta: DeltaBuffer, iterations: int) -> int:
+        """Run up to ``iterations`` iterations reading the tables, writing changes to ``delta``.
+
+        Returns the iterations run; fewer than asked when the buffer filled up.
+        """
+        done = int(
+            run_iterations(
+                self.game.arrays,
+                self.tables.regret,
+                self.tables.strategy_sum,
+                delta,
+                False,
+                iterations,
+                self.iteration,
+                self.linear,
+                self.rng,
+                self.workspace,
+                self.counters,
+            )
+        )
+        self.iteration += done
+        return done
+
+    def average_policy(self) -> np.ndarray:
+        return average_strategy(self.game, self.tables.strategy_sum)
+
+    def current_policy(self) -> np.ndarray:
+        return current_strategy(self.game, self.tables.regret)
+
+
+def apply_delta(tables: Tables, delta: DeltaBuffer) -> int:
+    """Add a buffer's changes to the tables and empty it; returns the rows merged."""
+    count = int(delta.used[0])
+    rows = delta.rows[:count]
+    tables.regret[rows] += delta.regret[:count]
+    tables.strategy_sum[rows] += delta.strategy[:count]
+    clear_delta(delta)
+    return count
+
+
+def clear_delta(delta: DeltaBuffer) -> None:
+    count = int(delta.used[0])
+    delta.slot_of_row[delta.rows[:count]] = -1
+    delta.regret[:count] = 0
+    delta.strategy[:count] = 0
+    delta.used[0] = 0
