@@ -53,11 +53,10 @@ def enumerate_deals(game: Game) -> DealTable:
         )
     utilities: dict[int, np.ndarray] = {}
     for node in np.flatnonzero(a.node_player < 0):
-        contrib, alive = a.node_contrib[node], a.node_alive[node]
         u = np.empty((count, num_players))
         for d in range(count):
             for p in range(num_players):
-                u[d, p] = payoff(contrib, alive, ranks[d], p)
+                u[d, p] = payoff(a.node_contrib, a.node_alive, node, ranks[d], p)
         utilities[int(node)] = u
     return DealTable(buckets=buckets, utilities=utilities)
 

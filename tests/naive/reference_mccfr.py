@@ -51,7 +51,8 @@ def regret_matching(regrets: list[float]) -> list[float]:
     positive = [max(r, 0.0) for r in regrets]
     total = sum(positive)
     if total > 0:
-        return [r / total for r in positive]
+        inv = 1.0 / total
+        return [r * inv for r in positive]
     return [1.0 / len(regrets)] * len(regrets)
 
 

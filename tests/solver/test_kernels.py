@@ -80,9 +80,10 @@ def test_full_delta_buffer_stops_the_batch_early_without_dropping_updates():
 def _strategy(regrets, pending=None):
     regret = np.array([regrets], dtype=np.float64)
     delta = np.array([pending if pending is not None else [0.0] * len(regrets)])
-    out = np.zeros(len(regrets))
-    regret_matching(regret, delta, 0, 0 if pending is not None else -1, len(regrets), out)
-    return out.tolist()
+    out = np.zeros((2, len(regrets)))
+    regret_matching(regret, delta, 0, 0 if pending is not None else -1, len(regrets), out, 1)
+    assert not out[0].any()  # only the requested row of `out` is written
+    return out[1].tolist()
 
 
 def test_regret_matching_edge_cases():
@@ -146,10 +147,11 @@ def test_zero_probability_actions_are_never_sampled_nor_averaged():
     ],
 )
 def test_payoff_side_pots_and_splits(contrib, alive, ranks, expected):
-    c = np.array(contrib, dtype=np.float64)
-    a = np.array(alive, dtype=np.int8)
+    # The terminal is node 1 of two, to check the kernel reads the node's row, not row 0.
+    c = np.array([[0.0] * len(contrib), contrib], dtype=np.float64)
+    a = np.array([[1] * len(alive), alive], dtype=np.int8)
     r = np.array(ranks, dtype=np.int64)
-    got = [payoff(c, a, r, p) for p in range(len(contrib))]
+    got = [payoff(c, a, 1, r, p) for p in range(len(contrib))]
     assert got == pytest.approx(expected)
     assert sum(got) == pytest.approx(0.0)  # chips are conserved
 

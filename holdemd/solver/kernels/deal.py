@@ -14,7 +14,7 @@ from holdemd.games.compiled import DEAL_KUHN, DEAL_LEDUC
 from holdemd.solver.kernels.rng import below
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sample_cards(deck, k, state, cards_out):  # type: ignore[no-untyped-def]
     """Draw ``k`` distinct cards into ``cards_out[:k]``.
 
@@ -38,7 +38,7 @@ def sample_cards(deck, k, state, cards_out):  # type: ignore[no-untyped-def]
         cards_out[i] = deck[i]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def deal_outcome(deal_kind, cards, num_players, buckets_out, ranks_out):  # type: ignore[no-untyped-def]
     """Fill each player's bucket per street and showdown rank from a deal's cards.
 

@@ -55,7 +55,7 @@ class Workspace(NamedTuple):
     frame_node: np.ndarray  # int64[D + 1]
     frame_row: np.ndarray  # int64[D + 1]
     frame_action: np.ndarray  # int64[D + 1]: action being explored
-    opp_strat: np.ndarray  # float64[A]
+    opp_strat: np.ndarray  # float64[1, A]
     deck: np.ndarray  # int64[C]: permuted in place by the sampler
     cards: np.ndarray  # int64[cards_per_deal]
     buckets: np.ndarray  # int64[P, S]
@@ -70,7 +70,7 @@ def make_workspace(game: GameArrays, max_actions: int) -> Workspace:
         frame_node=np.zeros(depth, dtype=np.int64),
         frame_row=np.zeros(depth, dtype=np.int64),
         frame_action=np.zeros(depth, dtype=np.int64),
-        opp_strat=np.zeros(max_actions),
+        opp_strat=np.zeros((1, max_actions)),
         deck=game.deck.copy(),
         cards=np.zeros(game.cards_per_deal, dtype=np.int64),
         buckets=np.zeros((game.num_players, game.street_buckets.shape[0]), dtype=np.int64),
@@ -96,8 +96,8 @@ def no_delta_buffer(max_actions: int, dtype: np.dtype | type) -> DeltaBuffer:
 
 
 @njit(cache=True, inline="always")
-def regret_matching(regret, delta_regret, row, slot, n, out):  # type: ignore[no-untyped-def]
-    """Current strategy of a row into ``out[:n]``: positive regrets normalized, else uniform.
+def regret_matching(regret, delta_regret, row, slot, n, out, k):  # type: ignore[no-untyped-def]
+    """Current strategy of a row into ``out[k, :n]``: positive regrets normalized, else uniform.
 
     Parameters
     ----------
@@ -105,7 +105,9 @@ def regret_matching(regret, delta_regret, row, slot, n, out):  # type: ignore[no
     delta_regret : float[capacity, A]
         Pending changes; read only when ``slot >= 0``.
     row, slot, n : int
-    out : float64[>= n]
+    out : float64[K, >= n]
+    k : int
+        Row of ``out`` to fill (an index rather than a view: views cost in the hot loop).
     """
     total = 0.0
     for a in range(n):
@@ -113,14 +115,15 @@ def regret_matching(regret, delta_regret, row, slot, n, out):  # type: ignore[no
         if slot >= 0:
             r += float(delta_regret[slot, a])
         r = r if r > 0.0 else 0.0
-        out[a] = r
+        out[k, a] = r
         total += r
     if total > 0.0:
+        inv = 1.0 / total  # one division, not n: the reference in tests/naive does the same
         for a in range(n):
-            out[a] /= total
+            out[k, a] *= inv
     else:
         for a in range(n):
-            out[a] = 1.0 / n
+            out[k, a] = 1.0 / n
 
 
 @njit(cache=True, inline="always")
@@ -145,7 +148,7 @@ def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
     return slot
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def traverse(g, traverser, regret, strategy_sum, delta, in_place, weight, rng, ws, counters):  # type: ignore[no-untyped-def]
     """One external-sampling traversal for ``traverser`` on the deal already in ``ws``.
 
@@ -173,42 +176,43 @@ def traverse(g, traverser, regret, strategy_sum, delta, in_place, weight, rng, w
     sp = -1
     node = 0
     value = 0.0
+    visited = 0  # kept in a register; written to counters once at the end
+    strat = ws.opp_strat
     while True:
         # Descend to a terminal or to the traverser's next decision.
         while True:
-            counters[COUNTER_NODES] += 1
+            visited += 1
             player = g.node_player[node]
             if player < 0:
-                value = payoff(g.node_contrib[node], g.node_alive[node], ws.ranks, traverser)
+                value = payoff(g.node_contrib, g.node_alive, node, ws.ranks, traverser)
                 break
             row = g.node_row_base[node] + ws.buckets[player, g.node_street[node]]
             n = g.node_num_actions[node]
             pending = -1 if in_place else _pending_slot(delta, row)
             if player == traverser:
                 sp += 1
-                regret_matching(regret, delta.regret, row, pending, n, ws.strat[sp])
+                regret_matching(regret, delta.regret, row, pending, n, ws.strat, sp)
                 ws.frame_node[sp] = node
                 ws.frame_row[sp] = row
                 ws.frame_action[sp] = 0
                 node = g.node_children[node, 0]
                 continue
-            strat = ws.opp_strat
-            regret_matching(regret, delta.regret, row, pending, n, strat)
+            regret_matching(regret, delta.regret, row, pending, n, strat, 0)
             if in_place:
                 for a in range(n):
-                    strategy_sum[row, a] += weight * strat[a]
+                    strategy_sum[row, a] += weight * strat[0, a]
             else:
                 slot = _claim_slot(delta, row)
                 if slot >= 0:
                     for a in range(n):
-                        delta.strategy[slot, a] += weight * strat[a]
+                        delta.strategy[slot, a] += weight * strat[0, a]
                 else:
                     counters[COUNTER_DROPPED] += 1
             r = uniform(rng)
             chosen = n - 1
             cumulative = 0.0
             for a in range(n - 1):
-                cumulative += strat[a]
+                cumulative += strat[0, a]
                 if r < cumulative:
                     chosen = a
                     break
@@ -216,6 +220,7 @@ def traverse(g, traverser, regret, strategy_sum, delta, in_place, weight, rng, w
         # Hand the value up to the traverser's frames, finishing those whose actions are done.
         while True:
             if sp < 0:
+                counters[COUNTER_NODES] += visited
                 return value
             a = ws.frame_action[sp]
             ws.vals[sp, a] = value

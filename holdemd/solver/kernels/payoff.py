@@ -9,16 +9,39 @@ from __future__ import annotations
 from numba import njit
 
 
-@njit(cache=True)
-def payoff(contrib, alive, ranks, player):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _heads_up(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
+    """Two players: the same result as the layered rule, without its loops (the hot case)."""
+    other = 1 - player
+    if alive[node, player] == 0:
+        return -contrib[node, player]
+    if alive[node, other] == 0:
+        return contrib[node, other]
+    # Only the smaller contribution is contested; any excess goes back to its owner.
+    at_stake = (
+        contrib[node, player]
+        if contrib[node, player] < contrib[node, other]
+        else contrib[node, other]
+    )
+    if ranks[player] > ranks[other]:
+        return at_stake
+    if ranks[player] < ranks[other]:
+        return -at_stake
+    return 0.0
+
+
+@njit(cache=True, inline="always")
+def payoff(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
     """Chips ``player`` wins minus chips ``player`` put in.
 
     Parameters
     ----------
-    contrib : float64[P]
-        Chips each player put in.
-    alive : int8[P]
-        1 for players who have not folded.
+    contrib : float64[N, P]
+        Chips each player put in, per node (``GameArrays.node_contrib``).
+    alive : int8[N, P]
+        1 for players who have not folded, per node.
+    node : int
+        The terminal node (rows are indexed, not sliced: a view costs in the hot loop).
     ranks : int64[P]
         Showdown strength; ignored when one player is left.
     player : int
@@ -30,32 +53,34 @@ def payoff(contrib, alive, ranks, player):  # type: ignore[no-untyped-def]
     contributor can never have folded (folding needs a larger bet to face), so every layer has
     someone eligible; an uncalled excess is a layer only its owner reaches, i.e. returned.
     """
-    n = contrib.shape[0]
+    n = contrib.shape[1]
+    if n == 2:
+        return _heads_up(contrib, alive, node, ranks, player)
     won = 0.0
     lower = 0.0
     while True:
         # Next contribution level above `lower`.
         level = -1.0
         for p in range(n):
-            c = contrib[p]
+            c = contrib[node, p]
             if c > lower and (level < 0.0 or c < level):
                 level = c
         if level < 0.0:
             break
         layer = 0.0
         for p in range(n):
-            c = contrib[p]
+            c = contrib[node, p]
             layer += (c if c < level else level) - (lower if lower < c else c)
         best = -1
         winners = 0
         for p in range(n):
-            if alive[p] == 1 and contrib[p] >= level:
+            if alive[node, p] == 1 and contrib[node, p] >= level:
                 if winners == 0 or ranks[p] > best:
                     best = ranks[p]
                     winners = 1
                 elif ranks[p] == best:
                     winners += 1
-        if alive[player] == 1 and contrib[player] >= level and ranks[player] == best:
+        if alive[node, player] == 1 and contrib[node, player] >= level and ranks[player] == best:
             won += layer / winners
         lower = level
-    return won - contrib[player]
+    return won - contrib[node, player]
