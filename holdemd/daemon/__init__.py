@@ -1,0 +1,1 @@
+"""The training service: supervisor, worker handles, control server, snapshots, metrics, sd_notify."""

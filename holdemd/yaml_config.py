@@ -1,0 +1,481 @@
+"""Load YAML into frozen dataclasses; every error is one line naming the file, key and what is allowed.
+
+The dataclasses are the schema: field types (resolved with :func:`typing.get_type_hints`) say what
+a key accepts, defaults make a key optional, and ``field(metadata={"min": .., "max": .., "help":
+..})`` adds a numeric range and a short description that error messages repeat.
+
+Supported field types: ``int``, ``float`` (an integer is accepted), ``str``, ``bool`` (YAML
+``true``/``false`` only), ``Literal[...]``, ``X | None``, unions, nested dataclasses (a YAML mapping),
+``tuple[X, ...]`` and fixed ``tuple[X, Y]`` (a YAML list), ``list[X]`` (stored as a tuple so the
+dataclass stays immutable), ``dict[str, X]`` and ``Any`` (taken as is).
+
+A dataclass may check relations between its fields in ``__post_init__`` by raising ``ValueError``;
+the message becomes a :class:`~holdemd.errors.ConfigError` naming the file and the section.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union
+
+import yaml
+
+from holdemd.errors import ConfigError
+
+T = TypeVar("T")
+
+_MISSING_FILE_HINT = "pass an existing config file, e.g. configs/leduc.yaml"
+_MAX_SHOWN_VALUE = 60  # characters of a bad value quoted in an error; keeps the message one line
+
+
+# --------------------------------------------------------------------------------------------
+# YAML reading
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 scalars where YAML 1.1 surprises people.
+
+    * Only ``true``/``false`` are booleans: in YAML 1.1 ``yes``, ``no``, ``on`` and ``off`` are too,
+      so a country code ``NO`` or a mode ``off`` silently became ``False``.
+    * ``1e6`` is a float: YAML 1.1 requires a dot (``1.0e6``) and reads ``1e6`` as a string.
+    * A key given twice is an error instead of the last one silently winning.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}'", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def load_yaml_file(path: Path) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping (an empty file is an empty mapping).
+
+    Raises:
+        ConfigError: the file is missing or unreadable, is not valid YAML (the message gives the
+            line and column), or its top level is not a mapping.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such file; {_MISSING_FILE_HINT}") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(
+            f"{path}: is a directory, not a config file; {_MISSING_FILE_HINT}"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # safe: _StrictLoader is a SafeLoader
+    except yaml.YAMLError as exc:
+        raise ConfigError(_yaml_error_message(path, exc)) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: the top level must be a mapping of keys (key: value lines), got {_show(data)}"
+        )
+    return data
+
+
+def _yaml_error_message(path: Path, exc: yaml.YAMLError) -> str:
+    """One line ``file:line:col: invalid YAML: problem`` from a PyYAML error."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "syntax error"
+        if exc.problem and exc.context and exc.context_mark is not None:
+            # e.g. an unclosed bracket: the problem is found at the end of the file, the context
+            # says where the bracket was opened, which is where the fix goes.
+            problem += f" ({exc.context} at {_line_col(exc.context_mark)})"
+        if mark is not None:
+            return f"{path}:{mark.line + 1}:{mark.column + 1}: invalid YAML: {problem}"
+        return f"{path}: invalid YAML: {problem}"
+    return f"{path}: invalid YAML: {' '.join(str(exc).split())}"
+
+
+def _line_col(mark: yaml.Mark) -> str:
+    # PyYAML marks are 0-based; editors count lines and columns from 1.
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+# --------------------------------------------------------------------------------------------
+# Building dataclasses
+
+
+def build_dataclass(cls: type[T], data: Mapping[str, Any], *, source: str, prefix: str = "") -> T:
+    """Build the frozen dataclass ``cls`` (and its nested dataclasses) from ``data``.
+
+    Args:
+        cls: a dataclass type; its resolved type hints are the schema.
+        data: the mapping read from YAML (or JSON, or :func:`dataclass_to_dict`).
+        source: where ``data`` came from, e.g. the file name; it starts every error message.
+        prefix: dotted path of ``data`` inside the whole config, for error messages.
+
+    Raises:
+        ConfigError: an unknown key, a missing required key, a value of the wrong type or out of
+            range, or a ``ValueError`` from the dataclass's ``__post_init__``.
+    """
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"build_dataclass needs a dataclass type, got {cls!r}")
+    if not isinstance(data, Mapping):
+        where = f"key '{prefix}'" if prefix else "the top level"
+        raise ConfigError(f"{source}: {where} must be a mapping of keys, got {_show(data)}")
+    fields = _init_fields(cls)
+    _check_keys(data, fields, source=source, prefix=prefix)
+    kwargs = {
+        name: _convert(
+            _field_types(cls)[name],
+            value,
+            source=source,
+            dotted=_join(prefix, name),
+            meta=fields[name].metadata,
+        )
+        for name, value in data.items()
+    }
+    try:
+        return cls(**kwargs)
+    except ValueError as exc:
+        where = f"section '{prefix}'" if prefix else "config"
+        raise ConfigError(f"{source}: {where}: {exc}") from exc
+
+
+def _check_keys(
+    data: Mapping[Any, Any],
+    fields: Mapping[str, dataclasses.Field[Any]],
+    *,
+    source: str,
+    prefix: str,
+) -> None:
+    """Reject a non-string or unknown key, and report every missing required key at once."""
+    allowed = list(fields)
+    for key in data:
+        if not isinstance(key, str):
+            where = f"under '{prefix}'" if prefix else "at the top level"
+            raise ConfigError(f"{source}: key {key!r} {where} must be a string")
+        if key not in fields:
+            message = f"{source}: unknown key '{_join(prefix, key)}'; allowed keys: "
+            message += ", ".join(allowed) if allowed else "(none)"
+            close = difflib.get_close_matches(key, allowed, n=1)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
+            raise ConfigError(message)
+    missing = [name for name, f in fields.items() if name not in data and _is_required(f)]
+    if missing:
+        names = ", ".join(f"'{_join(prefix, name)}'" for name in missing)
+        plural = "s" if len(missing) > 1 else ""
+        # One line: a help text is worth adding only when a single key is missing.
+        hint = _help_suffix(fields[missing[0]].metadata) if len(missing) == 1 else ""
+        raise ConfigError(f"{source}: missing required key{plural} {names}{hint}")
+
+
+def _is_required(f: dataclasses.Field[Any]) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def _init_fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
+    """The fields a config may set: ``init=False`` fields are computed, not configured."""
+    return {f.name: f for f in dataclasses.fields(cls) if f.init}
+
+
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    # Cached: get_type_hints re-evaluates string annotations on every call.
+    return typing.get_type_hints(cls)
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+# --------------------------------------------------------------------------------------------
+# Converting one value
+
+
+def _convert(tp: Any, value: Any, *, source: str, dotted: str, meta: Mapping[str, Any]) -> Any:
+    """Check ``value`` against the type ``tp`` and return it in its stored form."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return build_dataclass(tp, value, source=source, prefix=dotted)
+    if origin is Literal:
+        return _convert_literal(tp, value, source=source, dotted=dotted, meta=meta)
+    if origin is Union or origin is types.UnionType:
+        return _convert_union(tp, value, source=source, dotted=dotted, meta=meta)
+    if origin in (tuple, list):
+        return _convert_sequence(tp, value, source=source, dotted=dotted, meta=meta)
+    if origin is dict:
+        return _convert_dict(tp, value, source=source, dotted=dotted, meta=meta)
+    if tp in (bool, int, float, str, type(None)):
+        return _convert_scalar(tp, value, source=source, dotted=dotted, meta=meta)
+    raise TypeError(f"config key '{dotted}': unsupported field type {tp!r}")
+
+
+def _convert_scalar(
+    tp: type, value: Any, *, source: str, dotted: str, meta: Mapping[str, Any]
+) -> Any:
+    if not _accepts(tp, value):
+        raise _type_error(tp, value, source=source, dotted=dotted, meta=meta)
+    if tp is float:
+        value = float(value)
+    if tp in (int, float):
+        _check_range(value, source=source, dotted=dotted, meta=meta)
+    return value
+
+
+def _accepts(tp: Any, value: Any) -> bool:
+    """Whether a scalar or Literal type takes ``value``; other types answer True (checked later)."""
+    if typing.get_origin(tp) is Literal:
+        # Compare types too: True == 1, so Literal[1] must not accept `true`.
+        return any(type(value) is type(c) and value == c for c in typing.get_args(tp))
+    check = _SCALAR_CHECKS.get(tp)
+    return check is None or check(value)
+
+
+# bool is a subclass of int, so `true` must not pass as 1 nor 1 as `true`.
+_SCALAR_CHECKS: dict[Any, Callable[[Any], bool]] = {
+    bool: lambda v: isinstance(v, bool),
+    int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    str: lambda v: isinstance(v, str),
+    type(None): lambda v: v is None,
+}
+
+
+def _check_range(value: float, *, source: str, dotted: str, meta: Mapping[str, Any]) -> None:
+    low, high = meta.get("min"), meta.get("max")
+    # NaN compares false both ways, so it fails these checks (out of range) instead of passing.
+    if (low is None or value >= low) and (high is None or value <= high):
+        return
+    if low is not None and high is not None:
+        allowed = f"between {low} and {high}"
+    elif low is not None:
+        allowed = f">= {low}"
+    else:
+        allowed = f"<= {high}"
+    raise ConfigError(
+        f"{source}: key '{dotted}' must be {allowed}, got {value!r}{_help_suffix(meta)}"
+    )
+
+
+def _convert_literal(
+    tp: Any, value: Any, *, source: str, dotted: str, meta: Mapping[str, Any]
+) -> Any:
+    if not _accepts(tp, value):
+        raise _type_error(tp, value, source=source, dotted=dotted, meta=meta)
+    return value
+
+
+def _convert_union(
+    tp: Any, value: Any, *, source: str, dotted: str, meta: Mapping[str, Any]
+) -> Any:
+    args = typing.get_args(tp)
+    if value is None and type(None) in args:
+        return None
+    candidates = [a for a in args if a is not type(None)]
+    if len(candidates) == 1:
+        # The common `X | None`. A scalar of the wrong type gets this union's message ("an
+        # integer or null"); anything else gets X's own, more precise, message.
+        if not _accepts(candidates[0], value):
+            raise _type_error(tp, value, source=source, dotted=dotted, meta=meta)
+        return _convert(candidates[0], value, source=source, dotted=dotted, meta=meta)
+    for candidate in candidates:
+        try:
+            return _convert(candidate, value, source=source, dotted=dotted, meta=meta)
+        except ConfigError:
+            continue
+    raise _type_error(tp, value, source=source, dotted=dotted, meta=meta)
+
+
+def _convert_sequence(
+    tp: Any, value: Any, *, source: str, dotted: str, meta: Mapping[str, Any]
+) -> tuple[Any, ...]:
+    # A tuple is accepted besides a list so that overrides and dataclass values rebuild too.
+    if not isinstance(value, (list, tuple)):
+        raise _type_error(tp, value, source=source, dotted=dotted, meta=meta)
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) is list or (len(args) == 2 and args[1] is Ellipsis):
+        item_types = [args[0] if args else Any] * len(value)
+    elif not args:
+        item_types = [Any] * len(value)
+    else:
+        item_types = list(args)
+        if len(value) != len(item_types):
+            raise ConfigError(
+                f"{source}: key '{dotted}' must be a list of {len(item_types)} items, "
+                f"got {len(value)}{_help_suffix(meta)}"
+            )
+    return tuple(
+        _convert(item_tp, item, source=source, dotted=f"{dotted}[{i}]", meta=meta)
+        for i, (item_tp, item) in enumerate(zip(item_types, value, strict=True))
+    )
+
+
+def _convert_dict(
+    tp: Any, value: Any, *, source: str, dotted: str, meta: Mapping[str, Any]
+) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _type_error(tp, value, source=source, dotted=dotted, meta=meta)
+    key_tp, value_tp = typing.get_args(tp) or (str, Any)
+    if key_tp is not str:
+        raise TypeError(f"config key '{dotted}': only dict[str, X] is supported, got {tp!r}")
+    result = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"{source}: key {key!r} under '{dotted}' must be a string")
+        result[key] = _convert(value_tp, item, source=source, dotted=f"{dotted}.{key}", meta=meta)
+    return result
+
+
+def _type_error(
+    tp: Any, value: Any, *, source: str, dotted: str, meta: Mapping[str, Any]
+) -> ConfigError:
+    message = f"{source}: key '{dotted}' must be {_describe(tp)}, got {_show(value)}"
+    return ConfigError(message + _suggestion(tp, value) + _help_suffix(meta))
+
+
+def _suggestion(tp: Any, value: Any) -> str:
+    """``; did you mean 'cfr+'?`` when a string is close to one of the Literal choices."""
+    if not isinstance(value, str):
+        return ""
+    options = typing.get_args(tp) if typing.get_origin(tp) in (Union, types.UnionType) else (tp,)
+    choices = [
+        choice
+        for option in options
+        if typing.get_origin(option) is Literal
+        for choice in typing.get_args(option)
+        if isinstance(choice, str)
+    ]
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _describe(tp: Any) -> str:
+    """What a type accepts, in the words of a YAML user: 'an integer', 'true or false', ..."""
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(_show_choice(c) for c in typing.get_args(tp))
+    if origin is Union or origin is types.UnionType:
+        return " or ".join(_describe(a) for a in typing.get_args(tp))
+    if origin in (tuple, list):
+        return "a list"
+    if origin is dict:
+        return "a mapping of keys"
+    if dataclasses.is_dataclass(tp):
+        return "a mapping of keys"
+    names = {
+        bool: "true or false",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        type(None): "null",
+    }
+    return names.get(tp, repr(tp))
+
+
+def _show_choice(choice: Any) -> str:
+    if isinstance(choice, bool):
+        return "true" if choice else "false"
+    return repr(choice)
+
+
+def _show(value: Any) -> str:
+    """A bad value as quoted in an error: ``'abc' (str)``, cut short to keep one line."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):  # as the user wrote it in YAML, not Python's True
+        return f"{'true' if value else 'false'} (bool)"
+    text = " ".join(repr(value).split())
+    if len(text) > _MAX_SHOWN_VALUE:
+        text = text[: _MAX_SHOWN_VALUE - 3] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def _help_suffix(meta: Mapping[str, Any]) -> str:
+    help_text = meta.get("help")
+    return f" — {help_text}" if help_text else ""
+
+
+# --------------------------------------------------------------------------------------------
+# Overrides and serialisation
+
+
+def apply_overrides(obj: T, overrides: Mapping[str, Any], *, source: str) -> T:
+    """A copy of the dataclass ``obj`` with dotted keys replaced, validated like the YAML file.
+
+    ``apply_overrides(cfg, {"solver.iterations": 5000}, source="--iterations")``.
+
+    Raises:
+        ConfigError: a key is unknown or a value is invalid; the message starts with ``source``.
+    """
+    data = dataclass_to_dict(obj)
+    for dotted, value in overrides.items():
+        _set_dotted(data, dotted, value, source=source)
+    return build_dataclass(type(obj), data, source=source)
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> None:
+    parts = dotted.split(".")
+    if not all(parts):
+        raise ConfigError(f"{source}: '{dotted}' is not a dotted key like 'solver.iterations'")
+    node = data
+    for depth, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            # An absent or null section (e.g. an Optional nested dataclass) is created; unknown
+            # section names are still rejected by build_dataclass with the full dotted key.
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            section = ".".join(parts[: depth + 1])
+            raise ConfigError(
+                f"{source}: cannot set '{dotted}': '{section}' is a value, not a section"
+            )
+        node = child
+    node[parts[-1]] = value
+
+
+def dataclass_to_dict(obj: Any) -> dict[str, Any]:
+    """A dataclass as plain JSON-able data (tuples become lists) that :func:`build_dataclass`
+    turns back into an equal object."""
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise TypeError(f"dataclass_to_dict needs a dataclass instance, got {obj!r}")
+    return {name: _to_plain(getattr(obj, name)) for name in _init_fields(type(obj))}
+
+
+def _to_plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclass_to_dict(value)
+    if isinstance(value, (tuple, list)):
+        return [_to_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _to_plain(item) for key, item in value.items()}
+    return value
