@@ -1,0 +1,41 @@
+# The two Quickstart commands. Each creates .venv (once) and installs the project into it
+# through pyproject.toml, so a fresh clone needs nothing but python3 (>= 3.10) and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+# Train Leduc poker on the shipped default config and print its exploitability.
+run: $(VENV)/.installed
+	$(BIN)/holdemd train --config configs/leduc.yaml
+
+# Lint, type-check and run the fast test suite (slow checks: `$(BIN)/pytest -m slow`).
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Benchmarks against OpenSpiel need the optional `bench` extra.
+bench: $(VENV)/.installed-test
+	$(BIN)/pip install -e '.[bench]'
+	$(BIN)/python bench/bench_mccfr_vs_openspiel.py
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[test]'
+	touch $(VENV)/.installed $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

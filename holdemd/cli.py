@@ -1,0 +1,234 @@
+"""The ``holdemd`` command: train, evaluate and export strategies.
+
+This is the process edge: a `HoldemdError` becomes one line on stderr and its exit code; only a
+bug shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from holdemd import __version__
+from holdemd.errors import ExitCode, HoldemdError, UsageError
+
+log = logging.getLogger("holdemd")
+
+LEDUC_VALUE = -0.085606424078  # REFERENCE.md
+KUHN_VALUE = -1 / 18
+KNOWN_VALUES = {"kuhn": KUHN_VALUE, "leduc": LEDUC_VALUE}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="holdemd",
+        description="Train poker blueprint strategies with external-sampling MCCFR.",
+    )
+    parser.add_argument("--version", action="version", version=f"holdemd {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    train = commands.add_parser(
+        "train",
+        help="train in the foreground until the iteration target or time budget",
+        description="Train a strategy in the foreground. Flags override the config file. "
+        "Ctrl-C (or SIGTERM) stops cleanly with a final snapshot; a second Ctrl-C forces.",
+    )
+    train.add_argument(
+        "--config", type=Path, required=True, help="YAML config, e.g. configs/leduc.yaml"
+    )
+    train.add_argument(
+        "--logdir",
+        type=Path,
+        help="run directory for snapshots and logs (default: runs/<config>-<time>)",
+    )
+    train.add_argument(
+        "--iterations",
+        type=int,
+        metavar="N",
+        help="stop after N iterations (0 = no limit; overrides training.iterations)",
+    )
+    train.add_argument(
+        "--time-budget",
+        metavar="DURATION",
+        help="stop after this long: seconds or e.g. 90s, 30m, 8h",
+    )
+    train.add_argument(
+        "--snapshot-interval", metavar="DURATION", help="time between snapshots, e.g. 60 or 10m"
+    )
+    train.add_argument("--seed", type=int, metavar="S", help="random seed (overrides solver.seed)")
+    _add_log_level(train)
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="exploitability and game value of a run's snapshot (Kuhn, Leduc)",
+        description="Evaluate the average strategy of a snapshot exactly: exploitability "
+        "((BR0 + BR1) / 2, chips per game) and player 0's game value.",
+    )
+    evaluate.add_argument(
+        "--run", type=Path, required=True, help="run directory (train's --logdir)"
+    )
+    evaluate.add_argument("--snapshot", metavar="NAME", help="snapshot name (default: the latest)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(handler=cmd_eval)
+
+    strategy = commands.add_parser("strategy", help="work with trained strategies")
+    strategy_commands = strategy.add_subparsers(
+        dest="strategy_command", metavar="COMMAND", required=True
+    )
+    export = strategy_commands.add_parser(
+        "export",
+        help="write the average strategy as JSON",
+        description="Write the average strategy as one JSON object mapping an infoset key "
+        "(e.g. 'QK:rc/r') to action probabilities (Kuhn [pass, bet]; Leduc [fold, call, raise]).",
+    )
+    export.add_argument("--run", type=Path, required=True, help="run directory (train's --logdir)")
+    export.add_argument("--out", type=Path, required=True, help="JSON file to write")
+    export.add_argument("--snapshot", metavar="NAME", help="snapshot name (default: the latest)")
+    export.set_defaults(handler=cmd_strategy_export)
+    return parser
+
+
+def _add_log_level(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="default: info",
+    )
+
+
+def setup_logging(level: str, log_file: Path | None = None) -> None:
+    root = logging.getLogger("holdemd")
+    root.setLevel(getattr(logging, level.upper()))
+    root.handlers.clear()
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    root.addHandler(console)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        to_file = logging.FileHandler(log_file)
+        to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(to_file)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from holdemd.config import load_config
+    from holdemd.daemon.snapshot_store import latest_snapshot
+    from holdemd.training import LocalTrainer, StopRequest, stop_on_signals
+
+    overrides: dict[str, Any] = {}
+    if args.iterations is not None:
+        overrides["training.iterations"] = args.iterations
+    if args.time_budget is not None:
+        overrides["training.time_budget"] = args.time_budget
+    if args.snapshot_interval is not None:
+        overrides["training.snapshot_interval"] = args.snapshot_interval
+    if args.seed is not None:
+        overrides["solver.seed"] = args.seed
+    config = load_config(args.config, overrides)
+    run_dir = args.logdir or Path("runs") / f"{args.config.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"--logdir {run_dir}: exists and is not a directory")
+    existing = latest_snapshot(run_dir) if run_dir.is_dir() else None
+    if existing is not None:
+        raise UsageError(
+            f"--logdir {run_dir}: already holds a run (latest snapshot {existing.name}); "
+            "pass a new --logdir, or remove that directory to start over"
+        )
+    setup_logging(args.log_level, run_dir / "logs" / "train.log")
+    log.info("holdemd %s: run directory %s", __version__, run_dir)
+    trainer = LocalTrainer(config, run_dir)
+    stop = StopRequest()
+    with stop_on_signals(stop):
+        result = trainer.run(stop)
+    known = KNOWN_VALUES.get(config.game.name)
+    print(
+        f"trained {config.game.name}: {result.iterations:,} iterations in "
+        f"{result.elapsed_seconds:.1f} s ({result.stopped_by})"
+    )
+    if result.exploitability is not None and result.game_value is not None:
+        reference = f" (equilibrium {known:.6f})" if known is not None else ""
+        print(
+            f"exploitability {result.exploitability:.6f} chips/game; "
+            f"game value {result.game_value:.6f}{reference}"
+        )
+    if result.snapshot is not None:
+        print(f"snapshot {result.snapshot.path}")
+    return ExitCode.OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from holdemd.runs import load_snapshot
+    from holdemd.solver.exact import ExactEvaluator
+    from holdemd.solver.tables import average_strategy
+
+    loaded = load_snapshot(args.run, args.snapshot)
+    evaluator = ExactEvaluator(loaded.game)
+    policy = average_strategy(loaded.game, loaded.tables.strategy_sum)
+    exploitability = evaluator.exploitability(policy)
+    value = evaluator.game_value(policy)
+    known = KNOWN_VALUES.get(loaded.game.name)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "run": str(args.run),
+                    "snapshot": loaded.info.name,
+                    "game": loaded.game.name,
+                    "iteration": loaded.manifest.get("iteration"),
+                    "exploitability": exploitability,
+                    "nash_conv": 2 * exploitability,
+                    "game_value": value,
+                    "equilibrium_value": known,
+                }
+            )
+        )
+    else:
+        iteration = loaded.manifest.get("iteration")
+        print(f"{loaded.game.name}, snapshot {loaded.info.name} ({iteration:,} iterations)")
+        print(f"exploitability  {exploitability:.6f} chips/game")
+        reference = f"   (equilibrium {known:.6f})" if known is not None else ""
+        print(f"game value      {value:.6f} for player 0{reference}")
+    return ExitCode.OK
+
+
+def cmd_strategy_export(args: argparse.Namespace) -> int:
+    from holdemd.runs import load_snapshot
+    from holdemd.solver.tables import average_strategy
+    from holdemd.strategy_export import strategy_to_json, write_json_atomic
+
+    loaded = load_snapshot(args.run, args.snapshot)
+    data = strategy_to_json(loaded.game, average_strategy(loaded.game, loaded.tables.strategy_sum))
+    try:
+        write_json_atomic(args.out, data)
+    except OSError as exc:
+        raise UsageError(f"--out {args.out}: cannot write: {exc.strerror or exc}") from exc
+    print(
+        f"wrote {len(data)} infosets of {loaded.game.name} (snapshot {loaded.info.name}) "
+        f"to {args.out}"
+    )
+    return ExitCode.OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except HoldemdError as exc:
+        print(f"holdemd: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("holdemd: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

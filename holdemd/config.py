@@ -1,0 +1,92 @@
+"""The training config: frozen dataclasses read from YAML, overridable from the command line.
+
+Every key is documented here and in the shipped ``configs/*.yaml``. A bad file ends in one
+line naming the file, the key and what is allowed (see ``holdemd.yaml_config``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from holdemd.durations import parse_duration
+from holdemd.yaml_config import apply_overrides, build_dataclass, load_yaml_file
+
+GameName = Literal["kuhn", "leduc"]
+
+
+@dataclass(frozen=True)
+class GameConfig:
+    name: GameName = field(metadata={"help": "which game to train"})
+
+
+@dataclass(frozen=True)
+class SolverConfig:
+    algorithm: Literal["external_sampling"] = "external_sampling"
+    seed: int = field(default=1, metadata={"min": 0, "help": "random seed; same seed, same run"})
+    linear_weighting: bool = field(
+        default=False, metadata={"help": "weight iteration t's updates by t (linear CFR)"}
+    )
+    table_dtype: Literal["float32", "float64"] = "float32"
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    iterations: int = field(
+        default=100_000,
+        metadata={"min": 0, "help": "stop after this many iterations; 0 = no limit"},
+    )
+    time_budget: float | str | None = field(
+        default=None, metadata={"help": "stop after this long, e.g. 600, 30m, 8h; null = no limit"}
+    )
+    snapshot_interval: float | str = field(
+        default="10m", metadata={"help": "time between snapshots, e.g. 60, 10m"}
+    )
+    keep_snapshots: int = field(
+        default=5, metadata={"min": 1, "help": "newest snapshots kept; older ones are removed"}
+    )
+    keep_every: int = field(
+        default=0, metadata={"min": 0, "help": "also keep every Nth snapshot forever; 0 = none"}
+    )
+    eval_interval: int = field(
+        default=0,
+        metadata={
+            "min": 0,
+            "help": "iterations between exact evaluations (small games); 0 = at the end",
+        },
+    )
+    progress_interval: float = field(
+        default=2.0, metadata={"min": 0.1, "help": "seconds between progress lines"}
+    )
+
+    def __post_init__(self) -> None:
+        # Parse now so a bad duration is reported against the config file, not mid-run.
+        if self.time_budget is not None:
+            parse_duration(self.time_budget)
+        parse_duration(self.snapshot_interval)
+        if self.iterations == 0 and self.time_budget is None:
+            raise ValueError("iterations is 0 and time_budget is null: set at least one limit")
+
+    @property
+    def time_budget_seconds(self) -> float | None:
+        return None if self.time_budget is None else parse_duration(self.time_budget)
+
+    @property
+    def snapshot_interval_seconds(self) -> float:
+        return parse_duration(self.snapshot_interval)
+
+
+@dataclass(frozen=True)
+class Config:
+    game: GameConfig
+    solver: SolverConfig = SolverConfig()
+    training: TrainingConfig = TrainingConfig()
+
+
+def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Read and validate ``path``, then apply command-line ``overrides`` (dotted keys)."""
+    config = build_dataclass(Config, load_yaml_file(path), source=str(path))
+    if overrides:
+        config = apply_overrides(config, overrides, source="command line")
+    return config

@@ -1,0 +1,75 @@
+"""A run directory and the snapshots in it, read back as a game, a config and tables.
+
+Layout of a run directory (``--logdir``)::
+
+    snapshots/<name>/   regret.npy, strategy_sum.npy, manifest.json (atomic directories)
+    logs/train.log      the log lines also printed on stderr
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from holdemd import __version__
+from holdemd.config import Config
+from holdemd.daemon.snapshot_store import find_snapshot
+from holdemd.daemon.snapshots import SnapshotInfo, read_snapshot
+from holdemd.errors import SnapshotError, UsageError
+from holdemd.games import Game, make_game
+from holdemd.solver.tables import Tables
+from holdemd.yaml_config import build_dataclass, dataclass_to_dict
+
+TABLE_ARRAYS = ("regret", "strategy_sum")
+
+
+@dataclass(frozen=True)
+class LoadedSnapshot:
+    info: SnapshotInfo
+    manifest: dict[str, Any]
+    config: Config
+    game: Game
+    tables: Tables
+
+
+def snapshot_manifest(
+    config: Config, game: Game, *, iteration: int, elapsed: float, rng_state: int, sequence: int
+) -> dict[str, Any]:
+    """What a snapshot records besides its arrays: enough to resume and to refuse a mismatch."""
+    return {
+        "kind": "holdemd-tables",
+        "package_version": __version__,
+        "game": game.name,
+        "num_rows": game.num_rows,
+        "max_actions": game.max_actions,
+        "iteration": iteration,
+        "sequence": sequence,  # snapshots written before this one; retention keys on it
+        "elapsed_seconds": round(elapsed, 3),
+        "seed": config.solver.seed,
+        "rng_state": str(rng_state),  # uint64 as text: JSON numbers lose precision past 2**53
+        "config": dataclass_to_dict(config),
+    }
+
+
+def load_snapshot(run_dir: Path, name: str | None = None) -> LoadedSnapshot:
+    """The snapshot ``name`` (default: the latest) of ``run_dir``, checked against its game."""
+    if not run_dir.is_dir():
+        raise UsageError(f"{run_dir}: no such run directory; pass the --logdir of a training run")
+    info = find_snapshot(run_dir, name)
+    arrays, manifest = read_snapshot(info.path)
+    if manifest.get("kind") != "holdemd-tables" or "config" not in manifest:
+        raise SnapshotError(f"{info.path}: not a holdemd training snapshot (manifest kind)")
+    config = build_dataclass(Config, manifest["config"], source=f"{info.path}/manifest.json")
+    game = make_game(config.game.name)
+    missing = [key for key in TABLE_ARRAYS if key not in arrays]
+    if missing:
+        raise SnapshotError(f"{info.path}: missing arrays {', '.join(missing)}")
+    tables = Tables(regret=arrays["regret"], strategy_sum=arrays["strategy_sum"])
+    expected = (game.num_rows, game.max_actions)
+    if tables.regret.shape != expected or tables.strategy_sum.shape != expected:
+        raise SnapshotError(
+            f"{info.path}: tables have shape {tables.regret.shape}, game '{game.name}' needs "
+            f"{expected}; the snapshot was written by an incompatible version"
+        )
+    return LoadedSnapshot(info=info, manifest=manifest, config=config, game=game, tables=tables)
