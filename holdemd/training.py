@@ -106,6 +106,7 @@ class LocalTrainer:
             self.config.solver.seed,
             _limits_text(target, budget),
         )
+        self._warm_up()
         started = time.monotonic()
         chunk = 1_000
         next_progress = started + cfg.progress_interval
@@ -161,6 +162,14 @@ class LocalTrainer:
             exploitability=exploitability,
             game_value=value,
         )
+
+    def _warm_up(self) -> None:
+        """Compile or load the kernels before the clock starts, and say which it was."""
+        t0 = time.monotonic()
+        self.solver.run(0)
+        seconds = time.monotonic() - t0
+        if seconds > 0.5:
+            log.info("compiled the kernels in %.1f s (cached for later runs)", seconds)
 
     def _progress_line(
         self, rate: float, elapsed: float, target: int | None, budget: float | None
