@@ -168,7 +168,7 @@ def test_training_into_an_existing_run_is_refused(tmp_path, capsys):
 
 
 def test_ctrl_c_stops_with_a_final_snapshot(tmp_path):
-    config = _config(tmp_path, "leduc", 0, extra="  time_budget: 10m\n")
+    config = _config(tmp_path, "leduc", 0, extra="  time_budget: 10m\n  progress_interval: 0.2\n")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -188,11 +188,11 @@ def test_ctrl_c_stops_with_a_final_snapshot(tmp_path):
     try:
         deadline = time.monotonic() + 60
         log = tmp_path / "run" / "logs" / "train.log"
-        while time.monotonic() < deadline and "training leduc" not in (
+        # Wait for a progress line: training, not compiling, is under way.
+        while time.monotonic() < deadline and " it/s" not in (
             log.read_text() if log.exists() else ""
         ):
             time.sleep(0.05)
-        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:

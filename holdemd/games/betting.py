@@ -23,6 +23,7 @@ from holdemd.games.compiled import (
     RAISE,
     SHOWDOWN,
     GameArrays,
+    no_bucket_tables,
 )
 
 
@@ -143,6 +144,10 @@ def build_game_arrays(
     deal_kind: int,
     deck: Sequence[int],
     cards_per_deal: int,
+    *,
+    bucket_tables: tuple[np.ndarray, ...] | None = None,
+    fixed_board: Sequence[int] = (),
+    card_slot: np.ndarray | None = None,
 ) -> tuple[GameArrays, tuple[str, ...], int]:
     """Compile ``rules`` into arrays; returns (arrays, history per node, number of infoset rows).
 
@@ -189,7 +194,15 @@ def build_game_arrays(
         return index
 
     visit(rules.initial_state(), 0)
-    return _to_arrays(records, rules.num_players, street_buckets, deal_kind, deck, cards_per_deal)
+    arrays, histories, num_rows = _to_arrays(
+        records, rules.num_players, street_buckets, deal_kind, deck, cards_per_deal
+    )
+    arrays = arrays._replace(
+        bucket_tables=bucket_tables if bucket_tables is not None else no_bucket_tables(),
+        fixed_board=np.asarray(fixed_board, dtype=np.int64),
+        card_slot=card_slot if card_slot is not None else np.zeros(0, dtype=np.int64),
+    )
+    return arrays, histories, num_rows
 
 
 def _to_arrays(
@@ -231,6 +244,9 @@ def _to_arrays(
         deal_kind=deal_kind,
         deck=np.asarray(deck, dtype=np.int64),
         cards_per_deal=cards_per_deal,
+        bucket_tables=no_bucket_tables(),
+        fixed_board=np.zeros(0, dtype=np.int64),
+        card_slot=np.zeros(0, dtype=np.int64),
         num_players=num_players,
         max_depth=max(r.depth for r in records),
     )

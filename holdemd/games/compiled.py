@@ -33,12 +33,15 @@ SHOWDOWN = 2
 # Deal kinds: which card logic `solver.kernels.deal` runs for this game.
 DEAL_KUHN = 0
 DEAL_LEDUC = 1
+DEAL_HOLDEM = 2  # 2 hole cards each + 5 board; buckets from per-street tables by hand index
+DEAL_HOLDEM_FIXED_BOARD = 3  # tiny exact-checkable Hold'em: known board, lossless hole buckets
 
 
 class GameArrays(NamedTuple):
     """The numeric part of a game, passed as one argument to numba kernels.
 
-    N nodes, A = max actions at any node, P players, S streets.
+    N nodes, A = max actions at any node, P players, S streets. Fields a game does not use hold
+    empty arrays, so every game has the same numba type layout.
     """
 
     node_player: np.ndarray  # int8[N]: player to act, -1 at a terminal
@@ -56,6 +59,9 @@ class GameArrays(NamedTuple):
     deal_kind: int  # DEAL_* constant
     deck: np.ndarray  # int64[C]: card codes the deal draws from, without replacement
     cards_per_deal: int  # cards one deal draws: private cards of every player, then the board
+    bucket_tables: tuple[np.ndarray, ...]  # DEAL_HOLDEM: per street, hand index -> bucket
+    fixed_board: np.ndarray  # int64[5]: DEAL_HOLDEM_FIXED_BOARD's board, else empty
+    card_slot: np.ndarray  # int64[52]: DEAL_HOLDEM_FIXED_BOARD, card -> position in deck
     num_players: int
     max_depth: int  # longest root-to-terminal path, sizes the kernels' stacks
 
@@ -101,3 +107,8 @@ class Game:
         if base < 0:
             raise ValueError(f"node {node} is terminal and has no infoset row")
         return base + bucket
+
+
+def no_bucket_tables() -> tuple[np.ndarray, ...]:
+    """The ``bucket_tables`` of a game that computes buckets without tables."""
+    return tuple(np.zeros(0, dtype=np.uint8) for _ in range(4))

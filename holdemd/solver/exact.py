@@ -48,9 +48,7 @@ def enumerate_deals(game: Game) -> DealTable:
     buckets = np.zeros((count, num_players, num_streets), dtype=np.int64)
     ranks = np.zeros((count, num_players), dtype=np.int64)
     for d, cards in enumerate(itertools.permutations(a.deck.tolist(), a.cards_per_deal)):
-        deal_outcome(
-            a.deal_kind, np.array(cards, dtype=np.int64), num_players, buckets[d], ranks[d]
-        )
+        deal_outcome(a, np.array(cards, dtype=np.int64), buckets[d], ranks[d])
     utilities: dict[int, np.ndarray] = {}
     for node in np.flatnonzero(a.node_player < 0):
         u = np.empty((count, num_players))

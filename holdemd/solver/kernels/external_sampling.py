@@ -295,7 +295,7 @@ def run_iterations(  # type: ignore[no-untyped-def]
         weight = float(first_iteration + i + 1) if linear else 1.0
         for traverser in range(num_players):
             sample_cards(ws.deck, k, rng, ws.cards)
-            deal_outcome(g.deal_kind, ws.cards, num_players, ws.buckets, ws.ranks)
+            deal_outcome(g, ws.cards, ws.buckets, ws.ranks)
             traverse(g, traverser, regret, strategy_sum, delta, in_place, weight, rng, ws, counters)
         if not in_place:
             added = delta.used[0] - before
