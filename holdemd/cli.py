@@ -78,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(handler=cmd_eval)
 
+    tree = commands.add_parser(
+        "tree",
+        help="count a config's betting tree, infoset rows and table memory",
+        description="Print node and decision counts per street, infoset rows for the "
+        "configured buckets, and the memory the tables will need, without allocating them.",
+    )
+    tree.add_argument("--config", type=Path, required=True, help="YAML config")
+    tree.add_argument("--json", action="store_true", help="print one JSON object")
+    tree.set_defaults(handler=cmd_tree)
+
     strategy = commands.add_parser("strategy", help="work with trained strategies")
     strategy_commands = strategy.add_subparsers(
         dest="strategy_command", metavar="COMMAND", required=True
@@ -144,7 +154,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     setup_logging(args.log_level, run_dir / "logs" / "train.log")
     log.info("holdemd %s: run directory %s", __version__, run_dir)
-    trainer = LocalTrainer(config, run_dir)
+    trainer = LocalTrainer(config, run_dir, config_source=str(args.config))
     stop = StopRequest()
     with stop_on_signals(stop):
         result = trainer.run(stop)
@@ -161,6 +171,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     if result.snapshot is not None:
         print(f"snapshot {result.snapshot.path}")
+    return ExitCode.OK
+
+
+def cmd_tree(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from holdemd.config import load_config
+    from holdemd.tree_report import available_memory, report_for
+
+    report = report_for(load_config(args.config))
+    if args.json:
+        data = asdict(report)
+        data["nodes"] = report.nodes
+        data["available_memory_bytes"] = available_memory()
+        print(json.dumps(data))
+    else:
+        print("\n".join(report.lines()))
     return ExitCode.OK
 
 

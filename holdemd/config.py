@@ -13,12 +13,80 @@ from typing import Any, Literal
 from holdemd.durations import parse_duration
 from holdemd.yaml_config import apply_overrides, build_dataclass, load_yaml_file
 
-GameName = Literal["kuhn", "leduc"]
+GameName = Literal["kuhn", "leduc", "holdem", "holdem_fixed_board"]
+HOLDEM_GAMES = ("holdem", "holdem_fixed_board")
+CHIPS_PER_BB = 100  # chips are integers; a big blind is 100 of them
+
+Menu = tuple[tuple[float, ...], ...]  # per raise depth, pot fractions
+
+
+@dataclass(frozen=True)
+class BetSizes:
+    """Pot fractions per street and raise depth (0 = the first bet or raise on the street).
+
+    Past the last listed depth only all-in remains (while max_raises allows a raise).
+    """
+
+    preflop: Menu = ((1.0,), (1.0,))
+    flop: Menu = ((0.5, 1.0), (1.0,))
+    turn: Menu = ((1.0,),)
+    river: Menu = ((1.0,),)
+
+    def __post_init__(self) -> None:
+        for street in ("preflop", "flop", "turn", "river"):
+            for depth in getattr(self, street):
+                for fraction in depth:
+                    if not 0.0 < fraction <= 20.0:
+                        raise ValueError(
+                            f"bet_sizes.{street}: {fraction} is not a pot fraction in (0, 20]"
+                        )
+
+    def as_tuple(self) -> tuple[Menu, Menu, Menu, Menu]:
+        return (self.preflop, self.flop, self.turn, self.river)
+
+
+@dataclass(frozen=True)
+class MaxRaises:
+    """Bets and raises allowed per street (the first bet counts); then only fold or call."""
+
+    preflop: int = field(default=3, metadata={"min": 0, "max": 20})
+    flop: int = field(default=3, metadata={"min": 0, "max": 20})
+    turn: int = field(default=2, metadata={"min": 0, "max": 20})
+    river: int = field(default=2, metadata={"min": 0, "max": 20})
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return (self.preflop, self.flop, self.turn, self.river)
 
 
 @dataclass(frozen=True)
 class GameConfig:
     name: GameName = field(metadata={"help": "which game to train"})
+    # Hold'em only (ignored by kuhn and leduc, which have fixed rules):
+    players: int = field(default=2, metadata={"min": 2, "max": 6, "help": "seats, 2 to 6"})
+    stack_bb: float = field(
+        default=100.0, metadata={"min": 1.0, "help": "starting stack in big blinds"}
+    )
+    small_blind_bb: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
+    ante_bb: float = field(default=0.0, metadata={"min": 0.0, "help": "ante per player"})
+    bet_sizes: BetSizes = BetSizes()
+    max_raises: MaxRaises = MaxRaises()
+    # holdem_fixed_board only: the known board and the cards hole cards are dealt from.
+    board: str | None = field(default=None, metadata={"help": "five cards, e.g. 'AhKd7c2s2d'"})
+    deck: str | None = field(default=None, metadata={"help": "hole-card deck, e.g. 'AsKsQsJs'"})
+
+    def __post_init__(self) -> None:
+        if self.name in ("kuhn", "leduc") and self.players != 2:
+            raise ValueError(f"{self.name} is a two-player game; remove 'players'")
+        if self.name == "holdem_fixed_board" and (self.board is None or self.deck is None):
+            raise ValueError("holdem_fixed_board needs 'board' (5 cards) and 'deck'")
+
+
+@dataclass(frozen=True)
+class AbstractionConfig:
+    buckets: str = field(
+        default="quick",
+        metadata={"help": "card buckets for holdem: a preset (quick, mid) or a .npz file"},
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +148,7 @@ class TrainingConfig:
 @dataclass(frozen=True)
 class Config:
     game: GameConfig
+    abstraction: AbstractionConfig = AbstractionConfig()
     solver: SolverConfig = SolverConfig()
     training: TrainingConfig = TrainingConfig()
 

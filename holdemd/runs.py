@@ -17,7 +17,8 @@ from holdemd.config import Config
 from holdemd.daemon.snapshot_store import find_snapshot
 from holdemd.daemon.snapshots import SnapshotInfo, read_snapshot
 from holdemd.errors import SnapshotError, UsageError
-from holdemd.games import Game, make_game
+from holdemd.game_factory import build_game
+from holdemd.games import Game
 from holdemd.solver.tables import Tables
 from holdemd.yaml_config import build_dataclass, dataclass_to_dict
 
@@ -61,7 +62,7 @@ def load_snapshot(run_dir: Path, name: str | None = None) -> LoadedSnapshot:
     if manifest.get("kind") != "holdemd-tables" or "config" not in manifest:
         raise SnapshotError(f"{info.path}: not a holdemd training snapshot (manifest kind)")
     config = build_dataclass(Config, manifest["config"], source=f"{info.path}/manifest.json")
-    game = make_game(config.game.name)
+    game = build_game(config.game, config.abstraction.buckets)
     missing = [key for key in TABLE_ARRAYS if key not in arrays]
     if missing:
         raise SnapshotError(f"{info.path}: missing arrays {', '.join(missing)}")

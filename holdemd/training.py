@@ -22,11 +22,13 @@ from holdemd.daemon.snapshot_store import prune_snapshots, remove_stale_temp_dir
 from holdemd.daemon.snapshots import SnapshotInfo, snapshot_name, write_snapshot
 from holdemd.durations import format_bytes, format_duration
 from holdemd.errors import SnapshotError
-from holdemd.games import Game, make_game
+from holdemd.game_factory import build_game
+from holdemd.games import Game
 from holdemd.runs import snapshot_manifest
-from holdemd.solver.exact import ExactEvaluator
+from holdemd.solver.exact import ExactEvaluator, can_enumerate
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables
+from holdemd.tree_report import check_fits, game_report, table_itemsize
 
 log = logging.getLogger("holdemd.train")
 
@@ -73,10 +75,11 @@ def stop_on_signals(stop: StopRequest) -> Iterator[None]:
 class LocalTrainer:
     """Trains ``config`` in this process, writing snapshots under ``run_dir``."""
 
-    def __init__(self, config: Config, run_dir: Path) -> None:
+    def __init__(self, config: Config, run_dir: Path, config_source: str = "config") -> None:
         self.config = config
         self.run_dir = run_dir
-        self.game: Game = make_game(config.game.name)
+        self.game: Game = build_game(config.game, config.abstraction.buckets)
+        check_fits(game_report(self.game, table_itemsize(config)), source=config_source)
         self.tables = Tables.zeros(self.game, config.solver.table_dtype)
         self.solver = ExternalSamplingMCCFR(
             self.game,
@@ -84,7 +87,8 @@ class LocalTrainer:
             seed=config.solver.seed,
             linear=config.solver.linear_weighting,
         )
-        self.evaluator = ExactEvaluator(self.game)
+        # Exact evaluation where every deal can be enumerated (Kuhn, Leduc, fixed-board Hold'em).
+        self.evaluator = ExactEvaluator(self.game) if can_enumerate(self.game) else None
         self.elapsed_before = 0.0  # seconds trained by earlier sessions of a resumed run
         self.last_snapshot: SnapshotInfo | None = None
         self.snapshots_written = 0  # numbers each snapshot, so "keep every Nth" stays stable
@@ -190,7 +194,9 @@ class LocalTrainer:
             parts.append(f"eta {format_duration(max(0.0, min(remaining)))}")
         return "  ".join(parts)
 
-    def _log_quality(self) -> tuple[float, float]:
+    def _log_quality(self) -> tuple[float | None, float | None]:
+        if self.evaluator is None:
+            return None, None
         if self._quality is not None and self._quality[0] == self.solver.iteration:
             return self._quality[1], self._quality[2]
         policy = self.solver.average_policy()

@@ -148,8 +148,12 @@ def build_game_arrays(
     bucket_tables: tuple[np.ndarray, ...] | None = None,
     fixed_board: Sequence[int] = (),
     card_slot: np.ndarray | None = None,
+    max_nodes: int = 3_000_000,
 ) -> tuple[GameArrays, tuple[str, ...], int]:
     """Compile ``rules`` into arrays; returns (arrays, history per node, number of infoset rows).
+
+    The builder holds a Python record per node (a few hundred bytes), so ``max_nodes`` stops it
+    with a clear error before a runaway menu exhausts memory.
 
     Nodes are numbered in depth-first pre-order with the root at 0, so a subtree is contiguous.
     """
@@ -161,6 +165,11 @@ def build_game_arrays(
 
     def visit(state: BettingState, depth: int) -> int:
         index = len(records)
+        if index >= max_nodes:
+            raise GameError(
+                f"the betting tree has more than {max_nodes:,} nodes; use fewer bet sizes, "
+                "lower max_raises or fewer players (`holdemd tree --config FILE` counts a tree)"
+            )
         alive_count = sum(state.alive)
         if alive_count == 1:
             terminal = FOLDED

@@ -18,9 +18,9 @@ import numpy as np
 from holdemd.errors import UsageError
 from holdemd.games.compiled import Game
 from holdemd.solver.kernels.deal import deal_outcome
-from holdemd.solver.kernels.payoff import payoff
+from holdemd.solver.kernels.payoff import terminal_payoffs
 
-MAX_EXACT_DEALS = 2_000_000
+MAX_EXACT_DEALS = 100_000  # deals are listed in a Python loop; fixed-board Hold'em has 1,680
 
 
 @dataclass(frozen=True)
@@ -35,27 +35,33 @@ class DealTable:
         return int(self.buckets.shape[0])
 
 
+def num_deals(game: Game) -> int:
+    return math.perm(len(game.arrays.deck), game.arrays.cards_per_deal)
+
+
+def can_enumerate(game: Game) -> bool:
+    """Whether exact evaluation is affordable: every deal can be listed."""
+    return num_deals(game) <= MAX_EXACT_DEALS
+
+
 def enumerate_deals(game: Game) -> DealTable:
     """Every ordered draw of ``cards_per_deal`` cards, with buckets and terminal payoffs."""
     a = game.arrays
-    count = math.perm(len(a.deck), a.cards_per_deal)
+    count = num_deals(game)
     if count > MAX_EXACT_DEALS:
         raise UsageError(
             f"game '{game.name}' has {count:,} deals; exact evaluation handles at most "
-            f"{MAX_EXACT_DEALS:,} (use head-to-head evaluation for large games)"
+            f"{MAX_EXACT_DEALS:,} (kuhn, leduc and holdem_fixed_board games)"
         )
     num_players, num_streets = a.num_players, game.num_streets
     buckets = np.zeros((count, num_players, num_streets), dtype=np.int64)
     ranks = np.zeros((count, num_players), dtype=np.int64)
     for d, cards in enumerate(itertools.permutations(a.deck.tolist(), a.cards_per_deal)):
         deal_outcome(a, np.array(cards, dtype=np.int64), buckets[d], ranks[d])
-    utilities: dict[int, np.ndarray] = {}
-    for node in np.flatnonzero(a.node_player < 0):
-        u = np.empty((count, num_players))
-        for d in range(count):
-            for p in range(num_players):
-                u[d, p] = payoff(a.node_contrib, a.node_alive, node, ranks[d], p)
-        utilities[int(node)] = u
+    terminals = np.flatnonzero(a.node_player < 0).astype(np.int64)
+    table = np.empty((terminals.shape[0], count, num_players))
+    terminal_payoffs(a.node_contrib, a.node_alive, terminals, ranks, table)
+    utilities = {int(node): table[t] for t, node in enumerate(terminals)}
     return DealTable(buckets=buckets, utilities=utilities)
 
 

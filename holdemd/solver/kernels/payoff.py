@@ -84,3 +84,23 @@ def payoff(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
             won += layer / winners
         lower = level
     return won - contrib[node, player]
+
+
+@njit(cache=True)
+def terminal_payoffs(contrib, alive, nodes, ranks, out):  # type: ignore[no-untyped-def]
+    """Payoffs of many terminals over many deals, for the exact evaluator.
+
+    Parameters
+    ----------
+    contrib : float64[N, P]
+    alive : int8[N, P]
+    nodes : int64[T]
+        Terminal nodes.
+    ranks : int64[D, P]
+        Showdown ranks per deal.
+    out : float64[T, D, P]
+    """
+    for t in range(nodes.shape[0]):
+        for d in range(ranks.shape[0]):
+            for p in range(ranks.shape[1]):
+                out[t, d, p] = payoff(contrib, alive, nodes[t], ranks[d], p)
