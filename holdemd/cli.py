@@ -35,31 +35,62 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train",
-        help="train in the foreground until the iteration target or time budget",
-        description="Train a strategy in the foreground. Flags override the config file. "
-        "Ctrl-C (or SIGTERM) stops cleanly with a final snapshot; a second Ctrl-C forces.",
+        help="train in the foreground with parallel workers until the budget is spent",
+        description="Train a strategy in the foreground: a supervisor process merges the work "
+        "of worker processes (one per core by default). Flags override the config file. "
+        "Ctrl-C or SIGTERM stops at the end of the workers' batches with a final snapshot "
+        "(exit 0); a second Ctrl-C forces.",
     )
     train.add_argument(
-        "--config", type=Path, required=True, help="YAML config, e.g. configs/leduc.yaml"
+        "--config",
+        type=Path,
+        help="YAML config, e.g. configs/leduc.yaml (default with --resume: the run's own)",
     )
     train.add_argument(
         "--logdir",
         type=Path,
-        help="run directory for snapshots and logs (default: runs/<config>-<time>)",
+        help="run directory for snapshots, logs, TensorBoard and status.json "
+        "(default: runs/<config>-<time>, or the resumed run's)",
     )
     train.add_argument(
-        "--iterations",
-        type=int,
-        metavar="N",
-        help="stop after N iterations (0 = no limit; overrides training.iterations)",
+        "--iterations", type=int, metavar="N", help="stop after N iterations in all (0 = no limit)"
     )
     train.add_argument(
         "--time-budget",
         metavar="DURATION",
-        help="stop after this long: seconds or e.g. 90s, 30m, 8h",
+        help="stop after this long in all: seconds or e.g. 90s, 30m, 8h",
     )
     train.add_argument(
         "--snapshot-interval", metavar="DURATION", help="time between snapshots, e.g. 60 or 10m"
+    )
+    train.add_argument(
+        "--buckets", metavar="SPEC", help="card abstraction for holdem: quick, mid or a .npz file"
+    )
+    train.add_argument(
+        "--tensorboard",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write TensorBoard scalars under <logdir>/tensorboard (default: on)",
+    )
+    train.add_argument(
+        "--num-workers",
+        type=int,
+        metavar="N",
+        help="worker processes (0 = one per available core; 1 still uses one worker process)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="N",
+        help="iterations per worker batch, i.e. how often workers send deltas",
+    )
+    train.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        metavar="RUN_DIR|SNAPSHOT",
+        help="continue a run from its latest snapshot (or the given one): "
+        "iterations, elapsed time and tables carry on",
     )
     train.add_argument("--seed", type=int, metavar="S", help="random seed (overrides solver.seed)")
     _add_log_level(train)
@@ -87,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     tree.add_argument("--config", type=Path, required=True, help="YAML config")
     tree.add_argument("--json", action="store_true", help="print one JSON object")
     tree.set_defaults(handler=cmd_tree)
+
+    from holdemd.abstraction.cli import add_buckets_parser
+
+    add_buckets_parser(commands)
 
     strategy = commands.add_parser("strategy", help="work with trained strategies")
     strategy_commands = strategy.add_subparsers(
@@ -128,36 +163,91 @@ def setup_logging(level: str, log_file: Path | None = None) -> None:
         root.addHandler(to_file)
 
 
+def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    flags = {
+        "training.iterations": args.iterations,
+        "training.time_budget": args.time_budget,
+        "training.snapshot_interval": args.snapshot_interval,
+        "training.num_workers": args.num_workers,
+        "training.batch_size": args.batch_size,
+        "training.tensorboard": args.tensorboard,
+        "abstraction.buckets": args.buckets,
+        "solver.seed": args.seed,
+    }
+    return {key: value for key, value in flags.items() if value is not None}
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+
     from holdemd.config import load_config
     from holdemd.daemon.snapshot_store import latest_snapshot
-    from holdemd.training import LocalTrainer, StopRequest, stop_on_signals
+    from holdemd.daemon.supervisor import ResumePoint, Supervisor, SupervisorOptions
+    from holdemd.runs import check_resumable, find_resume_snapshot, load_snapshot
+    from holdemd.yaml_config import apply_overrides
 
-    overrides: dict[str, Any] = {}
-    if args.iterations is not None:
-        overrides["training.iterations"] = args.iterations
-    if args.time_budget is not None:
-        overrides["training.time_budget"] = args.time_budget
-    if args.snapshot_interval is not None:
-        overrides["training.snapshot_interval"] = args.snapshot_interval
-    if args.seed is not None:
-        overrides["solver.seed"] = args.seed
-    config = load_config(args.config, overrides)
-    run_dir = args.logdir or Path("runs") / f"{args.config.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-    if run_dir.exists() and not run_dir.is_dir():
-        raise UsageError(f"--logdir {run_dir}: exists and is not a directory")
-    existing = latest_snapshot(run_dir) if run_dir.is_dir() else None
-    if existing is not None:
-        raise UsageError(
-            f"--logdir {run_dir}: already holds a run (latest snapshot {existing.name}); "
-            "pass a new --logdir, or remove that directory to start over"
+    overrides = _train_overrides(args)
+    resume: ResumePoint | None = None
+    if args.resume is not None:
+        where = Path(args.resume) if args.resume else args.logdir
+        if where is None:
+            raise UsageError("--resume needs a run directory or snapshot, or --logdir")
+        run_dir, name = find_resume_snapshot(where)
+        loaded = load_snapshot(run_dir, name)
+        saved = loaded.config
+        config = (
+            load_config(args.config, overrides)
+            if args.config
+            else apply_overrides(saved, overrides, source="command line")
         )
+        check_resumable(saved, config, str(where))
+        manifest = loaded.manifest
+        resume = ResumePoint(
+            tables=loaded.tables,
+            iteration=int(manifest["iteration"]),
+            elapsed=float(manifest.get("elapsed_seconds", 0.0)),
+            sequence=int(manifest.get("sequence", 0)),
+            source=loaded.info.path,
+        )
+        run_dir = args.logdir or run_dir
+        source = str(args.config or loaded.info.path / "manifest.json")
+    else:
+        if args.config is None:
+            raise UsageError("--config is required (or --resume to continue a run)")
+        config = load_config(args.config, overrides)
+        run_dir = (
+            args.logdir or Path("runs") / f"{args.config.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+        )
+        if run_dir.exists() and not run_dir.is_dir():
+            raise UsageError(f"--logdir {run_dir}: exists and is not a directory")
+        existing = latest_snapshot(run_dir) if run_dir.is_dir() else None
+        if existing is not None:
+            raise UsageError(
+                f"--logdir {run_dir}: already holds a run (latest snapshot {existing.name}); "
+                f"continue it with --resume {run_dir}, or pass a new --logdir"
+            )
+        source = str(args.config)
     setup_logging(args.log_level, run_dir / "logs" / "train.log")
     log.info("holdemd %s: run directory %s", __version__, run_dir)
-    trainer = LocalTrainer(config, run_dir, config_source=str(args.config))
-    stop = StopRequest()
-    with stop_on_signals(stop):
-        result = trainer.run(stop)
+    if resume is not None:
+        log.info(
+            "resuming from %s at iteration %s (%s trained)",
+            resume.source,
+            f"{resume.iteration:,}",
+            f"{resume.elapsed:.0f} s",
+        )
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = config.training.num_workers or cores or 1
+    options = SupervisorOptions(
+        num_workers=workers,
+        batch_size=config.training.batch_size,
+        tensorboard=config.training.tensorboard,
+    )
+    supervisor = Supervisor(config, run_dir, options, config_source=source, resume=resume)
+    result = asyncio.run(supervisor.run())
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
     known = KNOWN_VALUES.get(config.game.name)
     print(
         f"trained {config.game.name}: {result.iterations:,} iterations in "

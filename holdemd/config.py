@@ -127,6 +127,14 @@ class TrainingConfig:
     progress_interval: float = field(
         default=2.0, metadata={"min": 0.1, "help": "seconds between progress lines"}
     )
+    num_workers: int = field(
+        default=0, metadata={"min": 0, "max": 512, "help": "worker processes; 0 = one per core"}
+    )
+    batch_size: int = field(
+        default=2_000,
+        metadata={"min": 1, "help": "iterations per worker batch (the merge period)"},
+    )
+    tensorboard: bool = field(default=True, metadata={"help": "write TensorBoard scalars"})
 
     def __post_init__(self) -> None:
         # Parse now so a bad duration is reported against the config file, not mid-run.

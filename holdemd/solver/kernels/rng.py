@@ -26,10 +26,21 @@ def make_rng_state(seed: int, stream: int = 0) -> np.ndarray:
 
     Returns uint64[1].
     """
+    # SplitMix64 walks a Weyl sequence (state += golden): two states that differ by a multiple of
+    # the golden constant are the same stream shifted. Mixing seed and stream through the output
+    # function first puts different (seed, stream) pairs at unrelated points of the sequence.
     state = np.zeros(1, dtype=np.uint64)
-    state[0] = np.uint64((seed * 0x2545F4914F6CDD1D + stream * 0x9E3779B97F4A7C15) % 2**64)
-    next_u64(state)  # one step so that nearby seeds do not give nearby first outputs
+    state[0] = np.uint64(_mix(_mix(seed % 2**64) ^ (stream % 2**64)))
     return state
+
+
+def _mix(value: int) -> int:
+    """SplitMix64's output function on a Python int (a bijection of 64-bit values)."""
+    mask = 2**64 - 1
+    z = (value + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return z ^ (z >> 31)
 
 
 @njit(cache=True, inline="always")

@@ -1,0 +1,617 @@
+"""The training supervisor: an asyncio loop that keeps every worker busy and merges their work.
+
+It owns the global tables (shared memory; it is their only writer), a ZeroMQ ROUTER socket the
+workers connect to, and the run directory. Each tick it merges what arrived, checks the budget,
+restarts crashed or hung workers with backoff, and writes status, metrics and snapshots. A
+delta is merged as soon as it arrives: there is no barrier, so a slow worker stalls nobody.
+``holdemd train`` runs it in the foreground; the service (``holdemd serve``) will run the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import zmq
+import zmq.asyncio
+
+from holdemd.config import Config
+from holdemd.daemon import metrics as tags
+from holdemd.daemon.metrics import MetricsWriter, open_metrics
+from holdemd.daemon.shared_tables import SharedTables
+from holdemd.daemon.snapshot_store import prune_snapshots, remove_stale_temp_dirs
+from holdemd.daemon.snapshots import SnapshotInfo, snapshot_name, write_snapshot
+from holdemd.daemon.status import (
+    RunState,
+    RunStatus,
+    WorkerStatus,
+    status_line,
+    utc_now_iso,
+    write_status,
+)
+from holdemd.daemon.workers import Timeouts, WorkerSlot
+from holdemd.durations import format_bytes, format_duration
+from holdemd.errors import HoldemdError
+from holdemd.game_factory import build_game
+from holdemd.protocol import (
+    Ack,
+    Bye,
+    Delta,
+    Error,
+    Heartbeat,
+    Hello,
+    ProtocolError,
+    Ready,
+    Stop,
+    Welcome,
+    decode,
+    encode,
+)
+from holdemd.runs import snapshot_manifest
+from holdemd.solver.exact import ExactEvaluator, can_enumerate
+from holdemd.solver.tables import Tables, average_strategy
+from holdemd.tree_report import check_fits, game_report, table_itemsize
+from holdemd.yaml_config import dataclass_to_dict
+
+log = logging.getLogger("holdemd.supervisor")
+
+TICK_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class SupervisorOptions:
+    num_workers: int = 1
+    batch_size: int = 2_000  # iterations per worker batch: the merge period
+    tensorboard: bool = True
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    status_interval: float = 2.0
+    metrics_interval: float = 5.0
+    stop_timeout: float = 60.0  # how long stopping workers may take to send their last batch
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where a resumed run starts: the tables and counters of a snapshot."""
+
+    tables: Tables
+    iteration: int
+    elapsed: float
+    sequence: int
+    source: Path
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    iterations: int
+    elapsed_seconds: float
+    stopped_by: str  # "iterations", "time budget" or "interrupted"
+    snapshot: SnapshotInfo | None
+    exploitability: float | None
+    game_value: float | None
+
+
+class Supervisor:
+    def __init__(
+        self,
+        config: Config,
+        run_dir: Path,
+        options: SupervisorOptions,
+        *,
+        config_source: str = "config",
+        resume: ResumePoint | None = None,
+    ) -> None:
+        self.config = config
+        self.run_dir = run_dir
+        self.options = options
+        self.game = build_game(config.game, config.abstraction.buckets)
+        check_fits(game_report(self.game, table_itemsize(config)), source=config_source)
+        initial = resume.tables if resume else Tables.zeros(self.game, config.solver.table_dtype)
+        self.run_id = f"{int(time.time())}-{os.getpid()}"
+        self.shared = SharedTables.create(initial, run_tag=str(os.getpid()))
+        self.tables = self.shared.tables
+        self.start_iteration = resume.iteration if resume else 0
+        self.iteration = self.start_iteration
+        self.elapsed_before = resume.elapsed if resume else 0.0
+        self.snapshots_written = resume.sequence + 1 if resume else 0
+        self.evaluator = ExactEvaluator(self.game) if can_enumerate(self.game) else None
+        self.slots = [WorkerSlot(slot=i) for i in range(options.num_workers)]
+        self.by_identity: dict[bytes, WorkerSlot] = {}
+        self.touched = np.zeros(self.game.num_rows, dtype=bool)
+        self.stop_requested = False
+        self.stop_sent = False
+        self.force = False
+        self.degraded_reason: str | None = None
+        self.dropped = 0
+        self.delta_bytes = 0
+        self.merge_seconds = 0.0
+        self.merges = 0
+        self.last_snapshot: SnapshotInfo | None = None
+        self.last_quality: tuple[int, float, float] | None = None
+        self.started = 0.0
+        self.started_at = utc_now_iso()
+        self.rate = 0.0  # iterations/s over the last second or so
+        self.state: RunState = "starting"
+        self._runtime = Path(tempfile.mkdtemp(prefix="holdemd-"))
+        self.endpoint = f"ipc://{self._runtime / 'workers.sock'}"
+        self.context = zmq.asyncio.Context()
+        self.socket = self.context.socket(zmq.ROUTER)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.bind(self.endpoint)
+        self.metrics: MetricsWriter = open_metrics(
+            run_dir / "tensorboard" if options.tensorboard else None
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def run(self) -> TrainingResult:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        receiver = asyncio.create_task(self._receive_loop())
+        try:
+            remove_stale_temp_dirs(self.run_dir)
+            log.info(
+                "training %s: %s infoset rows x %d actions (%s), %d worker process(es), "
+                "batch %s iterations, ZeroMQ ROUTER at %s, tables in shared memory",
+                self.game.name,
+                f"{self.game.num_rows:,}",
+                self.game.max_actions,
+                format_bytes(self.tables.regret.nbytes * 2),
+                len(self.slots),
+                f"{self.options.batch_size:,}",
+                self.endpoint,
+            )
+            self.started = time.monotonic()
+            await self._start_workers()
+            self.state = "running"
+            stopped_by = await self._main_loop()
+            self.state = "stopping"
+            await self._stop_workers(stopped_by)
+            return await self._finish(stopped_by)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            receiver.cancel()
+            await asyncio.gather(*(slot.kill(0.5) for slot in self.slots))
+            self.socket.close()
+            self.context.term()
+            self.shared.close()
+            self.metrics.close()
+            for path in self._runtime.iterdir():
+                path.unlink(missing_ok=True)
+            self._runtime.rmdir()
+
+    def _on_signal(self, signum: int) -> None:
+        if self.stop_requested:
+            log.warning(
+                "second %s: stopping now, without a final snapshot", signal.Signals(signum).name
+            )
+            self.force = True
+            return
+        self.stop_requested = True
+        log.info(
+            "stop requested (%s): finishing the batches and writing a final snapshot; "
+            "press Ctrl-C again to force",
+            signal.Signals(signum).name,
+        )
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + (time.monotonic() - self.started if self.started else 0.0)
+
+    async def _start_workers(self) -> None:
+        """Start-up check: one worker must say hello and get ready before the rest start."""
+        first = self.slots[0]
+        await first.spawn(self.endpoint)
+        deadline = time.monotonic() + self.options.timeouts.compile
+        while first.state != "running":
+            await asyncio.sleep(TICK_SECONDS)
+            if self.force or self.stop_requested:
+                raise HoldemdError("stopped while the first worker was starting")
+            if not first.alive or first.last_error or time.monotonic() > deadline:
+                alive = first.alive
+                await first.kill(self.options.timeouts.kill_grace)
+                code = first.process.returncode if first.process else None
+                if first.last_error:
+                    why = first.last_error
+                elif not alive:
+                    why = _exit_text(code)
+                else:
+                    why = "it did not get ready in time"
+                raise HoldemdError(
+                    f"start-up check failed: worker 0 could not start: {why} "
+                    f"(log: {self.run_dir / 'logs' / 'train.log'})"
+                )
+        for slot in self.slots[1:]:
+            await slot.spawn(self.endpoint)
+
+    async def _main_loop(self) -> str:
+        cfg = self.config.training
+        target = cfg.iterations or None
+        budget = cfg.time_budget_seconds
+        now = time.monotonic()
+        next_status = next_metrics = now
+        next_progress = now + cfg.progress_interval
+        next_snapshot = now + cfg.snapshot_interval_seconds
+        next_eval = (
+            (self.iteration // cfg.eval_interval + 1) * cfg.eval_interval
+            if cfg.eval_interval
+            else None
+        )
+        rate_mark = (now, self.iteration)
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            if self.force:
+                raise KeyboardInterrupt
+            if self.stop_requested:
+                return "interrupted"
+            if target is not None and self.iteration >= target:
+                return "iterations"
+            if budget is not None and self.elapsed() >= budget:
+                return "time budget"
+            await self._watch_workers()
+            now = time.monotonic()
+            if now - rate_mark[0] >= 1.0:
+                self.rate = (self.iteration - rate_mark[1]) / (now - rate_mark[0])
+                rate_mark = (now, self.iteration)
+            if next_eval is not None and self.iteration >= next_eval:
+                await self._evaluate()
+                next_eval += cfg.eval_interval
+            if now >= next_progress:
+                self._progress()
+                next_progress = now + cfg.progress_interval
+            if now >= next_status:
+                await asyncio.to_thread(write_status, self.run_dir, self.status())
+                next_status = now + self.options.status_interval
+            if now >= next_metrics:
+                self._log_metrics(now)
+                next_metrics = now + self.options.metrics_interval
+            if now >= next_snapshot:
+                await self._snapshot()
+                next_snapshot = time.monotonic() + cfg.snapshot_interval_seconds
+
+    async def _send_stop(self, reason: str) -> None:
+        self.stop_sent = True
+        for slot in self.slots:
+            if slot.identity is not None and slot.alive:
+                await self.socket.send_multipart([slot.identity, encode(Stop(reason=reason))])
+
+    async def _stop_workers(self, reason: str) -> None:
+        """Ask every worker to stop after its batch; merge what they send; then make sure."""
+        if not self.stop_sent:
+            await self._send_stop(reason)
+        deadline = time.monotonic() + self.options.stop_timeout
+        while any(s.alive for s in self.slots) and time.monotonic() < deadline and not self.force:
+            await asyncio.sleep(TICK_SECONDS)
+        await asyncio.gather(*(s.kill(self.options.timeouts.kill_grace) for s in self.slots))
+
+    async def _finish(self, stopped_by: str) -> TrainingResult:
+        elapsed = self.elapsed()
+        log.info(
+            "stopping (%s) after %s iterations in %s",
+            stopped_by,
+            f"{self.iteration:,}",
+            format_duration(elapsed),
+        )
+        exploitability, value = await self._evaluate()
+        snapshot = await self._snapshot(final=True)
+        self.state = "finished" if self.degraded_reason is None else "degraded"
+        write_status(self.run_dir, self.status())
+        self._log_metrics(time.monotonic())
+        return TrainingResult(self.iteration, elapsed, stopped_by, snapshot, exploitability, value)
+
+    # -- messages ------------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        while True:
+            frames = await self.socket.recv_multipart()
+            identity, payload = frames[0], frames[-1]
+            try:
+                await self._on_frame(identity, payload)
+            except Exception:  # a bug must not kill the loop that merges everyone's work
+                log.exception("error handling a worker message")
+
+    async def _on_frame(self, identity: bytes, payload: bytes) -> None:
+        slot = self.by_identity.get(identity)
+        try:
+            message = decode(payload)
+        except ProtocolError as exc:
+            self._drop(slot, f"undecodable message: {exc}")
+            return
+        now = time.monotonic()
+        if isinstance(message, Hello):
+            await self._on_hello(identity, message)
+            return
+        if slot is None or getattr(message, "incarnation", None) != slot.incarnation:
+            self._drop(None, f"{type(message).__name__} from an unknown or old worker")
+            return
+        slot.last_message_at = now
+        if isinstance(message, Delta):
+            if self._merge(slot, message, now) and slot.identity is not None:
+                target = self.config.training.iterations
+                if target and self.iteration >= target and not self.stop_sent:
+                    # Stop now, from the merge path, not at the next tick: a fast game would
+                    # run many more batches in a tenth of a second. The Stop goes out before
+                    # the Ack on the same socket, so no worker starts another batch.
+                    await self._send_stop("iterations")
+                await self.socket.send_multipart([slot.identity, encode(Ack(seq=message.seq))])
+        elif isinstance(message, Heartbeat):
+            if message.iterations_done > slot.incarnation_iterations:
+                slot.last_progress_at = now
+            slot.incarnation_iterations = message.iterations_done
+            slot.rss_bytes = message.rss_bytes
+            if slot.state in ("compiling", "running", "paused") and message.state != "idle":
+                slot.state = message.state
+        elif isinstance(message, Ready):
+            slot.state = "running"
+            slot.last_progress_at = now
+            log.info(
+                "worker %d ready (compiled or loaded kernels in %.1f s)",
+                slot.slot,
+                message.compile_seconds,
+            )
+        elif isinstance(message, Error):
+            slot.last_error = f"{message.exc_type}: {message.message}"
+            slot.last_traceback = message.traceback
+            log.error(
+                "worker %d raised %s\n%s", slot.slot, slot.last_error, message.traceback.rstrip()
+            )
+        elif isinstance(message, Bye):
+            slot.state = "stopped" if self.state == "stopping" else slot.state
+
+    async def _on_hello(self, identity: bytes, hello: Hello) -> None:
+        if not 0 <= hello.slot < len(self.slots):
+            self._drop(None, f"hello for unknown slot {hello.slot}")
+            return
+        slot = self.slots[hello.slot]
+        if hello.nonce != slot.nonce or hello.incarnation != slot.incarnation:
+            self._drop(None, f"hello with a stale nonce for slot {hello.slot}")
+            return
+        slot.identity = identity
+        self.by_identity[identity] = slot
+        slot.state = "compiling"
+        slot.last_message_at = time.monotonic()
+        welcome = Welcome(
+            run_id=self.run_id,
+            slot=slot.slot,
+            incarnation=slot.incarnation,
+            seed=self.config.solver.seed,
+            # Distinct per slot, incarnation and resume point: no two batches share a stream.
+            stream=(slot.slot << 40) ^ (slot.incarnation << 20) ^ self.iteration,
+            tables=self.shared.handles,
+            game=dataclass_to_dict(self.config),
+            batch_size=self.options.batch_size,
+            heartbeat_interval=self.options.timeouts.heartbeat_interval,
+            first_iteration=self.iteration,
+            linear=self.config.solver.linear_weighting,
+        )
+        await self.socket.send_multipart([identity, encode(welcome)])
+
+    def _drop(self, slot: WorkerSlot | None, why: str) -> None:
+        self.dropped += 1
+        log.debug("dropped a message: %s", why)
+        if slot is not None:
+            slot.garbage += 1
+
+    def _merge(self, slot: WorkerSlot, delta: Delta, now: float) -> bool:
+        rows = delta.rows
+        if rows.size and (
+            int(rows.max()) >= self.game.num_rows or delta.regret.shape[1] != self.game.max_actions
+        ):
+            self._drop(slot, "delta does not fit the tables")
+            return False
+        t0 = time.perf_counter()
+        # Rows within one delta are distinct (one buffer slot per row), so fancy-index += is
+        # exact; the supervisor is the tables' only writer, so no update is lost.
+        self.tables.regret[rows] += delta.regret
+        self.tables.strategy_sum[rows] += delta.strategy
+        self.touched[rows] = True
+        self.merge_seconds += time.perf_counter() - t0
+        self.merges += 1
+        self.delta_bytes += rows.nbytes + delta.regret.nbytes + delta.strategy.nbytes
+        self.iteration += delta.iterations
+        slot.merged_iterations += delta.iterations
+        slot.last_progress_at = now
+        slot.batch_seconds.append(delta.batch_seconds)
+        since, before = slot.rate_mark
+        if now - since >= 2.0:
+            slot.rate = (slot.merged_iterations - before) / (now - since) if since else 0.0
+            slot.rate_mark = (now, slot.merged_iterations)
+        return True
+
+    # -- failures ------------------------------------------------------------------------
+
+    async def _watch_workers(self) -> None:
+        timeouts = self.options.timeouts
+        now = time.monotonic()
+        for slot in self.slots:
+            if slot.state in ("failed", "stopped"):
+                continue
+            if slot.restart_at is not None:
+                if now >= slot.restart_at:
+                    slot.restarts += 1
+                    await slot.spawn(self.endpoint)
+                continue
+            reason = None
+            if not slot.alive:
+                code = slot.process.returncode if slot.process else None
+                reason = _exit_text(code)
+            elif slot.garbage > timeouts.garbage_allowed:
+                reason = f"sent {slot.garbage} undecodable messages"
+            else:
+                hung = slot.suspect_reason(now, timeouts)
+                if hung is not None:
+                    reason = f"hung: {hung}"
+            if reason is None:
+                continue
+            if slot.last_error and "exited" in reason:
+                reason = f"{reason} after {slot.last_error}"
+            await slot.kill(timeouts.kill_grace)
+            if slot.record_failure(reason, timeouts):
+                log.warning(
+                    "worker %d %s; restarting in %.1f s",
+                    slot.slot,
+                    reason,
+                    slot.restart_at - time.monotonic() if slot.restart_at else 0.0,
+                )
+            else:
+                self.degraded_reason = (
+                    f"worker {slot.slot} failed {timeouts.failures_allowed} times in "
+                    f"{timeouts.failure_window:.0f} s and is not restarted: {slot.last_error}"
+                )
+                log.error("run degraded: %s", self.degraded_reason)
+        if all(slot.state == "failed" for slot in self.slots):
+            raise HoldemdError(f"no worker can run: {self.degraded_reason}")
+
+    # -- reporting -----------------------------------------------------------------------
+
+    def status(self) -> RunStatus:
+        cfg = self.config.training
+        now = time.monotonic()
+        budget = cfg.time_budget_seconds
+        target = cfg.iterations or None
+        remaining = []
+        if target and self.rate > 0:
+            remaining.append((target - self.iteration) / self.rate)
+        if budget is not None:
+            remaining.append(budget - self.elapsed())
+        state: RunState = self.state
+        if state == "running" and self.degraded_reason:
+            state = "degraded"
+        snap = self.last_snapshot
+        return RunStatus(
+            run_id=self.run_id,
+            state=state,
+            reason=self.degraded_reason,
+            game=self.game.name,
+            iterations=self.iteration,
+            iterations_target=target,
+            iterations_per_s=self.rate,
+            elapsed_s=self.elapsed(),
+            time_budget_s=budget,
+            eta_s=max(0.0, min(remaining)) if remaining else None,
+            workers=[
+                WorkerStatus(
+                    slot=s.slot,
+                    pid=s.pid,
+                    incarnation=s.incarnation,
+                    state=s.state,
+                    iterations=s.merged_iterations,
+                    iterations_per_s=s.rate,
+                    last_heartbeat_age_s=now - s.last_message_at if s.last_message_at else None,
+                    rss_bytes=s.rss_bytes,
+                    restarts=s.restarts,
+                    last_error=s.last_error,
+                    last_traceback=s.last_traceback,
+                )
+                for s in self.slots
+            ],
+            last_snapshot=None
+            if snap is None
+            else {
+                "name": snap.name,
+                "path": str(snap.path),
+                "iteration": snap.iteration or 0,
+                "written_at": utc_now_iso(),
+            },
+            pid=os.getpid(),
+            started_at=self.started_at,
+            updated_at=utc_now_iso(),
+            dropped_messages=self.dropped,
+        )
+
+    def _progress(self) -> None:
+        line = status_line(self.status())
+        if sys.stderr.isatty():
+            sys.stderr.write("\r" + line[:150].ljust(150))
+            sys.stderr.flush()
+        else:
+            log.info("%s", line)
+
+    def _log_metrics(self, now: float) -> None:
+        step = self.iteration
+        alive = sum(1 for s in self.slots if s.state in ("running", "paused", "compiling"))
+        values = {
+            tags.TRAIN_ITERATIONS: float(self.iteration),
+            tags.TRAIN_ITERATIONS_PER_S: self.rate,
+            tags.TRAIN_INFOSET_ROWS_TOUCHED: float(self.touched.sum()),
+            tags.TRAIN_DELTA_BYTES_PER_S: self.delta_bytes / max(self.elapsed(), 1e-9),
+            tags.TRAIN_MERGE_LATENCY_MS: 1000 * self.merge_seconds / max(self.merges, 1),
+            tags.WORKERS_ALIVE: float(alive),
+            tags.WORKERS_RESTARTS: float(sum(s.restarts for s in self.slots)),
+        }
+        for s in self.slots:
+            values[tags.worker_iterations_per_s_tag(s.slot)] = s.rate
+        self.metrics.scalars(values, step)
+
+    async def _evaluate(self) -> tuple[float | None, float | None]:
+        if self.evaluator is None:
+            return None, None
+        if self.last_quality is not None and self.last_quality[0] == self.iteration:
+            return self.last_quality[1], self.last_quality[2]
+        iteration = self.iteration
+        policy = average_strategy(self.game, self.tables.strategy_sum.copy())
+        evaluator = self.evaluator
+        exploitability = await asyncio.to_thread(evaluator.exploitability, policy)
+        value = evaluator.game_value(policy)
+        log.info(
+            "iteration %s: exploitability %.6f chips/game, game value %.6f",
+            f"{iteration:,}",
+            exploitability,
+            value,
+        )
+        self.metrics.scalar(tags.QUALITY_EXPLOITABILITY, exploitability, iteration)
+        self.last_quality = (iteration, exploitability, value)
+        return exploitability, value
+
+    async def _snapshot(self, final: bool = False) -> SnapshotInfo | None:
+        name = snapshot_name(self.iteration)
+        if self.last_snapshot is not None and self.last_snapshot.name == name:
+            return self.last_snapshot
+        # Copy between merges (the loop is single-threaded), write from a thread.
+        arrays = {
+            "regret": self.tables.regret.copy(),
+            "strategy_sum": self.tables.strategy_sum.copy(),
+        }
+        manifest = snapshot_manifest(
+            self.config,
+            self.game,
+            iteration=self.iteration,
+            elapsed=self.elapsed(),
+            rng_state=0,
+            sequence=self.snapshots_written,
+        )
+        manifest["num_workers"] = len(self.slots)
+        try:
+            info = await asyncio.to_thread(write_snapshot, self.run_dir, name, arrays, manifest)
+        except HoldemdError as exc:
+            log.error("%s; the previous snapshot is intact", exc)
+            if final:
+                raise
+            return None
+        self.snapshots_written += 1
+        log.info(
+            "snapshot written: %s (%s, %.2f s)", info.path, format_bytes(info.bytes), info.seconds
+        )
+        cfg = self.config.training
+        prune_snapshots(self.run_dir, cfg.keep_snapshots, cfg.keep_every)
+        self.last_snapshot = info
+        return info
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "exited"
+    if code < 0:
+        try:
+            return f"exited: killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"exited: killed by signal {-code}"
+    return f"exited with code {code}"
