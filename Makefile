@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint bench clean
 
-# Train Leduc poker on the shipped default config and print its exploitability.
+# Train heads-up no-limit Hold'em on the shipped quick config (45 s, one worker per core).
 run: $(VENV)/.installed
-	$(BIN)/holdemd train --config configs/leduc.yaml
+	$(BIN)/holdemd train --config configs/hunl_quick.yaml
 
 # Lint, type-check and run the fast test suite (slow checks: `$(BIN)/pytest -m slow`).
 test: $(VENV)/.installed-test

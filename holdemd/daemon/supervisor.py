@@ -209,7 +209,7 @@ class Supervisor:
     async def _start_workers(self) -> None:
         """Start-up check: one worker must say hello and get ready before the rest start."""
         first = self.slots[0]
-        await first.spawn(self.endpoint)
+        await self._spawn(first)
         deadline = time.monotonic() + self.options.timeouts.compile
         while first.state != "running":
             await asyncio.sleep(TICK_SECONDS)
@@ -230,7 +230,7 @@ class Supervisor:
                     f"(log: {self.run_dir / 'logs' / 'train.log'})"
                 )
         for slot in self.slots[1:]:
-            await slot.spawn(self.endpoint)
+            await self._spawn(slot)
 
     async def _main_loop(self) -> str:
         cfg = self.config.training
@@ -257,6 +257,7 @@ class Supervisor:
             if budget is not None and self.elapsed() >= budget:
                 return "time budget"
             await self._watch_workers()
+            self._apply_schedule()
             now = time.monotonic()
             if now - rate_mark[0] >= 1.0:
                 self.rate = (self.iteration - rate_mark[1]) / (now - rate_mark[0])
@@ -426,6 +427,14 @@ class Supervisor:
             slot.rate_mark = (now, slot.merged_iterations)
         return True
 
+    async def _spawn(self, slot: WorkerSlot) -> None:
+        await slot.spawn(self.endpoint)
+
+    def _apply_schedule(self) -> None:
+        """Schedule hooks between merges: the supervisor is the tables' only writer, so this is
+        where linear-CFR discounting, pruning switches and averaging snapshots (Pluribus's
+        schedule, a later issue) will act on the tables, keyed by elapsed time or iterations."""
+
     # -- failures ------------------------------------------------------------------------
 
     async def _watch_workers(self) -> None:
@@ -437,7 +446,7 @@ class Supervisor:
             if slot.restart_at is not None:
                 if now >= slot.restart_at:
                     slot.restarts += 1
-                    await slot.spawn(self.endpoint)
+                    await self._spawn(slot)
                 continue
             reason = None
             if not slot.alive:
