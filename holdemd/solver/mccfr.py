@@ -56,24 +56,7 @@ class ExternalSamplingMCCFR:
 
     def run(self, iterations: int) -> int:
         """Run ``iterations`` iterations, updating the tables in place."""
-        done = int(
-            run_iterations(
-                self.game.arrays,
-                self.tables.regret,
-                self.tables.strategy_sum,
-                self._no_delta,
-                self._no_delta,
-                True,
-                iterations,
-                self.iteration,
-                self.linear,
-                self.rng,
-                self.workspace,
-                self.counters,
-            )
-        )
-        self.iteration += done
-        return done
+        return self._run(self._no_delta, self._no_delta, True, iterations)
 
     def new_delta_buffer(self, capacity: int | None = None) -> DeltaBuffer:
         rows = self.game.num_rows
@@ -90,14 +73,19 @@ class ExternalSamplingMCCFR:
         read as part of the tables. Returns the iterations run; fewer than asked when the
         buffer filled up.
         """
+        return self._run(delta, inflight or self._no_delta, False, iterations)
+
+    def _run(
+        self, delta: DeltaBuffer, inflight: DeltaBuffer, in_place: bool, iterations: int
+    ) -> int:
         done = int(
             run_iterations(
                 self.game.arrays,
                 self.tables.regret,
                 self.tables.strategy_sum,
                 delta,
-                inflight if inflight is not None else self._no_delta,
-                False,
+                inflight,
+                in_place,
                 iterations,
                 self.iteration,
                 self.linear,
