@@ -53,13 +53,17 @@ async def _measure(supervisor: Supervisor, warm: float, window: float) -> Measur
 
 
 def run(config: Config, workers: int, warm: float, window: float) -> Measurement:
-    config = apply_overrides(config, {"training.iterations": 0, "training.time_budget": "1h",
-                                      "training.eval_interval": 0}, source="bench")
+    config = apply_overrides(
+        config,
+        {"training.iterations": 0, "training.time_budget": "1h", "training.eval_interval": 0},
+        source="bench",
+    )
 
     async def go() -> Measurement:
         with tempfile.TemporaryDirectory() as run_dir:
-            options = SupervisorOptions(num_workers=workers,
-                                        batch_size=config.training.batch_size, tensorboard=False)
+            options = SupervisorOptions(
+                num_workers=workers, batch_size=config.training.batch_size, tensorboard=False
+            )
             supervisor = Supervisor(config, Path(run_dir), options)
             measuring = asyncio.create_task(_measure(supervisor, warm, window))
             await supervisor.run()
@@ -75,7 +79,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    games = [("Leduc", ROOT / "configs" / "leduc.yaml"), ("HUNL quick", ROOT / "configs" / "hunl_quick.yaml")]
+    games = [
+        ("Leduc", ROOT / "configs" / "leduc.yaml"),
+        ("HUNL quick", ROOT / "configs" / "hunl_quick.yaml"),
+    ]
     rows = []
     for name, path in games:
         config = load_config(path)
@@ -84,20 +91,26 @@ def main() -> None:
         rows.append((name, config.training.batch_size, one, many))
     n = args.workers
     print(f"\nparallel training, real supervisor and worker processes, {args.window:.0f} s windows")
-    print(f"{'game':12}{'batch':>8}{'1 worker it/s':>15}{f'{n} workers it/s':>16}{'ratio':>8}"
-          f"{'supervisor CPU':>16}{'merges/s':>10}{'delta MB/s':>12}")
+    print(
+        f"{'game':12}{'batch':>8}{'1 worker it/s':>15}{f'{n} workers it/s':>16}{'ratio':>8}"
+        f"{'supervisor CPU':>16}{'merges/s':>10}{'delta MB/s':>12}"
+    )
     for name, batch, one, many in rows:
-        print(f"{name:12}{batch:>8,}{one.iterations_per_s:>15,.0f}{many.iterations_per_s:>16,.0f}"
-              f"{many.iterations_per_s / one.iterations_per_s:>7.2f}x"
-              f"{100 * many.supervisor_cpu_share:>14.1f} %{many.merges_per_s:>10.1f}"
-              f"{many.delta_mb_per_s:>12.1f}")
+        print(
+            f"{name:12}{batch:>8,}{one.iterations_per_s:>15,.0f}{many.iterations_per_s:>16,.0f}"
+            f"{many.iterations_per_s / one.iterations_per_s:>7.2f}x"
+            f"{100 * many.supervisor_cpu_share:>14.1f} %{many.merges_per_s:>10.1f}"
+            f"{many.delta_mb_per_s:>12.1f}"
+        )
     print("\n(supervisor CPU: share of one core with", n, "workers, all threads)")
     for name, _, one, many in rows:
         ratio = many.iterations_per_s / one.iterations_per_s
-        print(f"{name}: ratio >= 1.8: {'met' if ratio >= 1.8 else 'NOT met'} ({ratio:.2f}); "
-              f"supervisor <= 5% of a core: "
-              f"{'met' if many.supervisor_cpu_share <= 0.05 else 'NOT met'} "
-              f"({100 * many.supervisor_cpu_share:.1f} %)")
+        print(
+            f"{name}: ratio >= 1.8: {'met' if ratio >= 1.8 else 'NOT met'} ({ratio:.2f}); "
+            f"supervisor <= 5% of a core: "
+            f"{'met' if many.supervisor_cpu_share <= 0.05 else 'NOT met'} "
+            f"({100 * many.supervisor_cpu_share:.1f} %)"
+        )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ delta is merged as soon as it arrives: there is no barrier, so a slow worker sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -139,7 +140,8 @@ class Supervisor:
         self.started_at = utc_now_iso()
         self.rate = 0.0  # iterations/s over the last second or so
         self.state: RunState = "starting"
-        self._runtime = Path(tempfile.mkdtemp(prefix="holdemd-"))
+        remove_dead_runtime_dirs()
+        self._runtime = Path(tempfile.mkdtemp(prefix=f"holdemd-{os.getpid()}-"))
         self.endpoint = f"ipc://{self._runtime / 'workers.sock'}"
         self.context = zmq.asyncio.Context()
         self.socket = self.context.socket(zmq.ROUTER)
@@ -176,6 +178,12 @@ class Supervisor:
             self.state = "stopping"
             await self._stop_workers(stopped_by)
             return await self._finish(stopped_by)
+        except HoldemdError as exc:
+            # Scripts read status.json: it must say the run failed, and why.
+            self.state = "failed"
+            self.degraded_reason = self.degraded_reason or str(exc)
+            write_status(self.run_dir, self.status())
+            raise
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
@@ -213,6 +221,8 @@ class Supervisor:
         deadline = time.monotonic() + self.options.timeouts.compile
         while first.state != "running":
             await asyncio.sleep(TICK_SECONDS)
+            if self.stop_sent:
+                return  # it reached the iteration target already: nothing more to start
             if self.force or self.stop_requested:
                 raise HoldemdError("stopped while the first worker was starting")
             if not first.alive or first.last_error or time.monotonic() > deadline:
@@ -230,6 +240,8 @@ class Supervisor:
                     f"(log: {self.run_dir / 'logs' / 'train.log'})"
                 )
         for slot in self.slots[1:]:
+            if self.stop_sent:
+                break
             await self._spawn(slot)
 
     async def _main_loop(self) -> str:
@@ -292,6 +304,9 @@ class Supervisor:
         while any(s.alive for s in self.slots) and time.monotonic() < deadline and not self.force:
             await asyncio.sleep(TICK_SECONDS)
         await asyncio.gather(*(s.kill(self.options.timeouts.kill_grace) for s in self.slots))
+        for slot in self.slots:
+            if slot.state != "failed":
+                slot.state = "stopped"
 
     async def _finish(self, stopped_by: str) -> TrainingResult:
         elapsed = self.elapsed()
@@ -360,12 +375,13 @@ class Supervisor:
             )
         elif isinstance(message, Error):
             slot.last_error = f"{message.exc_type}: {message.message}"
+            slot.incarnation_error = slot.last_error
             slot.last_traceback = message.traceback
             log.error(
                 "worker %d raised %s\n%s", slot.slot, slot.last_error, message.traceback.rstrip()
             )
         elif isinstance(message, Bye):
-            slot.state = "stopped" if self.state == "stopping" else slot.state
+            slot.state = "stopped"
 
     async def _on_hello(self, identity: bytes, hello: Hello) -> None:
         if not 0 <= hello.slot < len(self.slots):
@@ -394,6 +410,10 @@ class Supervisor:
             linear=self.config.solver.linear_weighting,
         )
         await self.socket.send_multipart([identity, encode(welcome)])
+        if self.stop_sent:
+            # It started after the stop went out (e.g. the target was reached while it was
+            # spawning): it must not train until the stop timeout.
+            await self.socket.send_multipart([identity, encode(Stop(reason="stopping"))])
 
     def _drop(self, slot: WorkerSlot | None, why: str) -> None:
         self.dropped += 1
@@ -460,8 +480,8 @@ class Supervisor:
                     reason = f"hung: {hung}"
             if reason is None:
                 continue
-            if slot.last_error and "exited" in reason:
-                reason = f"{reason} after {slot.last_error}"
+            if slot.incarnation_error and "exited" in reason:
+                reason = f"{reason} after {slot.incarnation_error}"
             await slot.kill(timeouts.kill_grace)
             if slot.record_failure(reason, timeouts):
                 log.warning(
@@ -624,3 +644,18 @@ def _exit_text(code: int | None) -> str:
         except ValueError:
             return f"exited: killed by signal {-code}"
     return f"exited with code {code}"
+
+
+def remove_dead_runtime_dirs() -> None:
+    """Remove the socket directories of supervisors that died without cleaning up (SIGKILL)."""
+    for path in Path(tempfile.gettempdir()).glob("holdemd-*-*"):
+        try:
+            pid = int(path.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if pid == os.getpid() or Path(f"/proc/{pid}").exists():
+            continue
+        for child in path.glob("*"):
+            child.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.rmdir()

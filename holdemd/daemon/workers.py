@@ -36,6 +36,7 @@ _KEEP_ENV = (
     "NUMBA_DISABLE_JIT",
     "PYTHONPATH",
     "VIRTUAL_ENV",
+    "HOLDEMD_TEST_FAULT",  # the workers' fault-injection hook for tests (holdemd/worker.py)
 )
 _ONE_THREAD = {
     "NUMBA_NUM_THREADS": "1",
@@ -96,7 +97,8 @@ class WorkerSlot:
     restarts: int = 0
     failures: deque[float] = field(default_factory=deque)
     restart_at: float | None = None
-    last_error: str | None = None
+    last_error: str | None = None  # the latest error of any incarnation, for status
+    incarnation_error: str | None = None  # the current incarnation's, to explain its exit
     last_traceback: str | None = None
     rss_bytes: int | None = None
     garbage: int = 0
@@ -126,6 +128,7 @@ class WorkerSlot:
         self.busy_warned = False
         self.cpu_mark = None
         self.garbage = 0
+        self.incarnation_error = None
         now = time.monotonic()
         self.spawned_at = self.last_message_at = self.last_progress_at = now
         self.restart_at = None
