@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser(
         "eval",
-        help="exploitability and game value of a run's snapshot (Kuhn, Leduc)",
+        help="exact exploitability and game value of a snapshot (Kuhn, Leduc, fixed-board Hold'em)",
         description="Evaluate the average strategy of a snapshot exactly: exploitability "
         "((BR0 + BR1) / 2, chips per game) and player 0's game value.",
     )
