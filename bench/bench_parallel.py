@@ -35,17 +35,23 @@ class Measurement:
     delta_mb_per_s: float
 
 
+def _computed(supervisor: Supervisor) -> int:
+    """Iterations the workers report in heartbeats (about every second): merged counts move in
+    whole batches, which would quantize a short window's rate with large batches."""
+    return sum(slot.incarnation_iterations for slot in supervisor.slots)
+
+
 async def _measure(supervisor: Supervisor, warm: float, window: float) -> Measurement:
     while not all(slot.state == "running" for slot in supervisor.slots):
         await asyncio.sleep(0.1)
     await asyncio.sleep(warm)
     t0, cpu0 = time.monotonic(), time.process_time()
-    it0, merges0, bytes0 = supervisor.iteration, supervisor.merges, supervisor.delta_bytes
+    it0, merges0, bytes0 = _computed(supervisor), supervisor.merges, supervisor.delta_bytes
     await asyncio.sleep(window)
     dt, cpu = time.monotonic() - t0, time.process_time() - cpu0
     supervisor.stop_requested = True
     return Measurement(
-        iterations_per_s=(supervisor.iteration - it0) / dt,
+        iterations_per_s=(_computed(supervisor) - it0) / dt,
         supervisor_cpu_share=cpu / dt,
         merges_per_s=(supervisor.merges - merges0) / dt,
         delta_mb_per_s=(supervisor.delta_bytes - bytes0) / dt / 1e6,
@@ -77,6 +83,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=10.0, help="seconds measured per run")
     parser.add_argument("--warm", type=float, default=2.0, help="seconds skipped after ready")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--hunl-batch", type=int, help="override HUNL quick's batch size")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     games = [
@@ -86,6 +93,10 @@ def main() -> None:
     rows = []
     for name, path in games:
         config = load_config(path)
+        if args.hunl_batch and name.startswith("HUNL"):
+            config = apply_overrides(
+                config, {"training.batch_size": args.hunl_batch}, source="--hunl-batch"
+            )
         one = run(config, 1, args.warm, args.window)
         many = run(config, args.workers, args.warm, args.window)
         rows.append((name, config.training.batch_size, one, many))
