@@ -29,10 +29,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 import numba
 import numpy as np
-from numba import njit
 
 from holdemd import numba_cache
 from holdemd.abstraction.boards import canonical_boards
@@ -40,8 +40,12 @@ from holdemd.abstraction.equity import NUM_EQUITY_VALUES, RIVER_PAIRS, TURN_PAIR
 from holdemd.abstraction.histograms import turn_pass
 from holdemd.abstraction.presets import PRESETS
 from holdemd.abstraction.river import river_pass
-from holdemd.cards import num_indices, rank7_codes
+from holdemd.cards import num_indices
 from holdemd.durations import format_bytes, format_duration
+
+# Run as a script from anywhere: the repository root makes `bench` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.hands import random_hands, sum_rank7
 
 MAX_THREADS: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
 BUDGET_SECONDS = {"quick": 120.0, "mid": 1800.0}
@@ -57,31 +61,6 @@ print(json.dumps(a.manifest))
 """
 
 
-@njit(cache=True)
-def _random_hands(n: int, seed: int) -> np.ndarray:
-    np.random.seed(seed)
-    out = np.empty((n, 7), dtype=np.int8)
-    for i in range(n):
-        used = 0
-        j = 0
-        while j < 7:
-            c = np.random.randint(0, 52)
-            if not (used >> c) & 1:
-                used |= 1 << c
-                out[i, j] = c
-                j += 1
-    return out
-
-
-@njit(cache=True)
-def _sum_rank7(hands: np.ndarray) -> int:
-    total = 0
-    for i in range(hands.shape[0]):
-        h = hands[i]
-        total += rank7_codes(h[0], h[1], h[2], h[3], h[4], h[5], h[6])
-    return total
-
-
 def best_seconds(fn: Callable[[], object], repeats: int = 3) -> float:
     best = float("inf")
     for _ in range(repeats):
@@ -92,9 +71,9 @@ def best_seconds(fn: Callable[[], object], repeats: int = 3) -> float:
 
 
 def kernel_rates() -> None:
-    hands = _random_hands(5_000_000, 1)
-    _sum_rank7(hands[:10])
-    raw = hands.shape[0] / best_seconds(lambda: _sum_rank7(hands))
+    hands = random_hands(5_000_000, 7, 1)
+    sum_rank7(hands[:10])
+    raw = hands.shape[0] / best_seconds(lambda: sum_rank7(hands))
 
     river_boards, _ = canonical_boards(5)
     lut = (np.arange(NUM_EQUITY_VALUES) * 50 // NUM_EQUITY_VALUES).astype(np.uint8)

@@ -23,9 +23,11 @@ disturbed).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -39,34 +41,11 @@ from holdemd.cards import (
     unindex_into,
 )
 
+# Run as a script from anywhere: the repository root makes `bench` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.hands import random_hands, sum_rank7
+
 PH_EVALUATOR_RATE = 56e6  # REFERENCE.md: PH Evaluator (C), 7 cards, random hands, one core
-
-
-@njit(cache=True)
-def random_hands(n: int, width: int, seed: int) -> np.ndarray:
-    """int8[n, width] hands of distinct random cards (rejection sampling on a 52-bit mask)."""
-    np.random.seed(seed)
-    out = np.empty((n, width), dtype=np.int8)
-    for i in range(n):
-        used = 0
-        j = 0
-        while j < width:
-            c = np.random.randint(0, 52)
-            if not (used >> c) & 1:
-                used |= 1 << c
-                out[i, j] = c
-                j += 1
-    return out
-
-
-@njit(cache=True)
-def sum_rank7(hands: np.ndarray) -> int:
-    """Sum of rank7_codes over the rows of int8[n, 7]."""
-    total = 0
-    for i in range(hands.shape[0]):
-        h = hands[i]
-        total += rank7_codes(h[0], h[1], h[2], h[3], h[4], h[5], h[6])
-    return total
 
 
 @njit(cache=True)
