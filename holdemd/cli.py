@@ -209,6 +209,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             elapsed=float(manifest.get("elapsed_seconds", 0.0)),
             sequence=int(manifest.get("sequence", 0)),
             source=loaded.info.path,
+            abstraction_digest=manifest.get("abstraction_digest"),
         )
         run_dir = args.logdir or run_dir
         source = str(args.config or loaded.info.path / "manifest.json")

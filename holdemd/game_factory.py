@@ -39,4 +39,6 @@ def build_game(config: GameConfig, buckets: str = "quick") -> Game:
     from holdemd.abstraction import load_abstraction
 
     abstraction = load_abstraction(buckets)
-    return holdem_game(rules, abstraction.counts, abstraction.tables)
+    return holdem_game(
+        rules, abstraction.counts, abstraction.tables, abstraction_digest=abstraction.digest
+    )

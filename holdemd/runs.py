@@ -43,6 +43,7 @@ def snapshot_manifest(
         "package_version": __version__,
         "game": game.name,
         "num_rows": game.num_rows,
+        "abstraction_digest": game.abstraction_digest,  # resume refuses other bucket tables
         "max_actions": game.max_actions,
         "iteration": iteration,
         "sequence": sequence,  # snapshots written before this one; retention keys on it
@@ -100,4 +101,14 @@ def check_resumable(saved: Config, wanted: Config, source: str) -> None:
         raise UsageError(
             f"--resume {source}: solver.table_dtype is {wanted.solver.table_dtype}, the snapshot's "
             f"tables are {saved.solver.table_dtype}"
+        )
+
+
+def check_abstraction(saved_digest: str | None, game: Game, source: str) -> None:
+    """Refuse to continue a run whose card buckets were built differently (same name or not)."""
+    if saved_digest != game.abstraction_digest:
+        raise UsageError(
+            f"--resume {source}: the card abstraction differs from the snapshot's (digest "
+            f"{(saved_digest or 'none')[:12]} vs {(game.abstraction_digest or 'none')[:12]}); "
+            "resume with the buckets the run was trained on, or start a new run"
         )

@@ -56,7 +56,7 @@ from holdemd.protocol import (
     decode,
     encode,
 )
-from holdemd.runs import snapshot_manifest
+from holdemd.runs import check_abstraction, snapshot_manifest
 from holdemd.solver.exact import ExactEvaluator, can_enumerate
 from holdemd.solver.tables import Tables, average_strategy
 from holdemd.tree_report import check_fits, game_report, table_itemsize
@@ -87,6 +87,7 @@ class ResumePoint:
     elapsed: float
     sequence: int
     source: Path
+    abstraction_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class Supervisor:
         self.run_dir = run_dir
         self.options = options
         self.game = build_game(config.game, config.abstraction.buckets)
+        if resume is not None:
+            check_abstraction(resume.abstraction_digest, self.game, str(resume.source))
         check_fits(game_report(self.game, table_itemsize(config)), source=config_source)
         initial = resume.tables if resume else Tables.zeros(self.game, config.solver.table_dtype)
         self.run_id = f"{int(time.time())}-{os.getpid()}"

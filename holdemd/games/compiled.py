@@ -79,6 +79,7 @@ class Game:
     bucket_labels: tuple[tuple[str, ...], ...]  # per street, a readable name for each bucket
     export_actions: tuple[str, ...]  # column names of an exported strategy row
     export_slot: np.ndarray  # int8[N, A]: export column of each legal action
+    abstraction_digest: str | None = None  # the card abstraction's digest, if the game has one
 
     @property
     def num_nodes(self) -> int:

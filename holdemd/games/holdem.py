@@ -13,6 +13,7 @@ Two flavours share the betting tree, the evaluator-based showdown and the payoff
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from itertools import combinations
 
@@ -59,6 +60,7 @@ def holdem_game(
     bucket_counts: Sequence[int],
     bucket_tables: tuple[np.ndarray, ...],
     name: str = "holdem",
+    abstraction_digest: str | None = None,
 ) -> Game:
     """The real game with a card abstraction: ``bucket_tables[s][hand index] -> bucket``."""
     if len(bucket_counts) != 4 or len(bucket_tables) != 4:
@@ -81,7 +83,8 @@ def holdem_game(
         else tuple(f"b{b}" for b in range(bucket_counts[s]))
         for s in range(4)
     )
-    return _game(name, arrays, histories, num_rows, labels)
+    game = _game(name, arrays, histories, num_rows, labels)
+    return dataclasses.replace(game, abstraction_digest=abstraction_digest)
 
 
 def fixed_board_game(

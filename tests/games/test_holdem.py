@@ -57,3 +57,19 @@ def test_train_refuses_tables_that_do_not_fit(tmp_path):
     assert "only 50.0 MiB of memory is available" in message
     assert "holdemd tree --config configs/hunl_mid.yaml" in message
     check_fits(report, "configs/hunl_mid.yaml", available=8 * 2**30)  # fits in 8 GiB
+
+
+def test_resume_refuses_other_bucket_tables(tiny):
+    import dataclasses
+
+    from holdemd.runs import check_abstraction
+
+    check_abstraction(None, tiny, "runs/x")  # fixed-board games have no abstraction: fine
+    built = dataclasses.replace(tiny, abstraction_digest="0c8ad8915ea56c2ffbb2")
+    check_abstraction("0c8ad8915ea56c2ffbb2", built, "runs/x")
+    with pytest.raises(UsageError) as error:
+        check_abstraction("ca3a37fa0000", built, "runs/x")
+    assert str(error.value) == (
+        "--resume runs/x: the card abstraction differs from the snapshot's (digest ca3a37fa0000 "
+        "vs 0c8ad8915ea5); resume with the buckets the run was trained on, or start a new run"
+    )
