@@ -229,6 +229,17 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"continue it with --resume {run_dir}, or pass a new --logdir"
             )
         source = str(args.config)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = config.training.num_workers or cores or 1
+    options = SupervisorOptions(
+        num_workers=workers,
+        batch_size=config.training.batch_size,
+        tensorboard=config.training.tensorboard,
+    )
+    # Console logging only until the game and its buckets have loaded: a mistake found there
+    # (a missing bucket file, tables too big) must not leave an empty run directory behind.
+    setup_logging(args.log_level)
+    supervisor = Supervisor(config, run_dir, options, config_source=source, resume=resume)
     setup_logging(args.log_level, run_dir / "logs" / "train.log")
     log.info("holdemd %s: run directory %s", __version__, run_dir)
     if resume is not None:
@@ -238,14 +249,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{resume.iteration:,}",
             f"{resume.elapsed:.0f} s",
         )
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = config.training.num_workers or cores or 1
-    options = SupervisorOptions(
-        num_workers=workers,
-        batch_size=config.training.batch_size,
-        tensorboard=config.training.tensorboard,
-    )
-    supervisor = Supervisor(config, run_dir, options, config_source=source, resume=resume)
     result = asyncio.run(supervisor.run())
     if sys.stderr.isatty():
         sys.stderr.write("\n")

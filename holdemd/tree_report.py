@@ -20,7 +20,6 @@ from holdemd.games.betting import build_game_arrays
 from holdemd.games.compiled import DEAL_HOLDEM, GameArrays
 from holdemd.games.nolimit import STREET_NAMES
 
-PRESET_COUNTS = {"quick": (169, 50, 50, 50), "mid": (169, 200, 200, 200)}
 TABLES = 2  # regret and strategy_sum
 # Memory left for everything but the tables (interpreter, kernels, buffers, bucket tables).
 HEADROOM_BYTES = 1 << 30
@@ -71,8 +70,10 @@ class TreeReport:
 
 def bucket_counts(spec: str) -> tuple[int, ...]:
     """Buckets per street of an abstraction spec, without loading its tables."""
-    if spec in PRESET_COUNTS:
-        return PRESET_COUNTS[spec]
+    from holdemd.abstraction.presets import PRESETS
+
+    if spec in PRESETS:
+        return PRESETS[spec].counts
     from holdemd.abstraction import load_abstraction
 
     return load_abstraction(spec).counts
@@ -98,9 +99,11 @@ def report_for(config: Config) -> TreeReport:
         2 * config.game.players + 5,
     )
     # One byte per bucket id up to 256 buckets, else two; one entry per canonical hand.
-    index_counts = (169, 1_286_792, 13_960_050, 123_156_254)
+    from holdemd.cards import num_indices
+
     per_entry = 1 if max(counts) <= 256 else 2
-    return _report(name, arrays, per_entry * sum(index_counts), table_itemsize(config))
+    entries = sum(num_indices(street) for street in range(4))
+    return _report(name, arrays, per_entry * entries, table_itemsize(config))
 
 
 def table_itemsize(config: Config) -> int:

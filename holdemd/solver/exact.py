@@ -50,8 +50,9 @@ def enumerate_deals(game: Game) -> DealTable:
     count = num_deals(game)
     if count > MAX_EXACT_DEALS:
         raise UsageError(
-            f"game '{game.name}' has {count:,} deals; exact evaluation handles at most "
-            f"{MAX_EXACT_DEALS:,} (kuhn, leduc and holdem_fixed_board games)"
+            f"game '{game.name}' has {count:,} deals, too many to evaluate exactly (at most "
+            f"{MAX_EXACT_DEALS:,}); `holdemd eval` works on kuhn, leduc and holdem_fixed_board "
+            "runs (head-to-head evaluation of Hold'em is not built yet)"
         )
     num_players, num_streets = a.num_players, game.num_streets
     buckets = np.zeros((count, num_players, num_streets), dtype=np.int64)
