@@ -179,6 +179,46 @@ def _reply_error(value: object) -> ReplyError:
 
 
 # --------------------------------------------------------------------------------------------
+# Events (the stream a ``subscribe`` request opens)
+
+EVENT_KINDS: Final = ("state", "worker", "snapshot", "stats")
+
+
+@dataclass(frozen=True)
+class ControlEvent:
+    """``{"v": 1, "event": kind, "time": iso, "data": {...}}``: no id and no ok, so a reader
+    tells it from a reply by its ``event`` key."""
+
+    event: str  # one of EVENT_KINDS
+    time: str  # UTC, ISO 8601
+    data: dict[str, Any]
+    v: int = CONTROL_VERSION
+
+
+def encode_event(event: ControlEvent) -> bytes:
+    if event.event not in EVENT_KINDS:
+        raise ProtocolError(f"unknown event kind {event.event!r:.40}", E_INTERNAL)
+    obj = {"v": event.v, "event": event.event, "time": event.time, "data": event.data}
+    return _dump_line(obj, MAX_REPLY_LINE, E_INTERNAL)
+
+
+def is_event_line(line: bytes) -> bool:
+    """Cheap test a client uses to route a line to :func:`parse_event` or :func:`parse_reply`."""
+    return b'"event":' in line[:40]
+
+
+def parse_event(line: bytes) -> ControlEvent:
+    """The event on one line; readers accept kinds they do not know (a newer daemon's)."""
+    obj = _load_line(line, MAX_REPLY_LINE)
+    _check_version(obj, None)
+    _check_keys(obj, {"v", "event", "time", "data"}, set(), None)
+    kind, when, data = obj["event"], obj["time"], obj["data"]
+    if not isinstance(kind, str) or not isinstance(when, str) or not isinstance(data, dict):
+        raise ProtocolError("'event' and 'time' must be str and 'data' an object")
+    return ControlEvent(kind, when, data)
+
+
+# --------------------------------------------------------------------------------------------
 # Lines
 
 
