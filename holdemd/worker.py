@@ -200,9 +200,13 @@ class Worker:
             iteration=welcome.first_iteration,
         )
         capacity = min(game.num_rows, MAX_DELTA_ROWS)
-        # Two buffers: one fills with the current batch while the other, already sent, waits
-        # for the supervisor's ack. The kernel reads tables + both, so the worker always sees
-        # its own work, and it computes instead of idling while the supervisor merges.
+        # Two buffers: one fills with the current batch while the other holds the batch sent
+        # last. The kernel reads tables + both. Until the supervisor merges the sent batch,
+        # that is exactly the worker's own work; after the merge, the sent batch counts twice
+        # in the current strategy (never in the tables), which makes it predictive regret
+        # matching with the last batch as the prediction (Farina et al. 2021). Measured on
+        # Leduc (docs/parallel.md): it more than makes up for not seeing the other workers'
+        # unmerged batches; 2 workers at equal iterations then match 1.
         active = solver.new_delta_buffer(capacity)
         inflight = solver.new_delta_buffer(capacity)
         inflight_seq = 0  # 0: nothing in flight
@@ -215,8 +219,8 @@ class Worker:
             )
         )
         interval = welcome.heartbeat_interval
-        # Short chunks: acks are noticed within a few milliseconds (until then a merged
-        # in-flight buffer is counted twice), and heartbeats are never late.
+        # Short chunks: Stop and Pause are noticed within a few milliseconds, and heartbeats
+        # are never late.
         chunk_seconds = min(interval / 4, 0.005)
         chunk = 10
         last_beat = time.monotonic()
@@ -241,9 +245,6 @@ class Worker:
                 self.iterations += ran
                 chunk = max(1, min(chunk * 2, int(asked * chunk_seconds / max(spent, 1e-6))))
                 self.handle_incoming()
-                if inflight_seq and self.acked >= inflight_seq:
-                    clear_delta(inflight)
-                    inflight_seq = 0
                 if self.stopping is not None:
                     break
                 if ran < asked:

@@ -192,9 +192,16 @@ class WorkerSlot:
             if now - self.last_message_at > timeouts.compile:
                 return f"no message for {now - self.last_message_at:.0f} s while starting"
             return None
+        silent = now - self.last_message_at
+        if self.state == "paused":
+            # A paused worker does no work by design, but it still heartbeats: liveness only.
+            return (
+                f"no message for {silent:.0f} s while paused"
+                if silent > timeouts.liveness
+                else None
+            )
         if self.state != "running":
             return None
-        silent = now - self.last_message_at
         progress_limit = max(
             timeouts.progress_min, timeouts.progress_batches * self.typical_batch_seconds()
         )

@@ -40,6 +40,7 @@ from holdemd.daemon.workers import Timeouts
 from holdemd.errors import ExitCode, HoldemdError
 from holdemd.protocol import Delta, Heartbeat, Hello, encode
 from holdemd.worker import NO_FAULT, TEST_FAULT_ENV, injected_fault
+from tests.daemon.processes import Reaper, alive, proc_stat, signal_process, wait_for
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and /dev/shm"),
@@ -50,9 +51,7 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-SHM = Path("/dev/shm")
 FAULT = "RuntimeError: injected fault for tests"
-WORKER_TOOLS = ("holdemd.worker", "holdemd.cli")  # what the reaper may kill, by command line
 
 # The parity run (see test_two_workers_converge_like_one_at_equal_iterations).
 PARITY_ITERATIONS = 500_000
@@ -66,94 +65,6 @@ Driver = Callable[[Supervisor], Coroutine[Any, Any, None]]
 # Processes and shared memory
 
 
-def _stat(pid: int) -> tuple[str, int, int] | None:
-    """(state, parent pid, start time) of a process, from /proc; None if there is none."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text.rsplit(")", 1)[1].split()
-    return fields[0], int(fields[1]), int(fields[19])
-
-
-def _alive(pid: int, start: int | None = None) -> bool:
-    """The process runs (a zombie has exited) and, given ``start``, is the one we saw."""
-    stat = _stat(pid)
-    return stat is not None and stat[0] != "Z" and (start is None or stat[2] == start)
-
-
-def _command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _descendants(root: int) -> dict[int, int]:
-    """pid -> start time of every process below ``root``."""
-    children: dict[int, list[int]] = {}
-    starts: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
-            children.setdefault(stat[1], []).append(int(entry.name))
-            starts[int(entry.name)] = stat[2]
-    found: dict[int, int] = {}
-    todo = [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found[child] = starts[child]
-            todo.append(child)
-    return found
-
-
-def _signal(pid: int, start: int, *signals: signal.Signals) -> None:
-    """Send ``signals`` to ``pid`` if it is still the process that started at ``start``."""
-    for sig in signals:
-        if _alive(pid, start):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-
-
-class Reaper:
-    """The processes and shared-memory segments a test started, to clean up after it."""
-
-    def __init__(self) -> None:
-        self.seen: dict[int, int] = {}  # pid -> start time
-        self.supervisors: set[int] = {os.getpid()}  # shm segments are named by their pid
-
-    def watch(self, *pids: int) -> None:
-        """Remember this process's holdemd descendants now, and ``pids``."""
-        for pid, start in _descendants(os.getpid()).items():
-            if any(tool in _command_line(pid) for tool in WORKER_TOOLS):
-                self.seen[pid] = start
-        for pid in pids:
-            if (stat := _stat(pid)) is not None:
-                self.seen[pid] = stat[2]
-
-    def add_supervisor(self, pid: int) -> None:
-        self.supervisors.add(pid)
-        self.watch(pid)
-
-    def segments(self) -> list[Path]:
-        return [path for pid in self.supervisors for path in SHM.glob(f"holdemd-{pid}-*")]
-
-    def cleanup(self) -> list[str]:
-        """Kill what is left and unlink leftover segments; what there was, for the report."""
-        self.watch()
-        leftovers: list[str] = []
-        running = {pid: start for pid, start in self.seen.items() if _alive(pid, start)}
-        if running and _wait(lambda: not any(_alive(p, s) for p, s in running.items()), 3.0):
-            running = {}  # they were on their way out
-        for pid, start in running.items():
-            leftovers.append(f"process {pid}: {_command_line(pid)[:120]}")
-            _signal(pid, start, signal.SIGCONT, signal.SIGKILL)
-        _wait(lambda: not self.segments(), 5.0)  # a killed supervisor's resource tracker
-        for path in self.segments():
-            leftovers.append(f"shared memory {path}")
-            path.unlink(missing_ok=True)
-        return leftovers
-
-
 @pytest.fixture(autouse=True)
 def reaper(monkeypatch: pytest.MonkeyPatch) -> Iterator[Reaper]:
     monkeypatch.delenv(TEST_FAULT_ENV, raising=False)
@@ -163,15 +74,6 @@ def reaper(monkeypatch: pytest.MonkeyPatch) -> Iterator[Reaper]:
     finally:
         leftovers = reaper.cleanup()
     assert not leftovers, f"left behind: {leftovers}"
-
-
-def _wait(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,7 +261,7 @@ def test_a_stopped_worker_is_declared_hung_and_replaced(tmp_path, caplog):
         slot = supervisor.slots[1]
         await _until(lambda: slot.merged_iterations > 0, "worker 1 merged a batch")
         assert slot.pid is not None
-        stat = _stat(slot.pid)
+        stat = proc_stat(slot.pid)
         assert stat is not None
         stopped.append((slot.pid, stat[2]))
         os.kill(slot.pid, signal.SIGSTOP)
@@ -375,7 +277,7 @@ def test_a_stopped_worker_is_declared_hung_and_replaced(tmp_path, caplog):
         result = _train(supervisor, stop_worker_1)
     finally:
         for pid, start in stopped:
-            _signal(pid, start, signal.SIGCONT, signal.SIGKILL)
+            signal_process(pid, start, signal.SIGCONT, signal.SIGKILL)
 
     # Liveness (1 s), then two seconds of watching its CPU time: about 3 s.
     assert seen["replaced_after"] < 10
@@ -387,7 +289,7 @@ def test_a_stopped_worker_is_declared_hung_and_replaced(tmp_path, caplog):
     assert len(hung) == 1, messages
     assert len(_matching(r"worker 1 started \(pid \d+, incarnation 2\)", messages)) == 1
     assert not _matching(r"worker 0 .*(hung|exited).*", messages)
-    assert not _alive(*stopped[0])  # the supervisor killed the stopped process
+    assert not alive(*stopped[0])  # the supervisor killed the stopped process
     assert result.stopped_by == "interrupted"
     status = read_status(run_dir)
     assert status["state"] == "finished"
@@ -630,7 +532,7 @@ def _wait_for_log(log: Path, pattern: str, proc: subprocess.Popen[bytes]) -> re.
         found.extend([match] if match else [])
         return bool(found)
 
-    assert _wait(seen, 60, 0.05), f"no {pattern!r} in {log}"
+    assert wait_for(seen, 60, 0.05), f"no {pattern!r} in {log}"
     return found[0]
 
 
@@ -692,7 +594,7 @@ def test_workers_and_shared_memory_go_when_the_supervisor_is_killed(tmp_path, re
             running[:] = [w for w in workers if w["state"] == "running" and w["pid"]]
             return len(running) == 2
 
-        assert _wait(both_running, 60, 0.05), "the workers never ran"
+        assert wait_for(both_running, 60, 0.05), "the workers never ran"
         pids = [int(worker["pid"]) for worker in running]
         reaper.watch(*pids)
         starts = {pid: reaper.seen[pid] for pid in pids}
@@ -702,10 +604,10 @@ def test_workers_and_shared_memory_go_when_the_supervisor_is_killed(tmp_path, re
         proc.kill()
         proc.wait()
         killed_at = time.monotonic()
-        assert _wait(lambda: not any(_alive(p, s) for p, s in starts.items()), 5.0), (
+        assert wait_for(lambda: not any(alive(p, s) for p, s in starts.items()), 5.0), (
             f"workers still running {time.monotonic() - killed_at:.1f} s after the supervisor"
         )
-        assert _wait(lambda: not any(path.exists() for path in segments), 5.0), (
+        assert wait_for(lambda: not any(path.exists() for path in segments), 5.0), (
             f"shared memory left behind: {[p for p in segments if p.exists()]}"
         )
     finally:

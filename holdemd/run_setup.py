@@ -1,0 +1,130 @@
+"""From a config, overrides and an optional resume point to a ready `Supervisor`.
+
+``holdemd train`` (flags) and ``holdemd serve`` (the control socket's ``start``) both start runs;
+this is the one place that turns their request into a config, a run directory and a resume
+point, with the same checks and the same one-line errors.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from holdemd.config import Config, load_config
+from holdemd.daemon.snapshot_store import latest_snapshot
+from holdemd.daemon.supervisor import ResumePoint, Supervisor, SupervisorOptions
+from holdemd.errors import UsageError
+from holdemd.runs import check_resumable, find_resume_snapshot, load_snapshot
+from holdemd.yaml_config import apply_overrides
+
+# Flag / control-argument name -> dotted config key.
+OVERRIDE_KEYS = {
+    "iterations": "training.iterations",
+    "time_budget": "training.time_budget",
+    "snapshot_interval": "training.snapshot_interval",
+    "num_workers": "training.num_workers",
+    "batch_size": "training.batch_size",
+    "tensorboard": "training.tensorboard",
+    "buckets": "abstraction.buckets",
+    "seed": "solver.seed",
+}
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    config: Config
+    run_dir: Path
+    options: SupervisorOptions
+    source: str  # what to name in config errors: the file, or the resumed manifest
+    resume: ResumePoint | None
+
+
+def config_overrides(values: dict[str, Any]) -> dict[str, Any]:
+    """Dotted overrides from flag-named values; None means "not given"."""
+    unknown = sorted(set(values) - OVERRIDE_KEYS.keys())
+    if unknown:
+        raise UsageError(
+            f"unknown override(s) {', '.join(unknown)}; known: {', '.join(OVERRIDE_KEYS)}"
+        )
+    return {OVERRIDE_KEYS[k]: v for k, v in values.items() if v is not None}
+
+
+def plan_run(
+    config_path: Path | None,
+    overrides: dict[str, Any],
+    *,
+    resume: Path | None = None,
+    resume_latest_in: Path | None = None,
+    logdir: Path | None = None,
+    runs_root: Path = Path("runs"),
+) -> RunPlan:
+    """Decide config, run directory and resume point; nothing is created on disk.
+
+    ``resume`` is a run directory or snapshot to continue; ``resume_latest_in`` continues the
+    same way from ``logdir`` when no path was given (``--resume`` alone).
+    """
+    where = resume or resume_latest_in
+    point: ResumePoint | None = None
+    if where is not None:
+        run_dir, name = find_resume_snapshot(where)
+        loaded = load_snapshot(run_dir, name)
+        saved = loaded.config
+        config = (
+            load_config(config_path, overrides)
+            if config_path
+            else apply_overrides(saved, overrides, source="command line")
+        )
+        check_resumable(saved, config, str(where))
+        manifest = loaded.manifest
+        point = ResumePoint(
+            tables=loaded.tables,
+            iteration=int(manifest["iteration"]),
+            elapsed=float(manifest.get("elapsed_seconds", 0.0)),
+            sequence=int(manifest.get("sequence", 0)),
+            source=loaded.info.path,
+            abstraction_digest=manifest.get("abstraction_digest"),
+        )
+        run_dir = logdir or run_dir
+        source = str(config_path or loaded.info.path / "manifest.json")
+    else:
+        if config_path is None:
+            raise UsageError("--config is required (or --resume to continue a run)")
+        config = load_config(config_path, overrides)
+        run_dir = logdir or runs_root / f"{config_path.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+        if run_dir.exists() and not run_dir.is_dir():
+            raise UsageError(f"--logdir {run_dir}: exists and is not a directory")
+        existing = latest_snapshot(run_dir) if run_dir.is_dir() else None
+        if existing is not None:
+            raise UsageError(
+                f"--logdir {run_dir}: already holds a run (latest snapshot {existing.name}); "
+                f"continue it with --resume {run_dir}, or pass a new --logdir"
+            )
+        source = str(config_path)
+    workers = config.training.num_workers or available_cores()
+    options = SupervisorOptions(
+        num_workers=workers,
+        batch_size=config.training.batch_size,
+        tensorboard=config.training.tensorboard,
+    )
+    return RunPlan(config, run_dir, options, source, point)
+
+
+def build_supervisor(plan: RunPlan, **kwargs: Any) -> Supervisor:
+    """The supervisor for ``plan``: builds the game and checks the tables fit."""
+    return Supervisor(
+        plan.config,
+        plan.run_dir,
+        plan.options,
+        config_source=plan.source,
+        resume=plan.resume,
+        **kwargs,
+    )
+
+
+def available_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
