@@ -10,7 +10,6 @@ import argparse
 import json
 import logging
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -96,6 +95,40 @@ def build_parser() -> argparse.ArgumentParser:
     _add_log_level(train)
     train.set_defaults(handler=cmd_train)
 
+    serve = commands.add_parser(
+        "serve",
+        help="run the training daemon in the foreground, driven by holdemctl",
+        description="Run the training daemon in the foreground (systemd and launchd supervise "
+        "it; see systemd/README.md). It locks its state directory, listens on "
+        "RUNTIME_DIR/control.sock and idles until `holdemctl start` starts a run. A run it "
+        "was training when it was killed is resumed from its last snapshot. SIGTERM stops the "
+        "run with a final snapshot and exits 0; SIGHUP reopens log files.",
+    )
+    serve.add_argument(
+        "--config",
+        type=Path,
+        help="the config `holdemctl start` uses when it names none (checked at start-up)",
+    )
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        help="runs, logs, the lock and the active-run record (default: $STATE_DIRECTORY, "
+        "else ~/.local/state/holdemd; macOS: ~/Library/Application Support/holdemd)",
+    )
+    serve.add_argument(
+        "--runtime-dir",
+        type=Path,
+        help="where control.sock is bound (default: $RUNTIME_DIRECTORY, else "
+        "$XDG_RUNTIME_DIR/holdemd or /tmp/holdemd-UID)",
+    )
+    serve.add_argument(
+        "--socket-group",
+        metavar="GROUP",
+        help="also let this group use the read-only commands (socket mode 0660)",
+    )
+    _add_log_level(serve)
+    serve.set_defaults(handler=cmd_serve)
+
     evaluate = commands.add_parser(
         "eval",
         help="exact exploitability and game value of a snapshot (Kuhn, Leduc, fixed-board Hold'em)",
@@ -164,82 +197,30 @@ def setup_logging(level: str, log_file: Path | None = None) -> None:
 
 
 def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    flags = {
-        "training.iterations": args.iterations,
-        "training.time_budget": args.time_budget,
-        "training.snapshot_interval": args.snapshot_interval,
-        "training.num_workers": args.num_workers,
-        "training.batch_size": args.batch_size,
-        "training.tensorboard": args.tensorboard,
-        "abstraction.buckets": args.buckets,
-        "solver.seed": args.seed,
-    }
-    return {key: value for key, value in flags.items() if value is not None}
+    from holdemd.run_setup import OVERRIDE_KEYS, config_overrides
+
+    return config_overrides({name: getattr(args, name) for name in OVERRIDE_KEYS})
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     import asyncio
-    import os
 
-    from holdemd.config import load_config
-    from holdemd.daemon.snapshot_store import latest_snapshot
-    from holdemd.daemon.supervisor import ResumePoint, Supervisor, SupervisorOptions
-    from holdemd.runs import check_resumable, find_resume_snapshot, load_snapshot
-    from holdemd.yaml_config import apply_overrides
+    from holdemd.run_setup import build_supervisor, plan_run
 
-    overrides = _train_overrides(args)
-    resume: ResumePoint | None = None
-    if args.resume is not None:
-        where = Path(args.resume) if args.resume else args.logdir
-        if where is None:
-            raise UsageError("--resume needs a run directory or snapshot, or --logdir")
-        run_dir, name = find_resume_snapshot(where)
-        loaded = load_snapshot(run_dir, name)
-        saved = loaded.config
-        config = (
-            load_config(args.config, overrides)
-            if args.config
-            else apply_overrides(saved, overrides, source="command line")
-        )
-        check_resumable(saved, config, str(where))
-        manifest = loaded.manifest
-        resume = ResumePoint(
-            tables=loaded.tables,
-            iteration=int(manifest["iteration"]),
-            elapsed=float(manifest.get("elapsed_seconds", 0.0)),
-            sequence=int(manifest.get("sequence", 0)),
-            source=loaded.info.path,
-            abstraction_digest=manifest.get("abstraction_digest"),
-        )
-        run_dir = args.logdir or run_dir
-        source = str(args.config or loaded.info.path / "manifest.json")
-    else:
-        if args.config is None:
-            raise UsageError("--config is required (or --resume to continue a run)")
-        config = load_config(args.config, overrides)
-        run_dir = (
-            args.logdir or Path("runs") / f"{args.config.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-        )
-        if run_dir.exists() and not run_dir.is_dir():
-            raise UsageError(f"--logdir {run_dir}: exists and is not a directory")
-        existing = latest_snapshot(run_dir) if run_dir.is_dir() else None
-        if existing is not None:
-            raise UsageError(
-                f"--logdir {run_dir}: already holds a run (latest snapshot {existing.name}); "
-                f"continue it with --resume {run_dir}, or pass a new --logdir"
-            )
-        source = str(args.config)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = config.training.num_workers or cores or 1
-    options = SupervisorOptions(
-        num_workers=workers,
-        batch_size=config.training.batch_size,
-        tensorboard=config.training.tensorboard,
+    if args.resume is not None and not args.resume and args.logdir is None:
+        raise UsageError("--resume needs a run directory or snapshot, or --logdir")
+    plan = plan_run(
+        args.config,
+        _train_overrides(args),
+        resume=Path(args.resume) if args.resume else None,
+        resume_latest_in=args.logdir if args.resume == "" else None,
+        logdir=args.logdir,
     )
+    config, run_dir, resume = plan.config, plan.run_dir, plan.resume
     # Console logging only until the game and its buckets have loaded: a mistake found there
     # (a missing bucket file, tables too big) must not leave an empty run directory behind.
     setup_logging(args.log_level)
-    supervisor = Supervisor(config, run_dir, options, config_source=source, resume=resume)
+    supervisor = build_supervisor(plan)
     setup_logging(args.log_level, run_dir / "logs" / "train.log")
     log.info("holdemd %s: run directory %s", __version__, run_dir)
     if resume is not None:
@@ -266,6 +247,33 @@ def cmd_train(args: argparse.Namespace) -> int:
     if result.snapshot is not None:
         print(f"snapshot {result.snapshot.path}")
     return ExitCode.OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import grp
+
+    from holdemd.config import load_config
+    from holdemd.daemon.service import Service, ServiceOptions
+    from holdemd.service_paths import default_runtime_dir, default_state_dir
+
+    group = None
+    if args.socket_group is not None:
+        try:
+            group = grp.getgrnam(args.socket_group).gr_gid
+        except KeyError:
+            raise UsageError(f"--socket-group {args.socket_group}: no such group") from None
+    if args.config is not None:
+        load_config(args.config)  # a bad default config fails now, not at the first start
+    state_dir = (args.state_dir or default_state_dir()).absolute()
+    options = ServiceOptions(
+        state_dir=state_dir,
+        runtime_dir=(args.runtime_dir or default_runtime_dir()).absolute(),
+        default_config=args.config.absolute() if args.config else None,
+        socket_group=group,
+    )
+    setup_logging(args.log_level, state_dir / "logs" / "daemon.log")
+    return asyncio.run(Service(options).serve())
 
 
 def cmd_tree(args: argparse.Namespace) -> int:

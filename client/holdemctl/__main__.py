@@ -1,0 +1,5 @@
+import sys
+
+from holdemctl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,388 @@
+"""End-to-end tests of ``holdemd serve`` with the real ``holdemctl`` as a subprocess.
+
+Each test starts a real daemon process (which spawns real worker processes), drives it over its
+control socket, and leaves nothing behind: the autouse ``reaper`` kills leftovers and fails the
+test if there were any. Sockets live under /tmp (AF_UNIX paths are limited to 108 bytes) and
+only on the loopback of the filesystem: nothing here opens a network port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from holdemd.daemon.snapshots import read_manifest
+from tests.daemon.processes import Reaper, proc_stat, wait_for
+
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and /dev/shm"),
+    pytest.mark.skipif(
+        os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="real training runs need the kernels"
+    ),
+    pytest.mark.timeout(180),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+LEDUC_CONFIG = """\
+game: {name: leduc}
+solver: {seed: 3}
+training:
+  iterations: 0
+  time_budget: 1h
+  snapshot_interval: 1h
+  eval_interval: 0
+  num_workers: 2
+  batch_size: 2000
+  tensorboard: false
+"""
+
+
+@dataclass
+class Daemon:
+    process: subprocess.Popen[bytes]
+    socket: Path
+    state_dir: Path
+    runtime_dir: Path
+    config: Path
+
+    def ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run the real holdemctl against this daemon."""
+        return subprocess.run(
+            [sys.executable, "-m", "holdemctl", "--socket", str(self.socket), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+        )
+
+    def ctl_json(self, *args: str) -> Any:
+        done = self.ctl("--json", *args)
+        assert done.returncode == 0, f"holdemctl {' '.join(args)}: {done.stderr}{done.stdout}"
+        return json.loads(done.stdout)
+
+    def request(self, cmd: str, **args: Any) -> dict[str, Any]:
+        """One raw request line, one reply line."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(30)
+            conn.connect(str(self.socket))
+            line = json.dumps({"v": 1, "id": 1, "cmd": cmd, "args": args}) + "\n"
+            conn.sendall(line.encode())
+            return json.loads(_read_line(conn))
+
+    def status(self) -> dict[str, Any]:
+        reply = self.request("status")
+        assert reply["ok"], reply
+        return reply["result"]
+
+
+def _read_line(conn: socket.socket) -> bytes:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.fixture(autouse=True)
+def reaper() -> Iterator[Reaper]:
+    reaper = Reaper()
+    try:
+        yield reaper
+    finally:
+        leftovers = reaper.cleanup()
+    assert not leftovers, f"left behind: {leftovers}"
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> Iterator[tuple[Path, Path, Path]]:
+    runtime = Path(tempfile.mkdtemp(prefix="hds", dir="/tmp"))
+    config = tmp_path / "leduc.yaml"
+    config.write_text(LEDUC_CONFIG)
+    try:
+        yield tmp_path / "state", runtime, config
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def _start_daemon(
+    reaper: Reaper, dirs: tuple[Path, Path, Path], env: dict[str, str] | None = None
+) -> Daemon:
+    state, runtime, config = dirs
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "holdemd.cli",
+            "serve",
+            "--state-dir",
+            str(state),
+            "--runtime-dir",
+            str(runtime),
+            "--config",
+            str(config),
+        ],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=open(runtime / "stderr.log", "ab"),  # noqa: SIM115 - the child keeps it
+    )
+    reaper.add_supervisor(process.pid)
+    daemon = Daemon(process, runtime / "control.sock", state, runtime, config)
+    ok = wait_for(lambda: _answers(daemon) or process.poll() is not None, 60, interval=0.1)
+    assert ok and process.poll() is None, _stderr(process, runtime)
+    return daemon
+
+
+def _answers(daemon: Daemon) -> bool:
+    """It answers a ping (a killed daemon's socket file may still be there, refusing)."""
+    try:
+        return bool(daemon.request("ping")["ok"])
+    except OSError:
+        return False
+
+
+def _stderr(process: subprocess.Popen[bytes], runtime: Path) -> str:
+    log = runtime / "stderr.log"
+    return log.read_text(errors="replace")[-3000:] if log.exists() else "(no output)"
+
+
+def _shutdown(daemon: Daemon) -> int:
+    daemon.ctl("shutdown")
+    try:
+        return daemon.process.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        daemon.process.kill()
+        daemon.process.wait()
+        raise
+
+
+def _iterations(daemon: Daemon) -> int:
+    run = daemon.status()["run"]
+    return run["iterations"] if run else 0
+
+
+def _until(predicate: Any, what: str, timeout: float = 90) -> None:
+    assert wait_for(predicate, timeout, interval=0.1), f"timed out waiting for {what}"
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_start_status_pause_resume_snapshot_stop(reaper: Reaper, dirs: Any) -> None:
+    daemon = _start_daemon(reaper, dirs)
+    idle = daemon.ctl_json("status")
+    assert idle["run"] is None and idle["health"]["status"] == "ok"
+    assert daemon.ctl("pause").returncode == 1  # no run: the daemon says E_NOT_RUNNING
+
+    started = daemon.ctl_json("start", str(daemon.config))
+    assert started["changed"] is True and Path(started["run_dir"]).is_dir()
+    busy = daemon.ctl("start", str(daemon.config))
+    assert busy.returncode == 1 and "E_BUSY" in busy.stderr
+    _until(lambda: _iterations(daemon) > 100_000, "training to run")
+    reaper.watch()
+
+    status = daemon.ctl_json("status")
+    assert status["schema"] == 1
+    assert set(status) >= {"daemon", "run", "resumed_from", "health", "past_runs"}
+    assert status["daemon"]["pid"] == daemon.process.pid
+    run = status["run"]
+    assert run["state"] == "running" and run["game"] == "leduc"
+    assert run["run_dir"] == started["run_dir"] and len(run["workers"]) == 2
+    for worker in run["workers"]:
+        assert set(worker) >= {"slot", "pid", "state", "iterations", "iterations_per_s", "restarts"}
+    assert daemon.ctl_json("workers")["workers"][0]["slot"] == 0
+
+    # Pause: iterations stop, the workers idle (they stay alive and heartbeat).
+    assert daemon.ctl_json("pause") == {"changed": True, "state": "paused"}
+    assert daemon.ctl_json("pause") == {"changed": False, "state": "paused"}
+    _until(
+        lambda: all(w["state"] == "paused" for w in daemon.status()["run"]["workers"]),
+        "workers to pause",
+    )
+    pids = [w["pid"] for w in daemon.status()["run"]["workers"]]
+    paused_at = _iterations(daemon)
+    cpu_before = [_cpu_seconds(pid) for pid in pids]
+    elapsed_before = daemon.status()["run"]["elapsed_s"]
+    time.sleep(2.0)
+    assert _iterations(daemon) == paused_at
+    cpu_used = [_cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
+    assert max(cpu_used) < 0.2, f"paused workers used {cpu_used} s of CPU in 2 s"
+    assert daemon.status()["run"]["elapsed_s"] - elapsed_before < 0.5  # the budget clock stops
+    assert daemon.status()["run"]["state"] == "paused"
+
+    assert daemon.ctl_json("resume") == {"changed": True, "state": "running"}
+    _until(lambda: _iterations(daemon) > paused_at + 50_000, "training to resume")
+
+    # Snapshot on demand: the file exists and its manifest checks out.
+    snap = daemon.ctl_json("snapshot")
+    assert snap["pending"] is False and snap["iteration"] >= paused_at
+    manifest = read_manifest(Path(snap["path"]))
+    assert manifest["iteration"] == snap["iteration"]
+
+    stopped = daemon.ctl_json("stop", "--wait")
+    assert stopped["changed"] is True and stopped["state"] == "finished"
+    assert Path(stopped["snapshot"]).is_dir()
+    assert daemon.ctl_json("stop")["changed"] is False
+    final = daemon.ctl_json("status")
+    assert final["run"] is None and final["past_runs"][0]["state"] == "finished"
+    assert not (daemon.state_dir / "active-run.json").exists()
+    assert _shutdown(daemon) == 0
+
+
+def test_a_second_daemon_on_the_same_state_dir_exits_with_the_reason(
+    reaper: Reaper, dirs: Any
+) -> None:
+    daemon = _start_daemon(reaper, dirs)
+    state = dirs[0]
+    second = subprocess.run(
+        [sys.executable, "-m", "holdemd.cli", "serve", "--state-dir", str(state)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1
+    assert "holdemd.lock" in second.stderr and str(daemon.process.pid) in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
+    assert daemon.request("ping")["ok"]  # the first one is untouched
+    assert _shutdown(daemon) == 0
+
+
+def test_a_killed_daemon_resumes_its_run_from_the_last_snapshot(reaper: Reaper, dirs: Any) -> None:
+    daemon = _start_daemon(reaper, dirs)
+    daemon.ctl_json("start", str(daemon.config), "--snapshot-interval", "1")
+    _until(lambda: (daemon.status()["run"] or {}).get("last_snapshot"), "a snapshot")
+    reaper.watch()
+    os.kill(daemon.process.pid, signal.SIGKILL)
+    daemon.process.wait()
+    last = max(
+        (read_manifest(p)["iteration"] for p in daemon.state_dir.glob("runs/*/snapshots/*")),
+        default=0,
+    )
+    assert last > 0
+
+    again = _start_daemon(reaper, dirs)
+    _until(lambda: again.status()["run"] is not None, "the run to be resumed")
+    status = again.status()
+    assert status["resumed_from"] is not None and "snapshots" in status["resumed_from"]
+    assert status["run"]["iterations"] >= last
+    _until(lambda: _iterations(again) > last, "the resumed run to train")
+    assert _shutdown(again) == 0
+    # A daemon shutdown is not the end of the run: it stays recorded, to resume next time.
+    assert (again.state_dir / "active-run.json").exists()
+
+
+def test_notify_protocol_ready_status_watchdog_stopping(reaper: Reaper, dirs: Any) -> None:
+    notify_dir = Path(tempfile.mkdtemp(prefix="hdn", dir="/tmp"))
+    path = notify_dir / "notify"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        listener.bind(str(path))
+        listener.settimeout(30)
+        daemon = _start_daemon(
+            reaper, dirs, env={"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "1000000"}
+        )
+        seen: list[str] = []
+
+        def receive_until(word: str) -> None:
+            deadline = time.monotonic() + 30
+            while not any(word in m for m in seen) and time.monotonic() < deadline:
+                seen.append(listener.recv(4096).decode())
+
+        receive_until("READY=1")
+        receive_until("WATCHDOG=1")
+        receive_until("STATUS=")
+        assert any("READY=1" in m for m in seen) and any("WATCHDOG=1" in m for m in seen)
+        daemon.process.send_signal(signal.SIGTERM)
+        receive_until("STOPPING=1")
+        assert any("STOPPING=1" in m for m in seen), seen
+        assert daemon.process.wait(timeout=60) == 0
+    finally:
+        listener.close()
+        shutil.rmtree(notify_dir, ignore_errors=True)
+
+
+def test_malformed_control_lines_get_errors_and_do_not_disturb_training(
+    reaper: Reaper, dirs: Any
+) -> None:
+    daemon = _start_daemon(reaper, dirs)
+    daemon.ctl_json("start", str(daemon.config))
+    _until(lambda: _iterations(daemon) > 50_000, "training to run")
+    reaper.watch()
+    rng = random.Random(7)
+    valid = json.dumps({"v": 1, "id": 1, "cmd": "status"})
+    lines: list[bytes] = [
+        b"{",
+        b"[]",
+        b"null",
+        b'{"v":1}',
+        b'{"v":2,"id":1,"cmd":"ping"}',
+        b'{"v":1,"id":1,"cmd":"nope"}',
+        b'{"v":1,"id":1,"cmd":"pause","args":{"x":1}}',
+        b'{"v":1,"id":1,"cmd":"start","args":{"config":5}}',
+        b'{"v":1,"id":1,"cmd":"subscribe","args":{"interval":-1}}',
+        b'{"v":1,"id":true,"cmd":"ping"}',
+        b"\xff\xfe\x00",
+        b'{"v":1,"id":1,"cmd":"ping","cmd":"stop"}',
+    ]
+    for _ in range(3000):
+        kind = rng.randrange(3)
+        if kind == 0:
+            line = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
+        elif kind == 1:
+            cut = rng.randrange(1, len(valid))
+            line = (valid[:cut] + valid[cut + 1 :]).encode()  # one character deleted
+        else:
+            line = rng.choice(lines)
+        lines.append(line.replace(b"\n", b" "))
+    answered = 0
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(30)
+        conn.connect(str(daemon.socket))
+        reader = conn.makefile("rb")
+        for line in lines:
+            conn.sendall(line + b"\n")
+            reply = json.loads(reader.readline())
+            assert reply["ok"] is False or reply["result"] is not None, (line, reply)
+            if not reply["ok"]:
+                assert reply["error"]["code"].startswith("E_")
+            answered += 1
+    assert answered == len(lines)
+    # An oversized line is answered with E_TOO_LARGE and the connection is closed.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(30)
+        conn.connect(str(daemon.socket))
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            conn.sendall(b"x" * (200 * 1024) + b"\n")
+        reply = json.loads(_read_line(conn))
+        assert reply["error"]["code"] == "E_TOO_LARGE"
+        assert conn.recv(10) == b""
+    before = _iterations(daemon)
+    _until(lambda: _iterations(daemon) > before + 50_000, "training to go on")
+    status = daemon.status()
+    assert status["run"]["state"] == "running"
+    assert all(w["restarts"] == 0 for w in status["run"]["workers"])
+    assert proc_stat(daemon.process.pid) is not None
+    assert _shutdown(daemon) == 0
