@@ -251,6 +251,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
+    import faulthandler
     import grp
 
     from holdemd.config import load_config
@@ -273,6 +274,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         socket_group=group,
     )
     setup_logging(args.log_level, state_dir / "logs" / "daemon.log")
+    # A watchdog timeout ends in SIGABRT: print every thread's Python stack to the journal.
+    faulthandler.enable()
     return asyncio.run(Service(options).serve())
 
 

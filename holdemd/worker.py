@@ -253,13 +253,14 @@ class Worker:
                     self.heartbeat("running")
                     last_beat = time.monotonic()
             self.last_batch_seconds = time.monotonic() - batch_start
-            if self.stopping is not None:
-                # Stopped mid-batch: the partial batch is dropped, like any unsent batch; the
-                # target (or the user) asked for no more work.
-                self.iterations -= done
-                break
             # Pipeline depth one: the previous batch must be merged before this one is sent.
             if inflight_seq and not self.wait_for_ack(inflight_seq, interval):
+                break
+            if self.stopping is not None:
+                # Stopped during the batch or while its predecessor was being merged: it is
+                # dropped, like any unsent batch, as the target (or the user) asked for no more
+                # work; the supervisor sends Stop before the Ack that would release it.
+                self.iterations -= done
                 break
             clear_delta(inflight)
             used = int(active.used[0])

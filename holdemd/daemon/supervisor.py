@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import zmq
-import zmq.asyncio
 
 from holdemd.config import Config
 from holdemd.daemon import metrics as tags
@@ -172,10 +171,15 @@ class Supervisor:
         remove_dead_runtime_dirs()
         self._runtime = Path(tempfile.mkdtemp(prefix=f"holdemd-{os.getpid()}-"))
         self.endpoint = f"ipc://{self._runtime / 'workers.sock'}"
-        self.context = zmq.asyncio.Context()
-        self.socket = self.context.socket(zmq.ROUTER)
+        # A plain (not zmq.asyncio) socket, read from an asyncio reader callback on its FD and
+        # written with non-blocking sends: no future per message, and every handler is plain
+        # synchronous code between two awaits, so no merge can interleave with another.
+        self.context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+        self.socket: zmq.Socket[bytes] = self.context.socket(zmq.ROUTER)
         self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.setsockopt(zmq.SNDHWM, 0)  # never drop an ack or a stop: peers are few
         self.socket.bind(self.endpoint)
+        self._readable = asyncio.Event()
         self.metrics: MetricsWriter = open_metrics(
             run_dir / "tensorboard" if options.tensorboard else None
         )
@@ -270,7 +274,7 @@ class Supervisor:
             return False
         self.paused = True
         self.paused_since = time.monotonic()
-        await self._broadcast(Pause())
+        self._broadcast(Pause())
         if self.state == "running":
             self.state = "paused"
         log.info("paused at iteration %s; the time budget clock is stopped", f"{self.iteration:,}")
@@ -287,7 +291,7 @@ class Supervisor:
         self.paused = False
         for slot in self.slots:
             slot.last_progress_at = now  # the pause is not a stall
-        await self._broadcast(Resume())
+        self._broadcast(Resume())
         if self.state == "paused":
             self.state = "running"
         log.info("resumed at iteration %s", f"{self.iteration:,}")
@@ -298,10 +302,10 @@ class Supervisor:
         """Write a snapshot of the merged tables now (the service's ``snapshot`` command)."""
         return await self._snapshot()
 
-    async def _broadcast(self, message: Message) -> None:
+    def _broadcast(self, message: Message) -> None:
         for slot in self.slots:
             if slot.identity is not None and slot.alive:
-                await self.socket.send_multipart([slot.identity, encode(message)])
+                self._send(slot.identity, message)
 
     def elapsed(self) -> float:
         if not self.started:
@@ -357,6 +361,8 @@ class Supervisor:
         while True:
             await asyncio.sleep(TICK_SECONDS)
             self.last_tick = time.monotonic()
+            if int(self.socket.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
+                self._readable.set()  # an edge the reader callback never saw
             if self.force:
                 raise KeyboardInterrupt
             if self.stop_requested:
@@ -387,14 +393,14 @@ class Supervisor:
                 await self._snapshot()
                 next_snapshot = time.monotonic() + cfg.snapshot_interval_seconds
 
-    async def _send_stop(self, reason: str) -> None:
+    def _send_stop(self, reason: str) -> None:
         self.stop_sent = True
-        await self._broadcast(Stop(reason=reason))
+        self._broadcast(Stop(reason=reason))
 
     async def _stop_workers(self, reason: str) -> None:
         """Ask every worker to stop after its batch; merge what they send; then make sure."""
         if not self.stop_sent:
-            await self._send_stop(reason)
+            self._send_stop(reason)
         deadline = time.monotonic() + self.options.stop_timeout
         while any(s.alive for s in self.slots) and time.monotonic() < deadline and not self.force:
             await asyncio.sleep(TICK_SECONDS)
@@ -420,25 +426,43 @@ class Supervisor:
 
     # -- messages ------------------------------------------------------------------------
 
-    async def _receive_loop(self) -> None:
-        # One wake-up of the event loop per burst, not per message: after the poll says
-        # something arrived, everything queued is read without awaiting. On small games,
-        # where deltas arrive hundreds of times a second, that halves the supervisor's CPU.
-        raw: zmq.Socket[bytes] = zmq.Socket.shadow(self.socket.underlying)
-        while True:
-            await self.socket.poll()  # POLLIN by default
-            for _ in range(MAX_BURST):
-                try:
-                    frames = raw.recv_multipart(zmq.NOBLOCK, copy=True)
-                except zmq.Again:
-                    break
-                identity, payload = frames[0], frames[-1]
-                try:
-                    await self._on_frame(identity, payload)
-                except Exception:  # a bug must not kill the loop that merges everyone's work
-                    log.exception("error handling a worker message")
+    def _send(self, identity: bytes, message: Message) -> None:
+        """Send now (a ROUTER never blocks); then re-check for input, as ZeroMQ's FD is
+        edge-triggered and a send can consume the edge that announced a message."""
+        with contextlib.suppress(zmq.ZMQError):  # the peer is gone: nothing to deliver
+            self.socket.send_multipart([identity, encode(message)], zmq.NOBLOCK)
+        if int(self.socket.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
+            self._readable.set()
 
-    async def _on_frame(self, identity: bytes, payload: bytes) -> None:
+    async def _receive_loop(self) -> None:
+        # Everything queued is read per wake-up, without awaiting between messages.
+        loop = asyncio.get_running_loop()
+        fd = int(self.socket.getsockopt(zmq.FD))
+        loop.add_reader(fd, self._readable.set)
+        try:
+            while True:
+                self._readable.clear()
+                handled = 0
+                while handled < MAX_BURST:
+                    try:
+                        frames = self.socket.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    handled += 1
+                    try:
+                        self._on_frame(frames[0], frames[-1])
+                    except Exception:  # a bug must not kill the loop merging everyone's work
+                        log.exception("error handling a worker message")
+                if handled == MAX_BURST:
+                    await asyncio.sleep(0)  # more waiting: let the other tasks run first
+                    continue
+                # No timeout here (wait_for costs a task per wake-up): the main loop's tick is
+                # the safety net for a missed edge.
+                await self._readable.wait()
+        finally:
+            loop.remove_reader(fd)
+
+    def _on_frame(self, identity: bytes, payload: bytes) -> None:
         slot = self.by_identity.get(identity)
         try:
             message = decode(payload)
@@ -447,7 +471,7 @@ class Supervisor:
             return
         now = time.monotonic()
         if isinstance(message, Hello):
-            await self._on_hello(identity, message)
+            self._on_hello(identity, message)
             return
         if slot is None or getattr(message, "incarnation", None) != slot.incarnation:
             self._drop(None, f"{type(message).__name__} from an unknown or old worker")
@@ -460,8 +484,8 @@ class Supervisor:
                     # Stop now, from the merge path, not at the next tick: a fast game would
                     # run many more batches in a tenth of a second. The Stop goes out before
                     # the Ack on the same socket, so no worker starts another batch.
-                    await self._send_stop("iterations")
-                await self.socket.send_multipart([slot.identity, encode(Ack(seq=message.seq))])
+                    self._send_stop("iterations")
+                self._send(slot.identity, Ack(seq=message.seq))
         elif isinstance(message, Heartbeat):
             if message.iterations_done > slot.incarnation_iterations:
                 slot.last_progress_at = now
@@ -490,7 +514,7 @@ class Supervisor:
         elif isinstance(message, Bye):
             slot.state = "stopped"
 
-    async def _on_hello(self, identity: bytes, hello: Hello) -> None:
+    def _on_hello(self, identity: bytes, hello: Hello) -> None:
         if not 0 <= hello.slot < len(self.slots):
             self._drop(None, f"hello for unknown slot {hello.slot}")
             return
@@ -516,13 +540,13 @@ class Supervisor:
             first_iteration=self.iteration,
             linear=self.config.solver.linear_weighting,
         )
-        await self.socket.send_multipart([identity, encode(welcome)])
+        self._send(identity, welcome)
         if self.paused:
-            await self.socket.send_multipart([identity, encode(Pause())])
+            self._send(identity, Pause())
         if self.stop_sent:
             # It started after the stop went out (e.g. the target was reached while it was
             # spawning): it must not train until the stop timeout.
-            await self.socket.send_multipart([identity, encode(Stop(reason="stopping"))])
+            self._send(identity, Stop(reason="stopping"))
 
     def _drop(self, slot: WorkerSlot | None, why: str) -> None:
         self.dropped += 1
