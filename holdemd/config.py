@@ -154,11 +154,69 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True)
+class ScheduleConfig:
+    """Pluribus's schedule (REFERENCE.md). Points are durations of training time (600, 10m,
+    2h) or iteration counts (5000000it). Thresholds are multiples of the game's utility scale
+    (its largest absolute payoff), so they fire in every game; Pluribus's chip values would
+    never fire in ours."""
+
+    discount_interval: float | str | None = field(
+        default=None,
+        metadata={"help": "linear-CFR discount every this long (Pluribus: 10m); null = never"},
+    )
+    discount_stop: float | str | None = field(
+        default=None,
+        metadata={"help": "no discounts after this point (Pluribus: 400m); same unit as interval"},
+    )
+    prune_start: float | str | None = field(
+        default=None,
+        metadata={"help": "negative-regret pruning from this point (Pluribus: 200m); null = never"},
+    )
+    prune_probability: float = field(
+        default=0.95, metadata={"min": 0.0, "max": 1.0, "help": "share of iterations that prune"}
+    )
+    prune_threshold: float = field(
+        default=-300.0,
+        metadata={"max": 0.0, "help": "prune actions with regret below this x utility scale"},
+    )
+    regret_floor: float | None = field(
+        default=None,
+        metadata={"max": 0.0, "help": "clamp regrets at this x utility scale (Pluribus: -310)"},
+    )
+    average: Literal["all", "first_round"] = field(
+        default="all",
+        metadata={
+            "help": "all: average strategy on every street; first_round: later streets average "
+            "snapshots of the current strategy (Pluribus)"
+        },
+    )
+    average_interval: float | str = field(
+        default="200m",
+        metadata={"help": "first_round only: time between current-strategy snapshots"},
+    )
+
+    def __post_init__(self) -> None:
+        from holdemd.solver.schedule import parse_clock
+
+        clocks = {
+            name: parse_clock(getattr(self, name))
+            for name in ("discount_interval", "discount_stop", "prune_start", "average_interval")
+            if getattr(self, name) is not None
+        }
+        interval, stop = clocks.get("discount_interval"), clocks.get("discount_stop")
+        if interval is not None and stop is not None and interval.unit != stop.unit:
+            raise ValueError("discount_stop must use the same unit as discount_interval")
+        if self.regret_floor is not None and self.prune_threshold < self.regret_floor:
+            raise ValueError("prune_threshold is below regret_floor: pruning could never fire")
+
+
+@dataclass(frozen=True)
 class Config:
     game: GameConfig
     abstraction: AbstractionConfig = AbstractionConfig()
     solver: SolverConfig = SolverConfig()
     training: TrainingConfig = TrainingConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
 
 
 def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:

@@ -13,7 +13,7 @@ Envelope
 Messages
     worker → supervisor: :class:`Hello`, :class:`Ready`, :class:`Heartbeat`, :class:`Delta`,
     :class:`Error`, :class:`Bye`. supervisor → worker: :class:`Welcome`, :class:`Pause`,
-    :class:`Resume`, :class:`Stop`, :class:`Ack`.
+    :class:`Resume`, :class:`Stop`, :class:`Ack`, :class:`Settings`.
 
 Arrays
     ``{"dtype": "<f4", "shape": [k, A], "data": <bin>}``: raw little-endian bytes, a dtype spelled
@@ -175,6 +175,8 @@ class Heartbeat:
     rss_bytes: int
     state: WorkerState
     cpu_seconds: float
+    pruned_actions: int = 0  # this incarnation's actions skipped by pruning ...
+    prunable_actions: int = 0  # ... of those at nodes where pruning was on
 
 
 @dataclass(frozen=True, eq=False)  # arrays have no single truth value; compare fields
@@ -274,6 +276,17 @@ class Stop:
 
 
 @dataclass(frozen=True)
+class Settings:
+    """The schedule's knobs for the worker's next batches (holdemd.solver.schedule): sent after
+    :class:`Welcome` and whenever they change."""
+
+    TYPE: ClassVar[str] = "settings"
+    prune_probability: float  # 0..1; 0 = no pruning
+    prune_threshold: float  # regret below this (table units) is pruned
+    average_streets: int  # strategy sums only on streets below this
+
+
+@dataclass(frozen=True)
 class Ack:
     """The supervisor merged delta ``seq``; a worker may bound its unacknowledged deltas."""
 
@@ -282,7 +295,18 @@ class Ack:
 
 
 Message: TypeAlias = (
-    Hello | Ready | Heartbeat | Delta | Error | Bye | Welcome | Pause | Resume | Stop | Ack
+    Hello
+    | Ready
+    | Heartbeat
+    | Delta
+    | Error
+    | Bye
+    | Welcome
+    | Pause
+    | Resume
+    | Stop
+    | Ack
+    | Settings
 )
 
 
@@ -301,6 +325,18 @@ def _int(lo: int = 0, hi: int = _INT64_MAX) -> Callable[[object], int]:
         if not lo <= value <= hi:
             raise _Invalid(f"{value} is out of range [{lo}, {hi}]")
         return value
+
+    return check
+
+
+def _finite(lo: float, hi: float) -> Callable[[object], float]:
+    def check(value: object) -> float:
+        if not isinstance(value, (float, int)) or isinstance(value, bool):
+            raise _Invalid(f"expected a float, got {_type_name(value)}")
+        number = float(value)
+        if not math.isfinite(number) or not lo <= number <= hi:
+            raise _Invalid(f"{number} is not a finite number in [{lo}, {hi}]")
+        return number
 
     return check
 
@@ -459,6 +495,8 @@ _SPECS: Final[dict[type[Message], dict[str, _Field]]] = {
         "rss_bytes": _COUNT,
         "state": _Field(_str(16, WORKER_STATES)),
         "cpu_seconds": _SECONDS,
+        "pruned_actions": _COUNT,
+        "prunable_actions": _COUNT,
     },
     Delta: {
         "slot": _SLOT,
@@ -495,6 +533,11 @@ _SPECS: Final[dict[type[Message], dict[str, _Field]]] = {
     Resume: {},
     Stop: {"reason": _TEXT},
     Ack: {"seq": _COUNT},
+    Settings: {
+        "prune_probability": _Field(_finite(0.0, 1.0)),
+        "prune_threshold": _Field(_finite(-math.inf, 0.0)),
+        "average_streets": _Field(_int(1, 127)),
+    },
 }
 _BY_TAG: Final[dict[str, type[Message]]] = {cls.TYPE: cls for cls in _SPECS}
 

@@ -43,6 +43,7 @@ from holdemd.protocol import (
     ProtocolError,
     Ready,
     Resume,
+    Settings,
     Stop,
     Welcome,
     WorkerState,
@@ -113,6 +114,8 @@ class Worker:
         self.seq = 0
         self.acked = 0  # highest delta seq the supervisor has merged
         self.last_batch_seconds = 0.0
+        self.settings: Settings | None = None  # the schedule's latest, applied between chunks
+        self.pruned = (0, 0)  # (pruned, prunable) actions, for heartbeats
         self.fault_on_start, self.fault_after_batches = injected_fault(slot)
 
     def send(self, message: object) -> None:
@@ -128,6 +131,8 @@ class Worker:
                 rss_bytes=rss_bytes(),
                 state=state,
                 cpu_seconds=time.process_time(),
+                pruned_actions=self.pruned[0],
+                prunable_actions=self.pruned[1],
             )
         )
 
@@ -147,6 +152,8 @@ class Worker:
                 self.stopping = message.reason
             elif isinstance(message, Ack):
                 self.acked = max(self.acked, message.seq)
+            elif isinstance(message, Settings):
+                self.settings = message
 
     def wait_for_ack(self, seq: int, interval: float) -> bool:
         """Wait until the supervisor acknowledges delta ``seq``; False if it never will."""
@@ -238,8 +245,13 @@ class Worker:
             done = 0
             while done < welcome.batch_size:
                 asked = min(chunk, welcome.batch_size - done)
+                if self.settings is not None:
+                    solver.prune_probability = self.settings.prune_probability
+                    solver.prune_threshold = self.settings.prune_threshold
+                    solver.average_streets = self.settings.average_streets
                 t0 = time.monotonic()
                 ran = solver.run_into(active, asked, inflight)
+                self.pruned = solver.pruned_actions
                 spent = time.monotonic() - t0
                 done += ran
                 self.iterations += ran

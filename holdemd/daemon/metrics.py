@@ -45,6 +45,10 @@ TRAIN_MERGE_LATENCY_MS = (
 WORKERS_ALIVE = "workers/alive"  # workers currently sending heartbeats
 WORKERS_RESTARTS = "workers/restarts"  # worker restarts since the run started (cumulative)
 QUALITY_EXPLOITABILITY = "quality/exploitability"  # average strategy, chips/game; small games only
+SCHEDULE_DISCOUNTS = "schedule/discounts_applied"  # linear-CFR discounts so far (cumulative)
+SCHEDULE_PRUNED_FRACTION = "schedule/pruned_fraction"  # prunable actions skipped, last interval
+SCHEDULE_FLOOR_FRACTION = "schedule/regret_floor_fraction"  # regret entries at the floor now
+SCHEDULE_AVERAGE_SNAPSHOTS = "schedule/average_snapshots"  # current-strategy snapshots averaged
 
 _WORKER_ITERATIONS_PER_S = TRAIN_ITERATIONS_PER_S + "/worker_{slot}"
 
@@ -58,6 +62,10 @@ TAGS: tuple[str, ...] = (
     WORKERS_ALIVE,
     WORKERS_RESTARTS,
     QUALITY_EXPLOITABILITY,
+    SCHEDULE_DISCOUNTS,
+    SCHEDULE_PRUNED_FRACTION,
+    SCHEDULE_FLOOR_FRACTION,
+    SCHEDULE_AVERAGE_SNAPSHOTS,
 )
 
 

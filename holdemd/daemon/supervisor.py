@@ -56,6 +56,7 @@ from holdemd.protocol import (
     ProtocolError,
     Ready,
     Resume,
+    Settings,
     Stop,
     Welcome,
     decode,
@@ -63,7 +64,8 @@ from holdemd.protocol import (
 )
 from holdemd.runs import check_abstraction, snapshot_manifest
 from holdemd.solver.exact import ExactEvaluator, can_enumerate
-from holdemd.solver.tables import Tables, average_strategy
+from holdemd.solver.schedule import Schedule, WorkerSettings, parse_clock
+from holdemd.solver.tables import Tables, average_strategy, current_strategy
 from holdemd.tree_report import check_fits, game_report, table_itemsize
 from holdemd.yaml_config import dataclass_to_dict
 
@@ -145,6 +147,12 @@ class Supervisor:
         self.elapsed_before = resume.elapsed if resume else 0.0
         self.snapshots_written = resume.sequence + 1 if resume else 0
         self.evaluator = ExactEvaluator(self.game) if can_enumerate(self.game) else None
+        self.schedule = build_schedule(config, self.game, self.elapsed_before, self.iteration)
+        self.settings = self.schedule.worker_settings(self.elapsed_before, self.iteration)
+        self.later_rows = row_streets(self.game) > 0 if self.schedule.snapshot_averaging else None
+        self.discounts = 0
+        self.average_snapshots = 0
+        self.pruned_mark = (0, 0)  # (pruned, prunable) at the last metrics write
         self.slots = [WorkerSlot(slot=i) for i in range(options.num_workers)]
         self.by_identity: dict[bytes, WorkerSlot] = {}
         self.touched = np.zeros(self.game.num_rows, dtype=bool)
@@ -417,6 +425,8 @@ class Supervisor:
             f"{self.iteration:,}",
             format_duration(elapsed),
         )
+        if self.later_rows is not None and self.average_snapshots == 0:
+            self._average_snapshot()  # a short run: later streets must not stay uniform
         exploitability, value = await self._evaluate()
         snapshot = await self._snapshot(final=True)
         self.state = "finished" if self.degraded_reason is None else "degraded"
@@ -480,6 +490,7 @@ class Supervisor:
         if isinstance(message, Delta):
             if self._merge(slot, message, now) and slot.identity is not None:
                 target = self.config.training.iterations
+                self._apply_schedule()  # iteration-based points land on the merge that reaches them
                 if target and self.iteration >= target and not self.stop_sent:
                     # Stop now, from the merge path, not at the next tick: a fast game would
                     # run many more batches in a tenth of a second. The Stop goes out before
@@ -490,6 +501,7 @@ class Supervisor:
             if message.iterations_done > slot.incarnation_iterations:
                 slot.last_progress_at = now
             slot.incarnation_iterations = message.iterations_done
+            slot.pruned = (message.pruned_actions, message.prunable_actions)
             slot.rss_bytes = message.rss_bytes
             if slot.state in ("compiling", "running", "paused") and message.state != "idle":
                 slot.state = message.state
@@ -541,6 +553,7 @@ class Supervisor:
             linear=self.config.solver.linear_weighting,
         )
         self._send(identity, welcome)
+        self._send(identity, _settings_message(self.settings))
         if self.paused:
             self._send(identity, Pause())
         if self.stop_sent:
@@ -564,7 +577,13 @@ class Supervisor:
         t0 = time.perf_counter()
         # Rows within one delta are distinct (one buffer slot per row), so fancy-index += is
         # exact; the supervisor is the tables' only writer, so no update is lost.
-        self.tables.regret[rows] += delta.regret
+        floor = self.schedule.regret_floor
+        if floor is None:
+            self.tables.regret[rows] += delta.regret
+        else:
+            merged = self.tables.regret[rows] + delta.regret
+            np.maximum(merged, floor, out=merged)
+            self.tables.regret[rows] = merged
         self.tables.strategy_sum[rows] += delta.strategy
         self.touched[rows] = True
         self.merge_seconds += time.perf_counter() - t0
@@ -587,9 +606,50 @@ class Supervisor:
         )
 
     def _apply_schedule(self) -> None:
-        """Schedule hooks between merges: the supervisor is the tables' only writer, so this is
-        where linear-CFR discounting, pruning switches and averaging snapshots (Pluribus's
-        schedule, a later issue) will act on the tables, keyed by elapsed time or iterations."""
+        """Schedule events due now (holdemd.solver.schedule). The supervisor is the tables'
+        only writer and runs this between merges, so no update is lost or half-scaled."""
+        elapsed, iteration = self.elapsed(), self.iteration
+        factor = self.schedule.discount_due(elapsed, iteration)
+        if factor is not None:
+            self.tables.regret *= factor
+            self.tables.strategy_sum *= factor
+            self.discounts += 1
+            log.info(
+                "linear-CFR discount %d at iteration %s (%s): regrets and strategy sums x %.4f",
+                self.schedule.discounts_done,
+                f"{iteration:,}",
+                format_duration(elapsed),
+                factor,
+            )
+        settings = self.schedule.worker_settings(elapsed, iteration)
+        if settings != self.settings:
+            if settings.prune_probability > 0 and self.settings.prune_probability == 0:
+                log.info(
+                    "negative-regret pruning on at iteration %s: %.0f%% of iterations skip "
+                    "actions with regret below %g",
+                    f"{iteration:,}",
+                    100 * settings.prune_probability,
+                    settings.prune_threshold,
+                )
+            self.settings = settings
+            self._broadcast(_settings_message(settings))
+        if self.schedule.average_snapshot_due(elapsed, iteration):
+            self._average_snapshot()
+
+    def _average_snapshot(self) -> None:
+        """Add the current strategy of later-street rows to their strategy sums: with
+        ``average: first_round`` those rows hold the sum of such snapshots, which the average
+        strategy normalizes into their mean."""
+        assert self.later_rows is not None
+        rows = self.later_rows
+        current = current_strategy(self.game, self.tables.regret)
+        self.tables.strategy_sum[rows] += current[rows].astype(self.tables.strategy_sum.dtype)
+        self.average_snapshots += 1
+        log.info(
+            "current-strategy snapshot %d for later streets' average at iteration %s",
+            self.average_snapshots,
+            f"{self.iteration:,}",
+        )
 
     # -- failures ------------------------------------------------------------------------
 
@@ -718,6 +778,17 @@ class Supervisor:
         }
         for s in self.slots:
             values[tags.worker_iterations_per_s_tag(s.slot)] = s.rate
+        values[tags.SCHEDULE_DISCOUNTS] = float(self.discounts)
+        values[tags.SCHEDULE_AVERAGE_SNAPSHOTS] = float(self.average_snapshots)
+        pruned = sum(s.pruned[0] for s in self.slots), sum(s.pruned[1] for s in self.slots)
+        considered = pruned[1] - self.pruned_mark[1]
+        if considered > 0:
+            skipped = max(0, pruned[0] - self.pruned_mark[0])
+            values[tags.SCHEDULE_PRUNED_FRACTION] = skipped / considered
+        self.pruned_mark = pruned
+        if self.schedule.regret_floor is not None:
+            at_floor = np.count_nonzero(self.tables.regret <= self.schedule.regret_floor)
+            values[tags.SCHEDULE_FLOOR_FRACTION] = at_floor / max(self.tables.regret.size, 1)
         self.metrics.scalars(values, step)
 
     async def _evaluate(self) -> tuple[float | None, float | None]:
@@ -795,6 +866,49 @@ class Supervisor:
 
 class SnapshotBusy(HoldemdError):
     """A snapshot was asked for while another is being written."""
+
+
+def build_schedule(config: Config, game: Game, elapsed: float, iteration: int) -> Schedule:
+    cfg = config.schedule
+
+    def clock(value: float | str | None) -> Any:
+        return None if value is None else parse_clock(value)
+
+    return Schedule(
+        discount_interval=clock(cfg.discount_interval),
+        discount_stop=clock(cfg.discount_stop),
+        prune_start=clock(cfg.prune_start),
+        prune_probability=cfg.prune_probability,
+        prune_threshold=cfg.prune_threshold,
+        regret_floor=cfg.regret_floor,
+        average=cfg.average,
+        average_interval=parse_clock(cfg.average_interval),
+        utility_scale=game.utility_scale,
+        num_streets=int(game.arrays.street_buckets.shape[0]),
+        elapsed=elapsed,
+        iteration=iteration,
+    )
+
+
+def row_streets(game: Game) -> np.ndarray:
+    """int8[rows]: the betting round of each infoset row."""
+    arrays = game.arrays
+    nodes = np.flatnonzero(arrays.node_row_base >= 0)
+    streets = arrays.node_street[nodes].astype(np.int64)
+    counts = arrays.street_buckets[streets]
+    starts = arrays.node_row_base[nodes]
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    result = np.zeros(game.num_rows, dtype=np.int8)
+    result[np.repeat(starts, counts) + offsets] = np.repeat(streets, counts)
+    return result
+
+
+def _settings_message(settings: WorkerSettings) -> Settings:
+    return Settings(
+        prune_probability=settings.prune_probability,
+        prune_threshold=settings.prune_threshold,
+        average_streets=settings.average_streets,
+    )
 
 
 def _exit_text(code: int | None) -> str:

@@ -102,6 +102,7 @@ class WorkerSlot:
     last_traceback: str | None = None
     rss_bytes: int | None = None
     garbage: int = 0
+    pruned: tuple[int, int] = (0, 0)  # (pruned, prunable) actions, from heartbeats
     rate: float = 0.0  # iterations/s, smoothed
     rate_mark: tuple[float, int] = (0.0, 0)
 

@@ -13,6 +13,8 @@ from holdemd.games.compiled import Game
 from holdemd.solver.kernels.external_sampling import (
     COUNTER_DROPPED,
     COUNTER_NODES,
+    COUNTER_PRUNABLE,
+    COUNTER_PRUNED,
     NUM_COUNTERS,
     DeltaBuffer,
     make_delta_buffer,
@@ -44,11 +46,20 @@ class ExternalSamplingMCCFR:
         self.rng = make_rng_state(seed, stream)
         self.workspace = make_workspace(game.arrays, game.max_actions)
         self.counters = np.zeros(NUM_COUNTERS, dtype=np.int64)
+        # The schedule's knobs (holdemd.solver.schedule); the defaults change nothing.
+        self.prune_probability = 0.0
+        self.prune_threshold = 0.0  # in table units
+        self.average_streets = 127  # accumulate strategy sums on every street
         self._no_delta = no_delta_buffer(game.max_actions, tables.regret.dtype)
 
     @property
     def nodes_visited(self) -> int:
         return int(self.counters[COUNTER_NODES])
+
+    @property
+    def pruned_actions(self) -> tuple[int, int]:
+        """(actions skipped by pruning, actions at nodes where pruning was allowed)."""
+        return int(self.counters[COUNTER_PRUNED]), int(self.counters[COUNTER_PRUNABLE])
 
     @property
     def dropped_updates(self) -> int:
@@ -92,6 +103,9 @@ class ExternalSamplingMCCFR:
                 self.rng,
                 self.workspace,
                 self.counters,
+                self.prune_probability,
+                self.prune_threshold,
+                self.average_streets,
             )
         )
         self.iteration += done

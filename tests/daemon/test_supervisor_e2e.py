@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -30,8 +31,10 @@ import msgpack
 import numpy as np
 import pytest
 import zmq
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from holdemd.config import Config, GameConfig, SolverConfig, TrainingConfig
+from holdemd.config import Config, GameConfig, ScheduleConfig, SolverConfig, TrainingConfig
+from holdemd.daemon import metrics as tags
 from holdemd.daemon.snapshot_store import latest_snapshot
 from holdemd.daemon.snapshots import read_manifest
 from holdemd.daemon.status import read_status
@@ -673,3 +676,85 @@ def test_a_worker_that_cannot_start_fails_the_start_up_check(tmp_path, reaper):
     assert f"worker 0 raised {FAULT}\nTraceback (most recent call last):" in text
     assert "worker 1 started" not in text  # the others wait for the first to get ready
     assert out == "" and latest_snapshot(run_dir) is None
+
+
+# --------------------------------------------------------------------------------------------
+# The schedule (discounting, pruning, regret floor, snapshot averaging)
+
+SCHEDULE_EVENTS = ("linear-CFR discount", "negative-regret pruning on", "current-strategy snapshot")
+
+
+def _scheduled_run(run_dir: Path, schedule: ScheduleConfig, iterations: int, workers: int) -> Any:
+    config = dataclasses.replace(_leduc(iterations), schedule=schedule)
+    config = dataclasses.replace(
+        config, training=dataclasses.replace(config.training, tensorboard=True)
+    )
+    options = SupervisorOptions(
+        num_workers=workers,
+        batch_size=2000,
+        tensorboard=True,
+        timeouts=Timeouts(heartbeat_interval=0.1),
+        metrics_interval=0.3,
+    )
+    result = _train(Supervisor(config, run_dir, options))
+    accumulator = EventAccumulator(str(run_dir / "tensorboard"))
+    accumulator.Reload()
+    scalars = {
+        tag: [e.value for e in accumulator.Scalars(tag)] for tag in accumulator.Tags()["scalars"]
+    }
+    return result, scalars
+
+
+def test_each_schedule_event_fires_when_configured_and_is_logged_and_counted(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="holdemd")
+    schedule = ScheduleConfig(
+        discount_interval="100000it",
+        discount_stop="1000000it",
+        prune_start="300000it",
+        prune_threshold=-2.0,
+        regret_floor=-20.0,
+        average="first_round",
+        average_interval="200000it",
+    )
+    result, scalars = _scheduled_run(tmp_path / "on", schedule, 3_000_000, workers=2)
+    for event in SCHEDULE_EVENTS:
+        assert event in caplog.text, event
+    assert scalars[tags.SCHEDULE_DISCOUNTS][-1] == 10  # every 100k up to 1M
+    assert scalars[tags.SCHEDULE_AVERAGE_SNAPSHOTS][-1] >= 10
+    assert max(scalars[tags.SCHEDULE_PRUNED_FRACTION]) > 0.0
+    assert max(scalars[tags.SCHEDULE_FLOOR_FRACTION]) > 0.0
+    assert result.exploitability is not None
+
+
+def test_no_schedule_event_fires_unless_configured(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="holdemd")
+    _, scalars = _scheduled_run(tmp_path / "off", ScheduleConfig(), 1_000_000, workers=2)
+    for event in SCHEDULE_EVENTS:
+        assert event not in caplog.text, event
+    assert set(scalars[tags.SCHEDULE_DISCOUNTS]) == {0.0}
+    assert set(scalars[tags.SCHEDULE_AVERAGE_SNAPSHOTS]) == {0.0}
+    assert tags.SCHEDULE_PRUNED_FRACTION not in scalars
+    assert tags.SCHEDULE_FLOOR_FRACTION not in scalars
+
+
+def test_the_schedule_does_not_hurt_leduc_convergence(tmp_path):
+    """Discounting early, pruning and the floor, against the same run without them.
+
+    Measured (1 worker, 1M iterations, seeds 1-3): without 0.0126-0.0142; with discounts every
+    10k iterations to 100k, pruning below -1000 x utility scale from 300k and a floor at -1100:
+    0.0124-0.0145. With 2 workers pruning does hurt (0.030-0.055 against 0.018-0.019: a worker
+    prunes on regrets that miss the other worker's batch in flight); see the issue notes.
+    """
+    schedule = ScheduleConfig(
+        discount_interval="10000it",
+        discount_stop="100000it",
+        prune_start="300000it",
+        prune_threshold=-1000.0,
+        regret_floor=-1100.0,
+    )
+    plain, _ = _scheduled_run(tmp_path / "plain", ScheduleConfig(), 1_000_000, workers=1)
+    scheduled, _ = _scheduled_run(tmp_path / "scheduled", schedule, 1_000_000, workers=1)
+    assert plain.exploitability is not None and scheduled.exploitability is not None
+    assert scheduled.exploitability <= 1.5 * plain.exploitability, (
+        f"with the schedule {scheduled.exploitability:.5f}, without {plain.exploitability:.5f}"
+    )

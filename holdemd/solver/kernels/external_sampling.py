@@ -30,7 +30,9 @@ from holdemd.solver.kernels.rng import uniform
 COUNTER_NODES = 0  # nodes visited (decision and terminal)
 COUNTER_DROPPED = 1  # row updates dropped because the delta buffer was full
 COUNTER_ITERATIONS = 2  # iterations completed
-NUM_COUNTERS = 4
+COUNTER_PRUNED = 3  # traverser actions skipped by negative-regret pruning
+COUNTER_PRUNABLE = 4  # traverser actions at nodes where pruning was allowed this iteration
+NUM_COUNTERS = 6
 
 
 class DeltaBuffer(NamedTuple):
@@ -55,6 +57,7 @@ class Workspace(NamedTuple):
     frame_node: np.ndarray  # int64[D + 1]
     frame_row: np.ndarray  # int64[D + 1]
     frame_action: np.ndarray  # int64[D + 1]: action being explored
+    pruned: np.ndarray  # bool[D + 1, A]: actions the stacked node skips this traversal
     opp_strat: np.ndarray  # float64[1, A]
     deck: np.ndarray  # int64[C]: permuted in place by the sampler
     cards: np.ndarray  # int64[cards_per_deal]
@@ -70,6 +73,7 @@ def make_workspace(game: GameArrays, max_actions: int) -> Workspace:
         frame_node=np.zeros(depth, dtype=np.int64),
         frame_row=np.zeros(depth, dtype=np.int64),
         frame_action=np.zeros(depth, dtype=np.int64),
+        pruned=np.zeros((depth, max_actions), dtype=np.bool_),
         opp_strat=np.zeros((1, max_actions)),
         deck=game.deck.copy(),
         cards=np.zeros(game.cards_per_deal, dtype=np.int64),
@@ -154,8 +158,29 @@ def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
+def _next_action(ws, sp, a, n):  # type: ignore[no-untyped-def]
+    """The first action >= a of frame sp that is not pruned; n if none."""
+    while a < n and ws.pruned[sp, a]:
+        a += 1
+    return a
+
+
+@njit(cache=True, inline="always")
 def traverse(  # type: ignore[no-untyped-def]
-    g, traverser, regret, strategy_sum, delta, inflight, in_place, weight, rng, ws, counters
+    g,
+    traverser,
+    regret,
+    strategy_sum,
+    delta,
+    inflight,
+    in_place,
+    weight,
+    rng,
+    ws,
+    counters,
+    prune,
+    prune_threshold,
+    average_streets,
 ):
     """One external-sampling traversal for ``traverser`` on the deal already in ``ws``.
 
@@ -176,12 +201,22 @@ def traverse(  # type: ignore[no-untyped-def]
     ws : Workspace
         ``ws.buckets`` and ``ws.ranks`` hold the deal.
     counters : int64[NUM_COUNTERS]
+    prune : bool
+        Skip the traverser's actions whose regret is below ``prune_threshold`` (Pluribus's
+        negative-regret pruning), except on the last street and for actions that end the hand;
+        a skipped action is neither explored nor updated.
+    prune_threshold : float
+        In table units (the caller scales it by the game's utility scale).
+    average_streets : int
+        Strategy sums are accumulated only at nodes of streets below this (1: first betting
+        round only, Pluribus's choice; later streets are averaged from snapshots).
 
     Returns
     -------
     float
         The sampled value of the root for ``traverser``.
     """
+    last_street = g.street_buckets.shape[0] - 1
     sp = -1
     node = 0
     value = 0.0
@@ -206,11 +241,37 @@ def traverse(  # type: ignore[no-untyped-def]
                 )
                 ws.frame_node[sp] = node
                 ws.frame_row[sp] = row
-                ws.frame_action[sp] = 0
-                node = g.node_children[node, 0]
+                skipped = 0
+                if prune and g.node_street[node] < last_street:
+                    for a in range(n):
+                        ws.pruned[sp, a] = False
+                        if g.node_terminal[g.node_children[node, a]] != 0:
+                            continue  # an action that ends the hand is always explored
+                        r = float(regret[row, a])
+                        if pending >= 0:
+                            r += float(delta.regret[pending, a])
+                        if sent >= 0:
+                            r += float(inflight.regret[sent, a])
+                        if r < prune_threshold:
+                            ws.pruned[sp, a] = True
+                            skipped += 1
+                    if skipped == n:  # never prune every action of a node
+                        for a in range(n):
+                            ws.pruned[sp, a] = False
+                        skipped = 0
+                    counters[COUNTER_PRUNABLE] += n
+                    counters[COUNTER_PRUNED] += skipped
+                else:
+                    for a in range(n):
+                        ws.pruned[sp, a] = False
+                first = _next_action(ws, sp, 0, n)
+                ws.frame_action[sp] = first
+                node = g.node_children[node, first]
                 continue
             regret_matching(regret, delta.regret, row, pending, n, strat, 0, inflight.regret, sent)
-            if in_place:
+            if g.node_street[node] >= average_streets:
+                pass  # averaged from snapshots of the current strategy instead
+            elif in_place:
                 for a in range(n):
                     strategy_sum[row, a] += weight * strat[0, a]
             else:
@@ -238,22 +299,35 @@ def traverse(  # type: ignore[no-untyped-def]
             ws.vals[sp, a] = value
             fnode = ws.frame_node[sp]
             n = g.node_num_actions[fnode]
-            if a + 1 < n:
-                ws.frame_action[sp] = a + 1
-                node = g.node_children[fnode, a + 1]
+            following = _next_action(ws, sp, a + 1, n)
+            if following < n:
+                ws.frame_action[sp] = following
+                node = g.node_children[fnode, following]
                 break
+            # The node's value over the explored actions; renormalized, as a pruned action
+            # still has probability when every regret is negative (uniform strategy).
             v = 0.0
+            mass = 0.0
+            any_pruned = False
             for b in range(n):
-                v += ws.strat[sp, b] * ws.vals[sp, b]
+                if ws.pruned[sp, b]:
+                    any_pruned = True
+                else:
+                    v += ws.strat[sp, b] * ws.vals[sp, b]
+                    mass += ws.strat[sp, b]
+            if any_pruned and mass > 0.0:
+                v /= mass
             row = ws.frame_row[sp]
             if in_place:
                 for b in range(n):
-                    regret[row, b] += weight * (ws.vals[sp, b] - v)
+                    if not ws.pruned[sp, b]:
+                        regret[row, b] += weight * (ws.vals[sp, b] - v)
             else:
                 slot = _claim_slot(delta, row)
                 if slot >= 0:
                     for b in range(n):
-                        delta.regret[slot, b] += weight * (ws.vals[sp, b] - v)
+                        if not ws.pruned[sp, b]:
+                            delta.regret[slot, b] += weight * (ws.vals[sp, b] - v)
                 else:
                     counters[COUNTER_DROPPED] += 1
             value = v
@@ -274,6 +348,9 @@ def run_iterations(  # type: ignore[no-untyped-def]
     rng,
     ws,
     counters,
+    prune_probability,
+    prune_threshold,
+    average_streets,
 ):
     """Run up to ``n_iterations`` MCCFR iterations; returns how many ran.
 
@@ -298,6 +375,12 @@ def run_iterations(  # type: ignore[no-untyped-def]
     ws : Workspace
     counters : int64[NUM_COUNTERS]
         Accumulated; see the COUNTER_* indices.
+    prune_probability : float
+        Chance that an iteration prunes (see ``traverse``); 0 draws no random number, so runs
+        without pruning are the same as before it existed.
+    prune_threshold : float
+    average_streets : int
+        See ``traverse``.
     """
     num_players = g.num_players
     k = g.cards_per_deal
@@ -310,6 +393,7 @@ def run_iterations(  # type: ignore[no-untyped-def]
             # Stop while there is still room for twice the largest iteration seen.
             return i
         weight = float(first_iteration + i + 1) if linear else 1.0
+        prune = prune_probability > 0.0 and uniform(rng) < prune_probability
         for traverser in range(num_players):
             sample_cards(ws.deck, k, rng, ws.cards)
             deal_outcome(g, ws.cards, ws.buckets, ws.ranks)
@@ -325,6 +409,9 @@ def run_iterations(  # type: ignore[no-untyped-def]
                 rng,
                 ws,
                 counters,
+                prune,
+                prune_threshold,
+                average_streets,
             )
         if not in_place:
             added = delta.used[0] - before
