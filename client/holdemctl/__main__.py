@@ -1,5 +1,8 @@
+"""``python -m holdemctl``: the same as the ``holdemctl`` command."""
+
 import sys
 
 from holdemctl.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,42 +1,104 @@
-"""The ``holdemctl`` command line.
+"""The ``holdemctl`` command line: drive a running ``holdemd serve`` over its control socket.
 
-Exit codes: 0 ok, 1 the daemon returned an error, 2 usage, 3 daemon not running, 4 timeout,
-5 permission denied. ``health`` uses the monitoring-plugin codes instead: 0 OK, 1 WARNING,
-2 CRITICAL, 3 UNKNOWN. Every failure is one line on stderr (``--json``: also a JSON object on
-stdout), never a traceback.
+Exit codes: 0 ok, 1 the daemon answered with an error (or an unreadable reply), 2 usage,
+3 daemon not running, 4 timeout, 5 permission denied. ``health`` uses the monitoring-plugin
+codes instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. Every failure is one line on stderr,
+never a traceback; with ``--json`` it is also ``{"ok": false, "error": {"code", "message"}}`` on
+stdout, with the daemon's E_* code or one of the client's (E_NO_DAEMON, E_TIMEOUT,
+E_PERMISSION, E_CLIENT).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
 
-from holdemctl.connection import ClientError, ControlClient, DaemonError, find_socket
-from holdemd.durations import format_bytes, format_duration
+from holdemctl import render
+from holdemctl.connection import (
+    DEFAULT_TIMEOUT,
+    PERMISSION_HINT,
+    ClientError,
+    ControlClient,
+    DaemonError,
+    NotRunning,
+    connect,
+)
+from holdemd import __version__
+from holdemd.durations import parse_duration
+from holdemd.protocol import E_PERMISSION
 
-HEALTH_CODES = {"ok": 0, "warning": 1, "critical": 2}
+# stop --wait and snapshot wait for a snapshot to be written: minutes for large tables.
+WAIT_TIMEOUT: Final = 3600.0
+EXIT_INTERRUPTED: Final = 130
+
+
+@dataclass
+class Output:
+    """What a command prints: ``result`` as JSON with --json, else ``text``; and its exit code."""
+
+    result: Any
+    text: str
+    exit_code: int = 0
+
+
+Handler = Callable[[ControlClient, argparse.Namespace], Output]
+
+
+# --------------------------------------------------------------------------------------------
+# Arguments
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive number of seconds")
+    return value
+
+
+def _duration(text: str) -> str:
+    # Checked here for a quick usage error, but sent as typed: the daemon parses it again.
+    try:
+        parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The global options live in a parent parser added to the main parser and every
+    # subcommand, with SUPPRESS defaults so a subcommand does not reset what was given before
+    # it: `holdemctl --json status` and `holdemctl status --json` both work.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--socket",
         default=argparse.SUPPRESS,
-        help="the daemon's control.sock (default: $HOLDEMD_SOCKET, else the daemon's default)",
+        metavar="PATH",
+        help="the daemon's control.sock, or the directory holding it "
+        "(default: $HOLDEMD_SOCKET, else the places docs/control.md lists)",
     )
     common.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the daemon's result as JSON (errors too)",
     )
     common.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=argparse.SUPPRESS,
         metavar="SECONDS",
-        help="how long to wait for a reply (default 10)",
+        help=f"how long to wait for a reply (default {DEFAULT_TIMEOUT:g}; {WAIT_TIMEOUT:g} for "
+        "stop --wait and snapshot, which wait for a snapshot to be written)",
     )
     parser = argparse.ArgumentParser(
         prog="holdemctl",
@@ -46,251 +108,177 @@ def build_parser() -> argparse.ArgumentParser:
         "5 permission denied (health: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)",
         parents=[common],
     )
+    parser.add_argument("--version", action="version", version=f"holdemctl {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, help=help_text, description=help_text, parents=[common])
 
     start = add("start", "start a training run (the same overrides as holdemd train)")
-    start.add_argument("config", nargs="?", type=Path, help="YAML config (default: the daemon's)")
+    start.add_argument(
+        "config",
+        nargs="?",
+        help="YAML config (default: the run's own with --resume, else holdemd serve --config)",
+    )
     start.add_argument(
         "--resume",
         nargs="?",
         const=True,
         metavar="RUN_DIR|SNAPSHOT",
-        help="continue a run (default: the newest one)",
+        help="continue a run from its newest snapshot (no value: the newest run)",
     )
-    start.add_argument("--time-budget", metavar="DURATION", help="e.g. 8h, 30m, 600")
-    start.add_argument("--iterations", type=int, metavar="N")
-    start.add_argument("--snapshot-interval", metavar="DURATION")
+    start.add_argument("--time-budget", type=_duration, metavar="D", help="e.g. 8h, 30m, 600")
+    start.add_argument("--iterations", type=int, metavar="N", help="0 = no iteration budget")
+    start.add_argument("--snapshot-interval", type=_duration, metavar="D", help="e.g. 30m")
     start.add_argument("--num-workers", type=int, metavar="N", help="0 = one per core")
     start.add_argument("--batch-size", type=int, metavar="N")
-    start.add_argument("--seed", type=int, metavar="S")
+    start.add_argument("--seed", type=int, metavar="N")
     start.add_argument("--buckets", metavar="SPEC", help="quick, mid or a .npz file")
     start.add_argument(
         "--tensorboard", action=argparse.BooleanOptionalAction, default=None, help="(default: on)"
     )
     add("pause", "pause the run: workers finish their batch and idle; the budget clock stops")
     add("resume", "resume a paused run")
-    stop = add("stop", "stop the run with a final snapshot")
-    stop.add_argument("--wait", action="store_true", help="wait for the final snapshot")
+    stop = add("stop", "stop the run, writing a final snapshot")
+    stop.add_argument("--wait", action="store_true", help="return once the snapshot is written")
     add("status", "what the daemon and its run are doing")
-    add("workers", "the worker processes, one line each")
-    snap = add("snapshot", "write a snapshot now")
-    snap.add_argument("--no-wait", action="store_true", help="return before it is written")
-    watch = add("watch", "follow events and progress until Ctrl-C")
-    watch.add_argument("--interval", type=float, default=2.0, help="seconds between stats lines")
+    add("workers", "the worker processes, one row each")
+    snapshot = add("snapshot", "write a snapshot now")
+    snapshot.add_argument("--no-wait", action="store_true", help="return before it is written")
+    watch = add("watch", "print events and progress as they happen, until Ctrl-C")
+    watch.add_argument(
+        "--interval", type=_seconds, default=2.0, metavar="SECONDS", help="between stats lines"
+    )
     add("health", "one line and a monitoring-plugin exit code (0 OK .. 3 UNKNOWN)")
-    add("ping", "check that the daemon answers")
+    add("ping", "check that the daemon answers, and how fast")
     add(
         "shutdown",
-        "stop the daemon (the active run writes a final snapshot and resumes when "
-        "the daemon starts again)",
+        "stop the daemon (an active run writes a final snapshot and resumes when the daemon "
+        "starts again)",
     )
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    as_json = getattr(args, "json", False)
-    timeout = getattr(args, "timeout", 10.0)
-    try:
-        path = find_socket(getattr(args, "socket", None))
-        with ControlClient(path, None if args.command == "watch" else timeout) as client:
-            return COMMANDS[args.command](client, args, as_json)
-    except ClientError as exc:
-        if args.command == "health":
-            print(f"HOLDEMD UNKNOWN - {exc}")
-            return 3
-        if as_json:
-            code = exc.code if isinstance(exc, DaemonError) else type(exc).__name__
-            message = exc.message if isinstance(exc, DaemonError) else str(exc)
-            print(json.dumps({"ok": False, "error": {"code": code, "message": message}}))
-        print(f"holdemctl {args.command}: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 0 if args.command == "watch" else 130
+# --------------------------------------------------------------------------------------------
+# Commands
 
 
-def _emit(result: Any, as_json: bool, text: str) -> int:
-    print(json.dumps(result) if as_json else text)
-    return 0
+def _absolute(path: str) -> str:
+    # The daemon has its own cwd (/ under systemd): a relative path would mean something else.
+    return os.path.abspath(os.path.expanduser(path))
 
 
-def _start(client: ControlClient, args: argparse.Namespace, as_json: bool) -> int:
+def start_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``start`` request's args from the command line (docs/control.md)."""
     request: dict[str, Any] = {}
     if args.config is not None:
-        request["config"] = str(args.config.resolve())  # the daemon has another cwd
+        request["config"] = _absolute(args.config)
     if args.resume is True:
         request["resume"] = True
     elif args.resume is not None:
-        request["resume"] = str(Path(args.resume).resolve())
+        request["resume"] = _absolute(args.resume)
     names = (
         "time_budget iterations snapshot_interval num_workers batch_size seed buckets tensorboard"
     )
-    overrides = {n: getattr(args, n) for n in names.split() if getattr(args, n) is not None}
-    if args.buckets is not None and Path(args.buckets).suffix == ".npz":
-        overrides["buckets"] = str(Path(args.buckets).resolve())
+    overrides = {name: getattr(args, name) for name in names.split()}
+    overrides = {name: value for name, value in overrides.items() if value is not None}
+    buckets = overrides.get("buckets")
+    if buckets is not None and (os.sep in buckets or buckets.endswith(".npz")):
+        overrides["buckets"] = _absolute(buckets)  # a file, not a preset name
     if overrides:
         request["overrides"] = overrides
-    result = client.request("start", request)
-    return _emit(result, as_json, f"started run {result['run_id']} in {result['run_dir']}")
+    return request
 
 
-def _simple(cmd: str) -> Any:
-    def run(client: ControlClient, args: argparse.Namespace, as_json: bool) -> int:
+def _start(client: ControlClient, args: argparse.Namespace) -> Output:
+    result = client.request("start", start_args(args))
+    return Output(result, f"started run {result['run_id']} in {result['run_dir']}")
+
+
+def _toggle(cmd: str) -> Handler:
+    def run(client: ControlClient, args: argparse.Namespace) -> Output:
         result = client.request(cmd)
-        note = "" if result.get("changed", True) else " (it already was)"
-        return _emit(result, as_json, f"{result.get('state', cmd + ' requested')}{note}")
+        return Output(result, result["state"] + ("" if result["changed"] else " (already)"))
 
     return run
 
 
-def _stop(client: ControlClient, args: argparse.Namespace, as_json: bool) -> int:
+def _stop(client: ControlClient, args: argparse.Namespace) -> Output:
     result = client.request("stop", {"wait": args.wait})
-    text = result["state"] + ("" if result["changed"] else " (no run was active)")
+    if not result["changed"]:
+        last = result["state"]
+        text = "no active run to stop" + ("" if last == "idle" else f" (the last one {last})")
+    elif not args.wait:
+        text = "stopping: the final snapshot is being written (holdemctl status shows progress)"
+    else:
+        text = f"run {result['state']}"
     if result.get("snapshot"):
         text += f"; final snapshot {result['snapshot']}"
-    return _emit(result, as_json, text)
+    return Output(result, text)
 
 
-def _snapshot(client: ControlClient, args: argparse.Namespace, as_json: bool) -> int:
+def _snapshot(client: ControlClient, args: argparse.Namespace) -> Output:
     result = client.request("snapshot", {"wait": not args.no_wait})
-    text = (
-        f"snapshot being written (iteration {result['iteration']:,})"
-        if result["pending"]
-        else f"snapshot {result['path']} (iteration {result['iteration']:,})"
-    )
-    return _emit(result, as_json, text)
-
-
-def _status(client: ControlClient, args: argparse.Namespace, as_json: bool) -> int:
-    result = client.request("status")
-    if as_json:
-        return _emit(result, True, "")
-    daemon, run, health = result["daemon"], result["run"], result["health"]
-    lines = [
-        f"daemon   pid {daemon['pid']}, holdemd {daemon['version']}, up "
-        f"{format_duration(daemon['uptime_s'])}, state {daemon['state_dir']}",
-        f"health   {health['status'].upper()}: {health['message']}",
-    ]
-    if run is None:
-        lines.append("run      none active (holdemctl start CONFIG)")
+    if result["pending"]:
+        text = f"snapshot of iteration {result['iteration']:,} is being written"
     else:
-        budget = run["time_budget_s"]
-        target = run["iterations_target"]
-        alive = sum(1 for w in run["workers"] if w["state"] in ("running", "paused", "compiling"))
-        lines += [
-            f"run      {run['run_id']} ({run['game']}) {run['state']}"
-            + (f": {run['reason']}" if run.get("reason") else ""),
-            f"dir      {run['run_dir']}",
-            f"progress {run['iterations']:,}"
-            + (f"/{target:,}" if target else "")
-            + f" iterations, {run['iterations_per_s']:,.0f} it/s",
-            f"time     {format_duration(run['elapsed_s'])}"
-            + (f" of {format_duration(budget)}" if budget else "")
-            + (f", ETA {format_duration(run['eta_s'])}" if run.get("eta_s") is not None else ""),
-            f"workers  {alive}/{len(run['workers'])} up",
-        ]
-        snap = run.get("last_snapshot")
-        lines.append(
-            f"snapshot {snap['path']} (iteration {snap['iteration']:,})"
-            if snap
-            else "snapshot none yet"
-        )
-        if result.get("resumed_from"):
-            lines.append(f"resumed  from {result['resumed_from']} after a restart")
-    return _emit(result, False, "\n".join(lines))
+        text = f"snapshot of iteration {result['iteration']:,} written to {result['path']}"
+    return Output(result, text)
 
 
-def _workers(client: ControlClient, args: argparse.Namespace, as_json: bool) -> int:
+def _status(client: ControlClient, args: argparse.Namespace) -> Output:
+    result = client.request("status")
+    return Output(result, render.status(result))
+
+
+def _workers(client: ControlClient, args: argparse.Namespace) -> Output:
     result = client.request("workers")
-    if as_json:
-        return _emit(result, True, "")
-    rows = [("SLOT", "PID", "STATE", "ITERATIONS", "IT/S", "BEAT", "RSS", "RESTARTS", "ERROR")]
-    for w in result["workers"]:
-        age = w["last_heartbeat_age_s"]
-        rows.append(
-            (
-                str(w["slot"]),
-                str(w["pid"] or "-"),
-                w["state"],
-                f"{w['iterations']:,}",
-                f"{w['iterations_per_s']:,.0f}",
-                f"{age:.1f}s" if age is not None else "-",
-                format_bytes(w["rss_bytes"]) if w["rss_bytes"] else "-",
-                str(w["restarts"]),
-                (w["last_error"] or "")[:60],
-            )
-        )
-    if len(rows) == 1:
-        return _emit(result, False, "no active run")
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    text = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
-    return _emit(result, False, text.rstrip())
+    return Output(result, render.workers(result))
 
 
-def _watch(client: ControlClient, args: argparse.Namespace, as_json: bool) -> int:
-    client.request("subscribe", {"interval": args.interval})
-    for event in client.events():
-        if as_json:
-            print(json.dumps({"event": event.event, "time": event.time, "data": event.data}))
-        else:
-            print(f"{event.time[11:19]} {event.event:<8} {_describe(event.event, event.data)}")
-        sys.stdout.flush()
-    return 0
-
-
-def _describe(kind: str, data: dict[str, Any]) -> str:
-    if kind == "stats":
-        return (
-            f"{data.get('state')}: {data.get('iterations', 0):,} iterations, "
-            f"{data.get('iterations_per_s', 0):,.0f} it/s, {data.get('workers_alive')} workers up"
-        )
-    if kind == "worker":
-        why = f": {data['reason']}" if data.get("reason") else ""
-        return f"worker {data.get('slot')} (pid {data.get('pid')}) {data.get('what')}{why}"
-    if kind == "snapshot":
-        return f"{data.get('path')} (iteration {data.get('iteration', 0):,})"
-    if kind == "state":
-        why = f": {data['reason']}" if data.get("reason") else ""
-        return f"run {data.get('run_id')} {data.get('state')}{why}"
-    return json.dumps(data)
-
-
-def _health(client: ControlClient, args: argparse.Namespace, as_json: bool) -> int:
+def _health(client: ControlClient, args: argparse.Namespace) -> Output:
     result = client.request("status")
-    health, run = result["health"], result["run"]
-    code = HEALTH_CODES.get(health["status"], 3)
-    word = {0: "OK", 1: "WARNING", 2: "CRITICAL"}.get(code, "UNKNOWN")
-    detail = health["message"]
-    if run is not None:
-        alive = sum(1 for w in run["workers"] if w["state"] in ("running", "paused", "compiling"))
-        detail += f", {run['iterations']:,} iterations, {alive}/{len(run['workers'])} workers"
-    if as_json:
-        print(json.dumps({"status": word, "code": code, "message": detail}))
-    else:
-        print(f"HOLDEMD {word} - {detail}")
-    return code
+    code, line = render.health(result)
+    summary = {"status": render.HEALTH_WORDS[code], "code": code, "line": line}
+    return Output({**summary, "health": result["health"]}, line, code)
 
 
-def _ping(client: ControlClient, args: argparse.Namespace, as_json: bool) -> int:
-    import time
-
-    t0 = time.perf_counter()
+def _ping(client: ControlClient, args: argparse.Namespace) -> Output:
+    started = time.perf_counter()
     result = client.request("ping")
-    ms = 1000 * (time.perf_counter() - t0)
-    return _emit(
-        {**result, "ms": ms},
-        as_json,
-        f"pong from holdemd {result['version']} (pid {result['pid']}) in {ms:.1f} ms",
+    ms = 1000 * (time.perf_counter() - started)
+    text = f"pong from holdemd {result['version']} (pid {result['pid']}) in {ms:.2f} ms"
+    return Output({**result, "ms": round(ms, 3)}, text)
+
+
+def _shutdown(client: ControlClient, args: argparse.Namespace) -> Output:
+    result = client.request("shutdown")
+    return Output(
+        result, "the daemon is shutting down" + ("" if result["changed"] else " (already)")
     )
 
 
-COMMANDS = {
+def _watch(client: ControlClient, args: argparse.Namespace) -> Output:
+    """Print events until Ctrl-C (exit 0) or until the daemon hangs up (NotRunning, exit 3)."""
+    events = client.subscribe(args.interval)  # the reply within --timeout, then no limit
+    try:
+        for event in events:
+            if args.json:
+                obj = {"v": event.v, "event": event.event, "time": event.time, "data": event.data}
+                print(json.dumps(obj, separators=(",", ":")), flush=True)
+            else:
+                print(render.event(event.event, event.time, event.data), flush=True)
+    except NotRunning as exc:
+        raise NotRunning(
+            f"{exc} (it stopped or restarted); `holdemctl status` tells whether it is back"
+        ) from None
+    return Output(None, "")  # unreachable: events() ends only by raising
+
+
+COMMANDS: Final[dict[str, Handler]] = {
     "start": _start,
-    "pause": _simple("pause"),
-    "resume": _simple("resume"),
+    "pause": _toggle("pause"),
+    "resume": _toggle("resume"),
     "stop": _stop,
     "status": _status,
     "workers": _workers,
@@ -298,5 +286,74 @@ COMMANDS = {
     "watch": _watch,
     "health": _health,
     "ping": _ping,
-    "shutdown": _simple("shutdown"),
+    "shutdown": _shutdown,
 }
+
+
+# --------------------------------------------------------------------------------------------
+# The process edge
+
+
+def _timeout(args: argparse.Namespace) -> float:
+    if hasattr(args, "timeout"):
+        return float(args.timeout)
+    waits = (args.command == "stop" and args.wait) or (
+        args.command == "snapshot" and not args.no_wait
+    )
+    return WAIT_TIMEOUT if waits else DEFAULT_TIMEOUT
+
+
+def _fail(args: argparse.Namespace, error: ClientError) -> int:
+    """One line for a person, the error as JSON on stdout with --json; the exit code."""
+    line = str(error)  # a DaemonError reads "E_CODE: message"
+    message = error.message if isinstance(error, DaemonError) else line
+    if isinstance(error, DaemonError) and error.code == E_PERMISSION:
+        line += f" ({PERMISSION_HINT})"  # the JSON keeps the daemon's message as it was
+    if args.json:
+        print(json.dumps({"ok": False, "error": {"code": error.code, "message": message}}))
+    if args.command == "health":
+        if args.json:
+            print(f"holdemctl: {line}", file=sys.stderr)
+        else:
+            print(f"HOLDEMD UNKNOWN - {line}")  # a monitoring system reads stdout
+        return 3
+    print(f"holdemctl: {line}", file=sys.stderr)
+    return error.exit_code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute parsed arguments; every failure becomes an exit code and one line."""
+    try:
+        with connect(getattr(args, "socket", None), _timeout(args)) as client:
+            out = COMMANDS[args.command](client, args)
+    except ClientError as exc:
+        return _fail(args, exc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # A reply without the fields docs/control.md promises: another holdemd version?
+        what = f"{type(exc).__name__}: {exc}"
+        return _fail(args, ClientError(f"unexpected reply to {args.command} ({what})"))
+    if args.json:
+        print(json.dumps(out.result))
+    elif out.text:
+        print(out.text)
+    return out.exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # exits 2 on a usage error, 0 for --help
+    args.json = getattr(args, "json", False)
+    try:
+        code = run(args)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below
+        return code
+    except KeyboardInterrupt:
+        if args.command == "watch":
+            return 0  # Ctrl-C is how a watch ends
+        print("holdemctl: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`holdemctl watch | head`): say nothing more, and keep Python
+        # from reporting the failed flush of stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0 if args.command == "watch" else 1
