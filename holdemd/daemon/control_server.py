@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +97,11 @@ class ControlServer:
         if self.group is not None:
             os.chown(self.path, -1, self.group)
             os.chmod(self.path, 0o660)
+            directory = self.path.parent
+            if directory.stat().st_uid == os.getuid():
+                # The group must be able to reach the socket: traverse, not list.
+                os.chown(directory, -1, self.group)
+                os.chmod(directory, directory.stat().st_mode & 0o7777 | 0o010)
 
     async def close(self) -> None:
         if self._server is not None:
@@ -128,8 +132,9 @@ class ControlServer:
     # -- one connection ------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # asyncio hands out a TransportSocket wrapper, which has getsockopt but is no socket.
         sock = writer.get_extra_info("socket")
-        peer = peer_credentials(sock) if isinstance(sock, socket.socket) else None
+        peer = peer_credentials(sock) if sock is not None else None
         conn = Connection(peer, writer)
         self.connections.add(conn)
         try:

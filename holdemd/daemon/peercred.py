@@ -13,6 +13,7 @@ import socket
 import struct
 import sys
 from dataclasses import dataclass, field
+from typing import Protocol
 
 _SOL_LOCAL = 0  # macOS <sys/un.h>
 _LOCAL_PEERCRED = 1
@@ -30,7 +31,11 @@ class PeerCredentials:
         return gid == self.gid or gid in self.groups
 
 
-def peer_credentials(sock: socket.socket) -> PeerCredentials | None:
+class _HasSockopt(Protocol):
+    def getsockopt(self, level: int, option: int, buflen: int) -> bytes: ...
+
+
+def peer_credentials(sock: _HasSockopt) -> PeerCredentials | None:
     try:
         if hasattr(socket, "SO_PEERCRED"):
             raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))

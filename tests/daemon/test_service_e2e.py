@@ -122,7 +122,10 @@ def dirs(tmp_path: Path) -> Iterator[tuple[Path, Path, Path]]:
 
 
 def _start_daemon(
-    reaper: Reaper, dirs: tuple[Path, Path, Path], env: dict[str, str] | None = None
+    reaper: Reaper,
+    dirs: tuple[Path, Path, Path],
+    env: dict[str, str] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> Daemon:
     state, runtime, config = dirs
     process = subprocess.Popen(
@@ -137,6 +140,7 @@ def _start_daemon(
             str(runtime),
             "--config",
             str(config),
+            *extra,
         ],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
@@ -386,3 +390,56 @@ def test_malformed_control_lines_get_errors_and_do_not_disturb_training(
     assert all(w["restarts"] == 0 for w in status["run"]["workers"])
     assert proc_stat(daemon.process.pid) is not None
     assert _shutdown(daemon) == 0
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to run a client as another user")
+def test_peer_credentials_decide_who_may_do_what(reaper: Reaper, dirs: Any) -> None:
+    """uid nobody: refused outright by default (mode 0600); with --socket-group nogroup it may
+    read status but not pause: the daemon checks the kernel's peer credentials."""
+    import grp
+
+    try:
+        group = grp.getgrnam("nogroup").gr_gid
+    except KeyError:
+        pytest.skip("no 'nogroup' group here")
+
+    def as_nobody(daemon: Daemon, cmd: str) -> str:
+        """One raw request from a forked child running as uid/gid nobody: the error code of
+        the reply, "ok", or the connect error's name. (A child process, not holdemctl: nobody
+        may not execute this checkout's interpreter.)"""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never return into pytest
+            outcome = "crashed"
+            try:
+                os.setgroups([])
+                os.setgid(group)
+                os.setuid(65534)
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                    conn.settimeout(10)
+                    try:
+                        conn.connect(str(daemon.socket))
+                    except OSError as exc:
+                        outcome = type(exc).__name__
+                    else:
+                        conn.sendall(json.dumps({"v": 1, "id": 1, "cmd": cmd}).encode() + b"\n")
+                        reply = json.loads(_read_line(conn))
+                        outcome = "ok" if reply["ok"] else reply["error"]["code"]
+            finally:
+                os.write(write_end, outcome.encode())
+                os._exit(0)
+        os.close(write_end)
+        os.waitpid(pid, 0)
+        with os.fdopen(read_end, "rb") as f:
+            return f.read().decode()
+
+    daemon = _start_daemon(reaper, dirs)
+    assert as_nobody(daemon, "status") == "PermissionError"
+    assert _shutdown(daemon) == 0
+
+    shared = _start_daemon(reaper, dirs, extra=("--socket-group", "nogroup"))
+    assert oct(shared.socket.stat().st_mode & 0o777) == "0o660"
+    assert as_nobody(shared, "status") == "ok"
+    assert as_nobody(shared, "pause") == "E_PERMISSION"
+    assert shared.ctl("--json", "status").returncode == 0  # the owner still may
+    assert _shutdown(shared) == 0
