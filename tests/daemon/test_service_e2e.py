@@ -319,6 +319,10 @@ def test_notify_protocol_ready_status_watchdog_stopping(reaper: Reaper, dirs: An
         receive_until("WATCHDOG=1")
         receive_until("STATUS=")
         assert any("READY=1" in m for m in seen) and any("WATCHDOG=1" in m for m in seen)
+        daemon.process.send_signal(signal.SIGHUP)  # reload: reopen logs, re-check the config
+        receive_until("RELOADING=1")
+        assert any("RELOADING=1" in m for m in seen), seen
+        assert daemon.request("ping")["ok"]
         daemon.process.send_signal(signal.SIGTERM)
         receive_until("STOPPING=1")
         assert any("STOPPING=1" in m for m in seen), seen
