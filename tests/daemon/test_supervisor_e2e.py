@@ -179,28 +179,24 @@ def gate(one_worker: TrainingResult) -> float:
 def test_two_workers_converge_like_one_at_equal_iterations(tmp_path, one_worker, gate):
     """Two workers reach the 1-worker exploitability, within PARITY_FACTOR, at equal iterations.
 
-    Merging is asynchronous: a worker computes against the global tables plus its own unmerged
-    deltas, so it misses the other worker's unmerged work: at most one batch in flight and one
-    being computed (the pipeline depth is one). With perfect merging two workers would be one
-    worker with another random stream; on Leduc (288 rows, every row updated every few
+    Merging is asynchronous: a worker computes against the global tables plus its own
+    unmerged work and its last sent batch (kept as a prediction, see worker.py), so it misses
+    the other worker's batch in flight. On Leduc (288 rows, every row updated every few
     iterations) that staleness costs measurably. Measured on 2 cores, 500k iterations,
-    exploitability in chips/game (range over seeds; 2 workers use seeds 1-6, or 1-12):
+    exploitability in chips/game (`holdemd train --config configs/leduc.yaml --iterations
+    500000 --num-workers W --batch-size B --seed S`, seeds 1-6):
 
-        1 worker                 0.0088-0.0143  (12 runs, median 0.0107)
-        2 workers, batch    50   0.016-0.022    (6)
-        2 workers, batch   100   0.019-0.023    (6)
-        2 workers, batch   200   0.015-0.024    (12, median 0.0202)  <- used here
-        2 workers, batch   500   0.017-0.021    (6)
-        2 workers, batch  2000   0.030-0.036    (3)
-        2 workers, batch  5000   0.056-0.065    (3)
+        1 worker,  batch   200   0.0094-0.0122  (median 0.0112)
+        2 workers, batch   200   0.0118-0.0196  (median 0.0178)  <- used here
+        2 workers, batch  2000   0.026-0.031    (seeds 1-3)
 
-    (At 1M: 1 worker 0.0072-0.0087, 2 workers at batch 200 0.0116-0.0146.) So at equal
-    iterations two workers are not as good as one: 1.75x worse (median ratio), about the same
-    for any batch from 50 to 500; batch 200 is from that flat range, with 4x fewer messages
-    than batch 50. The log of the ratio of two such runs has an sd of 0.20, so PARITY_FACTOR
-    = 3.5 is 3.5 sd above the median ratio (about 1 failure in 4,000 runs). It still fails
-    when workers see much less of each other's work than the protocol promises (batch 5000
-    is 5-6x worse), i.e. when the one-batch bound on staleness is lost.
+    Before the worker kept its last batch as a prediction, 2 workers at batch 200 gave
+    0.015-0.024 (median 0.0202, 12 seeds) and batch 5000 0.056-0.065. So at equal iterations
+    two workers are about 1.6x worse than one (median ratio). The log of the ratio of two such
+    runs has an sd of about 0.20, so PARITY_FACTOR = 3.5 is more than 3.5 sd above the median
+    ratio (about 1 failure in 4,000 runs). It still fails when workers see much less of each
+    other's work than the protocol promises (batch 5000 is 5-6x worse), i.e. when the one-batch
+    bound on staleness is lost.
     """
     result = _train(_supervisor(tmp_path / "two", _leduc(PARITY_ITERATIONS), workers=2))
     n, b = PARITY_ITERATIONS, PARITY_BATCH
