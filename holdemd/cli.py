@@ -131,14 +131,60 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser(
         "eval",
-        help="exact exploitability and game value of a snapshot (Kuhn, Leduc, fixed-board Hold'em)",
-        description="Evaluate the average strategy of a snapshot exactly: exploitability "
-        "((BR0 + BR1) / 2, chips per game) and player 0's game value.",
+        help="measure a snapshot: exact exploitability (small games), head-to-head, or LBR",
+        description="Evaluate the average strategy of a snapshot. Without --vs or --lbr: "
+        "exactly, for games whose deals can be enumerated (Kuhn, Leduc, fixed-board Hold'em): "
+        "exploitability ((BR0 + BR1) / 2, chips per game) and player 0's game value. "
+        "--vs plays it against bots or another snapshot with duplicate deals; --lbr measures "
+        "a local best response (heads-up Hold'em). Results are mbb/hand (chips per game for "
+        "Kuhn and Leduc) with a 95% confidence interval over deals.",
     )
     evaluate.add_argument(
         "--run", type=Path, required=True, help="run directory (train's --logdir)"
     )
-    evaluate.add_argument("--snapshot", metavar="NAME", help="snapshot name (default: the latest)")
+    evaluate.add_argument(
+        "--snapshot",
+        metavar="NAME",
+        help="snapshot name; first / latest: the oldest / newest kept (default: the latest)",
+    )
+    evaluate.add_argument(
+        "--vs",
+        metavar="LIST",
+        help="opponents, comma-separated: random, call, raise, snapshot:NAME (another snapshot "
+        "of the run; snapshot:first is the oldest kept)",
+    )
+    evaluate.add_argument(
+        "--lbr",
+        action="store_true",
+        help="local best response: a lower bound on exploitability (heads-up Hold'em)",
+    )
+    evaluate.add_argument(
+        "--hands",
+        type=int,
+        metavar="N",
+        help="deals to play, each once per seat (default: 100,000 with --vs, 5,000 with --lbr)",
+    )
+    evaluate.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the deals (default: 0)"
+    )
+    evaluate.add_argument(
+        "--actions",
+        choices=["expected", "sampled"],
+        help="--vs: weight every action by its probability, or sample them (default: expected "
+        "for trees up to 2,000 nodes, else sampled)",
+    )
+    evaluate.add_argument(
+        "--lbr-bets",
+        metavar="LIST",
+        help="--lbr: LBR's bet sizes as pot fractions and/or allin, e.g. 1,allin; each maps to "
+        "the nearest bet of the tree (default: every bet the tree offers)",
+    )
+    evaluate.add_argument(
+        "--lbr-preflop",
+        choices=["call", "fold-call", "greedy"],
+        help="--lbr: LBR preflop always calls, picks fold or call, or also raises (default: "
+        "fold-call; greedy on a fixed board)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(handler=cmd_eval)
 
@@ -170,6 +216,61 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="JSON file to write")
     export.add_argument("--snapshot", metavar="NAME", help="snapshot name (default: the latest)")
     export.set_defaults(handler=cmd_strategy_export)
+
+    from holdemd.lookup.history import HISTORY_HELP
+
+    seat_help = (
+        "the seat to act: heads-up BTN (= SB, acts first preflop) or BB; 6-max UTG, HJ, CO, "
+        "BTN, SB, BB; Kuhn/Leduc P0, P1. Without --history: its first decision when everyone "
+        "before it folds; with --history: checked against the player to act"
+    )
+    show = strategy_commands.add_parser(
+        "show",
+        help="what the blueprint plays with one hand at one decision",
+        description="Print the action probabilities (fold / call / each bet size) of the "
+        "average strategy at the decision --history leads to, for --hand, with the bucket the "
+        "hand falls in. Example: holdemd strategy show --run runs/hunl --hand AsKs "
+        "--history 'r3 c' --board AhKd7c. Bet sizes off the tree map to the nearest tree size "
+        "(by pot fraction) and the output says so.",
+    )
+    show.add_argument("--run", type=Path, required=True, help="run directory (train's --logdir)")
+    show.add_argument("--snapshot", metavar="NAME", help="snapshot name (default: the latest)")
+    show.add_argument(
+        "--hand",
+        required=True,
+        help="hole cards, e.g. AsKs (preflop also a class: AKs, 72o, TT); Kuhn/Leduc: J, Q or K",
+    )
+    show.add_argument(
+        "--board",
+        default="",
+        metavar="CARDS",
+        help="the board on the decision's street, e.g. AhKd7c (Leduc: the public card)",
+    )
+    show.add_argument("--history", metavar="ACTIONS", help=HISTORY_HELP)
+    show.add_argument("--seat", metavar="SEAT", help=seat_help)
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    show.set_defaults(handler=cmd_strategy_show)
+
+    chart = strategy_commands.add_parser(
+        "chart",
+        help="every hand's raise/call/fold frequencies at one decision (13x13 preflop chart)",
+        description="Print what the average strategy plays with every hand at one decision: "
+        "preflop in Hold'em the usual 13x13 chart (pairs on the diagonal, suited hands above "
+        "it, offsuit below) of raise, call and fold percentages, elsewhere a list of buckets. "
+        "Example: holdemd strategy chart --run runs/hunl --seat BTN --png btn.png",
+    )
+    chart.add_argument("--run", type=Path, required=True, help="run directory (train's --logdir)")
+    chart.add_argument("--snapshot", metavar="NAME", help="snapshot name (default: the latest)")
+    chart.add_argument("--seat", metavar="SEAT", help=seat_help)
+    chart.add_argument("--history", metavar="ACTIONS", help=HISTORY_HELP)
+    chart.add_argument(
+        "--sizes", action="store_true", help="one grid per raise size instead of one for all"
+    )
+    chart.add_argument(
+        "--png", type=Path, metavar="FILE", help="also draw the 13x13 chart into a PNG image"
+    )
+    chart.add_argument("--json", action="store_true", help="print one JSON object")
+    chart.set_defaults(handler=cmd_strategy_chart)
     return parser
 
 
@@ -297,11 +398,19 @@ def cmd_tree(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from holdemd.evaluation.command import (
+        check_exact_flags,
+        resolve_snapshot_name,
+        run_eval_command,
+    )
     from holdemd.runs import load_snapshot
     from holdemd.solver.exact import ExactEvaluator
     from holdemd.solver.tables import average_strategy
 
-    loaded = load_snapshot(args.run, args.snapshot)
+    if args.vs is not None or args.lbr:
+        return run_eval_command(args)
+    loaded = load_snapshot(args.run, resolve_snapshot_name(args.run, args.snapshot))
+    check_exact_flags(args, loaded.game)
     evaluator = ExactEvaluator(loaded.game)
     policy = average_strategy(loaded.game, loaded.tables.strategy_sum)
     exploitability = evaluator.exploitability(policy)
@@ -346,6 +455,38 @@ def cmd_strategy_export(args: argparse.Namespace) -> int:
         f"wrote {len(data)} infosets of {loaded.game.name} (snapshot {loaded.info.name}) "
         f"to {args.out}"
     )
+    return ExitCode.OK
+
+
+def cmd_strategy_show(args: argparse.Namespace) -> int:
+    from holdemd.lookup.blueprint import Blueprint
+    from holdemd.lookup.show import look_up, lookup_json, lookup_lines
+
+    blueprint = Blueprint.from_run(args.run, args.snapshot)
+    result = look_up(blueprint, args.hand, args.board, args.history, args.seat)
+    if args.json:
+        print(json.dumps(lookup_json(result)))
+    else:
+        print("\n".join(lookup_lines(result)))
+    return ExitCode.OK
+
+
+def cmd_strategy_chart(args: argparse.Namespace) -> int:
+    from holdemd.lookup.blueprint import Blueprint
+    from holdemd.lookup.chart import chart_json, chart_lines, make_chart
+
+    blueprint = Blueprint.from_run(args.run, args.snapshot)
+    chart = make_chart(blueprint, args.history, args.seat)
+    if args.png is not None:
+        from holdemd.lookup.chart_png import write_chart_png
+
+        write_chart_png(chart, args.png)
+    if args.json:
+        print(json.dumps(chart_json(chart)))
+    else:
+        print("\n".join(chart_lines(chart, by_size=args.sizes)))
+        if args.png is not None:
+            print(f"wrote the chart to {args.png}")
     return ExitCode.OK
 
 

@@ -273,7 +273,12 @@ def test_close_is_idempotent_and_later_writes_are_dropped(tmp_path: Path) -> Non
 
 def test_tags_are_distinct_and_grouped() -> None:
     assert len(set(metrics.TAGS)) == len(metrics.TAGS)
-    assert {tag.split("/")[0] for tag in metrics.TAGS} == {"train", "workers", "quality", "schedule"}
+    assert {tag.split("/")[0] for tag in metrics.TAGS} == {
+        "train",
+        "workers",
+        "quality",
+        "schedule",
+    }
     assert worker_iterations_per_s_tag(3) == "train/iterations_per_s/worker_3"
 
 

@@ -1,0 +1,187 @@
+"""Showdown equity over the board cards still to come, as numba kernels.
+
+Equity = P(win) + P(tie) / 2. Two uses:
+
+* `allin_equity`: seat 0's equity against seat 1 when both are all in before the river, so a
+  match scores an all-in by its expected value over the run-out instead of the one board that
+  was dealt ("all-in EV", a variance reduction). The turn's 44 rivers are enumerated; flop and
+  preflop all-ins average ``samples`` random run-outs (unbiased, and cheaper than the 990 or
+  1.7 million exact ones, which cost more time than the variance they remove).
+* `range_equities`: a hand's equity against each opponent hole pair of a range on a partial
+  board, for local best response. The river is exact, the turn enumerates the 46 rivers, the
+  flop and preflop average ``runouts`` random run-outs shared by all pairs (a pair that holds a
+  run-out card skips that run-out).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
+from holdemd.cards import rank7_codes
+from holdemd.solver.kernels.rng import below
+
+NUM_CARDS = 52
+
+
+@njit(cache=True, inline="always")
+def unseen_cards(known, num_known, out):  # type: ignore[no-untyped-def]
+    """Fill ``out`` with the cards not in ``known[:num_known]``; returns how many."""
+    n = 0
+    for c in range(NUM_CARDS):
+        seen = False
+        for i in range(num_known):
+            if known[i] == c:
+                seen = True
+        if not seen:
+            out[n] = c
+            n += 1
+    return n
+
+
+@njit(cache=True, inline="always")
+def _draw(pool, n, k, rng, full, first):  # type: ignore[no-untyped-def]
+    """Put ``k`` distinct random cards of ``pool[:n]`` at ``full[first:first + k]``."""
+    for i in range(k):
+        j = i + below(rng, n - i)
+        tmp = pool[i]
+        pool[i] = pool[j]
+        pool[j] = tmp
+        full[first + i] = pool[i]
+
+
+@njit(cache=True, inline="always")
+def _score(mine, theirs):  # type: ignore[no-untyped-def]
+    if mine > theirs:
+        return 1.0
+    if mine == theirs:
+        return 0.5
+    return 0.0
+
+
+@njit(cache=True)
+def allin_equity(cards, num_board, samples, rng, scratch):  # type: ignore[no-untyped-def]
+    """Seat 0's equity against seat 1 over the boards that complete ``num_board`` known cards.
+
+    Parameters
+    ----------
+    cards : int64[9]
+        Seat 0's hole cards, seat 1's, then the five board cards (only the first
+        ``num_board`` are treated as known).
+    num_board : int
+        0 (preflop), 3 (flop) or 4 (turn).
+    samples : int
+        Random run-outs for a preflop all-in, and for a flop all-in when positive (else the
+        flop's 990 run-outs are enumerated).
+    rng : uint64[1]
+    scratch : int64[>= 52]
+
+    Returns
+    -------
+    float
+    """
+    known = 4 + num_board
+    n = unseen_cards(cards, known, scratch)
+    full = np.empty(5, dtype=np.int64)
+    for i in range(num_board):
+        full[i] = cards[4 + i]
+    a0, a1, b0, b1 = cards[0], cards[1], cards[2], cards[3]
+    total = 0.0
+    count = 0
+    if num_board == 4:
+        for i in range(n):
+            full[4] = scratch[i]
+            total += _score(
+                rank7_codes(a0, a1, full[0], full[1], full[2], full[3], full[4]),
+                rank7_codes(b0, b1, full[0], full[1], full[2], full[3], full[4]),
+            )
+            count += 1
+    elif num_board == 3 and samples <= 0:
+        for i in range(n):
+            full[3] = scratch[i]
+            for j in range(i + 1, n):
+                full[4] = scratch[j]
+                total += _score(
+                    rank7_codes(a0, a1, full[0], full[1], full[2], full[3], full[4]),
+                    rank7_codes(b0, b1, full[0], full[1], full[2], full[3], full[4]),
+                )
+                count += 1
+    else:
+        for _ in range(samples):
+            _draw(scratch, n, 5 - num_board, rng, full, num_board)
+            total += _score(
+                rank7_codes(a0, a1, full[0], full[1], full[2], full[3], full[4]),
+                rank7_codes(b0, b1, full[0], full[1], full[2], full[3], full[4]),
+            )
+            count += 1
+    return total / count if count > 0 else 0.5
+
+
+@njit(cache=True, inline="always")
+def _accumulate(h0, h1, full, num_fresh, combos, weight, wins, counts):  # type: ignore[no-untyped-def]
+    """Score hole pair (h0, h1) against every live pair on the complete board ``full``;
+    pairs holding one of the ``num_fresh`` run-out cards at ``full[5 - num_fresh:]`` skip."""
+    mine = rank7_codes(h0, h1, full[0], full[1], full[2], full[3], full[4])
+    for k in range(combos.shape[0]):
+        if weight[k] <= 0.0:
+            continue
+        c0 = combos[k, 0]
+        c1 = combos[k, 1]
+        clash = False
+        for i in range(5 - num_fresh, 5):
+            if full[i] == c0 or full[i] == c1:
+                clash = True
+        if clash:
+            continue
+        theirs = rank7_codes(c0, c1, full[0], full[1], full[2], full[3], full[4])
+        wins[k] += _score(mine, theirs)
+        counts[k] += 1.0
+
+
+@njit(cache=True)
+def range_equities(h0, h1, board, num_board, combos, weight, runouts, rng, scratch, out):  # type: ignore[no-untyped-def]
+    """Equity of hole pair (h0, h1) against each live opponent pair, over the unseen board.
+
+    Parameters
+    ----------
+    h0, h1 : int
+        The hand's hole cards.
+    board : int64[5]
+        The board; only ``board[:num_board]`` is known.
+    num_board : int
+        0, 3, 4 or 5 known board cards.
+    combos : int64[K, 2]
+        Opponent hole pairs.
+    weight : float64[K]
+        Range weights; pairs with weight 0 are skipped (their equity is left at 0.5).
+    runouts : int
+        Random run-outs for a flop or preflop board.
+    rng : uint64[1]
+    scratch : int64[>= 52]
+    out : float64[K], out
+    """
+    num_combos = combos.shape[0]
+    wins = np.zeros(num_combos)
+    counts = np.zeros(num_combos)
+    known = np.empty(7, dtype=np.int64)
+    known[0] = h0
+    known[1] = h1
+    full = np.empty(5, dtype=np.int64)
+    for i in range(num_board):
+        known[2 + i] = board[i]
+        full[i] = board[i]
+    n = unseen_cards(known, 2 + num_board, scratch)
+    missing = 5 - num_board
+    if missing == 0:
+        _accumulate(h0, h1, full, 0, combos, weight, wins, counts)
+    elif missing == 1:
+        for i in range(n):
+            full[4] = scratch[i]
+            _accumulate(h0, h1, full, 1, combos, weight, wins, counts)
+    else:
+        for _ in range(runouts):
+            _draw(scratch, n, missing, rng, full, num_board)
+            _accumulate(h0, h1, full, missing, combos, weight, wins, counts)
+    for k in range(num_combos):
+        out[k] = wins[k] / counts[k] if counts[k] > 0.0 else 0.5

@@ -1,0 +1,402 @@
+"""The numba side of local best response (see `holdemd.evaluation.lbr` for the method).
+
+`lbr_deals` plays LBR's hands; the helpers below it are inlined into it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
+from holdemd.cards.isomorphism import index_from_bits, preflop_index, suit_rank_bit
+from holdemd.evaluation.equity import range_equities, unseen_cards
+from holdemd.evaluation.policies import action_probabilities
+from holdemd.games.compiled import CHECK_CALL, DEAL_HOLDEM, FOLD
+from holdemd.solver.kernels.deal import sample_cards
+from holdemd.solver.kernels.rng import below, next_u64, uniform
+
+# counts[] layout
+COUNT_DECISIONS = 0
+COUNT_FOLDS = 1
+COUNT_CALLS = 2
+COUNT_RAISES = 3
+NUM_COUNTS = 4
+
+BOARD_CARDS = (0, 3, 4, 5)  # cards on the board per street
+
+
+@njit(cache=True, inline="always")
+def pair_bucket(g, street, c0, c1, board_bits):  # type: ignore[no-untyped-def]
+    """The bucket of hole pair (c0, c1) on ``street``, as `deal_outcome` computes it."""
+    if g.deal_kind == DEAL_HOLDEM:
+        if street == 0:
+            return np.int64(g.bucket_tables[0][preflop_index(c0, c1)])
+        hole_bits = suit_rank_bit(c0) | suit_rank_bit(c1)
+        return np.int64(g.bucket_tables[street][index_from_bits(street, hole_bits, board_bits)])
+    s0 = g.card_slot[c0]
+    s1 = g.card_slot[c1]
+    hi = s0 if s0 > s1 else s1
+    lo = s1 if s0 > s1 else s0
+    return hi * (hi - 1) // 2 + lo
+
+
+@njit(cache=True, inline="always")
+def _normalize(weight):  # type: ignore[no-untyped-def]
+    total = 0.0
+    for k in range(weight.shape[0]):
+        total += weight[k]
+    if total > 0.0:
+        for k in range(weight.shape[0]):
+            weight[k] /= total
+    return total
+
+
+@njit(cache=True, inline="always")
+def _choose(g, node, me, them, weight, pair_buckets, equity, bp_w, bp_by_node, menu, probs):  # type: ignore[no-untyped-def]
+    """LBR's action at ``node``: the largest check-down value (ties go to the earlier action
+    in the order check/call, raises ascending, fold)."""
+    n = g.node_num_actions[node]
+    wp = 0.0
+    for k in range(weight.shape[0]):
+        wp += weight[k] * equity[k]
+    mine = g.node_contrib[node, me]
+    theirs = g.node_contrib[node, them]
+    best = -np.inf
+    best_action = 0
+    # A fold, when legal, is action 0: visit it last, so check/call comes first.
+    shift = 1 if g.node_action_kind[node, 0] == FOLD else 0
+    for step in range(n):
+        a = (step + shift) % n
+        if not menu[node, a]:
+            continue
+        kind = g.node_action_kind[node, a]
+        amount = g.node_action_amount[node, a]
+        if kind == FOLD:
+            value = -mine
+        elif kind == CHECK_CALL:
+            at_stake = amount if amount < theirs else theirs
+            value = (2.0 * wp - 1.0) * at_stake
+        else:
+            child = g.node_children[node, a]
+            fold_at = -1
+            if g.node_player[child] == them:
+                for b in range(g.node_num_actions[child]):
+                    if g.node_action_kind[child, b] == FOLD:
+                        fold_at = b
+            folds = 0.0
+            calls = 0.0
+            calls_won = 0.0
+            m = g.node_num_actions[child]
+            for k in range(weight.shape[0]):
+                if weight[k] <= 0.0:
+                    continue
+                fold = 0.0
+                if fold_at >= 0:
+                    action_probabilities(
+                        bp_w, bp_by_node, g.node_row_base, child, pair_buckets[k], m, probs
+                    )
+                    fold = probs[fold_at]
+                folds += weight[k] * fold
+                calls += weight[k] * (1.0 - fold)
+                calls_won += weight[k] * (1.0 - fold) * equity[k]
+            wp_call = calls_won / calls if calls > 0.0 else 0.0
+            value = folds * theirs + calls * (2.0 * wp_call - 1.0) * amount
+        if value > best:
+            best = value
+            best_action = a
+    return best_action
+
+
+@njit(cache=True, inline="always")
+def _deal_board(known, num_known, num_new, pairs, weight, board, num_board, rng, scratch):  # type: ignore[no-untyped-def]
+    """Deal ``num_new`` board cards after ``board[:num_board]``, as the real deal would.
+
+    The blueprint's hole pair is drawn from the range first and kept off the board, so the new
+    cards follow their true distribution given everything LBR has seen (a range that holds
+    aces makes an ace on the board less likely); then the pair is forgotten again.
+    """
+    u = uniform(rng)
+    pick = 0
+    cumulative = 0.0
+    for k in range(weight.shape[0]):
+        if weight[k] > 0.0:
+            pick = k
+            cumulative += weight[k]
+            if u < cumulative:
+                break
+    for i in range(num_board):
+        known[num_known + i] = board[i]
+    known[num_known + num_board] = pairs[pick, 0]
+    known[num_known + num_board + 1] = pairs[pick, 1]
+    n = unseen_cards(known, num_known + num_board + 2, scratch)
+    for i in range(num_new):
+        j = i + below(rng, n - i)
+        tmp = scratch[i]
+        scratch[i] = scratch[j]
+        scratch[j] = tmp
+        board[num_board + i] = scratch[i]
+
+
+@njit(cache=True, inline="always")
+def _expected_equity(weight, pair_probs, action, equity):  # type: ignore[no-untyped-def]
+    """LBR's equity over the range, after the blueprint takes ``action`` (-1: as it stands)."""
+    total = 0.0
+    won = 0.0
+    for k in range(weight.shape[0]):
+        if weight[k] <= 0.0:
+            continue
+        w = weight[k] if action < 0 else weight[k] * pair_probs[k, action]
+        total += w
+        won += w * equity[k]
+    return won / total if total > 0.0 else 0.5
+
+
+@njit(cache=True)
+def lbr_deals(  # type: ignore[no-untyped-def]
+    g,
+    bp_w,
+    bp_by_node,
+    pairs,
+    menu,
+    greedy_preflop,
+    runouts,
+    value_runouts,
+    num_deals,
+    rng,
+    out,
+    counts,
+):
+    """Play LBR with each seat's cards of ``num_deals`` deals; ``out[d, s]`` is LBR's expected
+    payoff in chips in seat s, given its cards, the board and the public actions sampled.
+
+    The blueprint's hole cards are never used: they are integrated out over the range, which is
+    their exact posterior. At a blueprint decision the action is sampled from its probability
+    over the range, actions ending the hand are scored exactly, and a showdown scores LBR's
+    equity against the range (the range after the call, for a call); the board is dealt street
+    by street as `_deal_board` says. All of this leaves the expectation unchanged.
+
+    Parameters
+    ----------
+    g : GameArrays
+        Heads-up Hold'em (DEAL_HOLDEM or DEAL_HOLDEM_FIXED_BOARD).
+    bp_w : float[rows or nodes, A]
+        The blueprint's `Policy` table; ``bp_by_node`` says which.
+    pairs : int64[K, 2]
+        Every hole pair of the deck (`opponent_pairs`).
+    menu : bool[N, A]
+        Actions LBR may take (`menu_mask`).
+    greedy_preflop : bool
+        Choose greedily preflop too, among what ``menu`` allows (else always check/call).
+    runouts : int
+        Random run-outs for LBR's flop (and greedy preflop) equities when it decides.
+    value_runouts : int
+        Fresh random run-outs for the equity of an all-in called before the turn (independent
+        of the decision's, which would otherwise flatter the choices it made).
+    num_deals : int
+    rng : uint64[1]
+        Deals the hole cards and seeds each seat's own stream (board, actions, run-outs).
+    out : float64[num_deals, 2], out
+    counts : int64[NUM_COUNTS]
+        Added to: LBR decisions, folds, checks/calls, bets/raises.
+    """
+    num_pairs = pairs.shape[0]
+    width = g.node_children.shape[1]
+    holdem = g.deal_kind == DEAL_HOLDEM
+    deck = g.deck.copy()
+    cards = np.zeros(g.cards_per_deal, dtype=np.int64)
+    board = np.zeros(5, dtype=np.int64)
+    known = np.zeros(9, dtype=np.int64)
+    mine = np.zeros(52, dtype=np.bool_)
+    weight = np.zeros(num_pairs)
+    pair_buckets = np.zeros(num_pairs, dtype=np.int64)
+    pair_probs = np.zeros((num_pairs, width))
+    equity = np.zeros(num_pairs)  # for LBR's decisions on this street
+    showdown = np.zeros(num_pairs)  # for scoring a showdown on this street
+    probs = np.zeros(width)
+    scratch = np.zeros(52, dtype=np.int64)
+    play_rng = np.zeros(1, dtype=np.uint64)
+    seat_seeds = np.zeros(2, dtype=np.uint64)
+    for d in range(num_deals):
+        sample_cards(deck, g.cards_per_deal, rng, cards)
+        seat_seeds[0] = next_u64(rng)
+        seat_seeds[1] = next_u64(rng)
+        for me in range(2):
+            them = 1 - me
+            play_rng[0] = seat_seeds[me]
+            h0 = cards[2 * me]
+            h1 = cards[2 * me + 1]
+            known[0] = h0
+            known[1] = h1
+            mine[:] = False
+            mine[h0] = True
+            mine[h1] = True
+            for k in range(num_pairs):
+                weight[k] = 0.0 if mine[pairs[k, 0]] or mine[pairs[k, 1]] else 1.0
+            _normalize(weight)
+            if not holdem:
+                for i in range(5):
+                    board[i] = g.fixed_board[i]
+            num_board = 0 if holdem else 5
+            street = -1
+            equity_street = -1
+            showdown_street = -1
+            node = 0
+            reach = 1.0
+            total = 0.0
+            while True:
+                if g.node_street[node] != street:
+                    street = g.node_street[node]
+                    if holdem and BOARD_CARDS[street] > num_board:
+                        new = BOARD_CARDS[street] - num_board
+                        _deal_board(
+                            known, 2, new, pairs, weight, board, num_board, play_rng, scratch
+                        )
+                        num_board = BOARD_CARDS[street]
+                    board_bits = np.int64(0)
+                    for i in range(num_board):
+                        board_bits |= suit_rank_bit(board[i])
+                    for k in range(num_pairs):
+                        if weight[k] <= 0.0:
+                            continue
+                        c0 = pairs[k, 0]
+                        c1 = pairs[k, 1]
+                        if holdem:
+                            for i in range(num_board):
+                                if board[i] == c0 or board[i] == c1:
+                                    weight[k] = 0.0
+                        pair_buckets[k] = pair_bucket(g, street, c0, c1, board_bits)
+                    _normalize(weight)
+                p = g.node_player[node]
+                n = g.node_num_actions[node]
+                if p == them:
+                    for a in range(n):
+                        probs[a] = 0.0
+                    for k in range(num_pairs):
+                        if weight[k] > 0.0:
+                            action_probabilities(
+                                bp_w,
+                                bp_by_node,
+                                g.node_row_base,
+                                node,
+                                pair_buckets[k],
+                                n,
+                                pair_probs[k],
+                            )
+                            for a in range(n):
+                                probs[a] += weight[k] * pair_probs[k, a]
+                    going_on = 0.0
+                    last = -1
+                    for a in range(n):
+                        if probs[a] <= 0.0:
+                            continue
+                        child = g.node_children[node, a]
+                        if g.node_player[child] >= 0:
+                            going_on += probs[a]
+                            last = a
+                        elif g.node_alive[child, them] == 0:
+                            total += reach * probs[a] * g.node_contrib[child, them]
+                        else:
+                            if showdown_street != street:
+                                range_equities(
+                                    h0,
+                                    h1,
+                                    board,
+                                    num_board,
+                                    pairs,
+                                    weight,
+                                    value_runouts,
+                                    play_rng,
+                                    scratch,
+                                    showdown,
+                                )
+                                showdown_street = street if num_board >= 4 else -1
+                            wp = _expected_equity(weight, pair_probs, a, showdown)
+                            c0 = g.node_contrib[child, 0]
+                            c1 = g.node_contrib[child, 1]
+                            at_stake = c0 if c0 < c1 else c1
+                            total += reach * probs[a] * at_stake * (2.0 * wp - 1.0)
+                    if last < 0:
+                        break
+                    u = uniform(play_rng) * going_on
+                    a = 0
+                    cumulative = 0.0
+                    while a < last:
+                        if probs[a] > 0.0 and g.node_player[g.node_children[node, a]] >= 0:
+                            cumulative += probs[a]
+                            if u < cumulative:
+                                break
+                        a += 1
+                    reach *= going_on
+                    for k in range(num_pairs):
+                        if weight[k] > 0.0:
+                            weight[k] *= pair_probs[k, a]
+                    _normalize(weight)
+                    node = g.node_children[node, a]
+                    continue
+                counts[COUNT_DECISIONS] += 1
+                if street == 0 and not greedy_preflop:
+                    a = 0 if g.node_action_kind[node, 0] == CHECK_CALL else 1
+                else:
+                    if equity_street != street:
+                        range_equities(
+                            h0,
+                            h1,
+                            board,
+                            num_board,
+                            pairs,
+                            weight,
+                            runouts,
+                            play_rng,
+                            scratch,
+                            equity,
+                        )
+                        equity_street = street
+                    a = _choose(
+                        g,
+                        node,
+                        me,
+                        them,
+                        weight,
+                        pair_buckets,
+                        equity,
+                        bp_w,
+                        bp_by_node,
+                        menu,
+                        probs,
+                    )
+                kind = g.node_action_kind[node, a]
+                if kind == FOLD:
+                    counts[COUNT_FOLDS] += 1
+                elif kind == CHECK_CALL:
+                    counts[COUNT_CALLS] += 1
+                else:
+                    counts[COUNT_RAISES] += 1
+                child = g.node_children[node, a]
+                if g.node_player[child] >= 0:
+                    node = child
+                    continue
+                if g.node_alive[child, me] == 0:
+                    total -= reach * g.node_contrib[child, me]
+                else:
+                    if showdown_street != street:
+                        range_equities(
+                            h0,
+                            h1,
+                            board,
+                            num_board,
+                            pairs,
+                            weight,
+                            value_runouts,
+                            play_rng,
+                            scratch,
+                            showdown,
+                        )
+                        showdown_street = street if num_board >= 4 else -1
+                    wp = _expected_equity(weight, pair_probs, -1, showdown)
+                    c0 = g.node_contrib[child, 0]
+                    c1 = g.node_contrib[child, 1]
+                    at_stake = c0 if c0 < c1 else c1
+                    total += reach * at_stake * (2.0 * wp - 1.0)
+                break
+            out[d, me] = total

@@ -1,0 +1,304 @@
+"""Head-to-head play with duplicate deals.
+
+Every deal is played once per seat: the cards stay with the seats and the hero (the policy being
+evaluated) moves through them, the opponent policy taking every other seat. Heads-up this is
+duplicate poker (the hero holds each seat's cards once), at more seats the hero sits in each seat
+in turn. A bot playing itself therefore scores exactly zero per deal, and the card luck of a deal
+largely cancels between its plays. The deal's score is the mean over its plays, and the
+confidence interval is computed over deals (`holdemd.evaluation.stats`).
+
+Two ways to play a deal, both unbiased for the expected payoff:
+
+* ``expected`` (the default for trees of at most ``EXPECTED_NODE_LIMIT`` nodes: Kuhn, Leduc,
+  fixed-board Hold'em): walk the betting tree once per seat, weighting each branch by both
+  policies' action probabilities given the dealt cards, so the score is the exact expectation
+  over all actions for these cards. Subtrees neither policy reaches are skipped.
+* ``sampled`` (the default for bigger trees): play one hand per seat with sampled actions, but
+  score the actions that end the hand (folds, last calls) exactly: at each decision those add
+  probability × payoff, and the hand continues with one of the other actions, sampled in
+  proportion, its value weighted by their total probability. Both plays of a deal draw the
+  same random numbers, so a policy playing itself mirrors its own hand exactly.
+
+  Measured on a five-minute HUNL quick blueprint: a full walk costs ~3 ms per deal (most of
+  the 11,346 nodes are reached, each a random read in the strategy table) and narrows the
+  interval per deal 1.6× (against ``random``) to 2.7× (against an earlier snapshot); a sampled
+  hand costs ~6 µs, so for the same time sampling gives an interval 7-11× narrower.
+
+Heads-up Hold'em also scores an all-in before the river by its equity over the run-out
+(`holdemd.evaluation.equity.allin_equity`, ``ALLIN_SAMPLES`` random run-outs from the flop or
+preflop, the 44 rivers from the turn) rather than the one board dealt: on the same blueprint
+against ``random`` the interval narrows 1.3× for 20% more time per deal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numba import njit
+
+from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
+from holdemd.evaluation.equity import allin_equity
+from holdemd.evaluation.policies import Policy, action_probabilities
+from holdemd.games.compiled import DEAL_HOLDEM, SHOWDOWN, Game, GameArrays
+from holdemd.solver.kernels.deal import deal_outcome, sample_cards
+from holdemd.solver.kernels.payoff import payoff
+from holdemd.solver.kernels.rng import make_rng_state, next_u64, uniform
+
+EXPECTED_NODE_LIMIT = 2_000  # larger trees default to sampled play (see the module docstring)
+ALLIN_SAMPLES = 32  # random run-outs for the equity of a flop or preflop all-in
+CHUNK_DEALS = 2_000  # deals per kernel call, between progress reports
+
+
+def subtree_ends(game: Game) -> np.ndarray:
+    """int64[N]: one past the last node of each node's subtree (nodes are in pre-order)."""
+    a = game.arrays
+    ends = np.arange(1, game.num_nodes + 1, dtype=np.int64)
+    for node in range(game.num_nodes - 1, -1, -1):
+        n = int(a.node_num_actions[node])
+        if n:
+            ends[node] = ends[int(a.node_children[node, n - 1])]
+    return ends
+
+
+def uses_allin_ev(game: Game) -> bool:
+    """All-in EV applies to heads-up Hold'em with a dealt board (not the fixed-board game)."""
+    return game.arrays.deal_kind == DEAL_HOLDEM and game.num_players == 2
+
+
+@njit(cache=True, inline="always")
+def terminal_value(g, node, hero, ranks, cards, allin_ev, equity, samples, rng, scratch):  # type: ignore[no-untyped-def]
+    """The hero's payoff at a terminal; an all-in showdown before the river by its equity.
+
+    ``equity[s]`` caches seat 0's all-in equity on street s for this deal (-1: not computed).
+    """
+    street = g.node_street[node]
+    if allin_ev and g.node_terminal[node] == SHOWDOWN and street < 3:
+        if equity[street] < 0.0:
+            num_board = 0 if street == 0 else street + 2
+            equity[street] = allin_equity(cards, num_board, samples, rng, scratch)
+        e = equity[street] if hero == 0 else 1.0 - equity[street]
+        c0 = g.node_contrib[node, 0]
+        c1 = g.node_contrib[node, 1]
+        return (c0 if c0 < c1 else c1) * (2.0 * e - 1.0)
+    return payoff(g.node_contrib, g.node_alive, node, ranks, hero)
+
+
+@njit(cache=True, inline="always")
+def sampled_value(  # type: ignore[no-untyped-def]
+    g,
+    hero,
+    hero_w,
+    hero_by_node,
+    opp_w,
+    opp_by_node,
+    buckets,
+    ranks,
+    cards,
+    allin_ev,
+    equity,
+    samples,
+    equity_rng,
+    scratch,
+    probs,
+    action_rng,
+):
+    """One hand with sampled actions, scored with the exact value of the actions that end it.
+
+    At each decision the actions that lead straight to a terminal (a fold, a last call) add
+    their probability times their payoff; the hand continues with one of the other actions,
+    sampled in proportion to its probability, and what follows is weighted by their total
+    probability. This has the expectation of plain sampling with less variance.
+    """
+    node = 0
+    weight = 1.0
+    total = 0.0
+    while True:
+        p = g.node_player[node]
+        n = g.node_num_actions[node]
+        bucket = buckets[p, g.node_street[node]]
+        if p == hero:
+            action_probabilities(hero_w, hero_by_node, g.node_row_base, node, bucket, n, probs)
+        else:
+            action_probabilities(opp_w, opp_by_node, g.node_row_base, node, bucket, n, probs)
+        going_on = 0.0
+        last = -1
+        for a in range(n):
+            child = g.node_children[node, a]
+            if g.node_player[child] < 0:
+                if probs[a] > 0.0:
+                    value = terminal_value(
+                        g, child, hero, ranks, cards, allin_ev, equity, samples, equity_rng, scratch
+                    )
+                    total += weight * probs[a] * value
+            elif probs[a] > 0.0:
+                going_on += probs[a]
+                last = a
+        if last < 0:
+            return total
+        u = uniform(action_rng) * going_on
+        a = 0
+        cumulative = 0.0
+        while a < last:
+            if g.node_player[g.node_children[node, a]] >= 0:
+                cumulative += probs[a]
+                if u < cumulative:
+                    break
+            a += 1
+        weight *= going_on
+        node = g.node_children[node, a]
+
+
+@njit(cache=True)
+def play_deals(  # type: ignore[no-untyped-def]
+    g,
+    ends,
+    hero_w,
+    hero_by_node,
+    opp_w,
+    opp_by_node,
+    num_deals,
+    expected,
+    allin_ev,
+    samples,
+    rng,
+    out,
+):
+    """Play ``num_deals`` deals once per seat; ``out[d, s]`` is the hero's payoff in seat s.
+
+    Parameters
+    ----------
+    g : GameArrays
+    ends : int64[N]
+        `subtree_ends` of the game.
+    hero_w, opp_w : float[rows or nodes, A]
+        `Policy` tables; ``hero_by_node`` / ``opp_by_node`` say which.
+    num_deals : int
+    expected : bool
+        Walk every branch weighted by its probability (else sample one action per decision).
+    allin_ev : bool
+        Score all-ins before the river by their equity (heads-up Hold'em only).
+    samples : int
+        Boards sampled for a preflop all-in's equity.
+    rng : uint64[1]
+        Advanced by the same draws per deal whatever is played, so the same seed gives the
+        same deals against every opponent.
+    out : float64[num_deals, P], out
+    """
+    num_players = g.num_players
+    num_nodes = g.node_player.shape[0]
+    deck = g.deck.copy()
+    cards = np.zeros(g.cards_per_deal, dtype=np.int64)
+    buckets = np.zeros((num_players, g.street_buckets.shape[0]), dtype=np.int64)
+    ranks = np.zeros(num_players, dtype=np.int64)
+    reach = np.zeros(num_nodes)
+    probs = np.zeros(g.node_children.shape[1])
+    scratch = np.zeros(52, dtype=np.int64)
+    equity = np.zeros(4)
+    equity_rng = np.zeros(1, dtype=np.uint64)
+    action_rng = np.zeros(1, dtype=np.uint64)
+    for d in range(num_deals):
+        sample_cards(deck, g.cards_per_deal, rng, cards)
+        deal_outcome(g, cards, buckets, ranks)
+        equity_rng[0] = next_u64(rng)
+        action_seed = next_u64(rng)
+        equity[:] = -1.0
+        for hero in range(num_players):
+            total = 0.0
+            if expected:
+                reach[0] = 1.0
+                i = 0
+                while i < num_nodes:
+                    r = reach[i]
+                    if r == 0.0:
+                        i = ends[i]  # nobody plays into this subtree
+                        continue
+                    p = g.node_player[i]
+                    if p < 0:
+                        total += r * terminal_value(
+                            g, i, hero, ranks, cards, allin_ev, equity, samples, equity_rng, scratch
+                        )
+                    else:
+                        n = g.node_num_actions[i]
+                        bucket = buckets[p, g.node_street[i]]
+                        if p == hero:
+                            action_probabilities(
+                                hero_w, hero_by_node, g.node_row_base, i, bucket, n, probs
+                            )
+                        else:
+                            action_probabilities(
+                                opp_w, opp_by_node, g.node_row_base, i, bucket, n, probs
+                            )
+                        for a in range(n):
+                            reach[g.node_children[i, a]] = r * probs[a]
+                    i += 1
+            else:
+                action_rng[0] = action_seed  # the same random numbers for every seat
+                total = sampled_value(
+                    g,
+                    hero,
+                    hero_w,
+                    hero_by_node,
+                    opp_w,
+                    opp_by_node,
+                    buckets,
+                    ranks,
+                    cards,
+                    allin_ev,
+                    equity,
+                    samples,
+                    equity_rng,
+                    scratch,
+                    probs,
+                    action_rng,
+                )
+            out[d, hero] = total
+
+
+def play_match(
+    game: Game,
+    hero: Policy,
+    opponent: Policy,
+    deals: int,
+    seed: int,
+    *,
+    expected: bool | None = None,
+    allin_ev: bool | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """float64[deals, P]: the hero's payoff in chips with the hero in each seat, per deal.
+
+    ``expected``/``allin_ev`` default to what the game affords (see the module docstring).
+    The deals depend only on ``game`` and ``seed``, never on the policies.
+    """
+    if expected is None:
+        expected = game.num_nodes <= EXPECTED_NODE_LIMIT
+    if allin_ev is None:
+        allin_ev = uses_allin_ev(game)
+    if allin_ev and not uses_allin_ev(game):
+        raise ValueError("all-in EV needs heads-up Hold'em with a dealt board")
+    arrays: GameArrays = game.arrays
+    ends = subtree_ends(game)
+    rng = make_rng_state(seed, stream=0x6576616C)  # "eval": not a training stream
+    out = np.zeros((deals, game.num_players))
+    done = 0
+    while done < deals:
+        chunk = min(CHUNK_DEALS, deals - done)
+        play_deals(
+            arrays,
+            ends,
+            hero.weights,
+            hero.by_node,
+            opponent.weights,
+            opponent.by_node,
+            chunk,
+            expected,
+            allin_ev,
+            ALLIN_SAMPLES,
+            rng,
+            out[done : done + chunk],
+        )
+        done += chunk
+        if progress is not None:
+            progress(done)
+    return out
