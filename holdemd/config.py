@@ -124,6 +124,20 @@ class TrainingConfig:
             "help": "iterations between exact evaluations (small games); 0 = at the end",
         },
     )
+    quality_interval: float | str | None = field(
+        default=None,
+        metadata={
+            "help": "time between short head-to-head evaluations (vs random and call) logged to "
+            "TensorBoard, for a quality curve; null = none"
+        },
+    )
+    quality_deals: int = field(
+        default=20_000, metadata={"min": 2, "help": "duplicate deals per quality evaluation"}
+    )
+    quality_lbr_deals: int = field(
+        default=0,
+        metadata={"min": 0, "help": "also LBR with this many deals (heads-up Hold'em); 0 = no"},
+    )
     progress_interval: float = field(
         default=2.0, metadata={"min": 0.1, "help": "seconds between progress lines"}
     )
@@ -141,6 +155,8 @@ class TrainingConfig:
         if self.time_budget is not None:
             parse_duration(self.time_budget)
         parse_duration(self.snapshot_interval)
+        if self.quality_interval is not None:
+            parse_duration(self.quality_interval)
         if self.iterations == 0 and self.time_budget is None:
             raise ValueError("iterations is 0 and time_budget is null: set at least one limit")
 

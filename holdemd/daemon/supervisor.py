@@ -40,7 +40,7 @@ from holdemd.daemon.status import (
     write_status,
 )
 from holdemd.daemon.workers import Timeouts, WorkerSlot
-from holdemd.durations import format_bytes, format_duration
+from holdemd.durations import format_bytes, format_duration, parse_duration
 from holdemd.errors import HoldemdError
 from holdemd.game_factory import build_game
 from holdemd.games.compiled import Game
@@ -151,6 +151,7 @@ class Supervisor:
         self.settings = self.schedule.worker_settings(self.elapsed_before, self.iteration)
         self.later_rows = row_streets(self.game) > 0 if self.schedule.snapshot_averaging else None
         self.discounts = 0
+        self.quality_task: asyncio.Task[None] | None = None
         self.average_snapshots = 0
         self.pruned_mark = (0, 0)  # (pruned, prunable) at the last metrics write
         self.slots = [WorkerSlot(slot=i) for i in range(options.num_workers)]
@@ -366,6 +367,10 @@ class Supervisor:
             else None
         )
         rate_mark = (now, self.iteration)
+        quality_every = (
+            parse_duration(cfg.quality_interval) if cfg.quality_interval is not None else None
+        )
+        next_quality = now + quality_every if quality_every else None
         while True:
             await asyncio.sleep(TICK_SECONDS)
             self.last_tick = time.monotonic()
@@ -397,6 +402,9 @@ class Supervisor:
             if now >= next_metrics:
                 self._log_metrics(now)
                 next_metrics = now + self.options.metrics_interval
+            if next_quality is not None and quality_every and now >= next_quality:
+                self._start_quality_evaluation()
+                next_quality = now + quality_every
             if now >= next_snapshot:
                 await self._snapshot()
                 next_snapshot = time.monotonic() + cfg.snapshot_interval_seconds
@@ -790,6 +798,41 @@ class Supervisor:
             at_floor = np.count_nonzero(self.tables.regret <= self.schedule.regret_floor)
             values[tags.SCHEDULE_FLOOR_FRACTION] = at_floor / max(self.tables.regret.size, 1)
         self.metrics.scalars(values, step)
+
+    def _start_quality_evaluation(self) -> None:
+        """A short head-to-head (and LBR) evaluation of the average strategy, in a thread on a
+        copy of the strategy sums, logged to TensorBoard at the iteration it was taken."""
+        if self.quality_task is not None and not self.quality_task.done():
+            return  # the previous one is still running: skip rather than queue
+        cfg = self.config.training
+        iteration = self.iteration
+        strategy_sum = self.tables.strategy_sum.copy()
+
+        def evaluate() -> dict[str, float]:
+            from holdemd.evaluation.periodic import quality_scalars
+
+            return quality_scalars(
+                self.game,
+                strategy_sum,
+                deals=cfg.quality_deals,
+                lbr_deals=cfg.quality_lbr_deals,
+                seed=self.config.solver.seed,
+            )
+
+        async def run() -> None:
+            try:
+                values = await asyncio.to_thread(evaluate)
+            except Exception as exc:  # an evaluation must never stop training
+                log.error("quality evaluation at iteration %s failed: %s", f"{iteration:,}", exc)
+                return
+            self.metrics.scalars(values, iteration)
+            log.info(
+                "quality at iteration %s: %s",
+                f"{iteration:,}",
+                ", ".join(f"{k.split('/')[-1]} {v:+.1f}" for k, v in values.items()),
+            )
+
+        self.quality_task = asyncio.create_task(run())
 
     async def _evaluate(self) -> tuple[float | None, float | None]:
         if self.evaluator is None:

@@ -754,3 +754,22 @@ def test_the_schedule_does_not_hurt_leduc_convergence(tmp_path):
     assert scheduled.exploitability <= 1.5 * plain.exploitability, (
         f"with the schedule {scheduled.exploitability:.5f}, without {plain.exploitability:.5f}"
     )
+
+
+def test_quality_evaluations_at_an_interval_reach_tensorboard(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="holdemd")
+    config = _leduc(0, time_budget=4.0)
+    config = dataclasses.replace(
+        config,
+        training=dataclasses.replace(
+            config.training, tensorboard=True, quality_interval=1.0, quality_deals=2_000
+        ),
+    )
+    options = SupervisorOptions(num_workers=2, batch_size=2000, tensorboard=True)
+    _train(Supervisor(config, tmp_path / "run", options))
+    accumulator = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    accumulator.Reload()
+    assert {"eval/vs_random", "eval/vs_call"} <= set(accumulator.Tags()["scalars"])
+    values = [e.value for e in accumulator.Scalars("eval/vs_random")]
+    assert values and all(v > 0 for v in values)  # a trained Leduc strategy beats random
+    assert "quality at iteration" in caplog.text
