@@ -58,6 +58,7 @@ class Workspace(NamedTuple):
     frame_row: np.ndarray  # int64[D + 1]
     frame_action: np.ndarray  # int64[D + 1]: action being explored
     pruned: np.ndarray  # bool[D + 1, A]: actions the stacked node skips this traversal
+    any_pruned: np.ndarray  # bool[D + 1]: whether ``pruned`` of the frame holds any True
     opp_strat: np.ndarray  # float64[1, A]
     deck: np.ndarray  # int64[C]: permuted in place by the sampler
     cards: np.ndarray  # int64[cards_per_deal]
@@ -74,6 +75,7 @@ def make_workspace(game: GameArrays, max_actions: int) -> Workspace:
         frame_row=np.zeros(depth, dtype=np.int64),
         frame_action=np.zeros(depth, dtype=np.int64),
         pruned=np.zeros((depth, max_actions), dtype=np.bool_),
+        any_pruned=np.zeros(depth, dtype=np.bool_),
         opp_strat=np.zeros((1, max_actions)),
         deck=game.deck.copy(),
         cards=np.zeros(game.cards_per_deal, dtype=np.int64),
@@ -160,6 +162,8 @@ def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
 @njit(cache=True, inline="always")
 def _next_action(ws, sp, a, n):  # type: ignore[no-untyped-def]
     """The first action >= a of frame sp that is not pruned; n if none."""
+    if not ws.any_pruned[sp]:
+        return a  # the common case: nothing to skip, nothing to read
     while a < n and ws.pruned[sp, a]:
         a += 1
     return a
@@ -256,14 +260,10 @@ def traverse(  # type: ignore[no-untyped-def]
                             ws.pruned[sp, a] = True
                             skipped += 1
                     if skipped == n:  # never prune every action of a node
-                        for a in range(n):
-                            ws.pruned[sp, a] = False
                         skipped = 0
                     counters[COUNTER_PRUNABLE] += n
                     counters[COUNTER_PRUNED] += skipped
-                else:
-                    for a in range(n):
-                        ws.pruned[sp, a] = False
+                ws.any_pruned[sp] = skipped > 0
                 first = _next_action(ws, sp, 0, n)
                 ws.frame_action[sp] = first
                 node = g.node_children[node, first]
@@ -306,27 +306,29 @@ def traverse(  # type: ignore[no-untyped-def]
                 break
             # The node's value over the explored actions; renormalized, as a pruned action
             # still has probability when every regret is negative (uniform strategy).
+            any_pruned = ws.any_pruned[sp]
             v = 0.0
-            mass = 0.0
-            any_pruned = False
-            for b in range(n):
-                if ws.pruned[sp, b]:
-                    any_pruned = True
-                else:
+            if any_pruned:
+                mass = 0.0
+                for b in range(n):
+                    if not ws.pruned[sp, b]:
+                        v += ws.strat[sp, b] * ws.vals[sp, b]
+                        mass += ws.strat[sp, b]
+                if mass > 0.0:
+                    v /= mass
+            else:
+                for b in range(n):
                     v += ws.strat[sp, b] * ws.vals[sp, b]
-                    mass += ws.strat[sp, b]
-            if any_pruned and mass > 0.0:
-                v /= mass
             row = ws.frame_row[sp]
             if in_place:
                 for b in range(n):
-                    if not ws.pruned[sp, b]:
+                    if not (any_pruned and ws.pruned[sp, b]):
                         regret[row, b] += weight * (ws.vals[sp, b] - v)
             else:
                 slot = _claim_slot(delta, row)
                 if slot >= 0:
                     for b in range(n):
-                        if not ws.pruned[sp, b]:
+                        if not (any_pruned and ws.pruned[sp, b]):
                             delta.regret[slot, b] += weight * (ws.vals[sp, b] - v)
                 else:
                     counters[COUNTER_DROPPED] += 1
