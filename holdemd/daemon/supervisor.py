@@ -433,6 +433,10 @@ class Supervisor:
             f"{self.iteration:,}",
             format_duration(elapsed),
         )
+        if self.quality_task is not None and not self.quality_task.done():
+            # Let a running quality evaluation land in TensorBoard (it reads a copy).
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.quality_task), 30.0)
         if self.later_rows is not None and self.average_snapshots == 0:
             self._average_snapshot()  # a short run: later streets must not stay uniform
         exploitability, value = await self._evaluate()
