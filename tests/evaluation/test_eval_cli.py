@@ -53,8 +53,10 @@ def tiny_run(tmp_path_factory) -> Path:
 def _error(capsys, *argv: str) -> str:
     assert main(["eval", *argv]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("holdemd: ")
-    return err.strip()
+    # On a cold cache, loading Hold'em buckets first reports building the river table.
+    lines = [line for line in err.splitlines() if not line.startswith("river buckets")]
+    assert len(lines) == 1 and lines[0].startswith("holdemd: "), err
+    return lines[0].strip()
 
 
 @needs_jit
