@@ -17,6 +17,8 @@ from holdemd.config import Config, load_config
 from holdemd.daemon.snapshot_store import latest_snapshot
 from holdemd.daemon.supervisor import ResumePoint, Supervisor, SupervisorOptions
 from holdemd.errors import UsageError
+from holdemd.game_factory import build_game
+from holdemd.games.compiled import Game
 from holdemd.runs import check_resumable, find_resume_snapshot, load_snapshot
 from holdemd.yaml_config import apply_overrides
 
@@ -40,6 +42,7 @@ class RunPlan:
     options: SupervisorOptions
     source: str  # what to name in config errors: the file, or the resumed manifest
     resume: ResumePoint | None
+    game: Game | None = None  # built already (loading the resumed snapshot builds it)
 
 
 def config_overrides(values: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +71,7 @@ def plan_run(
     """
     where = resume or resume_latest_in
     point: ResumePoint | None = None
+    game: Game | None = None
     if where is not None:
         run_dir, name = find_resume_snapshot(where)
         loaded = load_snapshot(run_dir, name)
@@ -89,6 +93,7 @@ def plan_run(
         )
         run_dir = logdir or run_dir
         source = str(config_path or loaded.info.path / "manifest.json")
+        game = loaded.game  # check_resumable: same game and abstraction as the config's
     else:
         if config_path is None:
             raise UsageError("--config is required (or --resume to continue a run)")
@@ -109,11 +114,18 @@ def plan_run(
         batch_size=config.training.batch_size,
         tensorboard=config.training.tensorboard,
     )
-    return RunPlan(config, run_dir, options, source, point)
+    return RunPlan(config, run_dir, options, source, point, game)
+
+
+def plan_game(plan: RunPlan) -> Game:
+    """The plan's game: the resumed snapshot's, or built now (seconds for Hold'em)."""
+    return plan.game or build_game(plan.config.game, plan.config.abstraction.buckets)
 
 
 def build_supervisor(plan: RunPlan, **kwargs: Any) -> Supervisor:
-    """The supervisor for ``plan``: builds the game and checks the tables fit."""
+    """The supervisor for ``plan``: builds the game unless the plan has it, checks the tables
+    fit."""
+    kwargs.setdefault("game", plan.game)
     return Supervisor(
         plan.config,
         plan.run_dir,

@@ -34,9 +34,8 @@ from holdemd.daemon.sd_notify import Notifier
 from holdemd.daemon.status import read_status, status_line, status_to_dict, utc_now_iso
 from holdemd.daemon.supervisor import Supervisor, TrainingResult
 from holdemd.errors import HoldemdError, UsageError
-from holdemd.game_factory import build_game
 from holdemd.protocol import E_BAD_REQUEST, E_BUSY, E_NOT_RUNNING, E_UNKNOWN_COMMAND
-from holdemd.run_setup import build_supervisor, config_overrides, plan_run
+from holdemd.run_setup import build_supervisor, config_overrides, plan_game, plan_run
 from holdemd.service_paths import SOCKET_NAME
 
 log = logging.getLogger("holdemd.service")
@@ -243,9 +242,7 @@ class Service:
             plan = await asyncio.to_thread(
                 plan_run, config, dotted, resume=resume, logdir=logdir, runs_root=self.runs_root
             )
-            game = await asyncio.to_thread(
-                build_game, plan.config.game, plan.config.abstraction.buckets
-            )
+            game = await asyncio.to_thread(plan_game, plan)
             plan = dataclasses.replace(
                 plan, options=dataclasses.replace(plan.options, handle_signals=False)
             )

@@ -65,7 +65,7 @@ from holdemd.protocol import (
 from holdemd.runs import check_abstraction, snapshot_manifest
 from holdemd.solver.exact import ExactEvaluator, can_enumerate
 from holdemd.solver.schedule import Schedule, WorkerSettings, parse_clock
-from holdemd.solver.tables import Tables, average_strategy, current_strategy
+from holdemd.solver.tables import Tables, average_strategy, normalize_block, row_num_actions
 from holdemd.tree_report import check_fits, game_report, table_itemsize
 from holdemd.yaml_config import dataclass_to_dict
 
@@ -80,6 +80,7 @@ def _no_events(kind: str, data: dict[str, Any]) -> None:
     pass
 
 
+ROWS_PER_CHUNK = 1 << 16  # rows per step when a schedule event walks the whole table
 MAX_BURST = 64  # messages handled per wake-up before the loop lets other tasks run
 
 
@@ -653,9 +654,17 @@ class Supervisor:
         ``average: first_round`` those rows hold the sum of such snapshots, which the average
         strategy normalizes into their mean."""
         assert self.later_rows is not None
-        rows = self.later_rows
-        current = current_strategy(self.game, self.tables.regret)
-        self.tables.strategy_sum[rows] += current[rows].astype(self.tables.strategy_sum.dtype)
+        # In chunks: a float64 copy of a whole 6-max table would need gigabytes.
+        actions = row_num_actions(self.game)
+        columns = np.arange(self.game.max_actions)[None, :]
+        regret, strategy_sum = self.tables.regret, self.tables.strategy_sum
+        for lo in range(0, self.game.num_rows, ROWS_PER_CHUNK):
+            hi = min(lo + ROWS_PER_CHUNK, self.game.num_rows)
+            rows = self.later_rows[lo:hi]
+            if rows.any():
+                legal = columns < actions[lo:hi][rows][:, None]
+                current = normalize_block(regret[lo:hi][rows], legal)
+                strategy_sum[lo:hi][rows] += current.astype(strategy_sum.dtype)
         self.average_snapshots += 1
         log.info(
             "current-strategy snapshot %d for later streets' average at iteration %s",
@@ -799,8 +808,12 @@ class Supervisor:
             values[tags.SCHEDULE_PRUNED_FRACTION] = skipped / considered
         self.pruned_mark = pruned
         if self.schedule.regret_floor is not None:
-            at_floor = np.count_nonzero(self.tables.regret <= self.schedule.regret_floor)
-            values[tags.SCHEDULE_FLOOR_FRACTION] = at_floor / max(self.tables.regret.size, 1)
+            # A strided sample of at most ~1M entries: exact for small tables, and a full scan
+            # of a 6-max table every few seconds would stall the event loop.
+            flat = self.tables.regret.reshape(-1)
+            sample = flat[:: max(1, flat.size // 1_000_000)]
+            at_floor = np.count_nonzero(sample <= self.schedule.regret_floor)
+            values[tags.SCHEDULE_FLOOR_FRACTION] = at_floor / max(sample.size, 1)
         self.metrics.scalars(values, step)
 
     def _start_quality_evaluation(self) -> None:

@@ -185,11 +185,7 @@ def run_head_to_head(args: argparse.Namespace) -> int:
         print(
             json.dumps(
                 {
-                    "run": str(args.run),
-                    "snapshot": loaded.info.name,
-                    "game": game.name,
-                    "iteration": loaded.manifest.get("iteration"),
-                    "evaluation": "head-to-head",
+                    **_json_header(args, loaded, "head-to-head"),
                     "deals": deals,
                     "seats": game.num_players,
                     "seed": args.seed,
@@ -277,11 +273,7 @@ def run_lbr(args: argparse.Namespace) -> int:
         print(
             json.dumps(
                 {
-                    "run": str(args.run),
-                    "snapshot": loaded.info.name,
-                    "game": game.name,
-                    "iteration": loaded.manifest.get("iteration"),
-                    "evaluation": "lbr",
+                    **_json_header(args, loaded, "lbr"),
                     "seed": args.seed,
                     "lbr": estimate.as_dict(),
                     "exact_exploitability": exact,
@@ -342,3 +334,16 @@ def check_exact_flags(args: argparse.Namespace, game: Game) -> None:
             f"--run {args.run}: {game.name} has too many deals for an exact evaluation; "
             f"measure it with {hint}"
         )
+
+
+def _json_header(
+    args: argparse.Namespace, loaded: LoadedSnapshot, evaluation: str
+) -> dict[str, Any]:
+    """The keys every ``eval --json`` object starts with: what was measured, and how."""
+    return {
+        "run": str(args.run),
+        "snapshot": loaded.info.name,
+        "game": loaded.game.name,
+        "iteration": loaded.manifest.get("iteration"),
+        "evaluation": evaluation,
+    }

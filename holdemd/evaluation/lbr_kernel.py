@@ -12,6 +12,7 @@ from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.cards.isomorphism import index_from_bits, preflop_index, suit_rank_bit
 from holdemd.evaluation.equity import range_equities, unseen_cards
 from holdemd.evaluation.policies import action_probabilities
+from holdemd.evaluation.tree_kernels import called_value, pick_continuing
 from holdemd.games.compiled import CHECK_CALL, DEAL_HOLDEM, FOLD
 from holdemd.solver.kernels.deal import sample_cards
 from holdemd.solver.kernels.rng import below, next_u64, uniform
@@ -312,21 +313,10 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                                 )
                                 showdown_street = street if num_board >= 4 else -1
                             wp = _expected_equity(weight, pair_probs, a, showdown)
-                            c0 = g.node_contrib[child, 0]
-                            c1 = g.node_contrib[child, 1]
-                            at_stake = c0 if c0 < c1 else c1
-                            total += reach * probs[a] * at_stake * (2.0 * wp - 1.0)
+                            total += reach * probs[a] * called_value(g, child, wp)
                     if last < 0:
                         break
-                    u = uniform(play_rng) * going_on
-                    a = 0
-                    cumulative = 0.0
-                    while a < last:
-                        if probs[a] > 0.0 and g.node_player[g.node_children[node, a]] >= 0:
-                            cumulative += probs[a]
-                            if u < cumulative:
-                                break
-                        a += 1
+                    a = pick_continuing(g, node, probs, last, uniform(play_rng) * going_on)
                     reach *= going_on
                     for k in range(num_pairs):
                         if weight[k] > 0.0:
@@ -394,9 +384,6 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                         )
                         showdown_street = street if num_board >= 4 else -1
                     wp = _expected_equity(weight, pair_probs, -1, showdown)
-                    c0 = g.node_contrib[child, 0]
-                    c1 = g.node_contrib[child, 1]
-                    at_stake = c0 if c0 < c1 else c1
-                    total += reach * at_stake * (2.0 * wp - 1.0)
+                    total += reach * called_value(g, child, wp)
                 break
             out[d, me] = total

@@ -40,6 +40,7 @@ from numba import njit
 from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.evaluation.equity import allin_equity
 from holdemd.evaluation.policies import Policy, action_probabilities
+from holdemd.evaluation.tree_kernels import called_value, pick_continuing
 from holdemd.games.compiled import DEAL_HOLDEM, SHOWDOWN, Game, GameArrays
 from holdemd.solver.kernels.deal import deal_outcome, sample_cards
 from holdemd.solver.kernels.payoff import payoff
@@ -77,10 +78,7 @@ def terminal_value(g, node, hero, ranks, cards, allin_ev, equity, samples, rng, 
         if equity[street] < 0.0:
             num_board = 0 if street == 0 else street + 2
             equity[street] = allin_equity(cards, num_board, samples, rng, scratch)
-        e = equity[street] if hero == 0 else 1.0 - equity[street]
-        c0 = g.node_contrib[node, 0]
-        c1 = g.node_contrib[node, 1]
-        return (c0 if c0 < c1 else c1) * (2.0 * e - 1.0)
+        return called_value(g, node, equity[street] if hero == 0 else 1.0 - equity[street])
     return payoff(g.node_contrib, g.node_alive, node, ranks, hero)
 
 
@@ -136,15 +134,7 @@ def sampled_value(  # type: ignore[no-untyped-def]
                 last = a
         if last < 0:
             return total
-        u = uniform(action_rng) * going_on
-        a = 0
-        cumulative = 0.0
-        while a < last:
-            if g.node_player[g.node_children[node, a]] >= 0:
-                cumulative += probs[a]
-                if u < cumulative:
-                    break
-            a += 1
+        a = pick_continuing(g, node, probs, last, uniform(action_rng) * going_on)
         weight *= going_on
         node = g.node_children[node, a]
 

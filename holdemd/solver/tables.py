@@ -46,7 +46,12 @@ def legal_mask(game: Game) -> np.ndarray:
 
 def normalize_rows(game: Game, weights: np.ndarray) -> np.ndarray:
     """Rows of non-negative weights as probabilities over legal actions; uniform where all zero."""
-    mask = legal_mask(game)
+    return normalize_block(weights, legal_mask(game))
+
+
+def normalize_block(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """:func:`normalize_rows` for any rows, given their legal-action mask (a caller that works
+    through a big table in chunks passes each chunk's rows of both)."""
     w = np.where(mask, np.maximum(weights.astype(np.float64), 0.0), 0.0)
     totals = w.sum(axis=1, keepdims=True)
     uniform = mask / mask.sum(axis=1, keepdims=True)
