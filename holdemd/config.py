@@ -96,7 +96,16 @@ class SolverConfig:
     linear_weighting: bool = field(
         default=False, metadata={"help": "weight iteration t's updates by t (linear CFR)"}
     )
-    table_dtype: Literal["float32", "float64"] = "float32"
+    table_dtype: Literal["float32", "float64"] = field(
+        default="float32", metadata={"help": "regret and strategy-sum tables"}
+    )
+    regret_dtype: Literal["float32", "float64", "int32"] | None = field(
+        default=None,
+        metadata={
+            "help": "regrets only, if not table_dtype: int32 (Pluribus) counts 1/65536 of the "
+            "utility scale and saturates at +-32768 x it; null = table_dtype"
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -233,6 +242,23 @@ class Config:
     solver: SolverConfig = SolverConfig()
     training: TrainingConfig = TrainingConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+
+    def __post_init__(self) -> None:
+        if self.solver.regret_dtype != "int32":
+            return
+        from holdemd.solver.tables import INT32_MIN, INT32_QUANTA_PER_SCALE
+
+        lowest = INT32_MIN / INT32_QUANTA_PER_SCALE  # in utility-scale multiples
+        if self.solver.linear_weighting:
+            raise ValueError(
+                "solver.linear_weighting multiplies regret changes by t, which would saturate "
+                "int32 regrets: use schedule.discount_interval (linear CFR by discounting)"
+            )
+        if self.schedule.regret_floor is not None and self.schedule.regret_floor < lowest:
+            raise ValueError(
+                f"schedule.regret_floor {self.schedule.regret_floor:g} is below what int32 "
+                f"regrets hold ({lowest:g} x the utility scale): raise it, e.g. -310"
+            )
 
 
 def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:

@@ -97,11 +97,13 @@ def check_resumable(saved: Config, wanted: Config, source: str) -> None:
                 f"--resume {source}: {why} differs from the snapshot's ({section}."
                 f"{', '.join(keys)}); resume with the run's own config, or start a new run"
             )
-    if saved.solver.table_dtype != wanted.solver.table_dtype:
-        raise UsageError(
-            f"--resume {source}: solver.table_dtype is {wanted.solver.table_dtype}, the snapshot's "
-            f"tables are {saved.solver.table_dtype}"
-        )
+    for key in ("table_dtype", "regret_dtype"):
+        was, now = (str(getattr(c.solver, key) or "null") for c in (saved, wanted))
+        if was != now:
+            raise UsageError(
+                f"--resume {source}: solver.{key} is {now}, the snapshot's is {was}; "
+                "resume with the run's own config, or start a new run"
+            )
 
 
 def check_abstraction(saved_digest: str | None, game: Game, source: str) -> None:

@@ -107,7 +107,10 @@ def report_for(config: Config) -> TreeReport:
 
 
 def table_itemsize(config: Config) -> int:
-    return int(np.dtype(config.solver.table_dtype).itemsize)
+    """Bytes per entry, averaged over the two tables (int32 regrets beside float64 sums: 6)."""
+    solver = config.solver
+    regret = np.dtype(solver.regret_dtype or solver.table_dtype).itemsize
+    return (regret + np.dtype(solver.table_dtype).itemsize) // 2
 
 
 def _report(name: str, a: GameArrays, bucket_bytes: int, itemsize: int) -> TreeReport:

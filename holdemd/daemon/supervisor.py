@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from holdemd.daemon.status import (
     utc_now_iso,
     write_status,
 )
+from holdemd.daemon.table_sweeps import TableSweeps
 from holdemd.daemon.workers import Timeouts, WorkerSlot
 from holdemd.durations import format_bytes, format_duration, parse_duration
 from holdemd.errors import HoldemdError
@@ -65,7 +67,16 @@ from holdemd.protocol import (
 from holdemd.runs import check_abstraction, snapshot_manifest
 from holdemd.solver.exact import ExactEvaluator, can_enumerate
 from holdemd.solver.schedule import Schedule, WorkerSettings, parse_clock
-from holdemd.solver.tables import Tables, average_strategy, normalize_block, row_num_actions
+from holdemd.solver.tables import (
+    Tables,
+    add_to_regrets,
+    average_strategy,
+    normalize_block,
+    regret_unit,
+    row_num_actions,
+    scale_rows,
+    stored_floor,
+)
 from holdemd.tree_report import check_fits, game_report, table_itemsize
 from holdemd.yaml_config import dataclass_to_dict
 
@@ -80,7 +91,7 @@ def _no_events(kind: str, data: dict[str, Any]) -> None:
     pass
 
 
-ROWS_PER_CHUNK = 1 << 16  # rows per step when a schedule event walks the whole table
+SWEEP_STEP_SECONDS = 0.005  # whole-table passes advance this long after each merge and tick
 MAX_BURST = 64  # messages handled per wake-up before the loop lets other tasks run
 
 
@@ -139,7 +150,12 @@ class Supervisor:
         if resume is not None:
             check_abstraction(resume.abstraction_digest, self.game, str(resume.source))
         check_fits(game_report(self.game, table_itemsize(config)), source=config_source)
-        initial = resume.tables if resume else Tables.zeros(self.game, config.solver.table_dtype)
+        solver = config.solver
+        initial = (
+            resume.tables
+            if resume
+            else Tables.zeros(self.game, solver.table_dtype, solver.regret_dtype)
+        )
         self.run_id = f"{int(time.time())}-{os.getpid()}"
         self.shared = SharedTables.create(initial, run_tag=str(os.getpid()))
         self.tables = self.shared.tables
@@ -148,9 +164,15 @@ class Supervisor:
         self.elapsed_before = resume.elapsed if resume else 0.0
         self.snapshots_written = resume.sequence + 1 if resume else 0
         self.evaluator = ExactEvaluator(self.game) if can_enumerate(self.game) else None
-        self.schedule = build_schedule(config, self.game, self.elapsed_before, self.iteration)
+        self.regret_unit = regret_unit(initial.regret.dtype, self.game.utility_scale)
+        self.schedule = build_schedule(
+            config, self.game, self.elapsed_before, self.iteration, self.regret_unit
+        )
+        self.sweeps = TableSweeps(self.game.num_rows)
+        self.rounding = np.random.default_rng(config.solver.seed)  # integer regrets' rounding
         self.settings = self.schedule.worker_settings(self.elapsed_before, self.iteration)
         self.later_rows = row_streets(self.game) > 0 if self.schedule.snapshot_averaging else None
+        self.row_actions = row_num_actions(self.game) if self.later_rows is not None else None
         self.discounts = 0
         self.quality_task: asyncio.Task[None] | None = None
         self.average_snapshots = 0
@@ -439,7 +461,8 @@ class Supervisor:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.quality_task), 30.0)
         if self.later_rows is not None and self.average_snapshots == 0:
-            self._average_snapshot()  # a short run: later streets must not stay uniform
+            self._queue_average_snapshot()  # a short run: later streets must not stay uniform
+        self.sweeps.finish()
         exploitability, value = await self._evaluate()
         snapshot = await self._snapshot(final=True)
         self.state = "finished" if self.degraded_reason is None else "degraded"
@@ -590,13 +613,9 @@ class Supervisor:
         t0 = time.perf_counter()
         # Rows within one delta are distinct (one buffer slot per row), so fancy-index += is
         # exact; the supervisor is the tables' only writer, so no update is lost.
-        floor = self.schedule.regret_floor
-        if floor is None:
-            self.tables.regret[rows] += delta.regret
-        else:
-            merged = self.tables.regret[rows] + delta.regret
-            np.maximum(merged, floor, out=merged)
-            self.tables.regret[rows] = merged
+        add_to_regrets(
+            self.tables.regret, rows, delta.regret, self.schedule.regret_floor, self.rounding
+        )
         self.tables.strategy_sum[rows] += delta.strategy
         self.touched[rows] = True
         self.merge_seconds += time.perf_counter() - t0
@@ -624,8 +643,7 @@ class Supervisor:
         elapsed, iteration = self.elapsed(), self.iteration
         factor = self.schedule.discount_due(elapsed, iteration)
         if factor is not None:
-            self.tables.regret *= factor
-            self.tables.strategy_sum *= factor
+            self.sweeps.add("discount", partial(self._discount_rows, factor))
             self.discounts += 1
             log.info(
                 "linear-CFR discount %d at iteration %s (%s): regrets and strategy sums x %.4f",
@@ -639,38 +657,43 @@ class Supervisor:
             if settings.prune_probability > 0 and self.settings.prune_probability == 0:
                 log.info(
                     "negative-regret pruning on at iteration %s: %.0f%% of iterations skip "
-                    "actions with regret below %g",
+                    "actions with regret below %g (%g x the utility scale)",
                     f"{iteration:,}",
                     100 * settings.prune_probability,
-                    settings.prune_threshold,
+                    settings.prune_threshold / self.regret_unit,
+                    self.config.schedule.prune_threshold,
                 )
             self.settings = settings
             self._broadcast(_settings_message(settings))
         if self.schedule.average_snapshot_due(elapsed, iteration):
-            self._average_snapshot()
+            self._queue_average_snapshot()
+        self.sweeps.step(SWEEP_STEP_SECONDS)
 
-    def _average_snapshot(self) -> None:
-        """Add the current strategy of later-street rows to their strategy sums: with
-        ``average: first_round`` those rows hold the sum of such snapshots, which the average
-        strategy normalizes into their mean."""
-        assert self.later_rows is not None
-        # In chunks: a float64 copy of a whole 6-max table would need gigabytes.
-        actions = row_num_actions(self.game)
-        columns = np.arange(self.game.max_actions)[None, :]
-        regret, strategy_sum = self.tables.regret, self.tables.strategy_sum
-        for lo in range(0, self.game.num_rows, ROWS_PER_CHUNK):
-            hi = min(lo + ROWS_PER_CHUNK, self.game.num_rows)
-            rows = self.later_rows[lo:hi]
-            if rows.any():
-                legal = columns < actions[lo:hi][rows][:, None]
-                current = normalize_block(regret[lo:hi][rows], legal)
-                strategy_sum[lo:hi][rows] += current.astype(strategy_sum.dtype)
+    def _queue_average_snapshot(self) -> None:
+        self.sweeps.add("average snapshot", self._average_snapshot_rows)
         self.average_snapshots += 1
         log.info(
             "current-strategy snapshot %d for later streets' average at iteration %s",
             self.average_snapshots,
             f"{self.iteration:,}",
         )
+
+    def _discount_rows(self, factor: float, lo: int, hi: int) -> None:
+        scale_rows(self.tables.regret, lo, hi, factor)
+        scale_rows(self.tables.strategy_sum, lo, hi, factor)
+
+    def _average_snapshot_rows(self, lo: int, hi: int) -> None:
+        """Add the current strategy of later-street rows to their strategy sums: with
+        ``average: first_round`` those rows hold the sum of such snapshots, which the average
+        strategy normalizes into their mean."""
+        assert self.later_rows is not None and self.row_actions is not None
+        rows = self.later_rows[lo:hi]
+        if rows.any():
+            columns = np.arange(self.game.max_actions)[None, :]
+            legal = columns < self.row_actions[lo:hi][rows][:, None]
+            current = normalize_block(self.tables.regret[lo:hi][rows], legal)
+            strategy_sum = self.tables.strategy_sum
+            strategy_sum[lo:hi][rows] += current.astype(strategy_sum.dtype)
 
     # -- failures ------------------------------------------------------------------------
 
@@ -812,7 +835,8 @@ class Supervisor:
             # of a 6-max table every few seconds would stall the event loop.
             flat = self.tables.regret.reshape(-1)
             sample = flat[:: max(1, flat.size // 1_000_000)]
-            at_floor = np.count_nonzero(sample <= self.schedule.regret_floor)
+            floor = stored_floor(self.tables.regret, self.schedule.regret_floor)
+            at_floor = np.count_nonzero(sample <= floor)
             values[tags.SCHEDULE_FLOOR_FRACTION] = at_floor / max(sample.size, 1)
         self.metrics.scalars(values, step)
 
@@ -884,6 +908,8 @@ class Supervisor:
             self.snapshot_in_progress = False
 
     async def _write_snapshot(self, name: str, final: bool) -> SnapshotInfo | None:
+        # A discount or averaging pass half done would be counted as done on resume.
+        self.sweeps.finish()
         # Copy between merges (the loop is single-threaded), write from a thread.
         arrays = {
             "regret": self.tables.regret.copy(),
@@ -928,7 +954,10 @@ class SnapshotBusy(HoldemdError):
     """A snapshot was asked for while another is being written."""
 
 
-def build_schedule(config: Config, game: Game, elapsed: float, iteration: int) -> Schedule:
+def build_schedule(
+    config: Config, game: Game, elapsed: float, iteration: int, unit: float = 1.0
+) -> Schedule:
+    """The run's schedule; ``unit`` is the regret table's units per unit of utility."""
     cfg = config.schedule
 
     def clock(value: float | str | None) -> Any:
@@ -944,6 +973,7 @@ def build_schedule(config: Config, game: Game, elapsed: float, iteration: int) -
         average=cfg.average,
         average_interval=parse_clock(cfg.average_interval),
         utility_scale=game.utility_scale,
+        regret_unit=unit,
         num_streets=int(game.arrays.street_buckets.shape[0]),
         elapsed=elapsed,
         iteration=iteration,

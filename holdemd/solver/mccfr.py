@@ -23,7 +23,15 @@ from holdemd.solver.kernels.external_sampling import (
     run_iterations,
 )
 from holdemd.solver.kernels.rng import make_rng_state
-from holdemd.solver.tables import Tables, average_strategy, current_strategy
+from holdemd.solver.tables import (
+    Tables,
+    add_to_regrets,
+    average_strategy,
+    current_strategy,
+    regret_unit,
+)
+
+_ROUNDING = np.random.default_rng(0)  # apply_delta's default, for integer regret tables
 
 
 class ExternalSamplingMCCFR:
@@ -50,7 +58,9 @@ class ExternalSamplingMCCFR:
         self.prune_probability = 0.0
         self.prune_threshold = 0.0  # in table units
         self.average_streets = 127  # accumulate strategy sums on every street
-        self._no_delta = no_delta_buffer(game.max_actions, tables.regret.dtype)
+        # Changes are floats in the regret table's units, even for an integer table.
+        self.regret_unit = regret_unit(tables.regret.dtype, game.utility_scale)
+        self._no_delta = no_delta_buffer(game.max_actions, tables.strategy_sum.dtype)
 
     @property
     def nodes_visited(self) -> int:
@@ -72,7 +82,7 @@ class ExternalSamplingMCCFR:
     def new_delta_buffer(self, capacity: int | None = None) -> DeltaBuffer:
         rows = self.game.num_rows
         return make_delta_buffer(
-            rows, self.game.max_actions, capacity or rows, self.tables.regret.dtype
+            rows, self.game.max_actions, capacity or rows, self.tables.strategy_sum.dtype
         )
 
     def run_into(
@@ -100,6 +110,7 @@ class ExternalSamplingMCCFR:
                 iterations,
                 self.iteration,
                 self.linear,
+                self.regret_unit,
                 self.rng,
                 self.workspace,
                 self.counters,
@@ -118,11 +129,14 @@ class ExternalSamplingMCCFR:
         return current_strategy(self.game, self.tables.regret)
 
 
-def apply_delta(tables: Tables, delta: DeltaBuffer) -> int:
-    """Add a buffer's changes to the tables and empty it; returns the rows merged."""
+def apply_delta(tables: Tables, delta: DeltaBuffer, rng: np.random.Generator | None = None) -> int:
+    """Add a buffer's changes to the tables and empty it; returns the rows merged.
+
+    ``rng`` rounds changes to an integer regret table (see ``tables.add_to_regrets``).
+    """
     count = int(delta.used[0])
     rows = delta.rows[:count]
-    tables.regret[rows] += delta.regret[:count]
+    add_to_regrets(tables.regret, rows, delta.regret[:count], None, rng or _ROUNDING)
     tables.strategy_sum[rows] += delta.strategy[:count]
     clear_delta(delta)
     return count

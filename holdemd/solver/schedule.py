@@ -69,6 +69,7 @@ class Schedule:
 
     ``utility_scale`` is the game's largest absolute payoff: thresholds and the floor are
     configured as multiples of it, so the same config means the same thing in every game.
+    ``regret_unit`` converts utility to regret-table units (integer tables count quanta).
     """
 
     def __init__(
@@ -84,6 +85,7 @@ class Schedule:
         average_interval: Clock,
         utility_scale: float,
         num_streets: int,
+        regret_unit: float = 1.0,
         elapsed: float = 0.0,
         iteration: int = 0,
     ) -> None:
@@ -91,8 +93,11 @@ class Schedule:
         self.discount_stop = discount_stop
         self.prune_start = prune_start
         self.prune_probability = prune_probability
-        self.prune_threshold = prune_threshold * utility_scale
-        self.regret_floor = None if regret_floor is None else regret_floor * utility_scale
+        # Both in regret-table units (regret_unit per unit of utility: 1 unless integer tables).
+        self.prune_threshold = prune_threshold * utility_scale * regret_unit
+        self.regret_floor = (
+            None if regret_floor is None else regret_floor * utility_scale * regret_unit
+        )
         self.average = average
         self.average_interval = average_interval
         # Later streets are averaged from snapshots only if there are later streets.

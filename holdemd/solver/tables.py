@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,15 @@ import numpy as np
 from holdemd.games.compiled import Game
 
 TABLE_DTYPES = {"float32": np.float32, "float64": np.float64}
+REGRET_DTYPES = {**TABLE_DTYPES, "int32": np.int32}
+
+# Integer regrets (Pluribus stores 4-byte ints) count in quanta of 1/2**16 of the game's utility
+# scale: the int32 range then spans +-32,768 x the scale, room for Pluribus's floor of -310 x
+# with a resolution finer than float32's once |regret| passes 128 x the scale.
+INT32_QUANTA_PER_SCALE = 2**16
+INT32_MIN = float(np.iinfo(np.int32).min)
+INT32_MAX = float(np.iinfo(np.int32).max)
+ROWS_PER_CHUNK = 65_536  # big-table passes work in slices this size: bounded memory and pauses
 
 
 @dataclass
@@ -19,10 +29,11 @@ class Tables:
     strategy_sum: np.ndarray
 
     @classmethod
-    def zeros(cls, game: Game, dtype: str = "float32") -> Tables:
+    def zeros(cls, game: Game, dtype: str = "float32", regret_dtype: str | None = None) -> Tables:
+        """Both tables of ``dtype``, or regrets of ``regret_dtype`` (e.g. int32) if given."""
         shape = (game.num_rows, game.max_actions)
-        kind = TABLE_DTYPES[dtype]
-        return cls(np.zeros(shape, dtype=kind), np.zeros(shape, dtype=kind))
+        regret = np.zeros(shape, dtype=REGRET_DTYPES[regret_dtype or dtype])
+        return cls(regret, np.zeros(shape, dtype=TABLE_DTYPES[dtype]))
 
     @property
     def nbytes(self) -> int:
@@ -72,3 +83,63 @@ def current_strategy(game: Game, regret: np.ndarray) -> np.ndarray:
 def uniform_strategy(game: Game) -> np.ndarray:
     mask = legal_mask(game)
     return mask / mask.sum(axis=1, keepdims=True)
+
+
+def integer_regrets(regret: np.ndarray) -> bool:
+    return bool(np.issubdtype(regret.dtype, np.integer))
+
+
+def regret_unit(regret_dtype: np.dtype | type, utility_scale: float) -> float:
+    """Table units per unit of utility: 1 for float tables, 2**16 / scale for int32 ones.
+
+    Regret matching is scale-free, so only what adds to regrets (the kernel's increments, the
+    supervisor's floor and the prune threshold) needs this; strategies read the same.
+    """
+    if not np.issubdtype(np.dtype(regret_dtype), np.integer):
+        return 1.0
+    return INT32_QUANTA_PER_SCALE / utility_scale
+
+
+def add_to_regrets(
+    regret: np.ndarray,
+    rows: np.ndarray,
+    delta: np.ndarray,
+    floor: float | None,
+    rng: np.random.Generator,
+) -> None:
+    """``regret[rows] += delta``, clamped at ``floor`` (table units) if given.
+
+    Integer tables round each change stochastically (up with probability equal to its fraction),
+    so changes smaller than one quantum still count on average, and saturate at the int32 range:
+    a regret can never wrap around.
+    """
+    if not integer_regrets(regret):
+        if floor is None:
+            regret[rows] += delta
+        else:
+            merged = regret[rows] + delta
+            np.maximum(merged, floor, out=merged)
+            regret[rows] = merged
+        return
+    change = delta.astype(np.float64)
+    change += rng.random(change.shape)
+    np.floor(change, out=change)
+    merged = regret[rows] + change
+    np.clip(merged, stored_floor(regret, floor), INT32_MAX, out=merged)
+    regret[rows] = merged
+
+
+def stored_floor(regret: np.ndarray, floor: float | None) -> float:
+    """The lowest value ``regret`` can hold under ``floor``: integer tables hold the next
+    integer up, and never less than the int32 minimum."""
+    if not integer_regrets(regret):
+        return -np.inf if floor is None else floor
+    return INT32_MIN if floor is None else max(math.ceil(floor), INT32_MIN)
+
+
+def scale_rows(table: np.ndarray, lo: int, hi: int, factor: float) -> None:
+    """``table[lo:hi] *= factor`` in place; integer tables round to the nearest quantum."""
+    if integer_regrets(table):
+        table[lo:hi] = np.rint(table[lo:hi] * factor)
+    else:
+        table[lo:hi] *= factor

@@ -680,8 +680,16 @@ def test_a_worker_that_cannot_start_fails_the_start_up_check(tmp_path, reaper):
 SCHEDULE_EVENTS = ("linear-CFR discount", "negative-regret pruning on", "current-strategy snapshot")
 
 
-def _scheduled_run(run_dir: Path, schedule: ScheduleConfig, iterations: int, workers: int) -> Any:
+def _scheduled_run(
+    run_dir: Path,
+    schedule: ScheduleConfig,
+    iterations: int,
+    workers: int,
+    solver: SolverConfig | None = None,
+) -> Any:
     config = dataclasses.replace(_leduc(iterations), schedule=schedule)
+    if solver is not None:
+        config = dataclasses.replace(config, solver=solver)
     config = dataclasses.replace(
         config, training=dataclasses.replace(config.training, tensorboard=True)
     )
@@ -720,6 +728,27 @@ def test_each_schedule_event_fires_when_configured_and_is_logged_and_counted(tmp
     assert max(scalars[tags.SCHEDULE_PRUNED_FRACTION]) > 0.0
     assert max(scalars[tags.SCHEDULE_FLOOR_FRACTION]) > 0.0
     assert result.exploitability is not None
+
+
+def test_int32_regrets_train_with_the_whole_schedule_and_hold_the_floor(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="holdemd")
+    schedule = ScheduleConfig(
+        discount_interval="100000it",
+        discount_stop="500000it",
+        prune_start="300000it",
+        prune_threshold=-2.0,
+        regret_floor=-20.0,
+    )
+    solver = SolverConfig(regret_dtype="int32")
+    result, scalars = _scheduled_run(tmp_path / "int", schedule, 1_000_000, 2, solver)
+    assert "linear-CFR discount 5 " in caplog.text
+    assert max(scalars[tags.SCHEDULE_PRUNED_FRACTION]) > 0.0
+    assert max(scalars[tags.SCHEDULE_FLOOR_FRACTION]) > 0.0
+    regret = np.load(result.snapshot.path / "regret.npy")
+    assert regret.dtype == np.int32
+    # The floor, in quanta: -20 x the utility scale x 2**16 / the utility scale.
+    assert regret.min() == -20 * 2**16
+    assert result.exploitability is not None and result.exploitability < 0.1
 
 
 def test_no_schedule_event_fires_unless_configured(tmp_path, caplog):

@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from holdemd.games.compiled import GameArrays
 from holdemd.solver.kernels.deal import deal_outcome, sample_cards
@@ -138,6 +139,39 @@ def regret_matching(regret, delta_regret, row, slot, n, out, k, inflight_regret,
 
 
 @njit(cache=True, inline="always")
+def _add_integer_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+    # Rounded up with probability equal to the fraction: a change below one quantum still
+    # counts on average. Saturates at the int32 range instead of wrapping around.
+    value = float(regret[row, column]) + np.floor(change + uniform(rng))
+    regret[row, column] = min(max(value, -2147483648.0), 2147483647.0)
+
+
+@njit(cache=True, inline="always")
+def _add_float_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+    regret[row, column] += change
+
+
+def add_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+    """``regret[row, column] += change`` for a float or an integer regret table (compiled code
+    gets the dtype's variant from the overload below; this body runs without JIT)."""
+    if np.issubdtype(regret.dtype, np.integer):
+        _add_integer_regret(regret, row, column, change, rng)
+    else:
+        _add_float_regret(regret, row, column, change, rng)
+
+
+@overload(add_regret, inline="always")
+def _add_regret_compiled(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+    if isinstance(regret.dtype, types.Integer):
+        return lambda regret, row, column, change, rng: _add_integer_regret(
+            regret, row, column, change, rng
+        )
+    return lambda regret, row, column, change, rng: _add_float_regret(
+        regret, row, column, change, rng
+    )
+
+
+@njit(cache=True, inline="always")
 def _pending_slot(delta, row):  # type: ignore[no-untyped-def]
     if delta.slot_of_row.shape[0] == 0:
         return -1
@@ -179,6 +213,7 @@ def traverse(  # type: ignore[no-untyped-def]
     inflight,
     in_place,
     weight,
+    regret_weight,
     rng,
     ws,
     counters,
@@ -192,15 +227,20 @@ def traverse(  # type: ignore[no-untyped-def]
     ----------
     g : GameArrays
     traverser : int
-    regret, strategy_sum : float32 or float64 [rows, A]
-        Live tables; written only when ``in_place``.
+    regret : float32, float64 or int32 [rows, A]
+        Live regrets, in table units; written only when ``in_place``.
+    strategy_sum : float32 or float64 [rows, A]
+        Live strategy sums; written only when ``in_place``.
     delta : DeltaBuffer
         Receives the changes unless ``in_place``.
     inflight : DeltaBuffer
         Changes already sent but not yet merged into the tables: read, never written.
     in_place : bool
     weight : float
-        Multiplies every regret and strategy-sum increment (1, or t for linear CFR).
+        Multiplies every strategy-sum increment (1, or t for linear CFR).
+    regret_weight : float
+        Multiplies every regret increment: ``weight`` times the table's units per unit of
+        utility (1 for float tables, quanta for integer ones).
     rng : uint64[1]
     ws : Workspace
         ``ws.buckets`` and ``ws.ranks`` hold the deal.
@@ -323,13 +363,13 @@ def traverse(  # type: ignore[no-untyped-def]
             if in_place:
                 for b in range(n):
                     if not (any_pruned and ws.pruned[sp, b]):
-                        regret[row, b] += weight * (ws.vals[sp, b] - v)
+                        add_regret(regret, row, b, regret_weight * (ws.vals[sp, b] - v), rng)
             else:
                 slot = _claim_slot(delta, row)
                 if slot >= 0:
                     for b in range(n):
                         if not (any_pruned and ws.pruned[sp, b]):
-                            delta.regret[slot, b] += weight * (ws.vals[sp, b] - v)
+                            delta.regret[slot, b] += regret_weight * (ws.vals[sp, b] - v)
                 else:
                     counters[COUNTER_DROPPED] += 1
             value = v
@@ -347,6 +387,7 @@ def run_iterations(  # type: ignore[no-untyped-def]
     n_iterations,
     first_iteration,
     linear,
+    regret_unit,
     rng,
     ws,
     counters,
@@ -359,9 +400,10 @@ def run_iterations(  # type: ignore[no-untyped-def]
     Parameters
     ----------
     g : GameArrays
-    regret, strategy_sum : float32 or float64 [rows, A]
+    regret : float32, float64 or int32 [rows, A]
+    strategy_sum : float32 or float64 [rows, A]
     delta : DeltaBuffer
-        Ignored when ``in_place``. Otherwise the batch stops early, at an iteration boundary,
+        Float buffers whatever the regret dtype (changes in table units). Ignored when ``in_place``. Otherwise the batch stops early, at an iteration boundary,
         once the buffer may not hold another iteration's new rows (the caller then drains it).
     inflight : DeltaBuffer
         A buffer sent to the tables' owner but not yet merged: its regrets count as part of
@@ -373,6 +415,8 @@ def run_iterations(  # type: ignore[no-untyped-def]
         Global index of the first iteration (0-based); sets the linear-CFR weight t + 1.
     linear : bool
         Weight increments by the iteration number (linear CFR) instead of 1.
+    regret_unit : float
+        Regret-table units per unit of utility (``tables.regret_unit``): 1 for float tables.
     rng : uint64[1]
     ws : Workspace
     counters : int64[NUM_COUNTERS]
@@ -395,6 +439,7 @@ def run_iterations(  # type: ignore[no-untyped-def]
             # Stop while there is still room for twice the largest iteration seen.
             return i
         weight = float(first_iteration + i + 1) if linear else 1.0
+        regret_weight = weight * regret_unit
         prune = prune_probability > 0.0 and uniform(rng) < prune_probability
         for traverser in range(num_players):
             sample_cards(ws.deck, k, rng, ws.cards)
@@ -408,6 +453,7 @@ def run_iterations(  # type: ignore[no-untyped-def]
                 inflight,
                 in_place,
                 weight,
+                regret_weight,
                 rng,
                 ws,
                 counters,
