@@ -7,6 +7,7 @@ point, with the same checks and the same one-line errors.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ def plan_run(
         if config_path is None:
             raise UsageError("--config is required (or --resume to continue a run)")
         config = load_config(config_path, overrides)
-        run_dir = logdir or runs_root / f"{config_path.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+        run_dir = logdir or new_run_dir(runs_root, config_path.stem)
         if run_dir.exists() and not run_dir.is_dir():
             raise UsageError(f"--logdir {run_dir}: exists and is not a directory")
         existing = latest_snapshot(run_dir) if run_dir.is_dir() else None
@@ -115,6 +116,19 @@ def plan_run(
         tensorboard=config.training.tensorboard,
     )
     return RunPlan(config, run_dir, options, source, point, game)
+
+
+def new_run_dir(root: Path, stem: str) -> Path:
+    """``root/stem-YYYYmmdd-HHMMSS``, or with ``-2``, ``-3``... if that exists already (a run
+    started, and maybe stopped, within the same second). Not created here: a mistake found
+    while loading the game must not leave an empty run directory behind."""
+    base = root / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    candidate = base
+    for n in itertools.count(2):
+        if not candidate.exists():
+            return candidate
+        candidate = base.with_name(f"{base.name}-{n}")
+    raise AssertionError("unreachable")
 
 
 def plan_game(plan: RunPlan) -> Game:

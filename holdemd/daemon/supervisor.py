@@ -355,8 +355,13 @@ class Supervisor:
             await asyncio.sleep(TICK_SECONDS)
             if self.stop_sent:
                 return  # it reached the iteration target already: nothing more to start
-            if self.force or self.stop_requested:
-                raise HoldemdError("stopped while the first worker was starting")
+            if self.force:
+                raise KeyboardInterrupt
+            if self.stop_requested:
+                # Nothing trained yet, so nothing to wait for: the main loop then ends the run
+                # as interrupted, like a stop at any later time.
+                await first.kill(self.options.timeouts.kill_grace)
+                return
             if not first.alive or first.last_error or time.monotonic() > deadline:
                 alive = first.alive
                 await first.kill(self.options.timeouts.kill_grace)

@@ -575,6 +575,21 @@ def test_ctrl_c_writes_a_final_snapshot_and_resume_continues_from_it(tmp_path, r
     assert after["sequence"] > before["sequence"]
 
 
+def test_a_stop_while_the_first_worker_starts_ends_the_run_cleanly(tmp_path):
+    async def stop_during_start_up(supervisor: Supervisor) -> None:
+        await _until(lambda: supervisor.slots[0].pid is not None, "worker 0 is spawned")
+        assert supervisor.slots[0].state != "running"  # still importing or compiling
+        assert supervisor.request_stop("test")
+
+    supervisor = _supervisor(tmp_path / "run", _leduc(1_000_000), workers=2)
+    result = _train(supervisor, stop_during_start_up)
+    assert result.stopped_by == "interrupted"
+    assert result.iterations == 0
+    assert supervisor.state == "finished"
+    assert all(not slot.alive for slot in supervisor.slots)
+    assert supervisor.slots[1].pid is None  # the second worker was never started
+
+
 def test_workers_and_shared_memory_go_when_the_supervisor_is_killed(tmp_path, reaper):
     config = _write_config(tmp_path / "leduc.yaml")
     run_dir = tmp_path / "run"
