@@ -66,6 +66,7 @@ from holdemd.protocol import (
 )
 from holdemd.runs import check_abstraction, snapshot_manifest
 from holdemd.solver.exact import ExactEvaluator, can_enumerate
+from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.schedule import Schedule, WorkerSettings, parse_clock
 from holdemd.solver.tables import (
     Tables,
@@ -169,7 +170,8 @@ class Supervisor:
             config, self.game, self.elapsed_before, self.iteration, self.regret_unit
         )
         self.sweeps = TableSweeps(self.game.num_rows)
-        self.rounding = np.random.default_rng(config.solver.seed)  # integer regrets' rounding
+        # Rounds merged changes into integer regrets; a stream no worker uses.
+        self.rounding = make_rng_state(config.solver.seed, stream=1 << 62)
         self.settings = self.schedule.worker_settings(self.elapsed_before, self.iteration)
         self.later_rows = row_streets(self.game) > 0 if self.schedule.snapshot_averaging else None
         self.row_actions = row_num_actions(self.game) if self.later_rows is not None else None

@@ -31,7 +31,7 @@ from holdemd.solver.tables import (
     regret_unit,
 )
 
-_ROUNDING = np.random.default_rng(0)  # apply_delta's default, for integer regret tables
+_ROUNDING = make_rng_state(0, stream=1)  # apply_delta's default, for integer regret tables
 
 
 class ExternalSamplingMCCFR:
@@ -129,14 +129,17 @@ class ExternalSamplingMCCFR:
         return current_strategy(self.game, self.tables.regret)
 
 
-def apply_delta(tables: Tables, delta: DeltaBuffer, rng: np.random.Generator | None = None) -> int:
+def apply_delta(tables: Tables, delta: DeltaBuffer, rng: np.ndarray | None = None) -> int:
     """Add a buffer's changes to the tables and empty it; returns the rows merged.
 
-    ``rng`` rounds changes to an integer regret table (see ``tables.add_to_regrets``).
+    ``rng`` (a uint64[1] generator state) rounds changes to an integer regret table (see
+    ``tables.add_to_regrets``).
     """
     count = int(delta.used[0])
     rows = delta.rows[:count]
-    add_to_regrets(tables.regret, rows, delta.regret[:count], None, rng or _ROUNDING)
+    add_to_regrets(
+        tables.regret, rows, delta.regret[:count], None, _ROUNDING if rng is None else rng
+    )
     tables.strategy_sum[rows] += delta.strategy[:count]
     clear_delta(delta)
     return count

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from holdemd.games.compiled import Game
+from holdemd.solver.kernels.integer_regrets import INT32_HIGHEST, INT32_LOWEST, add_integer_rows
 
 TABLE_DTYPES = {"float32": np.float32, "float64": np.float64}
 REGRET_DTYPES = {**TABLE_DTYPES, "int32": np.int32}
@@ -16,8 +17,8 @@ REGRET_DTYPES = {**TABLE_DTYPES, "int32": np.int32}
 # scale: the int32 range then spans +-32,768 x the scale, room for Pluribus's floor of -310 x
 # with a resolution finer than float32's once |regret| passes 128 x the scale.
 INT32_QUANTA_PER_SCALE = 2**16
-INT32_MIN = float(np.iinfo(np.int32).min)
-INT32_MAX = float(np.iinfo(np.int32).max)
+INT32_MIN = INT32_LOWEST
+INT32_MAX = INT32_HIGHEST
 ROWS_PER_CHUNK = 65_536  # big-table passes work in slices this size: bounded memory and pauses
 
 
@@ -105,28 +106,22 @@ def add_to_regrets(
     rows: np.ndarray,
     delta: np.ndarray,
     floor: float | None,
-    rng: np.random.Generator,
+    rng: np.ndarray,
 ) -> None:
     """``regret[rows] += delta``, clamped at ``floor`` (table units) if given.
 
-    Integer tables round each change stochastically (up with probability equal to its fraction),
-    so changes smaller than one quantum still count on average, and saturate at the int32 range:
-    a regret can never wrap around.
+    Integer tables round each change stochastically with ``rng`` (a uint64[1] generator state,
+    ``kernels.rng.make_rng_state``) and saturate at the int32 range: see
+    ``kernels.integer_regrets``.
     """
-    if not integer_regrets(regret):
-        if floor is None:
-            regret[rows] += delta
-        else:
-            merged = regret[rows] + delta
-            np.maximum(merged, floor, out=merged)
-            regret[rows] = merged
-        return
-    change = delta.astype(np.float64)
-    change += rng.random(change.shape)
-    np.floor(change, out=change)
-    merged = regret[rows] + change
-    np.clip(merged, stored_floor(regret, floor), INT32_MAX, out=merged)
-    regret[rows] = merged
+    if integer_regrets(regret):
+        add_integer_rows(regret, rows, delta, stored_floor(regret, floor), rng)
+    elif floor is None:
+        regret[rows] += delta
+    else:
+        merged = regret[rows] + delta
+        np.maximum(merged, floor, out=merged)
+        regret[rows] = merged
 
 
 def stored_floor(regret: np.ndarray, floor: float | None) -> float:

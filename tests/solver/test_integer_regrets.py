@@ -12,6 +12,7 @@ from holdemd.errors import UsageError
 from holdemd.games import make_game
 from holdemd.runs import check_resumable
 from holdemd.solver.exact import ExactEvaluator
+from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, apply_delta
 from holdemd.solver.tables import (
     INT32_MAX,
@@ -34,7 +35,7 @@ def test_integer_tables_count_quanta_of_the_utility_scale() -> None:
 
 def test_merged_changes_round_stochastically_so_small_ones_still_count() -> None:
     regret = np.zeros((1, 2), dtype=np.int32)
-    rng = np.random.default_rng(0)
+    rng = make_rng_state(0)
     for _ in range(10_000):
         add_to_regrets(regret, np.array([0]), np.array([[0.3, -0.7]]), None, rng)
     # Round-to-nearest would leave 0 and -10,000; the expectation is 3,000 and -7,000.
@@ -43,7 +44,7 @@ def test_merged_changes_round_stochastically_so_small_ones_still_count() -> None
 
 
 def test_merges_saturate_at_the_int32_range_and_hold_the_floor() -> None:
-    rng = np.random.default_rng(0)
+    rng = make_rng_state(0)
     regret = np.array([[INT32_MAX - 5, INT32_MIN + 5, 0]], dtype=np.int32)
     add_to_regrets(regret, np.array([0]), np.array([[100.0, -100.0, -50.0]]), None, rng)
     assert regret.tolist() == [[INT32_MAX, INT32_MIN, -50]]

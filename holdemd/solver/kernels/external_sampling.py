@@ -24,6 +24,7 @@ from numba.extending import overload
 
 from holdemd.games.compiled import GameArrays
 from holdemd.solver.kernels.deal import deal_outcome, sample_cards
+from holdemd.solver.kernels.integer_regrets import INT32_LOWEST, rounded_sum
 from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import uniform
 
@@ -140,10 +141,7 @@ def regret_matching(regret, delta_regret, row, slot, n, out, k, inflight_regret,
 
 @njit(cache=True, inline="always")
 def _add_integer_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
-    # Rounded up with probability equal to the fraction: a change below one quantum still
-    # counts on average. Saturates at the int32 range instead of wrapping around.
-    value = float(regret[row, column]) + np.floor(change + uniform(rng))
-    regret[row, column] = min(max(value, -2147483648.0), 2147483647.0)
+    regret[row, column] = rounded_sum(regret[row, column], change, INT32_LOWEST, rng)
 
 
 @njit(cache=True, inline="always")

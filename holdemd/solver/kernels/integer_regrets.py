@@ -1,0 +1,46 @@
+"""Adding float changes to int32 regret tables (Pluribus keeps 4-byte integer regrets).
+
+A change is rounded up with probability equal to its fraction, so changes smaller than one
+quantum still count on average, and the sum saturates at the int32 range (or a higher floor)
+instead of wrapping around. The MCCFR kernel uses this for in-place updates and the supervisor
+for merging workers' float deltas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from holdemd.solver.kernels.rng import uniform
+
+INT32_LOWEST = -2147483648.0
+INT32_HIGHEST = 2147483647.0
+
+
+@njit(cache=True, inline="always")
+def rounded_sum(current, change, lower, rng):  # type: ignore[no-untyped-def]
+    """``current + change`` rounded stochastically to an integer in [lower, INT32_HIGHEST].
+
+    ``lower`` is an integer-valued float >= INT32_LOWEST; ``rng`` a uint64[1] generator state.
+    """
+    value = float(current) + np.floor(change + uniform(rng))
+    return min(max(value, lower), INT32_HIGHEST)
+
+
+@njit(cache=True)
+def add_integer_rows(regret, rows, delta, lower, rng):  # type: ignore[no-untyped-def]
+    """``regret[rows[i]] += delta[i]`` for an int32 table, each entry by :func:`rounded_sum`.
+
+    Parameters
+    ----------
+    regret : int32[R, A]
+    rows : int[k]
+    delta : float32 or float64 [k, A]
+    lower : float
+        The floor in table units, an integer value (``tables.stored_floor``).
+    rng : uint64[1]
+    """
+    for i in range(rows.shape[0]):
+        row = rows[i]
+        for a in range(delta.shape[1]):
+            regret[row, a] = rounded_sum(regret[row, a], float(delta[i, a]), lower, rng)
