@@ -137,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
         "exploitability ((BR0 + BR1) / 2, chips per game) and player 0's game value. "
         "--vs plays it against bots or another snapshot with duplicate deals; --lbr measures "
         "a local best response (heads-up Hold'em). Results are mbb/hand (chips per game for "
-        "Kuhn and Leduc) with a 95% confidence interval over deals.",
+        "Kuhn and Leduc) with a 95% confidence interval over deals. --curve measures every "
+        "snapshot of the run alike, one row each (--plot draws it).",
     )
     evaluate.add_argument(
         "--run", type=Path, required=True, help="run directory (train's --logdir)"
@@ -184,6 +185,25 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["call", "fold-call", "greedy"],
         help="--lbr: LBR preflop always calls, picks fold or call, or also raises (default: "
         "fold-call; greedy on a fixed board)",
+    )
+    evaluate.add_argument(
+        "--curve",
+        action="store_true",
+        help="the quality curve: every snapshot kept, oldest first, on the same deals; exact "
+        "exploitability (small games), --vs (default elsewhere: random,call,snapshot:first), "
+        "--lbr",
+    )
+    evaluate.add_argument(
+        "--lbr-hands",
+        type=int,
+        metavar="M",
+        help="--curve --lbr: LBR deals per snapshot (default: 5,000; --hands is for --vs)",
+    )
+    evaluate.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="--curve: also draw it as a PNG line chart (x: iterations, 95%% error bars)",
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(handler=cmd_eval)
@@ -403,10 +423,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         resolve_snapshot_name,
         run_eval_command,
     )
+    from holdemd.evaluation.curve import refuse_curve_flags, run_curve_command
     from holdemd.runs import load_snapshot
     from holdemd.solver.exact import ExactEvaluator
     from holdemd.solver.tables import average_strategy
 
+    if args.curve:
+        return run_curve_command(args)
+    refuse_curve_flags(args)
     if args.vs is not None or args.lbr:
         return run_eval_command(args)
     loaded = load_snapshot(args.run, resolve_snapshot_name(args.run, args.snapshot))

@@ -7,5 +7,7 @@
 * ``lbr`` (kernels in ``lbr_kernel``): local best response (Lisý & Bowling 2017), a lower bound
   on the exploitability of a heads-up Hold'em blueprint.
 * ``command``: what ``holdemd eval --vs`` and ``holdemd eval --lbr`` run and print;
-  ``periodic``: a short evaluation for a training run's quality curve.
+  ``periodic``: a short evaluation for a training run's quality curve in TensorBoard.
+* ``curve``: ``holdemd eval --curve``, every kept snapshot measured alike; ``curve_png`` draws
+  it as a PNG line chart.
 """

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from holdemd.daemon.snapshot_store import list_snapshots
-from holdemd.daemon.snapshots import read_snapshot
+from holdemd.daemon.snapshots import SnapshotInfo, read_snapshot
 from holdemd.errors import ExitCode, HoldemdError, UsageError
 from holdemd.evaluation.lbr import (
     DECISION_RUNOUTS,
@@ -69,22 +71,30 @@ def resolve_snapshot_name(run_dir: Path, name: str | None) -> str | None:
     return snapshots[0].name if name == "first" else snapshots[-1].name
 
 
+def read_strategy_sum(
+    info: SnapshotInfo, game: Game, flag: str, hint: str = "pick another snapshot"
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """(strategy sums, manifest) of a snapshot of the run, checked against the run's ``game``
+    (loaded once from another snapshot: building a Hold'em game again would reload buckets)."""
+    try:
+        arrays, manifest = read_snapshot(info.path)
+    except HoldemdError as exc:
+        raise UsageError(f"{flag}: {exc}") from exc
+    table = arrays.get("strategy_sum")
+    if table is None or table.shape != (game.num_rows, game.max_actions):
+        raise UsageError(f"{flag}: its tables do not fit this run's game; {hint}")
+    if manifest.get("abstraction_digest") != game.abstraction_digest:
+        raise UsageError(f"{flag}: it was trained on other card buckets; {hint}")
+    return table, manifest
+
+
 def _snapshot_opponent(run_dir: Path, name: str, hero: LoadedSnapshot) -> Policy:
     flag = f"--vs {SNAPSHOT_PREFIX}{name}"
     by_name = {s.name: s for s in list_snapshots(run_dir)}
     info = by_name.get(resolve_snapshot_name(run_dir, name) or "")
     if info is None:
         raise UsageError(f"{flag}: no such snapshot in {run_dir}; {_opponent_help(run_dir)}")
-    try:
-        arrays, manifest = read_snapshot(info.path)
-    except HoldemdError as exc:
-        raise UsageError(f"{flag}: {exc}") from exc
-    table = arrays.get("strategy_sum")
-    game = hero.game
-    if table is None or table.shape != (game.num_rows, game.max_actions):
-        raise UsageError(f"{flag}: its tables do not fit this run's game; pick another snapshot")
-    if manifest.get("abstraction_digest") != game.abstraction_digest:
-        raise UsageError(f"{flag}: it was trained on other card buckets; pick another snapshot")
+    table, _ = read_strategy_sum(info, hero.game, flag)
     return blueprint_policy(info.name, table)
 
 
@@ -117,7 +127,7 @@ def exact_match_value(game: Game, hero: Policy, opponent: Policy) -> float:
     return total / game.num_players
 
 
-def _progress(label: str, total: int) -> Any:
+def progress(label: str, total: int) -> Any:
     if not sys.stderr.isatty():
         return None
 
@@ -129,11 +139,11 @@ def _progress(label: str, total: int) -> Any:
     return report
 
 
-def _check_hands(hands: int | None, default: int) -> int:
+def check_hands(hands: int | None, default: int, flag: str = "--hands") -> int:
     if hands is None:
         return default
     if hands < 2:
-        raise UsageError(f"--hands {hands}: play at least 2 deals (an interval needs two)")
+        raise UsageError(f"{flag} {hands}: play at least 2 deals (an interval needs two)")
     return hands
 
 
@@ -147,40 +157,65 @@ def _interval(estimate: Estimate, digits: int) -> str:
     return f"[{estimate.low:+.{digits}f}, {estimate.high:+.{digits}f}]"
 
 
+def expected_actions(game: Game, actions: str | None) -> bool:
+    """``--actions``: walk every action weighted by its probability (True) or sample them."""
+    return game.num_nodes <= EXPECTED_NODE_LIMIT if actions is None else actions == "expected"
+
+
+def match_estimate(
+    game: Game,
+    hero: Policy,
+    opponent: Opponent,
+    deals: int,
+    seed: int,
+    *,
+    expected: bool,
+    label: str | None = None,
+) -> Estimate:
+    """The hero's result against one opponent over ``deals`` duplicate deals, in the game's
+    unit; ``label`` names the match in the progress line."""
+    values = play_match(
+        game,
+        hero,
+        opponent.policy,
+        deals,
+        seed,
+        expected=expected,
+        allin_ev=uses_allin_ev(game),
+        progress=progress(label or f"vs {opponent.label}", deals),
+    )
+    return duplicate_estimate(values, Unit.of(game))
+
+
+def match_description(game: Game, deals: int, seed: int, expected: bool) -> str:
+    """How the head-to-head deals are played, as one line."""
+    actions = (
+        "every action weighted by its probability"
+        if expected
+        else "actions sampled, hand-ending ones scored exactly"
+    )
+    return (
+        f"head-to-head: {deals:,} deals x {game.num_players} seats (duplicate), "
+        f"{actions}{', all-in EV' if uses_allin_ev(game) else ''}, seed {seed}"
+    )
+
+
 def run_head_to_head(args: argparse.Namespace) -> int:
     loaded = load_snapshot(args.run, resolve_snapshot_name(args.run, args.snapshot))
     game = loaded.game
-    deals = _check_hands(args.hands, DEFAULT_MATCH_DEALS)
+    deals = check_hands(args.hands, DEFAULT_MATCH_DEALS)
     opponents = parse_opponents(args.vs, args.run, loaded)
     hero = blueprint_policy(loaded.info.name, loaded.tables.strategy_sum)
-    expected = (
-        game.num_nodes <= EXPECTED_NODE_LIMIT
-        if args.actions is None
-        else args.actions == "expected"
-    )
+    expected = expected_actions(game, args.actions)
     allin_ev = uses_allin_ev(game)
     unit = Unit.of(game)
     exact = can_enumerate(game)
     digits = 1 if unit.name == "mbb/hand" else 4
     rows: list[tuple[Opponent, Estimate, float | None]] = []
     for opponent in opponents:
-        values = play_match(
-            game,
-            hero,
-            opponent.policy,
-            deals,
-            args.seed,
-            expected=expected,
-            allin_ev=allin_ev,
-            progress=_progress(f"vs {opponent.label}", deals),
-        )
+        estimate = match_estimate(game, hero, opponent, deals, args.seed, expected=expected)
         value = exact_match_value(game, hero, opponent.policy) * unit.per_chip if exact else None
-        rows.append((opponent, duplicate_estimate(values, unit), value))
-    actions = (
-        "every action weighted by its probability"
-        if expected
-        else "actions sampled, hand-ending ones scored exactly"
-    )
+        rows.append((opponent, estimate, value))
     if args.json:
         print(
             json.dumps(
@@ -200,10 +235,7 @@ def run_head_to_head(args: argparse.Namespace) -> int:
         )
         return ExitCode.OK
     print(_header(loaded))
-    print(
-        f"head-to-head: {deals:,} deals x {game.num_players} seats (duplicate), "
-        f"{actions}{', all-in EV' if allin_ev else ''}, seed {args.seed}"
-    )
+    print(match_description(game, deals, args.seed, expected))
     width = max(len(o.label) for o in opponents) + 3
     for opponent, estimate, value in rows:
         line = (
@@ -238,25 +270,58 @@ def parse_menu(text: str | None) -> tuple[list[float] | None, bool]:
     return fractions, allin
 
 
-def run_lbr(args: argparse.Namespace) -> int:
-    loaded = load_snapshot(args.run, resolve_snapshot_name(args.run, args.snapshot))
-    game = loaded.game
-    check_lbr_game(game)
-    deals = _check_hands(args.hands, DEFAULT_LBR_DEALS)
-    fractions, allin = parse_menu(args.lbr_bets)
-    hero = blueprint_policy(loaded.info.name, loaded.tables.strategy_sum)
-    preflop = args.lbr_preflop or default_preflop(game)
+@dataclass(frozen=True)
+class LbrSetup:
+    """LBR's options as ``--lbr-bets`` and ``--lbr-preflop`` set them."""
+
+    menu: np.ndarray  # bool[N, A], `menu_mask`
+    menu_text: str  # "the tree's", or --lbr-bets as written
+    preflop: str
+
+
+def lbr_setup(game: Game, lbr_bets: str | None, lbr_preflop: str | None) -> LbrSetup:
+    fractions, allin = parse_menu(lbr_bets)
+    return LbrSetup(
+        menu=menu_mask(game, fractions, allin),
+        menu_text="the tree's" if fractions is None else str(lbr_bets),
+        preflop=lbr_preflop or default_preflop(game),
+    )
+
+
+def lbr_estimate(
+    game: Game, hero: Policy, setup: LbrSetup, deals: int, seed: int, label: str = "LBR"
+) -> tuple[Estimate, np.ndarray]:
+    """(LBR's value against ``hero`` in the game's unit, its action counts)."""
     values, counts = local_best_response(
         game,
         hero,
         deals,
-        args.seed,
-        menu=menu_mask(game, fractions, allin),
-        preflop=preflop,
-        progress=_progress("LBR", deals),
+        seed,
+        menu=setup.menu,
+        preflop=setup.preflop,
+        progress=progress(label, deals),
     )
+    return duplicate_estimate(values, Unit.of(game)), counts
+
+
+def lbr_description(game: Game, setup: LbrSetup, deals: int, seed: int) -> str:
+    """How LBR plays, as one line."""
+    runouts = "" if can_enumerate(game) else f", equity over {DECISION_RUNOUTS} run-outs pre-turn"
+    return (
+        f"local best response: {deals:,} deals x 2 seats, bets: {setup.menu_text} menu, preflop "
+        f"{setup.preflop}{runouts}, seed {seed}"
+    )
+
+
+def run_lbr(args: argparse.Namespace) -> int:
+    loaded = load_snapshot(args.run, resolve_snapshot_name(args.run, args.snapshot))
+    game = loaded.game
+    check_lbr_game(game)
+    deals = check_hands(args.hands, DEFAULT_LBR_DEALS)
+    setup = lbr_setup(game, args.lbr_bets, args.lbr_preflop)
+    hero = blueprint_policy(loaded.info.name, loaded.tables.strategy_sum)
+    estimate, counts = lbr_estimate(game, hero, setup, deals, args.seed)
     unit = Unit.of(game)
-    estimate = duplicate_estimate(values, unit)
     exact = None
     if can_enumerate(game):
         evaluator = ExactEvaluator(game)
@@ -267,8 +332,6 @@ def run_lbr(args: argparse.Namespace) -> int:
         "check_call": counts[COUNT_CALLS] / decisions,
         "bet_raise": counts[COUNT_RAISES] / decisions,
     }
-    menu = "the tree's" if fractions is None else args.lbr_bets
-    runouts = "" if exact is not None else f", equity over {DECISION_RUNOUTS} run-outs pre-turn"
     if args.json:
         print(
             json.dumps(
@@ -277,8 +340,8 @@ def run_lbr(args: argparse.Namespace) -> int:
                     "seed": args.seed,
                     "lbr": estimate.as_dict(),
                     "exact_exploitability": exact,
-                    "lbr_menu": menu,
-                    "lbr_preflop": preflop,
+                    "lbr_menu": setup.menu_text,
+                    "lbr_preflop": setup.preflop,
                     "lbr_decisions": int(counts[COUNT_DECISIONS]),
                     "lbr_action_shares": {k: float(v) for k, v in shares.items()},
                 }
@@ -286,10 +349,7 @@ def run_lbr(args: argparse.Namespace) -> int:
         )
         return ExitCode.OK
     print(_header(loaded))
-    print(
-        f"local best response: {deals:,} deals x 2 seats, bets: {menu} menu, preflop "
-        f"{preflop}{runouts}, seed {args.seed}"
-    )
+    print(lbr_description(game, setup, deals, args.seed))
     print(
         f"LBR value (a lower bound on exploitability): {estimate.text()}  {_interval(estimate, 1)}"
     )
