@@ -61,6 +61,8 @@ class Workspace(NamedTuple):
     frame_action: np.ndarray  # int64[D + 1]: action being explored
     pruned: np.ndarray  # bool[D + 1, A]: actions the stacked node skips this traversal
     any_pruned: np.ndarray  # bool[D + 1]: whether ``pruned`` of the frame holds any True
+    probed: np.ndarray  # bool[D + 1]: nothing skipped, but ``pruned`` marks actions to reweight
+    frame_mult: np.ndarray  # float64[D + 1]: weight multiplier of the updates at the frame
     opp_strat: np.ndarray  # float64[1, A]
     deck: np.ndarray  # int64[C]: permuted in place by the sampler
     cards: np.ndarray  # int64[cards_per_deal]
@@ -78,6 +80,8 @@ def make_workspace(game: GameArrays, max_actions: int) -> Workspace:
         frame_action=np.zeros(depth, dtype=np.int64),
         pruned=np.zeros((depth, max_actions), dtype=np.bool_),
         any_pruned=np.zeros(depth, dtype=np.bool_),
+        probed=np.zeros(depth, dtype=np.bool_),
+        frame_mult=np.ones(depth),
         opp_strat=np.zeros((1, max_actions)),
         deck=game.deck.copy(),
         cards=np.zeros(game.cards_per_deal, dtype=np.int64),
@@ -202,6 +206,15 @@ def _next_action(ws, sp, a, n):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
+def _action_mult(ws, sp, a, probe_weight):  # type: ignore[no-untyped-def]
+    """Weight multiplier of the updates at and below action a of frame sp: the frame's own,
+    times ``probe_weight`` if pruning iterations skip that action."""
+    if ws.probed[sp] and ws.pruned[sp, a]:
+        return ws.frame_mult[sp] * probe_weight
+    return ws.frame_mult[sp]
+
+
+@njit(cache=True, inline="always")
 def traverse(  # type: ignore[no-untyped-def]
     g,
     traverser,
@@ -218,6 +231,7 @@ def traverse(  # type: ignore[no-untyped-def]
     prune,
     prune_threshold,
     average_streets,
+    probe_weight,
 ):
     """One external-sampling traversal for ``traverser`` on the deal already in ``ws``.
 
@@ -252,6 +266,11 @@ def traverse(  # type: ignore[no-untyped-def]
     average_streets : int
         Strategy sums are accumulated only at nodes of streets below this (1: first betting
         round only, Pluribus's choice; later streets are averaged from snapshots).
+    probe_weight : float
+        1, or (in an iteration that could have pruned but does not) 1 / (1 - prune
+        probability): the actions a pruning iteration would skip are explored, and every
+        update they lead to (their regret, the traverser's regrets below them, the strategy
+        sums on the way) is multiplied by it. Pruning then leaves every update unbiased.
 
     Returns
     -------
@@ -264,6 +283,7 @@ def traverse(  # type: ignore[no-untyped-def]
     value = 0.0
     visited = 0  # kept in a register; written to counters once at the end
     strat = ws.opp_strat
+    mult = 1.0  # weight multiplier of the updates on the current path (see probe_weight)
     while True:
         # Descend to a terminal or to the traverser's next decision.
         while True:
@@ -284,7 +304,8 @@ def traverse(  # type: ignore[no-untyped-def]
                 ws.frame_node[sp] = node
                 ws.frame_row[sp] = row
                 skipped = 0
-                if prune and g.node_street[node] < last_street:
+                probing = probe_weight != 1.0
+                if (prune or probing) and g.node_street[node] < last_street:
                     for a in range(n):
                         ws.pruned[sp, a] = False
                         if g.node_terminal[g.node_children[node, a]] != 0:
@@ -299,11 +320,17 @@ def traverse(  # type: ignore[no-untyped-def]
                             skipped += 1
                     if skipped == n:  # never prune every action of a node
                         skipped = 0
-                    counters[COUNTER_PRUNABLE] += n
-                    counters[COUNTER_PRUNED] += skipped
+                    if prune:
+                        counters[COUNTER_PRUNABLE] += n
+                        counters[COUNTER_PRUNED] += skipped
+                ws.probed[sp] = probing and skipped > 0
+                if probing:
+                    skipped = 0  # explore every action; ``pruned`` only picks the weights
                 ws.any_pruned[sp] = skipped > 0
                 first = _next_action(ws, sp, 0, n)
                 ws.frame_action[sp] = first
+                ws.frame_mult[sp] = mult
+                mult = _action_mult(ws, sp, first, probe_weight)
                 node = g.node_children[node, first]
                 continue
             regret_matching(regret, delta.regret, row, pending, n, strat, 0, inflight.regret, sent)
@@ -311,12 +338,12 @@ def traverse(  # type: ignore[no-untyped-def]
                 pass  # averaged from snapshots of the current strategy instead
             elif in_place:
                 for a in range(n):
-                    strategy_sum[row, a] += weight * strat[0, a]
+                    strategy_sum[row, a] += weight * mult * strat[0, a]
             else:
                 slot = _claim_slot(delta, row)
                 if slot >= 0:
                     for a in range(n):
-                        delta.strategy[slot, a] += weight * strat[0, a]
+                        delta.strategy[slot, a] += weight * mult * strat[0, a]
                 else:
                     counters[COUNTER_DROPPED] += 1
             r = uniform(rng)
@@ -341,6 +368,7 @@ def traverse(  # type: ignore[no-untyped-def]
             if following < n:
                 ws.frame_action[sp] = following
                 node = g.node_children[fnode, following]
+                mult = _action_mult(ws, sp, following, probe_weight)
                 break
             # The node's value over the explored actions; renormalized, as a pruned action
             # still has probability when every regret is negative (uniform strategy).
@@ -361,13 +389,15 @@ def traverse(  # type: ignore[no-untyped-def]
             if in_place:
                 for b in range(n):
                     if not (any_pruned and ws.pruned[sp, b]):
-                        add_regret(regret, row, b, regret_weight * (ws.vals[sp, b] - v), rng)
+                        w = regret_weight * _action_mult(ws, sp, b, probe_weight)
+                        add_regret(regret, row, b, w * (ws.vals[sp, b] - v), rng)
             else:
                 slot = _claim_slot(delta, row)
                 if slot >= 0:
                     for b in range(n):
                         if not (any_pruned and ws.pruned[sp, b]):
-                            delta.regret[slot, b] += regret_weight * (ws.vals[sp, b] - v)
+                            w = regret_weight * _action_mult(ws, sp, b, probe_weight)
+                            delta.regret[slot, b] += w * (ws.vals[sp, b] - v)
                 else:
                     counters[COUNTER_DROPPED] += 1
             value = v
@@ -421,7 +451,8 @@ def run_iterations(  # type: ignore[no-untyped-def]
         Accumulated; see the COUNTER_* indices.
     prune_probability : float
         Chance that an iteration prunes (see ``traverse``); 0 draws no random number, so runs
-        without pruning are the same as before it existed.
+        without pruning are the same as before it existed. The other iterations explore what
+        pruning skips, with weight 1 / (1 - prune_probability) (``traverse``'s probe_weight).
     prune_threshold : float
     average_streets : int
         See ``traverse``.
@@ -439,6 +470,14 @@ def run_iterations(  # type: ignore[no-untyped-def]
         weight = float(first_iteration + i + 1) if linear else 1.0
         regret_weight = weight * regret_unit
         prune = prune_probability > 0.0 and uniform(rng) < prune_probability
+        # Importance weighting: what pruning skips gets its expected update from the iterations
+        # that do not prune. Without it a skipped action and its subtree learn 1 / (1 - p)
+        # times slower, so an action whose regret dips below the threshold for a while and then
+        # becomes good again stays pruned, its subtree stale (with two asynchronous workers on
+        # Leduc such dips are common, and the stuck actions made pruning hurt convergence).
+        probe_weight = 1.0
+        if prune_probability > 0.0 and not prune and prune_probability < 1.0:
+            probe_weight = 1.0 / (1.0 - prune_probability)
         for traverser in range(num_players):
             sample_cards(ws.deck, k, rng, ws.cards)
             deal_outcome(g, ws.cards, ws.buckets, ws.ranks)
@@ -458,6 +497,7 @@ def run_iterations(  # type: ignore[no-untyped-def]
                 prune,
                 prune_threshold,
                 average_streets,
+                probe_weight,
             )
         if not in_place:
             added = delta.used[0] - before
