@@ -29,6 +29,7 @@ import zmq
 from holdemd.config import Config
 from holdemd.daemon import metrics as tags
 from holdemd.daemon.metrics import MetricsWriter, open_metrics
+from holdemd.daemon.rate import RateMeter
 from holdemd.daemon.shared_tables import SharedTables
 from holdemd.daemon.snapshot_store import prune_snapshots, remove_stale_temp_dirs
 from holdemd.daemon.snapshots import SnapshotInfo, snapshot_name, write_snapshot
@@ -194,7 +195,8 @@ class Supervisor:
         self.last_quality: tuple[int, float, float] | None = None
         self.started = 0.0
         self.started_at = utc_now_iso()
-        self.rate = 0.0  # iterations/s over the last second or so
+        self.rate = 0.0  # iterations/s over the last ten seconds or so
+        self.rate_meter = RateMeter()
         self._state: RunState = "starting"
         self.on_event = on_event
         self.paused = False
@@ -396,7 +398,6 @@ class Supervisor:
             if cfg.eval_interval
             else None
         )
-        rate_mark = (now, self.iteration)
         quality_every = (
             parse_duration(cfg.quality_interval) if cfg.quality_interval is not None else None
         )
@@ -417,9 +418,9 @@ class Supervisor:
             await self._watch_workers()
             self._apply_schedule()
             now = time.monotonic()
-            if now - rate_mark[0] >= 1.0:
-                self.rate = (self.iteration - rate_mark[1]) / (now - rate_mark[0])
-                rate_mark = (now, self.iteration)
+            if self.paused:
+                self.rate_meter.reset()  # a paused run trains nothing, and shows it at once
+            self.rate = self.rate_meter.add(now, self.iteration)
             if next_eval is not None and self.iteration >= next_eval:
                 await self._evaluate()
                 next_eval += cfg.eval_interval

@@ -431,8 +431,9 @@ def run_iterations(  # type: ignore[no-untyped-def]
     regret : float32, float64 or int32 [rows, A]
     strategy_sum : float32 or float64 [rows, A]
     delta : DeltaBuffer
-        Float buffers whatever the regret dtype (changes in table units). Ignored when ``in_place``. Otherwise the batch stops early, at an iteration boundary,
-        once the buffer may not hold another iteration's new rows (the caller then drains it).
+        Float buffers whatever the regret dtype (changes in table units). Ignored when
+        ``in_place``. Otherwise the batch stops early, at an iteration boundary, once the
+        buffer may not hold another iteration's new rows (the caller then drains it).
     inflight : DeltaBuffer
         A buffer sent to the tables' owner but not yet merged: its regrets count as part of
         the tables when computing strategies, so a worker never loses sight of its own work.
