@@ -4,7 +4,6 @@ the JSON object, the PNG plot, and one-line errors."""
 from __future__ import annotations
 
 import json
-import os
 import struct
 import zlib
 from pathlib import Path
@@ -13,8 +12,8 @@ import numpy as np
 import pytest
 
 from holdemd.cli import main
-from holdemd.config import Config, load_config
-from holdemd.daemon.snapshots import snapshot_name, write_snapshot
+from holdemd.config import load_config
+from holdemd.daemon.snapshots import snapshot_name
 from holdemd.evaluation.curve_png import (
     PALETTE,
     Series,
@@ -22,37 +21,10 @@ from holdemd.evaluation.curve_png import (
     nice_ticks,
     tick_labels,
 )
-from holdemd.game_factory import build_game
 from holdemd.lookup.png import SIGNATURE
-from holdemd.runs import snapshot_manifest
-from holdemd.solver.mccfr import ExternalSamplingMCCFR
-from holdemd.solver.tables import Tables
+from tests.evaluation.runs import ROOT, eval_error, make_run, needs_jit
 
-ROOT = Path(__file__).resolve().parents[2]
-needs_jit = pytest.mark.skipif(
-    os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="playing many deals needs the kernels"
-)
 CHECKPOINTS = (100, 1_000, 5_000)
-
-
-def make_run(run: Path, config: Config, checkpoints: tuple[int, ...]) -> Path:
-    """A run with a snapshot after each number of MCCFR iterations, a minute of training apart."""
-    game = build_game(config.game, config.abstraction.buckets)
-    tables = Tables.zeros(game)
-    solver = ExternalSamplingMCCFR(game, tables, seed=1)
-    for sequence, iterations in enumerate(checkpoints):
-        solver.run(iterations - solver.iteration)
-        manifest = snapshot_manifest(
-            config,
-            game,
-            iteration=iterations,
-            elapsed=60.0 * (sequence + 1),
-            rng_state=0,
-            sequence=sequence,
-        )
-        arrays = {"regret": tables.regret, "strategy_sum": tables.strategy_sum}
-        write_snapshot(run, snapshot_name(iterations), arrays, manifest)
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +43,6 @@ def short_run(tmp_path_factory) -> Path:
 def _eval_json(capsys, *argv: str) -> dict:
     assert main(["eval", *argv, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
-
-
-def _error(capsys, *argv: str) -> str:
-    assert main(["eval", *argv]) == 2
-    lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("holdemd: "), lines
-    return lines[0]
 
 
 def _decode_png(data: bytes) -> np.ndarray:
@@ -207,44 +172,44 @@ def test_ticks_are_round_numbers_covering_the_data():
 
 def test_curve_errors_are_one_line_usage_errors(short_run, tmp_path, capsys):
     run = str(short_run)
-    assert _error(capsys, "--run", run, "--curve", "--snapshot", "first").startswith(
+    assert eval_error(capsys, "--run", run, "--curve", "--snapshot", "first").startswith(
         "holdemd: --snapshot first: --curve evaluates every snapshot of the run; drop --snapshot"
     )
     empty = tmp_path / "empty"
     (empty / "snapshots").mkdir(parents=True)
-    assert _error(capsys, "--run", str(empty), "--curve") == (
+    assert eval_error(capsys, "--run", str(empty), "--curve") == (
         f"holdemd: --run {empty}: no snapshots to draw a curve from; train first with "
         "`holdemd train` (it writes one every --snapshot-interval)"
     )
-    assert _error(capsys, "--run", str(tmp_path / "none"), "--curve").endswith(
+    assert eval_error(capsys, "--run", str(tmp_path / "none"), "--curve").endswith(
         "no such run directory; pass the --logdir of a run"
     )
-    assert _error(capsys, "--run", run, "--curve", "--lbr").startswith(
+    assert eval_error(capsys, "--run", run, "--curve", "--lbr").startswith(
         "holdemd: --lbr: local best response is for heads-up Hold'em, this run is leduc"
     )
-    assert _error(capsys, "--run", run, "--curve", "--lbr-hands", "100") == (
+    assert eval_error(capsys, "--run", run, "--curve", "--lbr-hands", "100") == (
         "holdemd: --lbr-hands applies to --lbr; add --lbr to measure LBR on the curve"
     )
-    assert _error(capsys, "--run", run, "--curve", "--hands", "100") == (
+    assert eval_error(capsys, "--run", run, "--curve", "--hands", "100") == (
         "holdemd: --hands applies to --vs; add e.g. --vs random,call to play head-to-head"
     )
-    assert _error(capsys, "--run", run, "--curve", "--vs", "call", "--hands", "1").startswith(
+    assert eval_error(capsys, "--run", run, "--curve", "--vs", "call", "--hands", "1").startswith(
         "holdemd: --hands 1: play at least 2 deals"
     )
-    assert _error(capsys, "--run", run, "--curve", "--vs", "nobody").startswith(
+    assert eval_error(capsys, "--run", run, "--curve", "--vs", "nobody").startswith(
         "holdemd: --vs nobody: unknown opponent"
     )
     missing = tmp_path / "no" / "curve.png"
-    assert _error(capsys, "--run", run, "--curve", "--plot", str(missing)) == (
+    assert eval_error(capsys, "--run", run, "--curve", "--plot", str(missing)) == (
         f"holdemd: --plot {missing}: no such directory {missing.parent}"
     )
 
 
 def test_curve_flags_without_curve_are_one_line_errors(short_run, capsys):
     run = str(short_run)
-    assert _error(capsys, "--run", run, "--plot", "x.png") == (
+    assert eval_error(capsys, "--run", run, "--plot", "x.png") == (
         "holdemd: --plot x.png: the plot is of a curve; add --curve"
     )
-    assert _error(capsys, "--run", run, "--lbr", "--lbr-hands", "10").startswith(
+    assert eval_error(capsys, "--run", run, "--lbr", "--lbr-hands", "10").startswith(
         "holdemd: --lbr-hands applies to --curve --lbr; for one snapshot's LBR use --lbr --hands"
     )

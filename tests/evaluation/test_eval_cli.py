@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from holdemd.cli import main
-from holdemd.config import Config, load_config
-from holdemd.daemon.snapshots import snapshot_name, write_snapshot
-from holdemd.game_factory import build_game
-from holdemd.runs import snapshot_manifest
-from holdemd.solver.mccfr import ExternalSamplingMCCFR
-from holdemd.solver.tables import Tables
-
-ROOT = Path(__file__).resolve().parents[2]
-needs_jit = pytest.mark.skipif(
-    os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="playing many deals needs the kernels"
-)
-
-
-def make_run(run: Path, config: Config, checkpoints: tuple[int, ...]) -> Path:
-    """A run directory with a snapshot after each number of MCCFR iterations."""
-    game = build_game(config.game, config.abstraction.buckets)
-    tables = Tables.zeros(game)
-    solver = ExternalSamplingMCCFR(game, tables, seed=1)
-    for sequence, iterations in enumerate(checkpoints):
-        solver.run(iterations - solver.iteration)
-        manifest = snapshot_manifest(
-            config, game, iteration=iterations, elapsed=1.0, rng_state=0, sequence=sequence
-        )
-        arrays = {"regret": tables.regret, "strategy_sum": tables.strategy_sum}
-        write_snapshot(run, snapshot_name(iterations), arrays, manifest)
-    return run
+from holdemd.config import load_config
+from tests.evaluation.runs import ROOT, eval_error, make_run, needs_jit
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +23,6 @@ def leduc_run(tmp_path_factory) -> Path:
 def tiny_run(tmp_path_factory) -> Path:
     config = load_config(ROOT / "configs" / "holdem_tiny.yaml")
     return make_run(tmp_path_factory.mktemp("tiny"), config, (20_000,))
-
-
-def _error(capsys, *argv: str) -> str:
-    assert main(["eval", *argv]) == 2
-    err = capsys.readouterr().err
-    # On a cold cache, loading Hold'em buckets first reports building the river table.
-    lines = [line for line in err.splitlines() if not line.startswith("river buckets")]
-    assert len(lines) == 1 and lines[0].startswith("holdemd: "), err
-    return lines[0].strip()
 
 
 @needs_jit
@@ -101,16 +67,18 @@ def test_lbr_reports_a_lower_bound_below_the_exact_exploitability(tiny_run, caps
 
 def test_bad_opponents_are_one_line_errors(leduc_run, capsys):
     run = str(leduc_run)
-    err = _error(capsys, "--run", run, "--vs", "random,foo")
+    err = eval_error(capsys, "--run", run, "--vs", "random,foo")
     assert err.startswith("holdemd: --vs foo: unknown opponent; use random, call, raise or ")
     assert "snapshot:NAME (snapshots: it-000000000200, it-000000020000)" in err
-    err = _error(capsys, "--run", run, "--vs", "snapshot:it-9")
+    err = eval_error(capsys, "--run", run, "--vs", "snapshot:it-9")
     assert err.startswith(f"holdemd: --vs snapshot:it-9: no such snapshot in {run}; use random")
-    assert _error(capsys, "--run", run, "--vs", ",").startswith("holdemd: --vs ',': name opponents")
+    assert eval_error(capsys, "--run", run, "--vs", ",").startswith(
+        "holdemd: --vs ',': name opponents"
+    )
 
 
 def test_missing_snapshot_and_run_are_one_line_errors(leduc_run, tmp_path, capsys):
-    err = _error(capsys, "--run", str(tmp_path / "none"), "--vs", "call")
+    err = eval_error(capsys, "--run", str(tmp_path / "none"), "--vs", "call")
     assert err.endswith("no such run directory; pass the --logdir of a training run")
     assert main(["eval", "--run", str(leduc_run), "--snapshot", "nope", "--vs", "call"]) == 1
     err = capsys.readouterr().err
@@ -118,7 +86,7 @@ def test_missing_snapshot_and_run_are_one_line_errors(leduc_run, tmp_path, capsy
 
 
 def test_lbr_on_other_games_is_a_one_line_error(leduc_run, tmp_path, capsys):
-    err = _error(capsys, "--run", str(leduc_run), "--lbr")
+    err = eval_error(capsys, "--run", str(leduc_run), "--lbr")
     assert err == (
         "holdemd: --lbr: local best response is for heads-up Hold'em, this run is leduc; "
         "use `holdemd eval --run DIR` without --lbr for its exact best response"
@@ -127,25 +95,25 @@ def test_lbr_on_other_games_is_a_one_line_error(leduc_run, tmp_path, capsys):
     three = make_run(
         tmp_path / "three", replace(config, game=replace(config.game, players=3)), (10,)
     )
-    err = _error(capsys, "--run", str(three), "--lbr")
+    err = eval_error(capsys, "--run", str(three), "--lbr")
     assert err.startswith("holdemd: --lbr: local best response needs a heads-up game, this run ")
 
 
 def test_flags_that_do_not_apply_are_one_line_errors(leduc_run, tiny_run, capsys):
     run = str(leduc_run)
-    assert _error(capsys, "--run", run, "--vs", "call", "--lbr").startswith(
+    assert eval_error(capsys, "--run", run, "--vs", "call", "--lbr").startswith(
         "holdemd: --vs and --lbr are separate evaluations"
     )
-    assert _error(capsys, "--run", run, "--vs", "call", "--hands", "1").startswith(
+    assert eval_error(capsys, "--run", run, "--vs", "call", "--hands", "1").startswith(
         "holdemd: --hands 1: play at least 2 deals"
     )
-    assert _error(capsys, "--run", run, "--hands", "100").startswith(
+    assert eval_error(capsys, "--run", run, "--hands", "100").startswith(
         "holdemd: --hands applies to --vs or --lbr"
     )
-    assert _error(capsys, "--run", run, "--vs", "call", "--lbr-bets", "1").startswith(
+    assert eval_error(capsys, "--run", run, "--vs", "call", "--lbr-bets", "1").startswith(
         "holdemd: --lbr-bets applies to --lbr"
     )
-    assert _error(capsys, "--run", str(tiny_run), "--lbr", "--lbr-bets", "pot").startswith(
+    assert eval_error(capsys, "--run", str(tiny_run), "--lbr", "--lbr-bets", "pot").startswith(
         "holdemd: --lbr-bets pot: 'pot' is neither a pot fraction in (0, 20] nor 'allin'"
     )
 
@@ -155,7 +123,7 @@ def test_heads_up_holdem_end_to_end(tmp_path, capsys):
     """A HUNL run: no exact evaluation, but head-to-head and LBR (loads the quick buckets)."""
     config = load_config(ROOT / "configs" / "hunl_quick.yaml")
     run = make_run(tmp_path / "hunl", config, (20_000,))
-    err = _error(capsys, "--run", str(run))
+    err = eval_error(capsys, "--run", str(run))
     assert err == (
         f"holdemd: --run {run}: holdem has too many deals for an exact evaluation; "
         "measure it with --vs random,call or --lbr"
