@@ -42,6 +42,7 @@ class TreeReport:
     rows: int
     table_bytes: int  # regret + strategy_sum
     bucket_table_bytes: int
+    table_kinds: str = "float32"  # the tables' dtypes, as the report prints them
 
     @property
     def nodes(self) -> int:
@@ -61,7 +62,7 @@ class TreeReport:
             )
         out.append(
             f"infoset rows {self.rows:,} x {self.max_actions} actions: tables "
-            f"{format_bytes(self.table_bytes)} (regret + strategy sum, float32)"
+            f"{format_bytes(self.table_bytes)} (regret + strategy sum, {self.table_kinds})"
         )
         if self.bucket_table_bytes:
             out.append(f"card abstraction tables: {format_bytes(self.bucket_table_bytes)}")
@@ -84,12 +85,12 @@ def report_for(config: Config) -> TreeReport:
     name = config.game.name
     if name in ("kuhn", "leduc"):
         game = make_game(name)
-        return _report(name, game.arrays, 0, table_itemsize(config))
+        return _report(name, game.arrays, 0, table_itemsize(config), table_kinds(config))
     if name == "holdem_fixed_board":
         from holdemd.game_factory import build_game
 
         game = build_game(config.game)
-        return _report(name, game.arrays, 0, table_itemsize(config))
+        return _report(name, game.arrays, 0, table_itemsize(config), table_kinds(config))
     counts = bucket_counts(config.abstraction.buckets)
     arrays, _, _ = build_game_arrays(
         nolimit_rules(config.game),
@@ -103,7 +104,7 @@ def report_for(config: Config) -> TreeReport:
 
     per_entry = 1 if max(counts) <= 256 else 2
     entries = sum(num_indices(street) for street in range(4))
-    return _report(name, arrays, per_entry * entries, table_itemsize(config))
+    return _report(name, arrays, per_entry * entries, table_itemsize(config), table_kinds(config))
 
 
 def table_itemsize(config: Config) -> int:
@@ -113,7 +114,18 @@ def table_itemsize(config: Config) -> int:
     return (regret + np.dtype(solver.table_dtype).itemsize) // 2
 
 
-def _report(name: str, a: GameArrays, bucket_bytes: int, itemsize: int) -> TreeReport:
+def table_kinds(config: Config) -> str:
+    """``float32``, or e.g. ``int32 regrets, float64 strategy sums``."""
+    solver = config.solver
+    regret = solver.regret_dtype or solver.table_dtype
+    if regret == solver.table_dtype:
+        return regret
+    return f"{regret} regrets, {solver.table_dtype} strategy sums"
+
+
+def _report(
+    name: str, a: GameArrays, bucket_bytes: int, itemsize: int, kinds: str = "float32"
+) -> TreeReport:
     streets = []
     decision = a.node_player >= 0
     for s in range(int(a.street_buckets.shape[0])):
@@ -135,6 +147,7 @@ def _report(name: str, a: GameArrays, bucket_bytes: int, itemsize: int) -> TreeR
         rows=rows,
         table_bytes=TABLES * rows * max_actions * itemsize,
         bucket_table_bytes=bucket_bytes,
+        table_kinds=kinds,
     )
 
 

@@ -24,7 +24,7 @@ from holdemd.solver.tables import (
     scale_rows,
     stored_floor,
 )
-from holdemd.tree_report import table_itemsize
+from holdemd.tree_report import table_itemsize, table_kinds
 
 
 def test_integer_tables_count_quanta_of_the_utility_scale() -> None:
@@ -118,6 +118,9 @@ def test_memory_report_and_config_checks() -> None:
     assert table_itemsize(config()) == 4
     assert table_itemsize(config(table_dtype="float64")) == 8
     assert table_itemsize(config(table_dtype="float64", regret_dtype="int32")) == 6
+    assert table_kinds(config()) == "float32"
+    both = config(table_dtype="float64", regret_dtype="int32")
+    assert table_kinds(both) == "int32 regrets, float64 strategy sums"
     with pytest.raises(ValueError, match="linear_weighting"):
         config(regret_dtype="int32", linear_weighting=True)
     with pytest.raises(ValueError, match="below what int32 regrets hold"):
