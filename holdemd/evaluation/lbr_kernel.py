@@ -153,6 +153,30 @@ def _expected_equity(weight, pair_probs, action, equity):  # type: ignore[no-unt
     return won / total if total > 0.0 else 0.5
 
 
+@njit(cache=True, inline="always")
+def _showdown_equities(  # type: ignore[no-untyped-def]
+    showdown_street,
+    street,
+    h0,
+    h1,
+    board,
+    num_board,
+    pairs,
+    weight,
+    runouts,
+    rng,
+    scratch,
+    showdown,
+):
+    """Fill ``showdown`` (LBR's equity against each range pair at a showdown) unless it already
+    holds this street's; returns the street it now holds, or -1 when it must be recomputed
+    next time (before the turn the run-outs are sampled afresh)."""
+    if showdown_street == street:
+        return showdown_street
+    range_equities(h0, h1, board, num_board, pairs, weight, runouts, rng, scratch, showdown)
+    return street if num_board >= 4 else -1
+
+
 @njit(cache=True)
 def lbr_deals(  # type: ignore[no-untyped-def]
     g,
@@ -298,20 +322,20 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                         elif g.node_alive[child, them] == 0:
                             total += reach * probs[a] * g.node_contrib[child, them]
                         else:
-                            if showdown_street != street:
-                                range_equities(
-                                    h0,
-                                    h1,
-                                    board,
-                                    num_board,
-                                    pairs,
-                                    weight,
-                                    value_runouts,
-                                    play_rng,
-                                    scratch,
-                                    showdown,
-                                )
-                                showdown_street = street if num_board >= 4 else -1
+                            showdown_street = _showdown_equities(
+                                showdown_street,
+                                street,
+                                h0,
+                                h1,
+                                board,
+                                num_board,
+                                pairs,
+                                weight,
+                                value_runouts,
+                                play_rng,
+                                scratch,
+                                showdown,
+                            )
                             wp = _expected_equity(weight, pair_probs, a, showdown)
                             total += reach * probs[a] * called_value(g, child, wp)
                     if last < 0:
@@ -369,20 +393,20 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                 if g.node_alive[child, me] == 0:
                     total -= reach * g.node_contrib[child, me]
                 else:
-                    if showdown_street != street:
-                        range_equities(
-                            h0,
-                            h1,
-                            board,
-                            num_board,
-                            pairs,
-                            weight,
-                            value_runouts,
-                            play_rng,
-                            scratch,
-                            showdown,
-                        )
-                        showdown_street = street if num_board >= 4 else -1
+                    showdown_street = _showdown_equities(
+                        showdown_street,
+                        street,
+                        h0,
+                        h1,
+                        board,
+                        num_board,
+                        pairs,
+                        weight,
+                        value_runouts,
+                        play_rng,
+                        scratch,
+                        showdown,
+                    )
                     wp = _expected_equity(weight, pair_probs, -1, showdown)
                     total += reach * called_value(g, child, wp)
                 break
