@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--vs",
         metavar="LIST",
         help="opponents, comma-separated: random, call, raise, snapshot:NAME (another snapshot "
-        "of the run; snapshot:first is the oldest kept)",
+        "of the run; snapshot:first is the oldest kept); with --curve, none for no head-to-head",
     )
     evaluate.add_argument(
         "--lbr",

@@ -181,6 +181,10 @@ def _plan(args: argparse.Namespace, loaded: LoadedSnapshot) -> Plan:
         lbr, lbr_deals = None, 0
     # The exact exploitability says it all on a small game; head-to-head only when asked.
     vs = args.vs if args.vs is not None else (None if exact else DEFAULT_CURVE_OPPONENTS)
+    if vs == "none":
+        if not exact and not args.lbr:
+            raise UsageError("--vs none leaves nothing to measure on this game; add --lbr")
+        vs = None  # e.g. an LBR-only curve on Hold'em
     if vs is None:
         for flag, value in (("--hands", args.hands), ("--actions", args.actions)):
             if value is not None:

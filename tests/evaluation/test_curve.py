@@ -213,3 +213,14 @@ def test_curve_flags_without_curve_are_one_line_errors(short_run, capsys):
     assert eval_error(capsys, "--run", run, "--lbr", "--lbr-hands", "10").startswith(
         "holdemd: --lbr-hands applies to --curve --lbr; for one snapshot's LBR use --lbr --hands"
     )
+
+
+def test_vs_none_leaves_only_the_other_measures(short_run, tmp_path, capsys):
+    assert main(["eval", "--run", str(short_run), "--curve", "--vs", "none", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["measures"] == ["exploitability"]
+    # Hold'em has no exact measure: without --lbr there would be nothing left.
+    config = load_config(ROOT / "configs" / "hunl_quick.yaml")
+    hunl = make_run(tmp_path / "hunl", config, (5,))
+    assert eval_error(capsys, "--run", str(hunl), "--curve", "--vs", "none") == (
+        "holdemd: --vs none leaves nothing to measure on this game; add --lbr"
+    )
