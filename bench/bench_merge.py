@@ -5,7 +5,13 @@ table of ``--table-rows`` rows with ``tables.add_to_regrets`` (the supervisor's 
 float32 regrets without and with a regret floor, and into int32 ones (a numba pass with
 stochastic rounding), in alternating rounds so machine noise hits all alike. Prints the median time per merge and the int32/float32 ratio.
 
+With ``--sweep-rows N`` it also times a linear-CFR discount of an N-row int32 regret table and
+float32 strategy-sum table (10 actions): one whole-table pass, as the supervisor once did it on
+its event loop, against the time-sliced pass it does now (``daemon/table_sweeps.py``): the
+longest slice is how long a merge or a heartbeat may wait.
+
 Run: .venv/bin/python bench/bench_merge.py [--rows 50000] [--table-rows 2000000] [--rounds 30]
+     [--sweep-rows 12000000]
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ import time
 
 import numpy as np
 
+from holdemd.daemon.table_sweeps import TableSweeps
 from holdemd.solver.kernels.rng import make_rng_state
-from holdemd.solver.tables import add_to_regrets
+from holdemd.solver.tables import add_to_regrets, scale_rows
 
 ACTIONS = 8
 
@@ -26,6 +33,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--table-rows", type=int, default=2_000_000)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--sweep-rows", type=int, default=0, help="also time a discount")
     args = parser.parse_args()
     generator = np.random.default_rng(0)
     rows = np.sort(generator.choice(args.table_rows, args.rows, replace=False)).astype(np.int32)
@@ -49,6 +57,38 @@ def main() -> None:
     for name, value in median.items():
         print(f"  {name:16} {value * 1000:7.2f} ms")
     print(f"  int32/float32: {median['int32'] / median['float32']:.2f}x")
+    if args.sweep_rows:
+        time_discount(args.sweep_rows)
+
+
+def time_discount(rows: int) -> None:
+    regret = np.ones((rows, 10), np.int32)
+    strategy_sum = np.ones((rows, 10), np.float32)
+    start = time.perf_counter()
+    scale_rows(regret, 0, rows, 0.9)
+    scale_rows(strategy_sum, 0, rows, 0.9)
+    whole = time.perf_counter() - start
+
+    def discount(lo: int, hi: int) -> None:
+        scale_rows(regret, lo, hi, 0.9)
+        scale_rows(strategy_sum, lo, hi, 0.9)
+
+    sweeps = TableSweeps(rows)
+    sweeps.add("discount", discount)
+    slices: list[float] = []
+    start = time.perf_counter()
+    while sweeps.busy:
+        began = time.perf_counter()
+        sweeps.step(0.005)
+        slices.append(time.perf_counter() - began)
+    total = time.perf_counter() - start
+    size = (regret.nbytes + strategy_sum.nbytes) / 1e9
+    print(f"discount of {size:.2f} GB of tables (int32 regrets, float32 sums)")
+    print(f"  whole table at once: {whole * 1000:8.1f} ms blocked")
+    print(
+        f"  in slices:           {len(slices)} steps, longest {max(slices) * 1000:.1f} ms, "
+        f"{total * 1000:.0f} ms in all"
+    )
 
 
 if __name__ == "__main__":
