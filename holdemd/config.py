@@ -246,9 +246,10 @@ class Config:
     def __post_init__(self) -> None:
         if self.solver.regret_dtype != "int32":
             return
-        from holdemd.solver.tables import INT32_MIN, INT32_QUANTA_PER_SCALE
+        from holdemd.solver.kernels.integer_regrets import INT32_LOWEST
+        from holdemd.solver.tables import INT32_QUANTA_PER_SCALE
 
-        lowest = INT32_MIN / INT32_QUANTA_PER_SCALE  # in utility-scale multiples
+        lowest = INT32_LOWEST / INT32_QUANTA_PER_SCALE  # in utility-scale multiples
         if self.solver.linear_weighting:
             raise ValueError(
                 "solver.linear_weighting multiplies regret changes by t, which would saturate "

@@ -534,7 +534,10 @@ class Supervisor:
         if isinstance(message, Delta):
             if self._merge(slot, message, now) and slot.identity is not None:
                 target = self.config.training.iterations
-                self._apply_schedule()  # iteration-based points land on the merge that reaches them
+                if self.schedule.counts_iterations:
+                    self._apply_schedule()  # iteration points land on the merge reaching them
+                elif self.sweeps.busy:
+                    self.sweeps.step(SWEEP_STEP_SECONDS)  # a pending pass advances between merges
                 if target and self.iteration >= target and not self.stop_sent:
                     # Stop now, from the merge path, not at the next tick: a fast game would
                     # run many more batches in a tenth of a second. The Stop goes out before
@@ -651,7 +654,7 @@ class Supervisor:
         elapsed, iteration = self.elapsed(), self.iteration
         factor = self.schedule.discount_due(elapsed, iteration)
         if factor is not None:
-            self.sweeps.add("discount", partial(self._discount_rows, factor))
+            self.sweeps.add(partial(self._discount_rows, factor))
             self.discounts += 1
             log.info(
                 "linear-CFR discount %d at iteration %s (%s): regrets and strategy sums x %.4f",
@@ -678,7 +681,7 @@ class Supervisor:
         self.sweeps.step(SWEEP_STEP_SECONDS)
 
     def _queue_average_snapshot(self) -> None:
-        self.sweeps.add("average snapshot", self._average_snapshot_rows)
+        self.sweeps.add(self._average_snapshot_rows)
         self.average_snapshots += 1
         log.info(
             "current-strategy snapshot %d for later streets' average at iteration %s",

@@ -22,7 +22,6 @@ RowPass = Callable[[int, int], None]  # applies the pass to rows [lo, hi)
 
 @dataclass
 class _Pass:
-    name: str
     apply: RowPass
     next_row: int = 0
 
@@ -37,8 +36,8 @@ class TableSweeps:
     def busy(self) -> bool:
         return bool(self._pending)
 
-    def add(self, name: str, apply: RowPass) -> None:
-        self._pending.append(_Pass(name, apply))
+    def add(self, apply: RowPass) -> None:
+        self._pending.append(_Pass(apply))
 
     def step(self, budget_seconds: float) -> None:
         """Advance the pending passes for about ``budget_seconds`` (at least one slice)."""

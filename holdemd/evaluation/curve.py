@@ -108,16 +108,26 @@ def _number(value: Any) -> float | None:
     return float(value) if ok else None
 
 
-def measure_curve(run: Path, game: Game, snapshots: list[SnapshotInfo], plan: Plan) -> Curve:
-    """Every snapshot in ``snapshots`` (oldest first) measured by ``plan``."""
+def measure_curve(
+    run: Path,
+    game: Game,
+    snapshots: list[SnapshotInfo],
+    plan: Plan,
+    loaded: LoadedSnapshot | None = None,
+) -> Curve:
+    """Every snapshot in ``snapshots`` (oldest first) measured by ``plan``; ``loaded`` is one of
+    them already read (the one the game came from), so its tables are not read twice."""
     unit = Unit.of(game)
     evaluator = ExactEvaluator(game) if plan.exact else None
     rows = []
     for i, info in enumerate(snapshots, 1):
         flag = f"--run {run}: snapshot {info.name}"
-        table, manifest = read_strategy_sum(
-            info, game, flag, hint="move it out of the run's snapshots to draw the curve"
-        )
+        if loaded is not None and loaded.info.name == info.name:
+            table, manifest = loaded.tables.strategy_sum, loaded.manifest
+        else:
+            table, manifest = read_strategy_sum(
+                info, game, flag, hint="move it out of the run's snapshots to draw the curve"
+            )
         where = f"{info.name} ({i}/{len(snapshots)})"
         hero = blueprint_policy(info.name, table)
         values: list[Value] = []
@@ -223,7 +233,7 @@ def run_curve_command(args: argparse.Namespace) -> int:
     if args.plot is not None and not args.plot.parent.is_dir():
         # Found now, not after minutes of evaluation.
         raise UsageError(f"--plot {args.plot}: no such directory {args.plot.parent}")
-    curve = measure_curve(args.run, loaded.game, snapshots, plan)
+    curve = measure_curve(args.run, loaded.game, snapshots, plan, loaded)
     if args.plot is not None:
         plot_curve(curve, args.plot)
     if args.json:

@@ -103,6 +103,12 @@ class Schedule:
         # Later streets are averaged from snapshots only if there are later streets.
         self.snapshot_averaging = average == "first_round" and num_streets > 1
         self.average_streets = 1 if self.snapshot_averaging else 127
+        # Whether any point is an iteration count: only then must the supervisor check the
+        # schedule on every merge rather than on its tick.
+        clocks = [discount_interval, prune_start]
+        if self.snapshot_averaging:
+            clocks.append(average_interval)
+        self.counts_iterations = any(c is not None and c.unit == "iterations" for c in clocks)
         # Events already behind a resumed run are not applied again.
         self.discounts_done = self._discount_points(elapsed, iteration)
         self.snapshots_done = self._average_points(elapsed, iteration)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from holdemd.games.compiled import Game
-from holdemd.solver.kernels.integer_regrets import INT32_HIGHEST, INT32_LOWEST, add_integer_rows
+from holdemd.solver.kernels.integer_regrets import INT32_LOWEST, add_integer_rows
 
 TABLE_DTYPES = {"float32": np.float32, "float64": np.float64}
 REGRET_DTYPES = {**TABLE_DTYPES, "int32": np.int32}
@@ -17,8 +17,6 @@ REGRET_DTYPES = {**TABLE_DTYPES, "int32": np.int32}
 # scale: the int32 range then spans +-32,768 x the scale, room for Pluribus's floor of -310 x
 # with a resolution finer than float32's once |regret| passes 128 x the scale.
 INT32_QUANTA_PER_SCALE = 2**16
-INT32_MIN = INT32_LOWEST
-INT32_MAX = INT32_HIGHEST
 ROWS_PER_CHUNK = 65_536  # big-table passes work in slices this size: bounded memory and pauses
 
 
@@ -129,7 +127,7 @@ def stored_floor(regret: np.ndarray, floor: float | None) -> float:
     integer up, and never less than the int32 minimum."""
     if not integer_regrets(regret):
         return -np.inf if floor is None else floor
-    return INT32_MIN if floor is None else max(math.ceil(floor), INT32_MIN)
+    return INT32_LOWEST if floor is None else max(math.ceil(floor), INT32_LOWEST)
 
 
 def scale_rows(table: np.ndarray, lo: int, hi: int, factor: float) -> None:

@@ -23,8 +23,8 @@ def test_passes_in_slices_equal_the_whole_pass_and_run_in_order() -> None:
         order.append("add")
         table[lo:hi] += 1.0
 
-    sweeps.add("halve", halve)
-    sweeps.add("add one", add_one)
+    sweeps.add(halve)
+    sweeps.add(add_one)
     sweeps.step(0.0)  # one slice at least, however small the budget
     assert sweeps.busy and order == ["halve"]
     while sweeps.busy:
@@ -36,7 +36,7 @@ def test_passes_in_slices_equal_the_whole_pass_and_run_in_order() -> None:
 def test_finish_completes_everything_pending() -> None:
     table = np.ones((100, 2), dtype=np.int32) * 10
     sweeps = TableSweeps(100, rows_per_chunk=3)
-    sweeps.add("discount", lambda lo, hi: scale_rows(table, lo, hi, 0.5))
+    sweeps.add(lambda lo, hi: scale_rows(table, lo, hi, 0.5))
     sweeps.finish()
     assert not sweeps.busy
     assert (table == 5).all()

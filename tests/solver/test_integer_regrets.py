@@ -12,11 +12,10 @@ from holdemd.errors import UsageError
 from holdemd.games import make_game
 from holdemd.runs import check_resumable
 from holdemd.solver.exact import ExactEvaluator
+from holdemd.solver.kernels.integer_regrets import INT32_HIGHEST, INT32_LOWEST
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, apply_delta
 from holdemd.solver.tables import (
-    INT32_MAX,
-    INT32_MIN,
     INT32_QUANTA_PER_SCALE,
     Tables,
     add_to_regrets,
@@ -45,9 +44,9 @@ def test_merged_changes_round_stochastically_so_small_ones_still_count() -> None
 
 def test_merges_saturate_at_the_int32_range_and_hold_the_floor() -> None:
     rng = make_rng_state(0)
-    regret = np.array([[INT32_MAX - 5, INT32_MIN + 5, 0]], dtype=np.int32)
+    regret = np.array([[INT32_HIGHEST - 5, INT32_LOWEST + 5, 0]], dtype=np.int32)
     add_to_regrets(regret, np.array([0]), np.array([[100.0, -100.0, -50.0]]), None, rng)
-    assert regret.tolist() == [[INT32_MAX, INT32_MIN, -50]]
+    assert regret.tolist() == [[INT32_HIGHEST, INT32_LOWEST, -50]]
     add_to_regrets(regret, np.array([0]), np.array([[0.0, 0.0, -1e6]]), -1234.5, rng)
     assert regret[0, 2] == stored_floor(regret, -1234.5) == -1234
     floats = np.zeros((1, 1))

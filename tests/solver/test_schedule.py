@@ -72,6 +72,18 @@ def test_nothing_fires_unless_configured() -> None:
     assert schedule.regret_floor is None
 
 
+def test_the_supervisor_checks_on_every_merge_only_for_iteration_points() -> None:
+    assert not _schedule().counts_iterations
+    assert not _schedule(discount_interval=Clock("seconds", 600.0)).counts_iterations
+    assert _schedule(discount_interval=Clock("iterations", 1000)).counts_iterations
+    assert _schedule(prune_start=Clock("iterations", 1000)).counts_iterations
+    # An averaging interval counts only when snapshot averaging is on.
+    assert not _schedule(average_interval=Clock("iterations", 1000)).counts_iterations
+    assert _schedule(
+        average="first_round", average_interval=Clock("iterations", 1000)
+    ).counts_iterations
+
+
 def test_pruning_switches_on_at_its_start_with_the_threshold_in_table_units() -> None:
     schedule = _schedule(prune_start=Clock("iterations", 1000), prune_threshold=-300.0)
     assert schedule.worker_settings(1e9, 999).prune_probability == 0.0
