@@ -41,7 +41,7 @@ def unseen_cards(known, num_known, out):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def _draw(pool, n, k, rng, full, first):  # type: ignore[no-untyped-def]
+def draw_cards(pool, n, k, rng, full, first):  # type: ignore[no-untyped-def]
     """Put ``k`` distinct random cards of ``pool[:n]`` at ``full[first:first + k]``."""
     for i in range(k):
         j = i + below(rng, n - i)
@@ -109,7 +109,7 @@ def allin_equity(cards, num_board, samples, rng, scratch):  # type: ignore[no-un
                 count += 1
     else:
         for _ in range(samples):
-            _draw(scratch, n, 5 - num_board, rng, full, num_board)
+            draw_cards(scratch, n, 5 - num_board, rng, full, num_board)
             total += _score(
                 rank7_codes(a0, a1, full[0], full[1], full[2], full[3], full[4]),
                 rank7_codes(b0, b1, full[0], full[1], full[2], full[3], full[4]),
@@ -181,7 +181,7 @@ def range_equities(h0, h1, board, num_board, combos, weight, runouts, rng, scrat
             _accumulate(h0, h1, full, 1, combos, weight, wins, counts)
     else:
         for _ in range(runouts):
-            _draw(scratch, n, missing, rng, full, num_board)
+            draw_cards(scratch, n, missing, rng, full, num_board)
             _accumulate(h0, h1, full, missing, combos, weight, wins, counts)
     for k in range(num_combos):
         out[k] = wins[k] / counts[k] if counts[k] > 0.0 else 0.5

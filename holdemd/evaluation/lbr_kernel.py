@@ -10,12 +10,12 @@ from numba import njit
 
 from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.cards.isomorphism import index_from_bits, preflop_index, suit_rank_bit
-from holdemd.evaluation.equity import range_equities, unseen_cards
+from holdemd.evaluation.equity import draw_cards, range_equities, unseen_cards
 from holdemd.evaluation.policies import action_probabilities
 from holdemd.evaluation.tree_kernels import called_value, pick_continuing
 from holdemd.games.compiled import CHECK_CALL, DEAL_HOLDEM, FOLD
 from holdemd.solver.kernels.deal import sample_cards
-from holdemd.solver.kernels.rng import below, next_u64, uniform
+from holdemd.solver.kernels.rng import next_u64, uniform
 
 # counts[] layout
 COUNT_DECISIONS = 0
@@ -131,12 +131,7 @@ def _deal_board(known, num_known, num_new, pairs, weight, board, num_board, rng,
     known[num_known + num_board] = pairs[pick, 0]
     known[num_known + num_board + 1] = pairs[pick, 1]
     n = unseen_cards(known, num_known + num_board + 2, scratch)
-    for i in range(num_new):
-        j = i + below(rng, n - i)
-        tmp = scratch[i]
-        scratch[i] = scratch[j]
-        scratch[j] = tmp
-        board[num_board + i] = scratch[i]
+    draw_cards(scratch, n, num_new, rng, board, num_board)
 
 
 @njit(cache=True, inline="always")
