@@ -41,9 +41,19 @@ class ConfigError(HoldemdError):
 
 
 class SnapshotError(HoldemdError):
-    """A snapshot could not be written, or one on disk is missing or corrupt."""
+    """A snapshot on disk is missing or corrupt: the user names another one."""
+
+    exit_code = ExitCode.USAGE
+
+
+class SnapshotWriteError(SnapshotError):
+    """A snapshot could not be written (a full disk, a bad name); ``errno`` is the OS error's."""
 
     exit_code = ExitCode.FAILURE
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
 
 
 class GameError(HoldemdError):

@@ -75,7 +75,9 @@ def plan_run(
     game: Game | None = None
     if where is not None:
         run_dir, name = find_resume_snapshot(where)
-        loaded = load_snapshot(run_dir, name)
+        # The newest snapshot that verifies: a corrupt newest one (a crash mid-write on a
+        # file system that lies about fsync, a bad disk) must not cost the whole run.
+        loaded = load_snapshot(run_dir, name, fallback=True)
         saved = loaded.config
         config = (
             load_config(config_path, overrides)
@@ -91,6 +93,7 @@ def plan_run(
             sequence=int(manifest.get("sequence", 0)),
             source=loaded.info.path,
             abstraction_digest=manifest.get("abstraction_digest"),
+            skipped=loaded.skipped,
         )
         run_dir = logdir or run_dir
         source = str(config_path or loaded.info.path / "manifest.json")

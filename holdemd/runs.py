@@ -8,13 +8,18 @@ Layout of a run directory (``--logdir``)::
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from holdemd import __version__
 from holdemd.config import Config
-from holdemd.daemon.snapshot_store import find_snapshot
+from holdemd.daemon.snapshot_store import find_snapshot, list_snapshots
 from holdemd.daemon.snapshots import SnapshotInfo, read_snapshot
 from holdemd.errors import SnapshotError, UsageError
 from holdemd.game_factory import build_game
@@ -22,7 +27,10 @@ from holdemd.games import Game
 from holdemd.solver.tables import Tables
 from holdemd.yaml_config import build_dataclass, dataclass_to_dict
 
+log = logging.getLogger("holdemd.runs")
+
 TABLE_ARRAYS = ("regret", "strategy_sum")
+FINITE_CHECK_ROWS = 1 << 16  # rows per slice of the finiteness check: bounded temporaries
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class LoadedSnapshot:
     config: Config
     game: Game
     tables: Tables
+    skipped: tuple[str, ...] = ()  # newer snapshots passed over, each "name: why"
 
 
 def snapshot_manifest(
@@ -54,14 +63,47 @@ def snapshot_manifest(
     }
 
 
-def load_snapshot(run_dir: Path, name: str | None = None) -> LoadedSnapshot:
-    """The snapshot ``name`` (default: the latest) of ``run_dir``, checked against its game."""
+def load_snapshot(
+    run_dir: Path, name: str | None = None, *, fallback: bool = False
+) -> LoadedSnapshot:
+    """The snapshot ``name`` (default: the latest) of ``run_dir``, checked against its game.
+
+    With ``fallback`` and no ``name``, a newest snapshot that does not verify (a bad checksum,
+    non-finite tables, a damaged manifest) is passed over with a warning for the newest one
+    that does; ``skipped`` says which were passed over and why. A named snapshot never falls
+    back: the caller asked for that one.
+    """
     if not run_dir.is_dir():
         raise UsageError(f"{run_dir}: no such run directory; pass the --logdir of a training run")
-    info = find_snapshot(run_dir, name)
+    if name is not None or not fallback:
+        return _load_checked(find_snapshot(run_dir, name))
+    candidates = list_snapshots(run_dir)
+    if not candidates:
+        find_snapshot(run_dir, None)  # raises the usual "no snapshots" error
+    skipped: list[str] = []
+    for info in reversed(candidates):
+        try:
+            loaded = _load_checked(info)
+        except SnapshotError as exc:
+            log.warning("skipping snapshot %s: %s", info.path, exc)
+            skipped.append(f"{info.name}: {exc}")
+            continue
+        if skipped:
+            log.warning(
+                "using snapshot %s: the %d newer one(s) did not verify", info.name, len(skipped)
+            )
+        return dataclasses.replace(loaded, skipped=tuple(skipped))
+    raise SnapshotError(
+        f"no snapshot in {run_dir / 'snapshots'} verifies ({len(skipped)} tried; newest: "
+        f"{skipped[0]})"
+    )
+
+
+def _load_checked(info: SnapshotInfo) -> LoadedSnapshot:
     arrays, manifest = read_snapshot(info.path)
     if manifest.get("kind") != "holdemd-tables" or "config" not in manifest:
         raise SnapshotError(f"{info.path}: not a holdemd training snapshot (manifest kind)")
+    _check_counters(info.path, manifest)
     config = build_dataclass(Config, manifest["config"], source=f"{info.path}/manifest.json")
     game = build_game(config.game, config.abstraction.buckets)
     missing = [key for key in TABLE_ARRAYS if key not in arrays]
@@ -74,7 +116,36 @@ def load_snapshot(run_dir: Path, name: str | None = None) -> LoadedSnapshot:
             f"{info.path}: tables have shape {tables.regret.shape}, game '{game.name}' needs "
             f"{expected}; the snapshot was written by an incompatible version"
         )
+    for key in TABLE_ARRAYS:
+        _check_finite(info.path, key, getattr(tables, key))
     return LoadedSnapshot(info=info, manifest=manifest, config=config, game=game, tables=tables)
+
+
+def _check_counters(path: Path, manifest: dict[str, Any]) -> None:
+    """The counters a resume carries on from must be plausible (a checksum can be absent in
+    snapshots older than it)."""
+    iteration = manifest.get("iteration")
+    elapsed = manifest.get("elapsed_seconds", 0.0)
+    sequence = manifest.get("sequence", 0)
+    if not (isinstance(iteration, int) and not isinstance(iteration, bool) and iteration >= 0):
+        raise SnapshotError(f"{path}: manifest iteration {iteration!r} is not a count")
+    if not (isinstance(elapsed, (int, float)) and math.isfinite(elapsed) and elapsed >= 0):
+        raise SnapshotError(f"{path}: manifest elapsed_seconds {elapsed!r} is not a duration")
+    if not (isinstance(sequence, int) and sequence >= 0):
+        raise SnapshotError(f"{path}: manifest sequence {sequence!r} is not a count")
+
+
+def _check_finite(path: Path, key: str, table: np.ndarray) -> None:
+    """Refuse a table holding NaN or infinity: a checksum only proves the file is what was
+    written, and a resumed run would train on garbage without a word."""
+    if not np.issubdtype(table.dtype, np.floating):
+        return  # integer regrets are finite by construction
+    for lo in range(0, table.shape[0], FINITE_CHECK_ROWS):
+        if not np.isfinite(table[lo : lo + FINITE_CHECK_ROWS]).all():
+            raise SnapshotError(
+                f"snapshot {path} is corrupt: {key} holds NaN or infinite values; "
+                f"use another snapshot in {path.parent}"
+            )
 
 
 def find_resume_snapshot(path: Path) -> tuple[Path, str | None]:

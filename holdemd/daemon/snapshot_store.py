@@ -21,7 +21,7 @@ from holdemd.daemon.snapshots import (
     read_manifest,
     snapshot_info,
 )
-from holdemd.errors import SnapshotError
+from holdemd.errors import SnapshotError, SnapshotWriteError
 
 _MAX_NAMES_SHOWN = 10
 
@@ -166,6 +166,24 @@ def prune_snapshots(run_dir: Path, keep_last: int, keep_every: int) -> list[str]
     return removed
 
 
+def make_room(run_dir: Path, keep_every: int) -> str | None:
+    """Remove the oldest snapshot that retention would drop soonest, to free disk space for a
+    new one; return its name, or None when nothing may go.
+
+    Never the newest snapshot (the one a crash would resume from) and never one that
+    ``keep_every`` keeps for good: what goes is the oldest of the recent ones, which the
+    next successful write would have pruned anyway once ``keep_last`` newer ones exist.
+    """
+    snapshots = list_snapshots(run_dir)
+    for position, info in enumerate(snapshots[:-1]):
+        sequence = info.sequence if info.sequence is not None else position
+        if keep_every and sequence % keep_every == 0:
+            continue
+        _remove_snapshot(info.path)
+        return info.name
+    return None
+
+
 def _remove_snapshot(path: Path) -> None:
     # Renamed to a temp name first: rmtree is not atomic, and a crash halfway through must not
     # leave a directory whose manifest still looks complete while array files are gone.
@@ -173,5 +191,7 @@ def _remove_snapshot(path: Path) -> None:
     try:
         os.rename(path, doomed)
     except OSError as exc:
-        raise SnapshotError(f"could not remove snapshot {path}: {exc.strerror or exc}") from exc
+        raise SnapshotWriteError(
+            f"could not remove snapshot {path}: {exc.strerror or exc}"
+        ) from exc
     shutil.rmtree(doomed, ignore_errors=True)

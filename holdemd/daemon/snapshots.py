@@ -13,6 +13,7 @@ that a reader can tell a corrupt snapshot from a good one. Loading never unpickl
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import json
@@ -29,15 +30,15 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from holdemd.errors import SnapshotError
+from holdemd.errors import SnapshotError, SnapshotWriteError
 
 FORMAT_VERSION = 1
 SNAPSHOTS_DIR = "snapshots"
 MANIFEST_FILE = "manifest.json"
+MANIFEST_CHECKSUM = "manifest_sha256"  # of the manifest's own JSON without this key
 
 TEMP_PREFIX = ".tmp-"  # a snapshot being written (or removed); never read
 ASIDE_PREFIX = ".old-"  # a snapshot being replaced by overwrite=True; restored after a crash
-_PICK_ANOTHER = "pick another with --snapshot NAME"
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # no '/', no leading '.' (hidden/temp)
 _STORABLE_KINDS = "biufcmMSUV"  # numpy dtype kinds np.save writes without pickling
 _HASH_CHUNK = 1 << 20
@@ -53,6 +54,7 @@ class SnapshotInfo:
     bytes: int  # total size of the array files
     seconds: float = 0.0  # time write_snapshot took; 0.0 for a snapshot listed from disk
     sequence: int | None = None  # manifest["sequence"]: 0-based count of snapshots in the run
+    written_at: str | None = None  # manifest["written_at"]: UTC, ISO 8601
 
 
 def snapshot_name(iteration: int) -> str:
@@ -79,17 +81,19 @@ def write_snapshot(
 ) -> SnapshotInfo:
     """Write ``arrays`` and ``manifest`` atomically as ``run_dir/snapshots/<name>/``.
 
-    The manifest is stored with ``"format_version"``, ``"written_at"`` (UTC, ISO 8601) and
-    ``"files"`` added; those three keys belong to this module and replace any given ones.
+    The manifest is stored with ``"format_version"``, ``"written_at"`` (UTC, ISO 8601),
+    ``"files"`` and ``"manifest_sha256"`` added; those keys belong to this module and replace
+    any given ones.
     ``manifest`` must be JSON-serialisable (numpy scalars are converted).
 
     Args:
         overwrite: replace an existing snapshot of the same name instead of refusing.
 
     Raises:
-        SnapshotError: a bad name, an array that would need pickling, a manifest that is not
-            JSON, an existing snapshot without ``overwrite``, or an OS error while writing
-            (e.g. a full disk). Earlier snapshots are intact and no temp directory is left.
+        SnapshotWriteError: a bad name, an array that would need pickling, a manifest that is
+            not JSON, an existing snapshot without ``overwrite``, or an OS error while writing
+            (e.g. a full disk; ``.errno`` tells). Earlier snapshots are intact and no temp
+            directory is left.
     """
     started = time.monotonic()
     snapshots_dir = run_dir / SNAPSHOTS_DIR
@@ -109,6 +113,7 @@ def write_snapshot(
             "written_at": _utc_now(),
             "files": files,
         }
+        full[MANIFEST_CHECKSUM] = manifest_checksum(full)
         _write_json(temp / MANIFEST_FILE, full)
         _fsync_dir(temp)
         _publish(temp, final, overwrite=overwrite)
@@ -120,9 +125,7 @@ def write_snapshot(
         raise
     # Built from the JSON round trip so it matches what list_snapshots reports later.
     info = snapshot_info(final, json.loads(_to_json(full)))
-    return SnapshotInfo(
-        info.name, info.path, info.iteration, info.bytes, time.monotonic() - started, info.sequence
-    )
+    return dataclasses.replace(info, seconds=time.monotonic() - started)
 
 
 def _check_write_args(
@@ -135,8 +138,8 @@ def _check_write_args(
 ) -> dict[str, np.ndarray]:
     """Validate a write before any I/O; return the arrays as plain ndarrays."""
 
-    def refuse(reason: str) -> SnapshotError:
-        return SnapshotError(f"could not write snapshot {final}: {reason}")
+    def refuse(reason: str) -> SnapshotWriteError:
+        return SnapshotWriteError(f"could not write snapshot {final}: {reason}")
 
     if not NAME_RE.match(name):
         raise refuse("the name must be letters, digits, '_', '-' or '.', not starting with '.'")
@@ -221,7 +224,7 @@ def _publish(temp: Path, final: Path, *, overwrite: bool) -> None:
         os.rename(temp, final)
         return
     if not overwrite:  # another writer got there between the check and now
-        raise SnapshotError(f"could not write snapshot {final}: it already exists")
+        raise SnapshotWriteError(f"could not write snapshot {final}: it already exists")
     # POSIX rename cannot replace a non-empty directory, so the old one steps aside; if the
     # process dies in between, remove_stale_temp_dirs puts the aside copy back.
     aside = _aside_path(final)
@@ -260,8 +263,10 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_error(final: Path, exc: OSError) -> SnapshotError:
-    return SnapshotError(f"could not write snapshot {final}: {exc.strerror or exc}")
+def _write_error(final: Path, exc: OSError) -> SnapshotWriteError:
+    return SnapshotWriteError(
+        f"could not write snapshot {final}: {exc.strerror or exc}", errno=exc.errno
+    )
 
 
 def _utc_now() -> str:
@@ -298,12 +303,12 @@ def read_manifest(path: Path) -> dict[str, Any]:
             version can read.
     """
     if not path.is_dir():
-        raise SnapshotError(f"snapshot {path}: no such snapshot directory; {_PICK_ANOTHER}")
+        raise SnapshotError(f"snapshot {path}: no such snapshot directory; {_pick_another(path)}")
     try:
         text = (path / MANIFEST_FILE).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise SnapshotError(
-            f"snapshot {path}: {MANIFEST_FILE} is missing (an incomplete snapshot); {_PICK_ANOTHER}"
+            f"snapshot {path}: {MANIFEST_FILE} is missing (an incomplete snapshot); {_pick_another(path)}"
         ) from exc
     except OSError as exc:
         raise SnapshotError(
@@ -321,6 +326,16 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
+def manifest_checksum(manifest: Mapping[str, Any]) -> str:
+    """sha256 of the manifest's canonical JSON without its own checksum key.
+
+    The array files have their checksums in the manifest; this one covers the manifest itself
+    (iteration, elapsed time, config), so an altered or damaged manifest is refused too.
+    """
+    body = {key: value for key, value in manifest.items() if key != MANIFEST_CHECKSUM}
+    return hashlib.sha256(_to_json(body).encode("utf-8")).hexdigest()
+
+
 def _check_manifest(path: Path, manifest: Any) -> None:
     """Reject a manifest whose shape this version does not know, before trusting its entries."""
     if not isinstance(manifest, dict):
@@ -331,8 +346,12 @@ def _check_manifest(path: Path, manifest: Any) -> None:
     if version > FORMAT_VERSION:
         raise SnapshotError(
             f"snapshot {path}: written by a newer holdemd (format_version {version}, this one "
-            f"reads up to {FORMAT_VERSION}); upgrade holdemd or {_PICK_ANOTHER}"
+            f"reads up to {FORMAT_VERSION}); upgrade holdemd or {_pick_another(path)}"
         )
+    checksum = manifest.get(MANIFEST_CHECKSUM)
+    # Snapshots written before the checksum existed have none; they load as before.
+    if checksum is not None and checksum != manifest_checksum(manifest):
+        raise _corrupt(path, f"{MANIFEST_FILE} does not match its {MANIFEST_CHECKSUM}")
     files = manifest.get("files")
     if not isinstance(files, dict):
         raise _corrupt(path, f"{MANIFEST_FILE} has no 'files' section")
@@ -356,7 +375,7 @@ def _read_array(path: Path, entry: Mapping[str, Any], *, verify: bool) -> np.nda
         array = np.load(file, allow_pickle=False)
     except FileNotFoundError as exc:
         raise SnapshotError(
-            f"snapshot {path}: array file {file.name} is missing; {_PICK_ANOTHER}"
+            f"snapshot {path}: array file {file.name} is missing; {_pick_another(path)}"
         ) from exc
     except (ValueError, EOFError, OSError) as exc:
         raise _corrupt(path, f"{file.name} cannot be loaded ({exc})") from exc
@@ -379,8 +398,14 @@ def _sha256_file(file: Path) -> str:
     return digest.hexdigest()
 
 
+def _pick_another(path: Path) -> str:
+    # Every command names a snapshot its own way (train: --resume PATH; eval: --snapshot NAME),
+    # so the hint says where the others are rather than which flag to use.
+    return f"use another snapshot in {path.parent}"
+
+
 def _corrupt(path: Path, problem: str) -> SnapshotError:
-    return SnapshotError(f"snapshot {path} is corrupt: {problem}; {_PICK_ANOTHER}")
+    return SnapshotError(f"snapshot {path} is corrupt: {problem}; {_pick_another(path)}")
 
 
 def snapshot_info(path: Path, manifest: Mapping[str, Any]) -> SnapshotInfo:
@@ -391,6 +416,7 @@ def snapshot_info(path: Path, manifest: Mapping[str, Any]) -> SnapshotInfo:
         iteration=_optional_int(manifest.get("iteration")),
         bytes=sum(_optional_int(entry.get("bytes")) or 0 for entry in files.values()),
         sequence=_optional_int(manifest.get("sequence")),
+        written_at=written if isinstance(written := manifest.get("written_at"), str) else None,
     )
 
 

@@ -32,7 +32,10 @@ from holdemd.daemon.snapshots import (
 )
 from holdemd.errors import ExitCode, SnapshotError
 
-PICK = "pick another with --snapshot NAME"
+
+def pick(path: Path) -> str:
+    """The hint of a read error: where the run's other snapshots are."""
+    return f"use another snapshot in {path.parent}"
 
 
 def sample_arrays() -> dict[str, np.ndarray]:
@@ -145,7 +148,7 @@ def test_checksum_corruption_is_detected(tmp_path: Path) -> None:
     message = snapshot_error(read_snapshot, info.path)
     assert message == (
         f"snapshot {info.path} is corrupt: regret.npy does not match its sha256 in "
-        f"manifest.json; {PICK}"
+        f"manifest.json; {pick(info.path)}"
     )
     read_snapshot(info.path, verify=False)  # the cheap path trusts the bytes
 
@@ -156,13 +159,13 @@ def test_truncated_array_file_is_detected_without_verify(tmp_path: Path) -> None
     file.write_bytes(file.read_bytes()[:-4])
     message = snapshot_error(read_snapshot, info.path, verify=False)
     assert message.startswith(f"snapshot {info.path} is corrupt: regret.npy cannot be loaded (")
-    assert message.endswith(f"); {PICK}")
+    assert message.endswith(f"); {pick(info.path)}")
 
 
 def test_missing_directory(tmp_path: Path) -> None:
     path = tmp_path / "snapshots" / "nope"
     assert snapshot_error(read_snapshot, path) == (
-        f"snapshot {path}: no such snapshot directory; {PICK}"
+        f"snapshot {path}: no such snapshot directory; {pick(path)}"
     )
 
 
@@ -170,7 +173,7 @@ def test_missing_manifest(tmp_path: Path) -> None:
     info = write(tmp_path, 1)
     (info.path / "manifest.json").unlink()
     assert snapshot_error(read_snapshot, info.path) == (
-        f"snapshot {info.path}: manifest.json is missing (an incomplete snapshot); {PICK}"
+        f"snapshot {info.path}: manifest.json is missing (an incomplete snapshot); {pick(info.path)}"
     )
 
 
@@ -179,7 +182,7 @@ def test_corrupt_manifest_json(tmp_path: Path) -> None:
     (info.path / "manifest.json").write_text('{"files": {\n  "x": [}\n')
     assert snapshot_error(read_manifest, info.path) == (
         f"snapshot {info.path} is corrupt: manifest.json is not valid JSON (line 2, column 9); "
-        f"{PICK}"
+        f"{pick(info.path)}"
     )
 
 
@@ -199,7 +202,7 @@ def test_malformed_manifest(tmp_path: Path, manifest: Any, problem: str) -> None
     info = write(tmp_path, 1)
     (info.path / "manifest.json").write_text(json.dumps(manifest))
     assert snapshot_error(read_snapshot, info.path) == (
-        f"snapshot {info.path} is corrupt: {problem}; {PICK}"
+        f"snapshot {info.path} is corrupt: {problem}; {pick(info.path)}"
     )
 
 
@@ -210,7 +213,7 @@ def test_manifest_from_a_newer_version(tmp_path: Path) -> None:
     (info.path / "manifest.json").write_text(json.dumps(manifest))
     assert snapshot_error(read_snapshot, info.path) == (
         f"snapshot {info.path}: written by a newer holdemd (format_version 2, this one reads "
-        f"up to 1); upgrade holdemd or {PICK}"
+        f"up to 1); upgrade holdemd or {pick(info.path)}"
     )
 
 
@@ -219,7 +222,7 @@ def test_missing_array_file(tmp_path: Path, verify: bool) -> None:
     info = write(tmp_path, 1)
     (info.path / "regret.npy").unlink()
     assert snapshot_error(read_snapshot, info.path, verify=verify) == (
-        f"snapshot {info.path}: array file regret.npy is missing; {PICK}"
+        f"snapshot {info.path}: array file regret.npy is missing; {pick(info.path)}"
     )
 
 
@@ -229,10 +232,11 @@ def test_array_that_disagrees_with_the_manifest(tmp_path: Path) -> None:
     np.save(info.path / "regret.npy", np.zeros(3, dtype=np.float32))
     manifest = read_manifest(info.path)
     manifest["files"]["regret"]["sha256"] = snapshots._sha256_file(info.path / "regret.npy")
+    manifest["manifest_sha256"] = snapshots.manifest_checksum(manifest)  # a thorough forger
     (info.path / "manifest.json").write_text(json.dumps(manifest))
     assert snapshot_error(read_snapshot, info.path) == (
         f"snapshot {info.path} is corrupt: regret.npy holds float32[3], the manifest says "
-        f"float32[2, 2]; {PICK}"
+        f"float32[2, 2]; {pick(info.path)}"
     )
 
 
@@ -454,7 +458,7 @@ def test_find_a_named_but_broken_snapshot_says_why(tmp_path: Path) -> None:
     info = write(tmp_path, 2)
     (info.path / "manifest.json").unlink()
     assert snapshot_error(find_snapshot, tmp_path, info.name) == (
-        f"snapshot {info.path}: manifest.json is missing (an incomplete snapshot); {PICK}"
+        f"snapshot {info.path}: manifest.json is missing (an incomplete snapshot); {pick(info.path)}"
     )
 
 

@@ -80,7 +80,9 @@ def test_bad_opponents_are_one_line_errors(leduc_run, capsys):
 def test_missing_snapshot_and_run_are_one_line_errors(leduc_run, tmp_path, capsys):
     err = eval_error(capsys, "--run", str(tmp_path / "none"), "--vs", "call")
     assert err.endswith("no such run directory; pass the --logdir of a training run")
-    assert main(["eval", "--run", str(leduc_run), "--snapshot", "nope", "--vs", "call"]) == 1
+    assert (
+        main(["eval", "--run", str(leduc_run), "--snapshot", "nope", "--vs", "call"]) == 2
+    )  # a user names another snapshot (issue 11: usage errors exit 2)
     err = capsys.readouterr().err
     assert err.startswith("holdemd: no snapshot 'nope' in ") and err.count("\n") == 1
 
