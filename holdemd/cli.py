@@ -304,16 +304,18 @@ def _add_log_level(parser: argparse.ArgumentParser) -> None:
 
 
 def setup_logging(level: str, log_file: Path | None = None) -> None:
+    from holdemd.daemon.live_line import LiveLineHandler
+    from holdemd.daemon.log_files import ResilientFileHandler
+
     root = logging.getLogger("holdemd")
     root.setLevel(getattr(logging, level.upper()))
     root.handlers.clear()
-    console = logging.StreamHandler(sys.stderr)
+    console = LiveLineHandler()  # prints above `holdemd train`'s live progress line
     console.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     root.addHandler(console)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        to_file = logging.FileHandler(log_file)
-        to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        to_file = ResilientFileHandler(str(log_file))
         root.addHandler(to_file)
 
 
@@ -326,6 +328,7 @@ def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_train(args: argparse.Namespace) -> int:
     import asyncio
 
+    from holdemd.daemon.live_line import LIVE_LINE
     from holdemd.run_setup import build_supervisor, plan_run
 
     if args.resume is not None and not args.resume and args.logdir is None:
@@ -351,9 +354,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{resume.iteration:,}",
             f"{resume.elapsed:.0f} s",
         )
-    result = asyncio.run(supervisor.run())
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
+    try:
+        result = asyncio.run(supervisor.run())
+    finally:
+        LIVE_LINE.finish()
     known = KNOWN_VALUES.get(config.game.name)
     print(
         f"trained {config.game.name}: {result.iterations:,} iterations in "

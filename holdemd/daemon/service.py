@@ -30,6 +30,7 @@ from holdemd import __version__
 from holdemd.config import load_config
 from holdemd.control_protocol import ControlEvent, ControlRequest
 from holdemd.daemon.control_server import CommandError, Connection, ControlServer
+from holdemd.daemon.log_files import ResilientFileHandler
 from holdemd.daemon.sd_notify import Notifier
 from holdemd.daemon.status import read_status, status_line, status_to_dict, utc_now_iso
 from holdemd.daemon.supervisor import Supervisor, TrainingResult
@@ -116,6 +117,7 @@ class Service:
         self.run_log: logging.Handler | None = None
         self.background: set[asyncio.Task[Any]] = set()
         self._keep_record = False  # the active run outlives this daemon (shutdown, not stop)
+        self.recovery_error: str | None = None  # why the recorded active run did not resume
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -220,12 +222,19 @@ class Service:
                 )
                 self.resumed_from = None
             else:
-                log.info("resuming the active run %s from %s", run_dir, snapshot.path)
-                await self._start_run(None, {}, run_dir, None)
-                self.resumed_from = str(snapshot.path)
+                log.info("resuming the active run %s", run_dir)
+                sup = await self._start_run(None, {}, run_dir, None)
+                # The snapshot used: the newest that verified, maybe not the newest on disk.
+                self.resumed_from = str(sup.resume_source) if sup.resume_source else None
         except (HoldemdError, KeyError, TypeError) as exc:
-            log.error("cannot resume the active run %s: %s; it is dropped", run_dir, exc)
-            self._clear_active_record()
+            # The record stays: the run's snapshots are still there, and the next daemon
+            # start (after the cause is fixed) tries again. A new `start` replaces it.
+            self.recovery_error = f"cannot resume the active run {run_dir}: {exc}"
+            log.error(
+                "%s; it stays recorded in %s and is tried again when the daemon restarts",
+                self.recovery_error,
+                self._active_record_path(),
+            )
 
     async def _start_run(
         self,
@@ -259,6 +268,7 @@ class Service:
         )
         self._open_run_log(plan.run_dir)
         log.info("run %s started in %s", supervisor.run_id, plan.run_dir)
+        self.recovery_error = None
         self.supervisor = supervisor
         self.resumed_from = None
         self.run_task = asyncio.create_task(self._run(supervisor))
@@ -286,7 +296,11 @@ class Service:
                 **status_to_dict(supervisor.status()),
                 "run_dir": str(supervisor.run_dir),
             }
-            if not self._keep_record:
+            # Only a run that spent its budget is over. One that failed (say, its disk filled
+            # past what retries could wait out) stays recorded, so the next daemon resumes it
+            # from its last good snapshot; a user's stop has cleared the record already.
+            spent = result is not None and result.stopped_by in ("iterations", "time budget")
+            if spent and not self._keep_record:
                 self._clear_active_record()
             self.supervisor = None
             self._close_run_log()
@@ -299,6 +313,10 @@ class Service:
             return None
         self._keep_record = keep_record
         assert self.supervisor is not None
+        if keep_record:
+            # systemd kills a stop that outlasts its timeout: give up retrying a failing final
+            # snapshot before that (the next daemon resumes from the last good one).
+            self.supervisor.final_snapshot_patience = FINAL_SNAPSHOT_EXTENSION / 2
         self.supervisor.request_stop(why)
         self.notifier.extend_timeout(FINAL_SNAPSHOT_EXTENSION)
         try:
@@ -342,8 +360,7 @@ class Service:
         self._close_run_log()
         path = run_dir / "logs" / "train.log"
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler = ResilientFileHandler(str(path))
         logging.getLogger("holdemd").addHandler(handler)
         self.run_log = handler
 

@@ -101,6 +101,9 @@ class RunStatus:
     updated_at: str  # UTC, ISO 8601: a stale value means the supervisor is gone or stuck
     dropped_messages: int  # worker messages rejected as malformed or oversized
     version: str = field(default=__version__)  # the holdemd package that wrote the status
+    # Writes that failed and were retried, by kind ("status", "snapshot"): a full disk shows
+    # here (and in ``reason`` while it lasts) instead of ending the run.
+    write_failures: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_state("run state", self.state, RUN_STATES)

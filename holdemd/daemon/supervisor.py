@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import math
 import os
 import signal
 import sys
@@ -28,11 +30,18 @@ import zmq
 
 from holdemd.config import Config
 from holdemd.daemon import metrics as tags
+from holdemd.daemon.live_line import LIVE_LINE
 from holdemd.daemon.metrics import MetricsWriter, open_metrics
 from holdemd.daemon.rate import RateMeter
-from holdemd.daemon.shared_tables import SharedTables
-from holdemd.daemon.snapshot_store import prune_snapshots, remove_stale_temp_dirs
-from holdemd.daemon.snapshots import SnapshotInfo, snapshot_name, write_snapshot
+from holdemd.daemon.shared_tables import SharedTables, remove_orphaned_segments
+from holdemd.daemon.snapshot_store import make_room, prune_snapshots, remove_stale_temp_dirs
+from holdemd.daemon.snapshots import (
+    SnapshotInfo,
+    read_manifest,
+    snapshot_info,
+    snapshot_name,
+    write_snapshot,
+)
 from holdemd.daemon.status import (
     RunState,
     RunStatus,
@@ -44,7 +53,7 @@ from holdemd.daemon.status import (
 from holdemd.daemon.table_sweeps import TableSweeps
 from holdemd.daemon.workers import Timeouts, WorkerSlot
 from holdemd.durations import format_bytes, format_duration, parse_duration
-from holdemd.errors import HoldemdError
+from holdemd.errors import HoldemdError, SnapshotError, SnapshotWriteError
 from holdemd.game_factory import build_game
 from holdemd.games.compiled import Game
 from holdemd.protocol import (
@@ -71,8 +80,8 @@ from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.schedule import Schedule, WorkerSettings, parse_clock
 from holdemd.solver.tables import (
     Tables,
-    add_to_regrets,
     average_strategy,
+    merge_rows,
     normalize_block,
     regret_unit,
     row_num_actions,
@@ -93,6 +102,9 @@ def _no_events(kind: str, data: dict[str, Any]) -> None:
     pass
 
 
+SNAPSHOT_RETRY_FIRST = 5.0  # a failed snapshot is tried again after this, doubling ...
+SNAPSHOT_RETRY_MAX = 60.0  # ... up to this
+DELTA_SLACK = 4.0  # see Supervisor._implausible
 SWEEP_STEP_SECONDS = 0.005  # whole-table passes advance this long after each merge and tick
 MAX_BURST = 64  # messages handled per wake-up before the loop lets other tasks run
 
@@ -119,6 +131,7 @@ class ResumePoint:
     sequence: int
     source: Path
     abstraction_digest: str | None = None
+    skipped: tuple[str, ...] = ()  # newer snapshots that did not verify, each "name: why"
 
 
 @dataclass(frozen=True)
@@ -159,8 +172,11 @@ class Supervisor:
             else Tables.zeros(self.game, solver.table_dtype, solver.regret_dtype)
         )
         self.run_id = f"{int(time.time())}-{os.getpid()}"
+        for name in remove_orphaned_segments():
+            log.warning("removed shared memory %s of a supervisor that no longer runs", name)
         self.shared = SharedTables.create(initial, run_tag=str(os.getpid()))
         self.tables = self.shared.tables
+        self.resume_source = resume.source if resume else None
         self.start_iteration = resume.iteration if resume else 0
         self.iteration = self.start_iteration
         self.elapsed_before = resume.elapsed if resume else 0.0
@@ -186,12 +202,18 @@ class Supervisor:
         self.stop_requested = False
         self.stop_sent = False
         self.force = False
-        self.degraded_reason: str | None = None
+        # Why the run is degraded, by source ("workers", "snapshot", "status"); a source's
+        # entry goes when its trouble does (a snapshot that works again clears "snapshot").
+        self.problems: dict[str, str] = {}
+        self.write_failures = {"status": 0, "snapshot": 0}
+        self.snapshot_retry_at: float | None = None  # after a failed snapshot: try again then
+        self.snapshot_failures_in_a_row = 0
+        self.final_snapshot_patience: float | None = None  # None: retry until it is written
         self.dropped = 0
         self.delta_bytes = 0
         self.merge_seconds = 0.0
         self.merges = 0
-        self.last_snapshot: SnapshotInfo | None = None
+        self.last_snapshot: SnapshotInfo | None = resumed_snapshot(run_dir, resume)
         self.last_quality: tuple[int, float, float] | None = None
         self.started = 0.0
         self.started_at = utc_now_iso()
@@ -218,6 +240,22 @@ class Supervisor:
         self._readable = asyncio.Event()
         self.metrics: MetricsWriter = open_metrics(
             run_dir / "tensorboard" if options.tensorboard else None
+        )
+
+    @property
+    def degraded_reason(self) -> str | None:
+        return "; ".join(self.problems.values()) or None
+
+    def _set_problem(self, source: str, reason: str | None) -> None:
+        """Record (or, with None, clear) one source of trouble, telling subscribers."""
+        if self.problems.get(source) == reason:
+            return
+        if reason is None:
+            self.problems.pop(source, None)
+        else:
+            self.problems[source] = reason
+        self.on_event(
+            "state", {"run_id": self.run_id, "state": self.state, "reason": self.degraded_reason}
         )
 
     @property
@@ -248,13 +286,18 @@ class Supervisor:
                 self.game.name,
                 f"{self.game.num_rows:,}",
                 self.game.max_actions,
-                format_bytes(self.tables.regret.nbytes * 2),
+                format_bytes(self.tables.nbytes),
                 len(self.slots),
                 f"{self.options.batch_size:,}",
                 self.endpoint,
             )
-            self.started = time.monotonic()
-            await self._start_workers()
+            if self._budget_spent() is None:
+                await self._start_workers()
+            else:
+                # A resumed run that had spent its budget: not one more batch.
+                self.stop_sent = True
+            if not self.started:  # stopped while starting: nothing trained, nothing to time
+                self._start_clock()
             self.state = "paused" if self.paused else "running"
             stopped_by = await self._main_loop()
             self.state = "stopping"
@@ -262,22 +305,28 @@ class Supervisor:
             return await self._finish(stopped_by)
         except HoldemdError as exc:
             # Scripts read status.json: it must say the run failed, and why.
+            if not self.problems:
+                self.problems["failed"] = str(exc)
             self.state = "failed"
-            self.degraded_reason = self.degraded_reason or str(exc)
-            write_status(self.run_dir, self.status())
+            self._write_status_now()
             raise
         finally:
             for sig in signals:
                 loop.remove_signal_handler(sig)
             receiver.cancel()
             await asyncio.gather(*(slot.kill(0.5) for slot in self.slots))
-            self.socket.close()
-            self.context.term()
-            self.shared.close()
-            self.metrics.close()
-            for path in self._runtime.iterdir():
-                path.unlink(missing_ok=True)
-            self._runtime.rmdir()
+            self.close()
+
+    def close(self) -> None:
+        """Release the socket, the shared tables and the metrics writer (``run`` does this
+        when it ends; a caller that never runs the supervisor calls it itself)."""
+        self.socket.close()
+        self.context.term()
+        self.shared.close()
+        self.metrics.close()
+        for path in self._runtime.iterdir():
+            path.unlink(missing_ok=True)
+        self._runtime.rmdir()
 
     def _on_signal(self, signum: int) -> None:
         if self.stop_requested:
@@ -314,7 +363,7 @@ class Supervisor:
         if self.state == "running":
             self.state = "paused"
         log.info("paused at iteration %s; the time budget clock is stopped", f"{self.iteration:,}")
-        await asyncio.to_thread(write_status, self.run_dir, self.status())
+        await self._write_status()
         return True
 
     async def resume(self) -> bool:
@@ -331,7 +380,7 @@ class Supervisor:
         if self.state == "paused":
             self.state = "running"
         log.info("resumed at iteration %s", f"{self.iteration:,}")
-        await asyncio.to_thread(write_status, self.run_dir, self.status())
+        await self._write_status()
         return True
 
     async def snapshot_now(self) -> SnapshotInfo | None:
@@ -350,9 +399,24 @@ class Supervisor:
         paused = self.paused_seconds + (now - self.paused_since if self.paused_since else 0.0)
         return self.elapsed_before + (now - self.started - paused)
 
+    def _start_clock(self) -> None:
+        """Training time starts now: the time budget is for training, not for start-up (a
+        first start compiles the kernels for half a minute or more)."""
+        self.started = time.monotonic()
+        self.paused_seconds = 0.0
+        if self.paused_since is not None:
+            self.paused_since = self.started
+        self.rate_meter.reset()
+
     async def _start_workers(self) -> None:
-        """Start-up check: one worker must say hello and get ready before the rest start."""
+        """Start-up check: one worker must say hello and get ready before the rest start.
+
+        The time budget's clock starts when it is ready."""
         first = self.slots[0]
+        log.info(
+            "starting worker 0; a first start on this machine compiles the kernels (a minute "
+            "or so, cached afterwards); the time budget starts when it is ready"
+        )
         await self._spawn(first)
         deadline = time.monotonic() + self.options.timeouts.compile
         while first.state != "running":
@@ -380,6 +444,7 @@ class Supervisor:
                     f"start-up check failed: worker 0 could not start: {why} "
                     f"(log: {self.run_dir / 'logs' / 'train.log'})"
                 )
+        self._start_clock()
         for slot in self.slots[1:]:
             if self.stop_sent:
                 break
@@ -387,8 +452,6 @@ class Supervisor:
 
     async def _main_loop(self) -> str:
         cfg = self.config.training
-        target = cfg.iterations or None
-        budget = cfg.time_budget_seconds
         now = time.monotonic()
         next_status = next_metrics = now
         next_progress = now + cfg.progress_interval
@@ -411,16 +474,20 @@ class Supervisor:
                 raise KeyboardInterrupt
             if self.stop_requested:
                 return "interrupted"
-            if target is not None and self.iteration >= target:
-                return "iterations"
-            if budget is not None and self.elapsed() >= budget:
-                return "time budget"
+            spent = self._budget_spent()
+            if spent is not None:
+                return spent
             await self._watch_workers()
             self._apply_schedule()
             now = time.monotonic()
             if self.paused:
                 self.rate_meter.reset()  # a paused run trains nothing, and shows it at once
+                for slot in self.slots:
+                    slot.rate_meter.reset()
             self.rate = self.rate_meter.add(now, self.iteration)
+            for slot in self.slots:
+                # Over the same window as the total: per batch, the rates would be a sawtooth.
+                slot.rate = slot.rate_meter.add(now, slot.merged_iterations)
             if next_eval is not None and self.iteration >= next_eval:
                 await self._evaluate()
                 next_eval += cfg.eval_interval
@@ -428,7 +495,7 @@ class Supervisor:
                 self._progress()
                 next_progress = now + cfg.progress_interval
             if now >= next_status:
-                await asyncio.to_thread(write_status, self.run_dir, self.status())
+                await self._write_status()
                 next_status = now + self.options.status_interval
             if now >= next_metrics:
                 self._log_metrics(now)
@@ -436,9 +503,20 @@ class Supervisor:
             if next_quality is not None and quality_every and now >= next_quality:
                 self._start_quality_evaluation()
                 next_quality = now + quality_every
-            if now >= next_snapshot:
+            retry_due = self.snapshot_retry_at is not None and now >= self.snapshot_retry_at
+            if now >= next_snapshot or retry_due:
                 await self._snapshot()
                 next_snapshot = time.monotonic() + cfg.snapshot_interval_seconds
+
+    def _budget_spent(self) -> str | None:
+        """What ended the run, if its iteration target or time budget is reached."""
+        cfg = self.config.training
+        if cfg.iterations and self.iteration >= cfg.iterations:
+            return "iterations"
+        budget = cfg.time_budget_seconds
+        if budget is not None and self.elapsed() >= budget:
+            return "time budget"
+        return None
 
     def _send_stop(self, reason: str) -> None:
         self.stop_sent = True
@@ -472,9 +550,10 @@ class Supervisor:
             self._queue_average_snapshot()  # a short run: later streets must not stay uniform
         self.sweeps.finish()
         exploitability, value = await self._evaluate()
-        snapshot = await self._snapshot(final=True)
+        snapshot = await self._final_snapshot()
+        await self._write_status()  # a status write that works again clears its problem
         self.state = "finished" if self.degraded_reason is None else "degraded"
-        write_status(self.run_dir, self.status())
+        self._write_status_now()
         self._log_metrics(time.monotonic())
         return TrainingResult(self.iteration, elapsed, stopped_by, snapshot, exploitability, value)
 
@@ -581,6 +660,16 @@ class Supervisor:
         if hello.nonce != slot.nonce or hello.incarnation != slot.incarnation:
             self._drop(None, f"hello with a stale nonce for slot {hello.slot}")
             return
+        if slot.identity is not None:
+            # One hello per incarnation: a second one (a copied nonce) must not take the slot
+            # from the worker that has it, whatever it sends.
+            self._drop(None, f"second hello for slot {hello.slot}, incarnation {slot.incarnation}")
+            log.warning(
+                "refused a second hello for worker %d (incarnation %d) from another peer",
+                hello.slot,
+                hello.incarnation,
+            )
+            return
         slot.identity = identity
         self.by_identity[identity] = slot
         slot.state = "compiling"
@@ -621,13 +710,24 @@ class Supervisor:
         ):
             self._drop(slot, "delta does not fit the tables")
             return False
+        why = self._implausible(delta)
+        if why is not None:
+            self._drop(slot, f"delta refused: {why}")
+            log.warning("worker %d: delta refused: %s", slot.slot, why)
+            return False
         t0 = time.perf_counter()
-        # Rows within one delta are distinct (one buffer slot per row), so fancy-index += is
-        # exact; the supervisor is the tables' only writer, so no update is lost.
-        add_to_regrets(
-            self.tables.regret, rows, delta.regret, self.schedule.regret_floor, self.rounding
-        )
-        self.tables.strategy_sum[rows] += delta.strategy
+        # The supervisor is the tables' only writer, so no update is lost.
+        if not merge_rows(
+            self.tables,
+            rows,
+            delta.regret,
+            delta.strategy,
+            self.schedule.regret_floor,
+            self.rounding,
+        ):
+            self._drop(slot, "delta refused: it would make the tables non-finite")
+            log.warning("worker %d: delta refused: it would make the tables non-finite", slot.slot)
+            return False
         self.touched[rows] = True
         self.merge_seconds += time.perf_counter() - t0
         self.merges += 1
@@ -636,11 +736,42 @@ class Supervisor:
         slot.merged_iterations += delta.iterations
         slot.last_progress_at = now
         slot.batch_seconds.append(delta.batch_seconds)
-        since, before = slot.rate_mark
-        if now - since >= 2.0:
-            slot.rate = (slot.merged_iterations - before) / (now - since) if since else 0.0
-            slot.rate_mark = (now, slot.merged_iterations)
         return True
+
+    def _implausible(self, delta: Delta) -> str | None:
+        """Why a delta cannot be a worker's honest batch, or None.
+
+        A batch runs at most ``batch_size`` iterations, and per iteration a row's regret
+        changes by at most twice the largest payoff and its strategy sum by at most one per
+        other player, each times the iteration's weight (linear CFR weighs iteration t by t)
+        and the importance weights of pruning's probes (1 / (1 - p) per pruned action on the
+        path, so with pruning on the bound is loose); ``DELTA_SLACK`` leaves room for the
+        kernel's exact bookkeeping. Beyond that a delta is corrupt or forged (a float32-max
+        delta turned tables infinite), and it is refused before it is merged; ``merge_rows``
+        refuses any merge that would still overflow.
+        """
+        iterations = delta.iterations
+        if not 0 <= iterations <= self.options.batch_size:
+            return f"{iterations} iterations, a batch runs 0 to {self.options.batch_size:,}"
+        if delta.rows.size == 0:
+            return None
+        linear = self.config.solver.linear_weighting
+        weight = DELTA_SLACK * (float(self.iteration + iterations + 1) if linear else 1.0)
+        if self.settings.prune_probability > 0:
+            # Probe weights compound along a path of pruned actions: up to one per level.
+            probe = 1.0 / max(1.0 - self.settings.prune_probability, 1e-6)
+            weight *= math.exp(min(self.game.arrays.max_depth * math.log(probe), 600.0))
+        bounds = (
+            ("regret", delta.regret, 2.0 * self.game.utility_scale * self.regret_unit),
+            # Strategy sums grow where the others traverse: up to once per other player.
+            ("strategy", delta.strategy, float(max(self.game.num_players - 1, 1))),
+        )
+        for name, values, per_iteration in bounds:
+            limit = per_iteration * weight * max(iterations, 1)
+            largest = max(float(values.max()), -float(values.min()))
+            if largest > limit:
+                return f"{name} change {largest:.3g} over the bound {limit:.3g}"
+        return None
 
     async def _spawn(self, slot: WorkerSlot) -> None:
         await slot.spawn(self.endpoint)
@@ -746,9 +877,10 @@ class Supervisor:
                     slot.restart_at - time.monotonic() if slot.restart_at else 0.0,
                 )
             else:
-                self.degraded_reason = (
+                self._set_problem(
+                    f"worker {slot.slot}",
                     f"worker {slot.slot} failed {timeouts.failures_allowed} times in "
-                    f"{timeouts.failure_window:.0f} s and is not restarted: {slot.last_error}"
+                    f"{timeouts.failure_window:.0f} s and is not restarted: {slot.last_error}",
                 )
                 log.error("run degraded: %s", self.degraded_reason)
         if all(slot.state == "failed" for slot in self.slots):
@@ -803,19 +935,45 @@ class Supervisor:
                 "name": snap.name,
                 "path": str(snap.path),
                 "iteration": snap.iteration or 0,
-                "written_at": utc_now_iso(),
+                "written_at": snap.written_at or utc_now_iso(),
             },
             pid=os.getpid(),
             started_at=self.started_at,
             updated_at=utc_now_iso(),
             dropped_messages=self.dropped,
+            write_failures=dict(self.write_failures),
         )
+
+    async def _write_status(self) -> None:
+        """Rewrite status.json from a thread; a failure (a full disk) is counted and reported,
+        and never ends the run: the next write tries again."""
+        status = self.status()
+        try:
+            await asyncio.to_thread(write_status, self.run_dir, status)
+        except OSError as exc:
+            self._status_write_failed(exc)
+        else:
+            self._set_problem("status", None)
+
+    def _write_status_now(self) -> None:
+        """:meth:`_write_status` without a thread, for the last word of a run."""
+        try:
+            write_status(self.run_dir, self.status())
+        except OSError as exc:
+            self._status_write_failed(exc)
+        else:
+            self._set_problem("status", None)
+
+    def _status_write_failed(self, exc: OSError) -> None:
+        self.write_failures["status"] += 1
+        if self.write_failures["status"] == 1 or "status" not in self.problems:
+            log.error("cannot write %s: %s; training goes on", self.run_dir / "status.json", exc)
+        self._set_problem("status", f"cannot write status.json: {exc.strerror or exc}")
 
     def _progress(self) -> None:
         line = status_line(self.status())
         if sys.stderr.isatty():
-            sys.stderr.write("\r" + line[:150].ljust(150))
-            sys.stderr.flush()
+            LIVE_LINE.show(line)
         else:
             log.info("%s", line)
 
@@ -906,7 +1064,9 @@ class Supervisor:
         self.last_quality = (iteration, exploitability, value)
         return exploitability, value
 
-    async def _snapshot(self, final: bool = False) -> SnapshotInfo | None:
+    async def _snapshot(self) -> SnapshotInfo | None:
+        """Write a snapshot of the merged tables now; None if it could not be written (the
+        run is then degraded, and the main loop tries again soon)."""
         name = snapshot_name(self.iteration)
         if self.last_snapshot is not None and self.last_snapshot.name == name:
             return self.last_snapshot
@@ -914,11 +1074,45 @@ class Supervisor:
             raise SnapshotBusy("a snapshot is being written")
         self.snapshot_in_progress = True
         try:
-            return await self._write_snapshot(name, final)
+            return await self._write_snapshot(name)
         finally:
             self.snapshot_in_progress = False
 
-    async def _write_snapshot(self, name: str, final: bool) -> SnapshotInfo | None:
+    async def _final_snapshot(self) -> SnapshotInfo | None:
+        """The last snapshot of the run, retried until it is written: the tables stay in
+        memory meanwhile, so freeing disk space saves the run. A second Ctrl-C gives up (exit
+        without it), as does ``final_snapshot_patience`` running out (a daemon shutdown, which
+        the next daemon resumes from the last good snapshot)."""
+        waited = 0.0
+        delay = SNAPSHOT_RETRY_FIRST
+        while True:
+            while self.snapshot_in_progress:  # a `holdemctl snapshot` is being written
+                await asyncio.sleep(TICK_SECONDS)
+            info = await self._snapshot()
+            if info is not None:
+                return info
+            patience = self.final_snapshot_patience
+            if patience is not None and waited >= patience:
+                raise SnapshotWriteError(
+                    f"gave up writing the final snapshot after {waited:.0f} s "
+                    f"({self.problems.get('snapshot')}); the last good one is "
+                    f"{self.last_snapshot.path if self.last_snapshot else 'none'}"
+                )
+            log.error(
+                "the final snapshot could not be written; trying again in %.0f s "
+                "(free disk space; Ctrl-C again to exit without it)",
+                delay,
+            )
+            self._write_status_now()
+            deadline = time.monotonic() + delay
+            while time.monotonic() < deadline:
+                if self.force:
+                    raise KeyboardInterrupt
+                await asyncio.sleep(TICK_SECONDS)
+            waited += delay
+            delay = min(delay * 2, SNAPSHOT_RETRY_MAX)
+
+    async def _write_snapshot(self, name: str) -> SnapshotInfo | None:
         # A discount or averaging pass half done would be counted as done on resume.
         self.sweeps.finish()
         # Copy between merges (the loop is single-threaded), write from a thread.
@@ -935,19 +1129,31 @@ class Supervisor:
             sequence=self.snapshots_written,
         )
         manifest["num_workers"] = len(self.slots)
-        try:
-            info = await asyncio.to_thread(write_snapshot, self.run_dir, name, arrays, manifest)
-        except HoldemdError as exc:
-            log.error("%s; the previous snapshot is intact", exc)
-            if final:
-                raise
-            return None
+        cfg = self.config.training
+        while True:
+            try:
+                # overwrite: a snapshot of this name from before a resume is superseded.
+                info = await asyncio.to_thread(
+                    write_snapshot, self.run_dir, name, arrays, manifest, overwrite=True
+                )
+                break
+            except SnapshotWriteError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    freed = await asyncio.to_thread(make_room, self.run_dir, cfg.keep_every)
+                    if freed is not None:
+                        log.warning("disk full: removed snapshot %s to make room", freed)
+                        continue
+                self._snapshot_failed(exc)
+                return None
         self.snapshots_written += 1
         log.info(
             "snapshot written: %s (%s, %.2f s)", info.path, format_bytes(info.bytes), info.seconds
         )
-        cfg = self.config.training
-        prune_snapshots(self.run_dir, cfg.keep_snapshots, cfg.keep_every)
+        self.snapshot_retry_at = None
+        self.snapshot_failures_in_a_row = 0
+        self._set_problem("snapshot", None)
+        with contextlib.suppress(SnapshotWriteError):  # retention waits for the next snapshot
+            prune_snapshots(self.run_dir, cfg.keep_snapshots, cfg.keep_every)
         self.last_snapshot = info
         self.on_event(
             "snapshot",
@@ -959,6 +1165,24 @@ class Supervisor:
             },
         )
         return info
+
+    def _snapshot_failed(self, exc: SnapshotWriteError) -> None:
+        """Degrade the run, saying why, and try again soon with backoff; the merged tables
+        stay in memory, so nothing is lost unless the process dies before a write works."""
+        self.write_failures["snapshot"] += 1
+        self.snapshot_failures_in_a_row += 1
+        delay = min(
+            SNAPSHOT_RETRY_FIRST * 2 ** (self.snapshot_failures_in_a_row - 1), SNAPSHOT_RETRY_MAX
+        )
+        self.snapshot_retry_at = time.monotonic() + delay
+        last = self.last_snapshot
+        since = f"last good snapshot {last.name}" if last else "no snapshot yet"
+        self._set_problem("snapshot", f"snapshots failing ({since}): {exc}")
+        log.error(
+            "%s; the previous snapshot is intact, training goes on, next try in %.0f s",
+            exc,
+            delay,
+        )
 
 
 class SnapshotBusy(HoldemdError):
@@ -1036,3 +1260,14 @@ def remove_dead_runtime_dirs() -> None:
             child.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             path.rmdir()
+
+
+def resumed_snapshot(run_dir: Path, resume: ResumePoint | None) -> SnapshotInfo | None:
+    """The snapshot a run resumed from, if it is in this run directory: until training moves
+    on it is the run's newest snapshot (a stop right after the resume has nothing to write)."""
+    if resume is None or resume.source.parent.parent.resolve() != run_dir.resolve():
+        return None
+    try:
+        return snapshot_info(resume.source, read_manifest(resume.source))
+    except SnapshotError:
+        return None

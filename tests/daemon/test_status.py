@@ -50,6 +50,7 @@ TOP_LEVEL_KEYS = [
     "updated_at",
     "dropped_messages",
     "version",
+    "write_failures",
 ]
 WORKER_KEYS = [
     "slot",
