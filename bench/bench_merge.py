@@ -1,7 +1,7 @@
 """The supervisor's merge of one worker delta: int32 regrets against float32, in the same run.
 
 A delta of ``--rows`` distinct rows (sorted, as workers send them) x 8 actions is added to a
-table of ``--table-rows`` rows with ``tables.add_to_regrets`` (the supervisor's merge): into
+table of ``--table-rows`` rows with ``tables.merge_rows`` (the supervisor's merge of both tables): into
 float32 regrets without and with a regret floor, and into int32 ones (a numba pass with
 stochastic rounding), in alternating rounds so machine noise hits all alike. Prints the median time per merge and the int32/float32 ratio.
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from holdemd.daemon.table_sweeps import TableSweeps
 from holdemd.solver.kernels.rng import make_rng_state
-from holdemd.solver.tables import add_to_regrets, scale_rows
+from holdemd.solver.tables import Tables, merge_rows, scale_rows
 
 ACTIONS = 8
 
@@ -38,19 +38,25 @@ def main() -> None:
     generator = np.random.default_rng(0)
     rows = np.sort(generator.choice(args.table_rows, args.rows, replace=False)).astype(np.int32)
     delta = (generator.normal(size=(args.rows, ACTIONS)) * 1000).astype(np.float32)
+
     # (name, table, floor): int32 always clamps (at the floor or the int32 range).
+    def tables(regret_dtype: type) -> Tables:
+        shape = (args.table_rows, ACTIONS)
+        return Tables(np.zeros(shape, regret_dtype), np.zeros(shape, np.float32))
+
     cases = [
-        ("float32", np.zeros((args.table_rows, ACTIONS), np.float32), None),
-        ("float32 + floor", np.zeros((args.table_rows, ACTIONS), np.float32), -1e9),
-        ("int32", np.zeros((args.table_rows, ACTIONS), np.int32), -1e9),
+        ("float32", tables(np.float32), None),
+        ("float32 + floor", tables(np.float32), -1e9),
+        ("int32", tables(np.int32), -1e9),
     ]
+    strategy = np.abs(delta)
     rng = make_rng_state(1)
-    add_to_regrets(cases[-1][1], rows, delta, None, rng)  # compile or load the kernel first
+    merge_rows(cases[-1][1], rows, delta, strategy, None, rng)  # compile or load the kernel
     times: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     for _ in range(args.rounds):
         for name, table, floor in cases:
             start = time.perf_counter()
-            add_to_regrets(table, rows, delta, floor, rng)
+            merge_rows(table, rows, delta, strategy, floor, rng)
             times[name].append(time.perf_counter() - start)
     median = {name: float(np.median(values)) for name, values in times.items()}
     print(f"merge of a {args.rows:,}-row delta into a {args.table_rows:,}-row table (median)")

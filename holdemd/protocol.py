@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 PROTOCOL_VERSION: Final = 1
 
+NONCE_ENV: Final = "HOLDEMD_WORKER_NONCE"  # how a spawned worker gets the nonce it echoes
 MAX_MESSAGE_BYTES: Final = 512 * 1024 * 1024  # a Delta frame
 MAX_CONTROL_BYTES: Final = 1024 * 1024  # every other frame
 MAX_ARRAY_ELEMENTS: Final = 1 << 26  # 256 MiB of float32: two such arrays fill a Delta frame

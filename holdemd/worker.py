@@ -1,6 +1,7 @@
 """A worker process: runs MCCFR batches on the shared tables and ships the changes as deltas.
 
-Started by the supervisor as ``holdemd worker --endpoint … --slot … --incarnation … --nonce …``
+Started by the supervisor as ``python -m holdemd.worker --endpoint … --slot … --incarnation …``
+with the hello nonce in ``$HOLDEMD_WORKER_NONCE``
 (a fresh interpreter, its own process group). The exchange, over one ZeroMQ DEALER socket:
 
     hello → welcome → heartbeat(compiling) → ready → (heartbeat* delta)* … → bye | error
@@ -33,6 +34,7 @@ import zmq
 
 from holdemd.errors import ExitCode
 from holdemd.protocol import (
+    NONCE_ENV,
     Ack,
     Bye,
     Delta,
@@ -312,10 +314,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--slot", type=int, required=True)
     parser.add_argument("--incarnation", type=int, required=True)
-    parser.add_argument("--nonce", required=True)
     args = parser.parse_args(argv)
+    # The hello nonce comes in the environment, not on the (world-readable) command line;
+    # popped so that nothing this process starts inherits it.
+    nonce = os.environ.pop(NONCE_ENV, "")
+    if not nonce:
+        parser.error(f"${NONCE_ENV} is not set (workers are started by the supervisor)")
     die_with_parent()
-    worker = Worker(args.endpoint, args.slot, args.incarnation, args.nonce)
+    worker = Worker(args.endpoint, args.slot, args.incarnation, nonce)
     try:
         return worker.run()
     finally:

@@ -11,6 +11,7 @@ its resource tracker still unlinks the segments, so nothing leaks.
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 from dataclasses import dataclass
 from multiprocessing import resource_tracker, shared_memory
@@ -21,6 +22,7 @@ from holdemd.protocol import TableHandle
 from holdemd.solver.tables import Tables
 
 TABLE_NAMES = ("regret", "strategy_sum")
+SHM_DIR = "/dev/shm"  # where Linux shows POSIX shared memory segments as files
 
 
 @dataclass
@@ -89,3 +91,44 @@ class SharedTables:
                 with contextlib.suppress(FileNotFoundError):
                     segment.unlink()
         self._segments = []
+
+
+def remove_orphaned_segments(shm_dir: str = SHM_DIR) -> list[str]:
+    """Unlink the segments of supervisors that died without cleaning up; return their names.
+
+    Segments are named ``holdemd-<pid>-...`` by the supervisor that created them. A lone
+    SIGKILL leaves the supervisor's resource tracker alive to unlink them, but a kill of the
+    whole process group (``kill -9 -PGID``, an OOM kill of the cgroup) takes the tracker too,
+    and the tables would hold memory until reboot. Only our own uid's segments of processes
+    that no longer exist are removed.
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(shm_dir))
+    except OSError:
+        return removed  # no /dev/shm here (macOS): nothing we can list
+    for entry in entries:
+        parts = entry.name.split("-")
+        if len(parts) < 3 or parts[0] != "holdemd" or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid() or _alive(pid):
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(entry.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -19,7 +19,9 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from holdemd.daemon.rate import RateMeter
 from holdemd.daemon.status import WorkerState
+from holdemd.protocol import NONCE_ENV
 
 log = logging.getLogger("holdemd.workers")
 
@@ -103,8 +105,8 @@ class WorkerSlot:
     rss_bytes: int | None = None
     garbage: int = 0
     pruned: tuple[int, int] = (0, 0)  # (pruned, prunable) actions, from heartbeats
-    rate: float = 0.0  # iterations/s, smoothed
-    rate_mark: tuple[float, int] = (0.0, 0)
+    rate: float = 0.0  # iterations/s over the rate meter's window
+    rate_meter: RateMeter = field(default_factory=RateMeter)
 
     @property
     def pid(self) -> int | None:
@@ -143,9 +145,9 @@ class WorkerSlot:
             str(self.slot),
             "--incarnation",
             str(self.incarnation),
-            "--nonce",
-            self.nonce,
-            env=worker_environment(),
+            # Not on the command line: /proc/PID/cmdline is readable by every user, environ
+            # only by the worker's own uid.
+            env={**worker_environment(), NONCE_ENV: self.nonce},
             stdin=asyncio.subprocess.DEVNULL,
             start_new_session=True,  # its own process group: signals reach it and its children
         )

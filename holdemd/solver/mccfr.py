@@ -25,9 +25,9 @@ from holdemd.solver.kernels.external_sampling import (
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.tables import (
     Tables,
-    add_to_regrets,
     average_strategy,
     current_strategy,
+    merge_rows,
     regret_unit,
 )
 
@@ -136,11 +136,16 @@ def apply_delta(tables: Tables, delta: DeltaBuffer, rng: np.ndarray | None = Non
     ``tables.add_to_regrets``).
     """
     count = int(delta.used[0])
-    rows = delta.rows[:count]
-    add_to_regrets(
-        tables.regret, rows, delta.regret[:count], None, _ROUNDING if rng is None else rng
+    merged = merge_rows(
+        tables,
+        delta.rows[:count],
+        delta.regret[:count],
+        delta.strategy[:count],
+        None,
+        _ROUNDING if rng is None else rng,
     )
-    tables.strategy_sum[rows] += delta.strategy[:count]
+    if not merged:
+        raise ValueError("the delta would make the tables non-finite")
     clear_delta(delta)
     return count
 

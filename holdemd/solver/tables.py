@@ -99,27 +99,43 @@ def regret_unit(regret_dtype: np.dtype | type, utility_scale: float) -> float:
     return INT32_QUANTA_PER_SCALE / utility_scale
 
 
-def add_to_regrets(
-    regret: np.ndarray,
+def merge_rows(
+    tables: Tables,
     rows: np.ndarray,
-    delta: np.ndarray,
+    regret_delta: np.ndarray,
+    strategy_delta: np.ndarray,
     floor: float | None,
     rng: np.ndarray,
-) -> None:
-    """``regret[rows] += delta``, clamped at ``floor`` (table units) if given.
+) -> bool:
+    """Add one delta to both tables: the merge, the only way worker changes reach the tables.
 
-    Integer tables round each change stochastically with ``rng`` (a uint64[1] generator state,
-    ``kernels.rng.make_rng_state``) and saturate at the int32 range: see
-    ``kernels.integer_regrets``.
+    ``rows`` are distinct (one delta buffer slot per row), so fancy-indexed updates are exact.
+    Regrets are clamped at ``floor`` (table units) if given; integer regrets round each change
+    stochastically with ``rng`` (a uint64[1] generator state, ``kernels.rng.make_rng_state``)
+    and saturate at the int32 range (``kernels.integer_regrets``).
+
+    Returns False, having written nothing, when a float table would get a NaN or an infinity
+    (finite deltas can still overflow float32): one bad delta must not poison the tables.
     """
+    regret = tables.regret
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+        merged_sum = tables.strategy_sum[rows]
+        merged_sum += strategy_delta
+        if not np.isfinite(merged_sum).all():
+            return False
+        if not integer_regrets(regret):
+            merged = regret[rows]
+            merged += regret_delta
+            if floor is not None:
+                np.maximum(merged, floor, out=merged)
+            if not np.isfinite(merged).all():
+                return False
     if integer_regrets(regret):
-        add_integer_rows(regret, rows, delta, stored_floor(regret, floor), rng)
-    elif floor is None:
-        regret[rows] += delta
+        add_integer_rows(regret, rows, regret_delta, stored_floor(regret, floor), rng)
     else:
-        merged = regret[rows] + delta
-        np.maximum(merged, floor, out=merged)
         regret[rows] = merged
+    tables.strategy_sum[rows] = merged_sum
+    return True
 
 
 def stored_floor(regret: np.ndarray, floor: float | None) -> float:

@@ -18,12 +18,20 @@ from holdemd.solver.mccfr import ExternalSamplingMCCFR, apply_delta
 from holdemd.solver.tables import (
     INT32_QUANTA_PER_SCALE,
     Tables,
-    add_to_regrets,
+    merge_rows,
     regret_unit,
     scale_rows,
     stored_floor,
 )
 from holdemd.tree_report import table_itemsize, table_kinds
+
+
+def add_to_regrets(
+    regret: np.ndarray, rows: np.ndarray, delta: np.ndarray, floor: float | None, rng: np.ndarray
+) -> None:
+    """The supervisor's merge of a regret-only delta (the strategy sums get zeros)."""
+    strategy_sum = np.zeros(regret.shape)
+    assert merge_rows(Tables(regret, strategy_sum), rows, delta, np.zeros(delta.shape), floor, rng)
 
 
 def test_integer_tables_count_quanta_of_the_utility_scale() -> None:
