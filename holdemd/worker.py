@@ -10,14 +10,6 @@ Heartbeats come from inside the compute loop, between chunks of a batch, so a wo
 computing also stops heartbeating. The worker never writes the global tables: it reads them
 (plus its own pending delta) and sends the batch's changes; the supervisor merges them. A worker
 killed mid-batch loses only that batch. If the supervisor disappears the worker exits by itself.
-
-Test hook: the environment variable ``HOLDEMD_TEST_FAULT`` (passed through by the supervisor)
-makes a worker fail on purpose, for the end-to-end tests of crash handling:
-``raise_on_start:<slot>`` raises while the worker starts (before ``ready``), and
-``raise:<slot>:<after_batches>`` raises once the worker has sent that many deltas. Either
-raises ``RuntimeError("injected fault for tests")`` in every incarnation of that slot, and the
-worker reports it like any other exception (an ``error`` message with its traceback). Unset,
-it costs one integer comparison per batch.
 """
 
 from __future__ import annotations
@@ -28,7 +20,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import zmq
 
@@ -56,29 +48,6 @@ from holdemd.protocol import (
 WELCOME_TIMEOUT_S = 60.0
 MAX_DELTA_ROWS = 4_000_000  # bounds the worker-local buffer: rows x actions x 2 x 4 bytes
 _PR_SET_PDEATHSIG = 1
-TEST_FAULT_ENV = "HOLDEMD_TEST_FAULT"
-NO_FAULT = -1
-
-
-def injected_fault(slot: int, environ: Mapping[str, str] = os.environ) -> tuple[bool, int]:
-    """The test hook (module docstring): (raise while starting, raise after this many batches).
-
-    ``NO_FAULT`` batches: never. A malformed value is ignored: the hook must not be able to
-    break a real run.
-    """
-    parts = environ.get(TEST_FAULT_ENV, "").split(":")
-    try:
-        if parts[0] == "raise_on_start" and len(parts) == 2 and int(parts[1]) == slot:
-            return True, NO_FAULT
-        if parts[0] == "raise" and len(parts) == 3 and int(parts[1]) == slot:
-            return False, max(0, int(parts[2]))
-    except ValueError:
-        pass
-    return False, NO_FAULT
-
-
-def _inject_fault() -> None:
-    raise RuntimeError("injected fault for tests")
 
 
 def die_with_parent() -> None:
@@ -118,7 +87,6 @@ class Worker:
         self.last_batch_seconds = 0.0
         self.settings: Settings | None = None  # the schedule's latest, applied between chunks
         self.pruned = (0, 0)  # (pruned, prunable) actions, for heartbeats
-        self.fault_on_start, self.fault_after_batches = injected_fault(slot)
 
     def send(self, message: object) -> None:
         self.socket.send(encode(message))  # type: ignore[arg-type]
@@ -194,8 +162,6 @@ class Worker:
         from holdemd.yaml_config import build_dataclass
 
         self.heartbeat("compiling")
-        if self.fault_on_start:
-            _inject_fault()
         started = time.monotonic()
         config = build_dataclass(Config, welcome.game, source="welcome")
         game = build_game(config.game, config.abstraction.buckets)
@@ -234,8 +200,6 @@ class Worker:
         chunk = 10
         last_beat = time.monotonic()
         while True:
-            if self.seq == self.fault_after_batches:
-                _inject_fault()
             self.handle_incoming()
             if self.stopping is not None or self.supervisor_gone():
                 break

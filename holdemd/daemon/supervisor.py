@@ -51,7 +51,7 @@ from holdemd.daemon.status import (
     write_status,
 )
 from holdemd.daemon.table_sweeps import TableSweeps
-from holdemd.daemon.workers import Timeouts, WorkerSlot
+from holdemd.daemon.workers import DEFAULT_WORKER_COMMAND, Timeouts, WorkerSlot
 from holdemd.durations import format_bytes, format_duration, parse_duration
 from holdemd.errors import HoldemdError, SnapshotError, SnapshotWriteError
 from holdemd.game_factory import build_game
@@ -119,6 +119,7 @@ class SupervisorOptions:
     metrics_interval: float = 5.0
     stop_timeout: float = 60.0  # how long stopping workers may take to send their last batch
     handle_signals: bool = True  # SIGINT/SIGTERM stop the run (False: the service handles them)
+    worker_command: tuple[str, ...] = DEFAULT_WORKER_COMMAND  # + --endpoint --slot --incarnation
 
 
 @dataclass(frozen=True)
@@ -774,7 +775,7 @@ class Supervisor:
         return None
 
     async def _spawn(self, slot: WorkerSlot) -> None:
-        await slot.spawn(self.endpoint)
+        await slot.spawn(self.endpoint, self.options.worker_command)
         self.on_event(
             "worker", {"slot": slot.slot, "pid": slot.pid, "what": "spawned", "reason": None}
         )

@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from holdemd.daemon.rate import RateMeter
@@ -38,7 +39,6 @@ _KEEP_ENV = (
     "NUMBA_DISABLE_JIT",
     "PYTHONPATH",
     "VIRTUAL_ENV",
-    "HOLDEMD_TEST_FAULT",  # the workers' fault-injection hook for tests (holdemd/worker.py)
 )
 _ONE_THREAD = {
     "NUMBA_NUM_THREADS": "1",
@@ -47,6 +47,12 @@ _ONE_THREAD = {
     "MKL_NUM_THREADS": "1",
     "PYTHONUNBUFFERED": "1",
 }
+
+
+# What runs a worker; ``--endpoint``, ``--slot`` and ``--incarnation`` are appended. Tests
+# pass small fake workers instead (tests/fakes/worker.py), so failure handling is tested
+# without compiling a kernel and without a fault hook in the real worker.
+DEFAULT_WORKER_COMMAND: tuple[str, ...] = (sys.executable, "-m", "holdemd.worker")
 
 
 def worker_environment() -> dict[str, str]:
@@ -105,6 +111,7 @@ class WorkerSlot:
     rss_bytes: int | None = None
     garbage: int = 0
     pruned: tuple[int, int] = (0, 0)  # (pruned, prunable) actions, from heartbeats
+    cpu_reader: Callable[[int], float | None] = cpu_seconds  # tests pass a fake one
     rate: float = 0.0  # iterations/s over the rate meter's window
     rate_meter: RateMeter = field(default_factory=RateMeter)
 
@@ -122,7 +129,7 @@ class WorkerSlot:
         ordered = sorted(self.batch_seconds)
         return ordered[len(ordered) // 2]
 
-    async def spawn(self, endpoint: str) -> None:
+    async def spawn(self, endpoint: str, command: tuple[str, ...] = DEFAULT_WORKER_COMMAND) -> None:
         self.incarnation += 1
         self.nonce = secrets.token_hex(8)
         self.identity = None
@@ -136,9 +143,7 @@ class WorkerSlot:
         self.spawned_at = self.last_message_at = self.last_progress_at = now
         self.restart_at = None
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "holdemd.worker",
+            *command,
             "--endpoint",
             endpoint,
             "--slot",
@@ -173,9 +178,9 @@ class WorkerSlot:
             except asyncio.TimeoutError:
                 continue
 
-    def record_failure(self, reason: str, timeouts: Timeouts) -> bool:
+    def record_failure(self, reason: str, timeouts: Timeouts, now: float | None = None) -> bool:
         """Note a crash or hang; schedule a restart. False when the slot should give up."""
-        now = time.monotonic()
+        now = time.monotonic() if now is None else now
         self.failures.append(now)
         while self.failures and now - self.failures[0] > timeouts.failure_window:
             self.failures.popleft()
@@ -216,7 +221,7 @@ class WorkerSlot:
             reason = f"no message for {silent:.0f} s"
         else:
             reason = f"no progress for {stalled:.0f} s (limit {progress_limit:.0f} s)"
-        cpu = cpu_seconds(self.pid) if self.pid is not None else None
+        cpu = self.cpu_reader(self.pid) if self.pid is not None else None
         if cpu is None:
             return reason  # cannot tell busy from hung: judge by time alone
         if self.cpu_mark is None:
