@@ -16,9 +16,12 @@ dict tables keyed by (node, bucket). What it does:
   action it would skip, and everything below such an action) the weight 1 / (1 - p). One coin
   decides the whole iteration, so that update is made on a 1 - p share of iterations and its
   expectation is the unpruned update: the weight is 1 / (1 - p) however many skippable actions
-  lie on the path (``probe_rule="per_path"``). ``probe_rule="compound"`` multiplies it in once
-  per skippable action on the path instead, which is what the kernel does as of this writing
-  (see tests/solver/test_reference_pruning.py); it is here so the rest of pruning can still be
+  lie on the path (``probe_rule="per_path"``). That holds where skipped actions have
+  probability zero (their row has a positive regret); with every regret of a row negative the
+  strategy is uniform, and a pruning iteration's renormalized value is not the full one.
+  ``probe_rule="compound"`` multiplies the weight in once per skippable action on the path
+  instead, which is what the kernel does as of this writing (see
+  tests/solver/test_reference_pruning.py); it is here so the rest of pruning can still be
   checked number for number.
 * First-round averaging: strategy sums only at nodes of streets below ``average_streets``.
 * Integer regrets: changes in quanta (2**16 per utility scale), stochastically rounded,
@@ -143,6 +146,8 @@ class ReferenceMCCFR:
         self.prunable = 0  # actions at nodes where pruning iterations looked for some to skip
         self.saturated = 0  # integer updates the int32 range cut short
         self.nested = 0  # skippable actions probed below another skippable action
+        self.renormalized = 0  # node values over explored actions the strategy may not play
+        self.kept_all = 0  # nodes that skipped nothing because every action was skippable
         # Set per iteration.
         self.weight = 1.0
         self.prune = False
@@ -205,6 +210,7 @@ class ReferenceMCCFR:
             value += strategy[i] * values[i]
         if len(explored) < n:
             mass = sum(strategy[i] for i in explored)
+            self.renormalized += any(strategy[i] > 0.0 for i in skippable)
             if mass > 0.0:
                 value /= mass
         for i in explored:
@@ -225,6 +231,7 @@ class ReferenceMCCFR:
         }
         if len(skip) == len(children):
             skip = set()  # a node always keeps something to play
+            self.kept_all += 1
         if self.prune:
             self.prunable += len(children)
             self.pruned += len(skip)

@@ -46,6 +46,17 @@ def _hostile(game: Game, seed: int) -> np.ndarray:
     return np.where(mask, regret, 0.0)
 
 
+def _all_negative(game: Game, seed: int) -> np.ndarray:
+    """Regrets all below zero, so strategies are uniform: some actions far below the
+    threshold of -2 utility scales, the rest just below zero, in some rows every action."""
+    rng = np.random.default_rng(seed)
+    mask = legal_mask(game)
+    near = -rng.random(mask.shape)
+    far = -2.5 - 20.0 * rng.random(mask.shape)
+    regret = np.where(rng.random(mask.shape) < 0.5, far, near) * game.utility_scale
+    return np.where(mask, regret, 0.0)
+
+
 def _both(game: Game, regret: np.ndarray, strategy_sum: np.ndarray, settings: Settings, seed: int):
     kernel = ExternalSamplingMCCFR(game, Tables(regret.copy(), strategy_sum.copy()), seed=seed)
     kernel.prune_probability = settings.prune_probability
@@ -90,6 +101,23 @@ def test_kuhn_never_prunes_its_only_street_but_draws_the_coin():
     _assert_same_tables(kernel, reference)
     assert kernel.pruned_actions == (0, 0) == (reference.pruned, reference.prunable)
     assert (tables.regret < settings.prune_threshold).any()  # so there was something to skip
+
+
+@pytest.mark.parametrize(("probability", "rule"), [(1.0, "per_path"), (0.75, "compound")])
+def test_pruning_where_skipped_actions_have_probability_matches_the_reference(probability, rule):
+    # With every regret negative a skipped action still has probability (the strategy is
+    # uniform): the node's value is then the average over the explored actions, renormalized.
+    # Where every action is skippable, none is skipped.
+    game = make_game("leduc")
+    regret = _all_negative(game, seed=0)
+    threshold = -2.0 * game.utility_scale
+    settings = Settings(prune_probability=probability, prune_threshold=threshold, probe_rule=rule)
+    kernel, reference = _both(game, regret, np.zeros_like(regret), settings, seed=5)
+    kernel.run(200)
+    reference.iterate(200)
+    assert reference.renormalized > 0 and reference.kept_all > 0
+    _assert_same_tables(kernel, reference)
+    assert kernel.pruned_actions == (reference.pruned, reference.prunable)
 
 
 @pytest.mark.parametrize(
