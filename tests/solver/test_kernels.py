@@ -11,7 +11,7 @@ from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import below, make_rng_state, uniform
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, apply_delta
 from holdemd.solver.tables import Tables
-from tests.naive.reference_mccfr import ReferenceMCCFR
+from tests.naive.reference_mccfr import ReferenceMCCFR, Settings
 
 
 @pytest.mark.parametrize("name", ["kuhn", "leduc"])
@@ -19,9 +19,9 @@ from tests.naive.reference_mccfr import ReferenceMCCFR
 def test_kernel_matches_pure_python_reference(name, linear):
     game = make_game(name)
     kernel = ExternalSamplingMCCFR(game, Tables.zeros(game, "float64"), seed=3, linear=linear)
-    reference = ReferenceMCCFR(game, make_rng_state(3))
+    reference = ReferenceMCCFR(game, make_rng_state(3), Settings(linear=linear))
     kernel.run(300)
-    reference.iterate(300, linear=linear)
+    reference.iterate(300)
     regret, strategy_sum = reference.as_tables()
     np.testing.assert_allclose(kernel.tables.regret, regret, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(kernel.tables.strategy_sum, strategy_sum, rtol=1e-12, atol=1e-9)
