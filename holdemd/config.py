@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from holdemd.durations import parse_duration
-from holdemd.yaml_config import apply_overrides, build_dataclass, load_yaml_file
+from holdemd.yaml_config import apply_overrides, build_dataclass
+from holdemd.yaml_file import load_yaml_file
 
 GameName = Literal["kuhn", "leduc", "holdem", "holdem_fixed_board"]
 HOLDEM_GAMES = ("holdem", "holdem_fixed_board")
