@@ -16,6 +16,9 @@ from holdemd.errors import ConfigError
 
 _MISSING_FILE_HINT = "pass an existing config file, e.g. configs/leduc.yaml"
 _MAX_SHOWN_VALUE = 60  # characters of a bad value quoted in an error; keeps the message one line
+# Lists and mappings inside each other: game.bet_sizes.flop[depth] is 4 deep; far more is a
+# mistake (or an attack), refused before PyYAML's recursive composer runs out of stack.
+MAX_NESTING = 32
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -59,7 +62,7 @@ def load_yaml_file(path: Path) -> dict[str, Any]:
 
     Raises:
         ConfigError: the file is missing or unreadable, is not valid YAML (the message gives the
-            line and column), or its top level is not a mapping.
+            line and column), is nested deeper than any config, or its top level is not a mapping.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -74,9 +77,16 @@ def load_yaml_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     try:
+        _check_nesting(path, text)
         data = yaml.load(text, Loader=_StrictLoader)  # safe: _StrictLoader is a SafeLoader
     except yaml.YAMLError as exc:
         raise ConfigError(_yaml_error_message(path, exc)) from exc
+    except (ValueError, TypeError) as exc:
+        # A constructor's own error, without a position: a date like 2024-02-30, `!!int abc`,
+        # or a list used as a mapping key.
+        raise ConfigError(
+            f"{path}: invalid YAML: cannot read a value ({exc}); quote it if it is text"
+        ) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -84,6 +94,33 @@ def load_yaml_file(path: Path) -> dict[str, Any]:
             f"{path}: the top level must be a mapping of keys (key: value lines), got {show_value(data)}"
         )
     return data
+
+
+def _check_nesting(path: Path, text: str) -> None:
+    """Refuse lists and mappings nested more than MAX_NESTING deep, before composing them.
+
+    PyYAML's composer recurses once per level, so a few thousand ``[`` end in a RecursionError
+    (a traceback) instead of an error naming the file. Its parser keeps an explicit stack, so
+    walking the events first is safe at any depth, and cheap for a config-sized file.
+    """
+    loader = _StrictLoader(text)
+    try:
+        depth = 0
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_NESTING:
+                    mark = event.start_mark
+                    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+                    raise ConfigError(
+                        f"{where}: invalid YAML: lists and mappings nested more than "
+                        f"{MAX_NESTING} deep; a config needs 4"
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
 
 
 def _yaml_error_message(path: Path, exc: yaml.YAMLError) -> str:
