@@ -180,15 +180,21 @@ def _check_range(value: float, *, source: str, dotted: str, meta: Mapping[str, A
     # NaN compares false both ways, so it fails these checks (out of range) instead of passing.
     if (low is None or value >= low) and (high is None or value <= high):
         return
+    low_text, high_text = _show_bound(low), _show_bound(high)
     if low is not None and high is not None:
-        allowed = f"between {low} and {high}"
+        allowed = f"between {low_text} and {high_text}"
     elif low is not None:
-        allowed = f">= {low}"
+        allowed = f">= {low_text}"
     else:
-        allowed = f"<= {high}"
+        allowed = f"<= {high_text}"
     raise ConfigError(
         f"{source}: key '{dotted}' must be {allowed}, got {value!r}{_help_suffix(meta)}"
     )
+
+
+def _show_bound(bound: float | None) -> str:
+    # 4,611,686,018,427,387,904 reads better than 4611686018427387904.
+    return f"{bound:,}" if isinstance(bound, int) and abs(bound) >= 10_000 else str(bound)
 
 
 def _convert_literal(
