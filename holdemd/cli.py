@@ -24,8 +24,21 @@ KUHN_VALUE = -1 / 18
 KNOWN_VALUES = {"kuhn": KUHN_VALUE, "leduc": LEDUC_VALUE}
 
 
+class _WholeNamesParser(argparse.ArgumentParser):
+    """Takes options by their whole name only.
+
+    With argparse's default prefix matching, ``train --snapshot NAME`` (a flag of ``eval``) was
+    read as ``--snapshot-interval NAME``. Subcommand parsers are made from the parent's class, so
+    setting it here covers every ``holdemd`` parser.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _WholeNamesParser(
         prog="holdemd",
         description="Train poker blueprint strategies with external-sampling MCCFR.",
     )
