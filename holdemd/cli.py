@@ -221,15 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(handler=cmd_eval)
 
-    tree = commands.add_parser(
-        "tree",
-        help="count a config's betting tree, infoset rows and table memory",
-        description="Print node and decision counts per street, infoset rows for the "
-        "configured buckets, and the memory the tables will need, without allocating them.",
-    )
-    tree.add_argument("--config", type=Path, required=True, help="YAML config")
-    tree.add_argument("--json", action="store_true", help="print one JSON object")
-    tree.set_defaults(handler=cmd_tree)
+    from holdemd.tree_cli import add_tree_parser
+
+    add_tree_parser(commands)
 
     from holdemd.abstraction.cli import add_buckets_parser
 
@@ -411,23 +405,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # A watchdog timeout ends in SIGABRT: print every thread's Python stack to the journal.
     faulthandler.enable()
     return asyncio.run(Service(options).serve())
-
-
-def cmd_tree(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
-    from holdemd.config import load_config
-    from holdemd.tree_report import available_memory, report_for
-
-    report = report_for(load_config(args.config))
-    if args.json:
-        data = asdict(report)
-        data["nodes"] = report.nodes
-        data["available_memory_bytes"] = available_memory()
-        print(json.dumps(data))
-    else:
-        print("\n".join(report.lines()))
-    return ExitCode.OK
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

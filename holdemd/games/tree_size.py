@@ -29,7 +29,7 @@ from holdemd.games.nolimit import NoLimitRules, raise_to_amounts
 
 # A state costs a few microseconds and a dict entry; past this many distinct states the count
 # stops (seconds, not minutes) and reports what it has proven so far.
-MAX_COUNTED_STATES = 400_000
+MAX_COUNTED_STATES = 300_000
 
 
 @dataclass(frozen=True)
@@ -65,13 +65,14 @@ def counts_of_arrays(arrays: GameArrays) -> TreeCounts:
     )
 
 
-def count_nolimit_tree(rules: NoLimitRules, max_states: int = MAX_COUNTED_STATES) -> TreeCounts:
+def count_nolimit_tree(rules: NoLimitRules, max_states: int | None = None) -> TreeCounts:
     """Count the tree ``build_game_arrays(rules, ...)`` would build, without building it.
 
     Raises:
-        TreeTooLargeToCount: more than ``max_states`` distinct betting states.
+        TreeTooLargeToCount: more than ``max_states`` (default :data:`MAX_COUNTED_STATES`)
+            distinct betting states.
     """
-    return _Counter(rules, max_states).count()
+    return _Counter(rules, max_states or MAX_COUNTED_STATES).count()
 
 
 # A subtree's counts travel packed in one Python int, so that adding a child's counts is one
