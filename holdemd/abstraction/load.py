@@ -33,7 +33,7 @@ def resolve(spec: str) -> tuple[Path, str]:
     """The bundle a spec names, and the command that (re)builds it.
 
     A preset name is looked up in the cache directory (where ``holdemd buckets build`` writes)
-    and then among the shipped assets; anything else is a path.
+    and then among the files shipped with the package; anything else is a path.
     """
     if spec in PRESETS:
         candidates = [cache_dir() / f"{spec}.npz", shipped_dir() / f"{spec}.npz"]
