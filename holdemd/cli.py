@@ -337,6 +337,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.resume is not None and not args.resume and args.logdir is None:
         raise UsageError("--resume needs a run directory or snapshot, or --logdir")
+    # Console logging only until the game and its buckets have loaded: a mistake found there
+    # (a missing bucket file, tables too big) must not leave an empty run directory behind.
+    # Set up before planning, so that its warnings (a small batch size) show.
+    setup_logging(args.log_level)
     plan = plan_run(
         args.config,
         _train_overrides(args),
@@ -345,9 +349,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         logdir=args.logdir,
     )
     config, run_dir, resume = plan.config, plan.run_dir, plan.resume
-    # Console logging only until the game and its buckets have loaded: a mistake found there
-    # (a missing bucket file, tables too big) must not leave an empty run directory behind.
-    setup_logging(args.log_level)
     supervisor = build_supervisor(plan)
     setup_logging(args.log_level, run_dir / "logs" / "train.log")
     log.info("holdemd %s: run directory %s", __version__, run_dir)
