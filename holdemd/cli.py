@@ -24,8 +24,21 @@ KUHN_VALUE = -1 / 18
 KNOWN_VALUES = {"kuhn": KUHN_VALUE, "leduc": LEDUC_VALUE}
 
 
+class _WholeNamesParser(argparse.ArgumentParser):
+    """Takes options by their whole name only.
+
+    With argparse's default prefix matching, ``train --snapshot NAME`` (a flag of ``eval``) was
+    read as ``--snapshot-interval NAME``. Subcommand parsers are made from the parent's class, so
+    setting it here covers every ``holdemd`` parser.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _WholeNamesParser(
         prog="holdemd",
         description="Train poker blueprint strategies with external-sampling MCCFR.",
     )
@@ -208,15 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(handler=cmd_eval)
 
-    tree = commands.add_parser(
-        "tree",
-        help="count a config's betting tree, infoset rows and table memory",
-        description="Print node and decision counts per street, infoset rows for the "
-        "configured buckets, and the memory the tables will need, without allocating them.",
-    )
-    tree.add_argument("--config", type=Path, required=True, help="YAML config")
-    tree.add_argument("--json", action="store_true", help="print one JSON object")
-    tree.set_defaults(handler=cmd_tree)
+    from holdemd.tree_cli import add_tree_parser
+
+    add_tree_parser(commands)
 
     from holdemd.abstraction.cli import add_buckets_parser
 
@@ -333,6 +340,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.resume is not None and not args.resume and args.logdir is None:
         raise UsageError("--resume needs a run directory or snapshot, or --logdir")
+    # Console logging only until the game and its buckets have loaded: a mistake found there
+    # (a missing bucket file, tables too big) must not leave an empty run directory behind.
+    # Set up before planning, so that its warnings (a small batch size) show.
+    setup_logging(args.log_level)
     plan = plan_run(
         args.config,
         _train_overrides(args),
@@ -341,9 +352,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         logdir=args.logdir,
     )
     config, run_dir, resume = plan.config, plan.run_dir, plan.resume
-    # Console logging only until the game and its buckets have loaded: a mistake found there
-    # (a missing bucket file, tables too big) must not leave an empty run directory behind.
-    setup_logging(args.log_level)
     supervisor = build_supervisor(plan)
     setup_logging(args.log_level, run_dir / "logs" / "train.log")
     log.info("holdemd %s: run directory %s", __version__, run_dir)
@@ -402,23 +410,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # A watchdog timeout ends in SIGABRT: print every thread's Python stack to the journal.
     faulthandler.enable()
     return asyncio.run(Service(options).serve())
-
-
-def cmd_tree(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
-    from holdemd.config import load_config
-    from holdemd.tree_report import available_memory, report_for
-
-    report = report_for(load_config(args.config))
-    if args.json:
-        data = asdict(report)
-        data["nodes"] = report.nodes
-        data["available_memory_bytes"] = available_memory()
-        print(json.dumps(data))
-    else:
-        print("\n".join(report.lines()))
-    return ExitCode.OK
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

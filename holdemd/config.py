@@ -1,7 +1,8 @@
 """The training config: frozen dataclasses read from YAML, overridable from the command line.
 
 Every key is documented here and in the shipped ``configs/*.yaml``. A bad file ends in one
-line naming the file, the key and what is allowed (see ``holdemd.yaml_config``).
+line naming the file, the key and what is allowed (see ``holdemd.yaml_config``); every number
+has a range, and ``holdemd.config_limits`` says why each limit is where it is.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from holdemd import config_limits as limits
 from holdemd.durations import parse_duration
-from holdemd.yaml_config import apply_overrides, build_dataclass, load_yaml_file
+from holdemd.yaml_config import apply_overrides, build_dataclass
+from holdemd.yaml_file import load_yaml_file
 
 GameName = Literal["kuhn", "leduc", "holdem", "holdem_fixed_board"]
 HOLDEM_GAMES = ("holdem", "holdem_fixed_board")
@@ -34,12 +37,7 @@ class BetSizes:
 
     def __post_init__(self) -> None:
         for street in ("preflop", "flop", "turn", "river"):
-            for depth in getattr(self, street):
-                for fraction in depth:
-                    if not 0.0 < fraction <= 20.0:
-                        raise ValueError(
-                            f"bet_sizes.{street}: {fraction} is not a pot fraction in (0, 20]"
-                        )
+            limits.check_menu(street, getattr(self, street))
 
     def as_tuple(self) -> tuple[Menu, Menu, Menu, Menu]:
         return (self.preflop, self.flop, self.turn, self.river)
@@ -49,10 +47,10 @@ class BetSizes:
 class MaxRaises:
     """Bets and raises allowed per street (the first bet counts); then only fold or call."""
 
-    preflop: int = field(default=3, metadata={"min": 0, "max": 20})
-    flop: int = field(default=3, metadata={"min": 0, "max": 20})
-    turn: int = field(default=2, metadata={"min": 0, "max": 20})
-    river: int = field(default=2, metadata={"min": 0, "max": 20})
+    preflop: int = field(default=3, metadata={"min": 0, "max": limits.MAX_RAISES_PER_STREET})
+    flop: int = field(default=3, metadata={"min": 0, "max": limits.MAX_RAISES_PER_STREET})
+    turn: int = field(default=2, metadata={"min": 0, "max": limits.MAX_RAISES_PER_STREET})
+    river: int = field(default=2, metadata={"min": 0, "max": limits.MAX_RAISES_PER_STREET})
 
     def as_tuple(self) -> tuple[int, int, int, int]:
         return (self.preflop, self.flop, self.turn, self.river)
@@ -64,10 +62,13 @@ class GameConfig:
     # Hold'em only (ignored by kuhn and leduc, which have fixed rules):
     players: int = field(default=2, metadata={"min": 2, "max": 6, "help": "seats, 2 to 6"})
     stack_bb: float = field(
-        default=100.0, metadata={"min": 1.0, "help": "starting stack in big blinds"}
+        default=100.0,
+        metadata={"min": 1.0, "max": limits.MAX_STACK_BB, "help": "starting stack in big blinds"},
     )
     small_blind_bb: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
-    ante_bb: float = field(default=0.0, metadata={"min": 0.0, "help": "ante per player"})
+    ante_bb: float = field(
+        default=0.0, metadata={"min": 0.0, "max": limits.MAX_ANTE_BB, "help": "ante per player"}
+    )
     bet_sizes: BetSizes = BetSizes()
     max_raises: MaxRaises = MaxRaises()
     # holdem_fixed_board only: the known board and the cards hole cards are dealt from.
@@ -79,6 +80,13 @@ class GameConfig:
             raise ValueError(f"{self.name} is a two-player game; remove 'players'")
         if self.name == "holdem_fixed_board" and (self.board is None or self.deck is None):
             raise ValueError("holdem_fixed_board needs 'board' (5 cards) and 'deck'")
+        # In chips, as the game is built: 1.004 bb rounds to the big blind itself.
+        stack, ante = round(self.stack_bb * CHIPS_PER_BB), round(self.ante_bb * CHIPS_PER_BB)
+        if self.name in HOLDEM_GAMES and stack <= CHIPS_PER_BB + ante:
+            raise ValueError(
+                f"stack_bb {self.stack_bb:g} must be more than the big blind plus the ante "
+                f"({1 + self.ante_bb:g} bb): nobody could bet"
+            )
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,10 @@ class AbstractionConfig:
 @dataclass(frozen=True)
 class SolverConfig:
     algorithm: Literal["external_sampling"] = "external_sampling"
-    seed: int = field(default=1, metadata={"min": 0, "help": "random seed; same seed, same run"})
+    seed: int = field(
+        default=1,
+        metadata={"min": 0, "max": limits.MAX_SEED, "help": "random seed; same seed, same run"},
+    )
     linear_weighting: bool = field(
         default=False, metadata={"help": "weight iteration t's updates by t (linear CFR)"}
     )
@@ -112,7 +123,11 @@ class SolverConfig:
 class TrainingConfig:
     iterations: int = field(
         default=100_000,
-        metadata={"min": 0, "help": "stop after this many iterations; 0 = no limit"},
+        metadata={
+            "min": 0,
+            "max": limits.MAX_ITERATIONS,
+            "help": "stop after this many iterations; 0 = no limit",
+        },
     )
     time_budget: float | str | None = field(
         default=None, metadata={"help": "stop after this long, e.g. 600, 30m, 8h; null = no limit"}
@@ -121,15 +136,26 @@ class TrainingConfig:
         default="10m", metadata={"help": "time between snapshots, e.g. 60, 10m"}
     )
     keep_snapshots: int = field(
-        default=5, metadata={"min": 1, "help": "newest snapshots kept; older ones are removed"}
+        default=5,
+        metadata={
+            "min": 1,
+            "max": limits.MAX_KEEP_SNAPSHOTS,
+            "help": "newest snapshots kept; older ones are removed",
+        },
     )
     keep_every: int = field(
-        default=0, metadata={"min": 0, "help": "also keep every Nth snapshot forever; 0 = none"}
+        default=0,
+        metadata={
+            "min": 0,
+            "max": limits.MAX_KEEP_EVERY,
+            "help": "also keep every Nth snapshot forever; 0 = none",
+        },
     )
     eval_interval: int = field(
         default=0,
         metadata={
             "min": 0,
+            "max": limits.MAX_ITERATIONS,
             "help": "iterations between exact evaluations (small games); 0 = at the end",
         },
     )
@@ -141,31 +167,47 @@ class TrainingConfig:
         },
     )
     quality_deals: int = field(
-        default=20_000, metadata={"min": 2, "help": "duplicate deals per quality evaluation"}
+        default=20_000,
+        metadata={
+            "min": 2,
+            "max": limits.MAX_EVAL_DEALS,
+            "help": "duplicate deals per quality evaluation",
+        },
     )
     quality_lbr_deals: int = field(
         default=0,
-        metadata={"min": 0, "help": "also LBR with this many deals (heads-up Hold'em); 0 = no"},
+        metadata={
+            "min": 0,
+            "max": limits.MAX_EVAL_DEALS,
+            "help": "also LBR with this many deals (heads-up Hold'em); 0 = no",
+        },
     )
     progress_interval: float = field(
-        default=2.0, metadata={"min": 0.1, "help": "seconds between progress lines"}
+        default=2.0,
+        metadata={
+            "min": 0.1,
+            "max": limits.MAX_PROGRESS_INTERVAL,
+            "help": "seconds between progress lines",
+        },
     )
     num_workers: int = field(
         default=0, metadata={"min": 0, "max": 512, "help": "worker processes; 0 = one per core"}
     )
     batch_size: int = field(
         default=2_000,
-        metadata={"min": 1, "help": "iterations per worker batch (the merge period)"},
+        metadata={
+            "min": 1,
+            "max": limits.MAX_BATCH_SIZE,
+            "help": "iterations per worker batch (the merge period)",
+        },
     )
     tensorboard: bool = field(default=True, metadata={"help": "write TensorBoard scalars"})
 
     def __post_init__(self) -> None:
         # Parse now so a bad duration is reported against the config file, not mid-run.
-        if self.time_budget is not None:
-            parse_duration(self.time_budget)
-        parse_duration(self.snapshot_interval)
-        if self.quality_interval is not None:
-            parse_duration(self.quality_interval)
+        for name in ("time_budget", "snapshot_interval", "quality_interval"):
+            if getattr(self, name) is not None:
+                limits.check_duration(name, getattr(self, name))
         if self.iterations == 0 and self.time_budget is None:
             raise ValueError("iterations is 0 and time_budget is null: set at least one limit")
 
@@ -202,11 +244,19 @@ class ScheduleConfig:
     )
     prune_threshold: float = field(
         default=-300.0,
-        metadata={"max": 0.0, "help": "prune actions with regret below this x utility scale"},
+        metadata={
+            "min": limits.MIN_REGRET_MULTIPLE,
+            "max": 0.0,
+            "help": "prune actions with regret below this x utility scale",
+        },
     )
     regret_floor: float | None = field(
         default=None,
-        metadata={"max": 0.0, "help": "clamp regrets at this x utility scale (Pluribus: -310)"},
+        metadata={
+            "min": limits.MIN_REGRET_MULTIPLE,
+            "max": 0.0,
+            "help": "clamp regrets at this x utility scale (Pluribus: -310)",
+        },
     )
     average: Literal["all", "first_round"] = field(
         default="all",
@@ -228,6 +278,8 @@ class ScheduleConfig:
             for name in ("discount_interval", "discount_stop", "prune_start", "average_interval")
             if getattr(self, name) is not None
         }
+        for name, clock in clocks.items():
+            limits.check_clock_value(name, clock.unit, clock.value)
         interval, stop = clocks.get("discount_interval"), clocks.get("discount_stop")
         if interval is not None and stop is not None and interval.unit != stop.unit:
             raise ValueError("discount_stop must use the same unit as discount_interval")

@@ -1,12 +1,16 @@
 """What a game's tree and tables will cost, before anything is allocated.
 
-``holdemd tree`` prints it; ``holdemd train`` refuses a config whose tables do not fit in the
-machine's memory, with the same numbers in the message.
+The numbers come from a count of the betting tree (``games.tree_size``, a fraction of a second
+even for trees far too big to build) or from a built tree; either way :func:`_report` turns them
+into infoset rows and bytes. ``holdemd tree`` prints them; run set-up (``run_setup.plan_run``)
+refuses, before building anything, a tree past the builder's node limit or tables that do not
+fit in the machine's memory, with the same numbers in the message.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,12 +19,27 @@ from holdemd.config import Config
 from holdemd.durations import format_bytes
 from holdemd.errors import UsageError
 from holdemd.game_factory import nolimit_rules
-from holdemd.games import Game, make_game
-from holdemd.games.betting import build_game_arrays
-from holdemd.games.compiled import DEAL_HOLDEM, GameArrays
+from holdemd.games import Game, make_game, tree_size
+from holdemd.games.betting import MAX_NODES, build_game_arrays
+from holdemd.games.compiled import DEAL_HOLDEM
 from holdemd.games.nolimit import STREET_NAMES
+from holdemd.games.tree_size import (
+    TreeCounts,
+    TreeTooLargeToCount,
+    count_nolimit_tree,
+    counts_of_arrays,
+)
 
 TABLES = 2  # regret and strategy_sum
+
+
+def _smaller_tree(source: str) -> str:
+    return (
+        "use fewer bet sizes, lower max_raises or fewer players "
+        f"(`holdemd tree --config {source}` shows it per street)"
+    )
+
+
 # Memory left for everything but the tables (interpreter, kernels, buffers, bucket tables).
 HEADROOM_BYTES = 1 << 30
 
@@ -43,6 +62,7 @@ class TreeReport:
     table_bytes: int  # regret + strategy_sum
     bucket_table_bytes: int
     table_kinds: str = "float32"  # the tables' dtypes, as the report prints them
+    counted: bool = False  # counted without building the tree (else read off a built one)
 
     @property
     def nodes(self) -> int:
@@ -50,7 +70,8 @@ class TreeReport:
 
     def lines(self) -> list[str]:
         width = max(len(s.street) for s in self.streets)
-        out = [f"{self.game}: {self.nodes:,} nodes, up to {self.max_actions} actions per node"]
+        how = " (counted without building the tree)" if self.counted else ""
+        out = [f"{self.game}: {self.nodes:,} nodes, up to {self.max_actions} actions per node{how}"]
         out.append(
             f"{'street':<{width}}  {'decisions':>10}  {'terminals':>10}  "
             f"{'buckets':>8}  {'infoset rows':>13}"
@@ -69,42 +90,58 @@ class TreeReport:
         return out
 
 
-def bucket_counts(spec: str) -> tuple[int, ...]:
-    """Buckets per street of an abstraction spec, without loading its tables."""
-    from holdemd.abstraction.presets import PRESETS
-
-    if spec in PRESETS:
-        return PRESETS[spec].counts
-    from holdemd.abstraction import load_abstraction
-
-    return load_abstraction(spec).counts
-
-
 def report_for(config: Config) -> TreeReport:
-    """Count the tree ``config`` describes; Hold'em trees are built without card tables."""
-    name = config.game.name
-    if name in ("kuhn", "leduc"):
-        game = make_game(name)
-        return _report(name, game.arrays, 0, table_itemsize(config), table_kinds(config))
-    if name == "holdem_fixed_board":
-        from holdemd.game_factory import build_game
+    """Build the tree ``config`` describes and report it; Hold'em trees without card tables."""
+    from holdemd.abstraction.load import bundle_counts
+    from holdemd.game_factory import build_game
 
-        game = build_game(config.game)
-        return _report(name, game.arrays, 0, table_itemsize(config), table_kinds(config))
-    counts = bucket_counts(config.abstraction.buckets)
+    name = config.game.name
+    if name != "holdem":
+        arrays = (
+            make_game(name).arrays if name in ("kuhn", "leduc") else build_game(config.game).arrays
+        )
+        return _report(name, counts_of_arrays(arrays), arrays.street_buckets.tolist(), 0, config)
+    buckets = bundle_counts(config.abstraction.buckets)
     arrays, _, _ = build_game_arrays(
         nolimit_rules(config.game),
-        counts,
+        buckets,
         DEAL_HOLDEM,
         tuple(range(52)),
         2 * config.game.players + 5,
     )
-    # One byte per bucket id up to 256 buckets, else two; one entry per canonical hand.
+    return _report(name, counts_of_arrays(arrays), buckets, card_table_bytes(buckets), config)
+
+
+def count_for(config: Config) -> TreeReport:
+    """Report the tree ``config`` describes without building it (Kuhn and Leduc, a few dozen
+    nodes, are built).
+
+    Raises:
+        TreeTooLargeToCount: more betting states than the count goes through (see tree_size).
+    """
+    from holdemd.abstraction.load import bundle_counts
+
+    name = config.game.name
+    if name in ("kuhn", "leduc"):
+        return report_for(config)
+    counts = count_nolimit_tree(nolimit_rules(config.game))
+    if name == "holdem_fixed_board":
+        from holdemd.cards import parse_cards
+
+        assert config.game.deck is not None  # checked by GameConfig
+        deck = len(parse_cards(config.game.deck))
+        pairs = deck * (deck - 1) // 2  # lossless buckets: the hole pairs
+        return _report(name, counts, [pairs] * 4, 0, config, counted=True)
+    buckets = bundle_counts(config.abstraction.buckets)
+    return _report(name, counts, buckets, card_table_bytes(buckets), config, counted=True)
+
+
+def card_table_bytes(buckets: Sequence[int]) -> int:
+    """One byte per bucket id up to 256 buckets, else two; one entry per canonical hand."""
     from holdemd.cards import num_indices
 
-    per_entry = 1 if max(counts) <= 256 else 2
-    entries = sum(num_indices(street) for street in range(4))
-    return _report(name, arrays, per_entry * entries, table_itemsize(config), table_kinds(config))
+    per_entry = 1 if max(buckets) <= 256 else 2
+    return per_entry * sum(num_indices(street) for street in range(4))
 
 
 def table_itemsize(config: Config) -> int:
@@ -124,30 +161,42 @@ def table_kinds(config: Config) -> str:
 
 
 def _report(
-    name: str, a: GameArrays, bucket_bytes: int, itemsize: int, kinds: str = "float32"
+    name: str,
+    counts: TreeCounts,
+    buckets: Sequence[int],
+    bucket_bytes: int,
+    config: Config | None = None,
+    *,
+    counted: bool = False,
+    itemsize: int = 4,
 ) -> TreeReport:
+    """Rows and bytes of a tree with these ``counts`` and ``buckets`` per street; the tables'
+    dtypes are the config's (else float32)."""
     streets = []
-    decision = a.node_player >= 0
-    for s in range(int(a.street_buckets.shape[0])):
-        on_street = a.node_street == s
-        decisions = int((decision & on_street).sum())
-        buckets = int(a.street_buckets[s])
+    for s, bucket_count in enumerate(buckets):
         label = STREET_NAMES[s] if name.startswith("holdem") else f"round {s + 1}"
+        decisions = counts.decisions[s]
         streets.append(
             StreetCounts(
-                label, decisions, int((~decision & on_street).sum()), buckets, decisions * buckets
+                label,
+                decisions,
+                counts.terminals[s],
+                int(bucket_count),
+                decisions * int(bucket_count),
             )
         )
-    rows = sum(s.rows for s in streets)
-    max_actions = int(a.node_children.shape[1])
+    rows = sum(street.rows for street in streets)
+    if config is not None:
+        itemsize = table_itemsize(config)
     return TreeReport(
         game=name,
         streets=tuple(streets),
-        max_actions=max_actions,
+        max_actions=counts.max_actions,
         rows=rows,
-        table_bytes=TABLES * rows * max_actions * itemsize,
+        table_bytes=TABLES * rows * counts.max_actions * itemsize,
         bucket_table_bytes=bucket_bytes,
-        table_kinds=kinds,
+        table_kinds=table_kinds(config) if config is not None else "float32",
+        counted=counted,
     )
 
 
@@ -177,5 +226,38 @@ def check_fits(report: TreeReport, source: str, available: int | None = None) ->
         )
 
 
+def check_buildable(report: TreeReport, source: str) -> None:
+    """Refuse a tree the builder would stop on (it holds a Python record per node)."""
+    if report.nodes > MAX_NODES:
+        raise UsageError(
+            f"{source}: the betting tree has {report.nodes:,} nodes (counted without building "
+            f"it), more than the {MAX_NODES:,} the tree builder handles; {_smaller_tree(source)}"
+        )
+
+
+def check_countable(stop: TreeTooLargeToCount, source: str) -> None:
+    """After a count that gave up: refuse if what it counted is past the builder's limit
+    already; otherwise the tree may still be buildable, and the builder's own limit decides."""
+    if stop.nodes_at_least > MAX_NODES:
+        raise UsageError(
+            f"{source}: the betting tree has more than {stop.nodes_at_least:,} nodes (counting "
+            f"stopped after {tree_size.MAX_COUNTED_STATES:,} betting states), more than the "
+            f"{MAX_NODES:,} the tree builder handles; {_smaller_tree(source)}"
+        ) from stop
+
+
+def check_before_building(config: Config, source: str) -> None:
+    """Refuse, before building anything and in well under a second, a tree the builder would
+    stop on or whose tables would not fit in memory."""
+    try:
+        report = count_for(config)
+    except TreeTooLargeToCount as stop:
+        check_countable(stop, source)
+        return
+    check_buildable(report, source)
+    check_fits(report, source)
+
+
 def game_report(game: Game, itemsize: int = 4) -> TreeReport:
-    return _report(game.name, game.arrays, 0, itemsize)
+    a = game.arrays
+    return _report(game.name, counts_of_arrays(a), a.street_buckets.tolist(), 0, itemsize=itemsize)

@@ -1,4 +1,6 @@
-"""Load YAML into frozen dataclasses; every error is one line naming the file, key and what is allowed.
+"""Bind YAML data to frozen dataclasses; every error is one line naming the file, key and what is allowed.
+
+The file itself is read by :mod:`holdemd.yaml_file`.
 
 The dataclasses are the schema: field types (resolved with :func:`typing.get_type_hints`) say what
 a key accepts, defaults make a key optional, and ``field(metadata={"min": .., "max": .., "help":
@@ -18,113 +20,15 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-import re
 import types
 import typing
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, Literal, TypeVar, Union
 
-import yaml
-
 from holdemd.errors import ConfigError
+from holdemd.yaml_file import show_value
 
 T = TypeVar("T")
-
-_MISSING_FILE_HINT = "pass an existing config file, e.g. configs/leduc.yaml"
-_MAX_SHOWN_VALUE = 60  # characters of a bad value quoted in an error; keeps the message one line
-
-
-# --------------------------------------------------------------------------------------------
-# YAML reading
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 scalars where YAML 1.1 surprises people.
-
-    * Only ``true``/``false`` are booleans: in YAML 1.1 ``yes``, ``no``, ``on`` and ``off`` are too,
-      so a country code ``NO`` or a mode ``off`` silently became ``False``.
-    * ``1e6`` is a float: YAML 1.1 requires a dot (``1.0e6``) and reads ``1e6`` as a string.
-    * A key given twice is an error instead of the last one silently winning.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}'", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StrictLoader.add_implicit_resolver(
-    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-
-def load_yaml_file(path: Path) -> dict[str, Any]:
-    """Read a YAML file whose top level is a mapping (an empty file is an empty mapping).
-
-    Raises:
-        ConfigError: the file is missing or unreadable, is not valid YAML (the message gives the
-            line and column), or its top level is not a mapping.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: no such file; {_MISSING_FILE_HINT}") from exc
-    except IsADirectoryError as exc:
-        raise ConfigError(
-            f"{path}: is a directory, not a config file; {_MISSING_FILE_HINT}"
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # safe: _StrictLoader is a SafeLoader
-    except yaml.YAMLError as exc:
-        raise ConfigError(_yaml_error_message(path, exc)) from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{path}: the top level must be a mapping of keys (key: value lines), got {_show(data)}"
-        )
-    return data
-
-
-def _yaml_error_message(path: Path, exc: yaml.YAMLError) -> str:
-    """One line ``file:line:col: invalid YAML: problem`` from a PyYAML error."""
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "syntax error"
-        if exc.problem and exc.context and exc.context_mark is not None:
-            # e.g. an unclosed bracket: the problem is found at the end of the file, the context
-            # says where the bracket was opened, which is where the fix goes.
-            problem += f" ({exc.context} at {_line_col(exc.context_mark)})"
-        if mark is not None:
-            return f"{path}:{mark.line + 1}:{mark.column + 1}: invalid YAML: {problem}"
-        return f"{path}: invalid YAML: {problem}"
-    return f"{path}: invalid YAML: {' '.join(str(exc).split())}"
-
-
-def _line_col(mark: yaml.Mark) -> str:
-    # PyYAML marks are 0-based; editors count lines and columns from 1.
-    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,7 +52,7 @@ def build_dataclass(cls: type[T], data: Mapping[str, Any], *, source: str, prefi
         raise TypeError(f"build_dataclass needs a dataclass type, got {cls!r}")
     if not isinstance(data, Mapping):
         where = f"key '{prefix}'" if prefix else "the top level"
-        raise ConfigError(f"{source}: {where} must be a mapping of keys, got {_show(data)}")
+        raise ConfigError(f"{source}: {where} must be a mapping of keys, got {show_value(data)}")
     fields = _init_fields(cls)
     _check_keys(data, fields, source=source, prefix=prefix)
     kwargs = {
@@ -276,15 +180,21 @@ def _check_range(value: float, *, source: str, dotted: str, meta: Mapping[str, A
     # NaN compares false both ways, so it fails these checks (out of range) instead of passing.
     if (low is None or value >= low) and (high is None or value <= high):
         return
+    low_text, high_text = _show_bound(low), _show_bound(high)
     if low is not None and high is not None:
-        allowed = f"between {low} and {high}"
+        allowed = f"between {low_text} and {high_text}"
     elif low is not None:
-        allowed = f">= {low}"
+        allowed = f">= {low_text}"
     else:
-        allowed = f"<= {high}"
+        allowed = f"<= {high_text}"
     raise ConfigError(
         f"{source}: key '{dotted}' must be {allowed}, got {value!r}{_help_suffix(meta)}"
     )
+
+
+def _show_bound(bound: float | None) -> str:
+    # 4,611,686,018,427,387,904 reads better than 4611686018427387904.
+    return f"{bound:,}" if isinstance(bound, int) and abs(bound) >= 10_000 else str(bound)
 
 
 def _convert_literal(
@@ -359,7 +269,7 @@ def _convert_dict(
 def _type_error(
     tp: Any, value: Any, *, source: str, dotted: str, meta: Mapping[str, Any]
 ) -> ConfigError:
-    message = f"{source}: key '{dotted}' must be {_describe(tp)}, got {_show(value)}"
+    message = f"{source}: key '{dotted}' must be {_describe(tp)}, got {show_value(value)}"
     return ConfigError(message + _suggestion(tp, value) + _help_suffix(meta))
 
 
@@ -406,18 +316,6 @@ def _show_choice(choice: Any) -> str:
     if isinstance(choice, bool):
         return "true" if choice else "false"
     return repr(choice)
-
-
-def _show(value: Any) -> str:
-    """A bad value as quoted in an error: ``'abc' (str)``, cut short to keep one line."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):  # as the user wrote it in YAML, not Python's True
-        return f"{'true' if value else 'false'} (bool)"
-    text = " ".join(repr(value).split())
-    if len(text) > _MAX_SHOWN_VALUE:
-        text = text[: _MAX_SHOWN_VALUE - 3] + "..."
-    return f"{text} ({type(value).__name__})"
 
 
 def _help_suffix(meta: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from holdemd.cli import main
+from holdemd.cli import build_parser, main
 from holdemd.daemon.snapshots import read_snapshot
 from holdemd.games import make_game
 from holdemd.solver.exact import ExactEvaluator
@@ -218,3 +219,26 @@ def test_help_of_every_command():
     ):
         result = _holdemd(*args)
         assert result.returncode == 0 and "usage: holdemd" in result.stdout
+
+
+def _all_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _all_parsers(sub)
+    return found
+
+
+def test_no_holdemd_parser_takes_an_abbreviated_option():
+    parsers = _all_parsers(build_parser())
+    assert len(parsers) >= 10  # holdemd, its commands, buckets and strategy subcommands
+    assert [p.prog for p in parsers if p.allow_abbrev] == []
+
+
+def test_train_does_not_read_snapshot_as_snapshot_interval(capsys):
+    # The corrupt-snapshot error suggests `--snapshot NAME`, an option of eval, not of train.
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["train", "--config", "c.yaml", "--snapshot", "s-000003"])
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: --snapshot s-000003" in capsys.readouterr().err

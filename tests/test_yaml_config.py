@@ -11,12 +11,8 @@ from typing import Any, Literal, Optional
 import pytest
 
 from holdemd.errors import ConfigError, ExitCode
-from holdemd.yaml_config import (
-    apply_overrides,
-    build_dataclass,
-    dataclass_to_dict,
-    load_yaml_file,
-)
+from holdemd.yaml_config import apply_overrides, build_dataclass, dataclass_to_dict
+from holdemd.yaml_file import load_yaml_file
 
 SRC = "configs/test.yaml"
 

@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     # The global options live in a parent parser added to the main parser and every
     # subcommand, with SUPPRESS defaults so a subcommand does not reset what was given before
     # it: `holdemctl --json status` and `holdemctl status --json` both work.
-    common = argparse.ArgumentParser(add_help=False)
+    # allow_abbrev=False everywhere: a prefix of one option must not silently mean another
+    # (`--time` for --timeout or --time-budget).
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     common.add_argument(
         "--socket",
         default=argparse.SUPPRESS,
@@ -107,12 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 ok, 1 daemon error, 2 usage, 3 daemon not running, 4 timeout, "
         "5 permission denied (health: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)",
         parents=[common],
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"holdemctl {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        return commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+        return commands.add_parser(
+            name, help=help_text, description=help_text, parents=[common], allow_abbrev=False
+        )
 
     start = add("start", "start a training run (the same overrides as holdemd train)")
     start.add_argument(

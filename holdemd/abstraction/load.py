@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from holdemd.abstraction.store import (
     cache_dir,
     cards_fingerprint,
     display_path,
+    manifest_path,
     read_bundle,
     read_river,
     shipped_dir,
@@ -31,7 +33,7 @@ def resolve(spec: str) -> tuple[Path, str]:
     """The bundle a spec names, and the command that (re)builds it.
 
     A preset name is looked up in the cache directory (where ``holdemd buckets build`` writes)
-    and then among the shipped assets; anything else is a path.
+    and then among the files shipped with the package; anything else is a path.
     """
     if spec in PRESETS:
         candidates = [cache_dir() / f"{spec}.npz", shipped_dir() / f"{spec}.npz"]
@@ -64,6 +66,24 @@ def _counts_of(manifest: dict[str, Any]) -> tuple[int, int, int, int] | None:
     ):
         return (counts[0], counts[1], counts[2], counts[3])
     return None
+
+
+def bundle_counts(spec: str) -> tuple[int, int, int, int]:
+    """Buckets per street of a preset or bundle, read from its manifest alone: what a tree's
+    size depends on, without reading, verifying or building any table.
+
+    A bundle whose manifest cannot tell is loaded instead, which raises the one-line error that
+    names the file and the fix.
+    """
+    if spec in PRESETS:
+        return PRESETS[spec].counts
+    path, _ = resolve(spec)
+    try:
+        manifest = json.loads(manifest_path(path).read_text())
+    except (OSError, ValueError):
+        manifest = None
+    counts = _counts_of(manifest) if isinstance(manifest, dict) else None
+    return counts if counts is not None else load_abstraction(spec).counts
 
 
 def load_abstraction(spec: str | os.PathLike[str], *, progress: bool = True) -> CardAbstraction:

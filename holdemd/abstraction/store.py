@@ -13,6 +13,7 @@ Digest: sha256 over the format tag, the counts, the method and each street's tab
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import json
 import os
 import secrets
@@ -24,7 +25,6 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-import holdemd
 from holdemd.abstraction.model import STREETS, AbstractionError
 from holdemd.cards import BOARD_SIZES, index_hands, rank7
 
@@ -33,8 +33,12 @@ BUNDLE_ARRAYS = ("preflop", "flop", "turn", "river_lut")
 
 
 def shipped_dir() -> Path:
-    """``assets/abstraction`` of the source tree the package runs from."""
-    return Path(holdemd.__file__).resolve().parent.parent / "assets" / "abstraction"
+    """The bucket files shipped as package data (``holdemd/abstraction/shipped``).
+
+    Found through importlib.resources, so a regular (non-editable) install finds them as well as
+    a source checkout; they used to sit outside the package, where only a checkout had them.
+    """
+    return Path(str(importlib.resources.files("holdemd.abstraction") / "shipped"))
 
 
 def cache_dir() -> Path:

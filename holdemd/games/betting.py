@@ -26,6 +26,11 @@ from holdemd.games.compiled import (
     no_bucket_tables,
 )
 
+# The builder holds a Python record per node (a few hundred bytes): past this many nodes it stops
+# with a clear error before a runaway menu exhausts memory. Run set-up counts a tree first
+# (games.tree_size) and refuses one past this limit without building anything.
+MAX_NODES = 3_000_000
+
 
 @dataclass(frozen=True)
 class BettingState:
@@ -148,12 +153,11 @@ def build_game_arrays(
     bucket_tables: tuple[np.ndarray, ...] | None = None,
     fixed_board: Sequence[int] = (),
     card_slot: np.ndarray | None = None,
-    max_nodes: int = 3_000_000,
+    max_nodes: int = MAX_NODES,
 ) -> tuple[GameArrays, tuple[str, ...], int]:
     """Compile ``rules`` into arrays; returns (arrays, history per node, number of infoset rows).
 
-    The builder holds a Python record per node (a few hundred bytes), so ``max_nodes`` stops it
-    with a clear error before a runaway menu exhausts memory.
+    Past ``max_nodes`` nodes it stops with a clear error (see :data:`MAX_NODES`).
 
     Nodes are numbered in depth-first pre-order with the root at 0, so a subtree is contiguous.
     """

@@ -19,6 +19,7 @@ reopens the betting like a full raise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from holdemd.games.betting import BettingState
@@ -89,20 +90,17 @@ class NoLimitRules:
     def raise_amounts(self, state: BettingState) -> list[float]:
         """Raise-to amounts on the menu at this point, ascending, all-in last."""
         p = state.player
-        stack = state.stacks[p]
         top = max(state.contrib)
-        pot = sum(state.contrib)
-        to_call = top - state.contrib[p]
         depth_menu = self.bet_menu[state.street]
         fractions = depth_menu[state.raises] if state.raises < len(depth_menu) else ()
-        minimum = top + self._min_raise_increment(state)
-        amounts: set[float] = set()
-        for fraction in fractions:
-            amount = float(round(top + fraction * (pot + to_call)))
-            amount = max(amount, minimum)
-            amounts.add(min(amount, stack))
-        amounts.add(stack)  # all-in
-        return sorted(amounts)
+        return raise_to_amounts(
+            fractions,
+            top=top,
+            pot=sum(state.contrib),
+            to_call=top - state.contrib[p],
+            min_increment=self._min_raise_increment(state),
+            stack=state.stacks[p],
+        )
 
     def _min_raise_increment(self, state: BettingState) -> float:
         """The last full raise on this street, at least one big blind."""
@@ -120,3 +118,23 @@ class NoLimitRules:
         if amount >= state.stacks[state.player]:
             return "a"
         return f"r{int(amount)}"
+
+
+def raise_to_amounts(
+    fractions: Sequence[float],
+    top: float,
+    pot: float,
+    to_call: float,
+    min_increment: float,
+    stack: float,
+) -> list[float]:
+    """Raise-to amounts for pot ``fractions``, ascending, all-in last (see the module docstring);
+    shared with the tree counter (``tree_size``) so that both size raises alike."""
+    minimum = top + min_increment
+    amounts: set[float] = set()
+    for fraction in fractions:
+        amount = float(round(top + fraction * (pot + to_call)))
+        amount = max(amount, minimum)
+        amounts.add(min(amount, stack))
+    amounts.add(stack)  # all-in
+    return sorted(amounts)

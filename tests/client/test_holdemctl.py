@@ -7,6 +7,7 @@ output. The real daemon with the real client: tests/daemon/test_service_e2e.py.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -25,7 +26,7 @@ from typing import Any
 
 import pytest
 from holdemctl import render
-from holdemctl.cli import main
+from holdemctl.cli import build_parser, main
 from holdemctl.connection import ControlClient, DaemonError, NotRunning, Timeout, connect
 
 from holdemd.control_protocol import (
@@ -327,6 +328,20 @@ def test_usage_errors_exit_2() -> None:
     assert ctl("start", "--iterations", "many").returncode == 2
     assert ctl("start", "--time-budget", "soon").returncode == 2
     assert ctl("--timeout", "-1", "status").returncode == 2
+
+
+def test_no_holdemctl_parser_takes_an_abbreviated_option() -> None:
+    parser = build_parser()
+    parsers = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            parsers += action.choices.values()
+    assert len(parsers) >= 12  # holdemctl and each of its commands
+    assert [p.prog for p in parsers if p.allow_abbrev] == []
+    # `--time` was --timeout or --time-budget, whichever argparse found unambiguous.
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args(["start", "c.yaml", "--time-budg", "8h"])
+    assert exit_info.value.code == 2
 
 
 def test_the_client_imports_neither_numpy_nor_numba() -> None:
