@@ -352,6 +352,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         logdir=args.logdir,
     )
     config, run_dir, resume = plan.config, plan.run_dir, plan.resume
+    if plan.game is None:
+        log.info(
+            "building the %s game%s",
+            config.game.name,
+            "; a first run on this machine also builds the river bucket table (cached)"
+            if config.game.name == "holdem"
+            else "",
+        )
     supervisor = build_supervisor(plan)
     setup_logging(args.log_level, run_dir / "logs" / "train.log")
     log.info("holdemd %s: run directory %s", __version__, run_dir)
