@@ -28,13 +28,15 @@ from holdemctl.connection import (
     ControlClient,
     DaemonError,
     NotRunning,
+    Timeout,
     connect,
 )
 from holdemd import __version__
 from holdemd.durations import parse_duration
 from holdemd.protocol import E_PERMISSION
 
-# stop --wait and snapshot wait for a snapshot to be written: minutes for large tables.
+# stop --wait and snapshot wait for a snapshot to be written, start for the game to load (the
+# first start of a Hold'em config builds bucket tables and compiles kernels): minutes.
 WAIT_TIMEOUT: Final = 3600.0
 EXIT_INTERRUPTED: Final = 130
 
@@ -98,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         metavar="SECONDS",
         help=f"how long to wait for a reply (default {DEFAULT_TIMEOUT:g}; {WAIT_TIMEOUT:g} for "
-        "stop --wait and snapshot, which wait for a snapshot to be written)",
+        "start, which waits until the game is loaded, and for stop --wait and snapshot, which "
+        "wait for a snapshot to be written)",
     )
     parser = argparse.ArgumentParser(
         prog="holdemctl",
@@ -114,7 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, help=help_text, description=help_text, parents=[common])
 
-    start = add("start", "start a training run (the same overrides as holdemd train)")
+    start = add(
+        "start",
+        "start a training run (the same overrides as holdemd train); waits until the daemon "
+        "has loaded the game and started the run, which the first time for a Hold'em config "
+        "takes minutes (bucket tables are built, kernels compiled)",
+    )
     start.add_argument(
         "config",
         nargs="?",
@@ -191,7 +199,13 @@ def start_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _start(client: ControlClient, args: argparse.Namespace) -> Output:
-    result = client.request("start", start_args(args))
+    try:
+        result = client.request("start", start_args(args))
+    except Timeout as exc:
+        # The daemon goes on loading the game whether or not we wait for it.
+        raise Timeout(
+            f"{exc}; the daemon may still be starting the run (`holdemctl status` shows it)"
+        ) from None
     return Output(result, f"started run {result['run_id']} in {result['run_dir']}")
 
 
@@ -297,8 +311,10 @@ COMMANDS: Final[dict[str, Handler]] = {
 def _timeout(args: argparse.Namespace) -> float:
     if hasattr(args, "timeout"):
         return float(args.timeout)
-    waits = (args.command == "stop" and args.wait) or (
-        args.command == "snapshot" and not args.no_wait
+    waits = (
+        args.command == "start"
+        or (args.command == "stop" and args.wait)
+        or (args.command == "snapshot" and not args.no_wait)
     )
     return WAIT_TIMEOUT if waits else DEFAULT_TIMEOUT
 

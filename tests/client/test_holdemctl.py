@@ -156,7 +156,8 @@ class FakeDaemon:
                 conn, _ = self._listener.accept()
             except TimeoutError:
                 continue
-            with conn:
+            # A client that gave up (a timeout test) may be gone before its reply is sent.
+            with conn, contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 conn.settimeout(0.05)
                 self._talk(conn)
 
@@ -590,3 +591,28 @@ def test_connect_raises_typed_errors() -> None:
         pytest.raises(Timeout),
     ):
         client.request("status", timeout=0.2)  # a per-request timeout
+
+
+def test_start_waits_for_the_game_to_load(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first start of a Hold'em config builds bucket tables and compiles kernels before the
+    daemon answers: start must outwait the default timeout that suits other commands."""
+    import holdemctl.cli
+
+    monkeypatch.setattr(holdemctl.cli, "DEFAULT_TIMEOUT", 0.3)
+    started = {"changed": True, "run_id": "r1", "run_dir": "/state/runs/r1"}
+
+    def slow(request: ControlRequest) -> list[bytes]:
+        time.sleep(1.0)  # "loading the game": longer than the (patched) default timeout
+        return [ok(request, started)]
+
+    with fake_daemon(canned({"start": slow, "status": slow})) as server:
+        code, out, err = run_main(capsys, "--socket", str(server.path), "start", "/c.yaml")
+        assert (code, out) == (0, "started run r1 in /state/runs/r1\n"), err
+        assert run_main(capsys, "--socket", str(server.path), "status")[0] == 4  # the default
+
+    with fake_daemon(lambda request: [HANG]) as server:
+        code, _, err = run_main(capsys, "--socket", str(server.path), "--timeout", "0.2", "start")
+    assert code == 4 and err.count("\n") == 1
+    assert "may still be starting the run" in err and "holdemctl status" in err
