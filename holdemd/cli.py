@@ -388,9 +388,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.config is not None:
         load_config(args.config)  # a bad default config fails now, not at the first start
     state_dir = (args.state_dir or default_state_dir()).absolute()
+    runtime_dir = (args.runtime_dir or default_runtime_dir()).absolute()
+    # Before the log file is opened in it: a directory someone else controls is refused whole.
+    _check_private_dir(state_dir, "state directory", "--state-dir or $XDG_STATE_HOME")
+    _check_private_dir(runtime_dir, "runtime directory", "--runtime-dir or $XDG_RUNTIME_DIR")
     options = ServiceOptions(
         state_dir=state_dir,
-        runtime_dir=(args.runtime_dir or default_runtime_dir()).absolute(),
+        runtime_dir=runtime_dir,
         default_config=args.config.absolute() if args.config else None,
         socket_group=group,
     )
@@ -398,6 +402,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # A watchdog timeout ends in SIGABRT: print every thread's Python stack to the journal.
     faulthandler.enable()
     return asyncio.run(Service(options).serve())
+
+
+def _check_private_dir(path: Path, what: str, choose: str) -> None:
+    """Create ``path`` if needed; refuse it if someone else could replace what the daemon keeps
+    there (its socket: clients would talk to an impostor; its state: runs it would resume)."""
+    from holdemd.service_paths import private_dir_problem
+
+    try:
+        problem = private_dir_problem(path)
+    except OSError as exc:
+        raise UsageError(
+            f"{what} {path}: {exc.strerror or exc}; fix it, or choose another with {choose}"
+        ) from None
+    if problem is not None:
+        raise UsageError(f"{what} {problem}, or choose another with {choose}")
 
 
 def cmd_tree(args: argparse.Namespace) -> int:

@@ -1,11 +1,11 @@
 """The ``holdemctl`` command line: drive a running ``holdemd serve`` over its control socket.
 
 Exit codes: 0 ok, 1 the daemon answered with an error (or an unreadable reply), 2 usage,
-3 daemon not running, 4 timeout, 5 permission denied. ``health`` uses the monitoring-plugin
+3 daemon not running, 4 timeout, 5 permission denied (or a socket it will not trust). ``health`` uses the monitoring-plugin
 codes instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. Every failure is one line on stderr,
 never a traceback; with ``--json`` it is also ``{"ok": false, "error": {"code", "message"}}`` on
 stdout, with the daemon's E_* code or one of the client's (E_NO_DAEMON, E_TIMEOUT,
-E_PERMISSION, E_CLIENT).
+E_PERMISSION, E_UNTRUSTED_SOCKET, E_CLIENT).
 """
 
 from __future__ import annotations
@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Drive a running holdemd daemon (holdemd serve): start, pause, resume and "
         "stop training, take snapshots, and see what it is doing.",
         epilog="exit codes: 0 ok, 1 daemon error, 2 usage, 3 daemon not running, 4 timeout, "
-        "5 permission denied (health: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)",
+        "5 permission denied or untrusted socket (health: 0 OK, 1 WARNING, 2 CRITICAL, "
+        "3 UNKNOWN)",
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"holdemctl {__version__}")

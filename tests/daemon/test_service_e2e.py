@@ -447,3 +447,35 @@ def test_peer_credentials_decide_who_may_do_what(reaper: Reaper, dirs: Any) -> N
     assert as_nobody(shared, "pause") == "E_PERMISSION"
     assert shared.ctl("--json", "status").returncode == 0  # the owner still may
     assert _shutdown(shared) == 0
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to hand a directory to nobody")
+@pytest.mark.parametrize("which", ["runtime", "state"])
+def test_a_directory_another_user_controls_is_refused(
+    reaper: Reaper, dirs: Any, which: str
+) -> None:
+    """Another user created the directory first (/tmp/holdemd-UID is anyone's to create) and
+    left it open: serving there would let them swap the socket and answer in the daemon's
+    name, or plant runs. The daemon refuses with one line and writes nothing into it."""
+    state, runtime, config = dirs
+    squatted = runtime if which == "runtime" else state
+    squatted.mkdir(exist_ok=True)
+    os.chown(squatted, 65534, 65534)
+    squatted.chmod(0o777)
+    command = [sys.executable, "-m", "holdemd.cli", "serve"]
+    command += ["--state-dir", str(state), "--runtime-dir", str(runtime)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    reaper.add_supervisor(process.pid)
+    daemon = Daemon(process, runtime / "control.sock", state, runtime, config)
+    # Today's daemon would serve: fail as soon as it answers instead of waiting it out.
+    wait_for(lambda: process.poll() is not None or _answers(daemon), 60, interval=0.1)
+    assert process.poll() is not None, "the daemon serves in a directory uid nobody controls"
+    err = process.communicate()[1].decode()
+    assert process.returncode == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    what, option = ("runtime", "--runtime-dir") if which == "runtime" else ("state", "--state-dir")
+    assert err.startswith(
+        f"holdemd: {what} directory {squatted} is owned by uid 65534, not you (uid 0); "
+        f"remove it, or choose another with {option}"
+    )
+    assert os.listdir(squatted) == []
