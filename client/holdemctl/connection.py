@@ -13,6 +13,7 @@ and whose ``code`` names it in ``--json`` output (the daemon's E_* code for a Da
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import socket
@@ -156,7 +157,7 @@ class ControlClient:
         except TimeoutError:
             raise Timeout(f"the daemon at {self.path} did not take {cmd} in {limit} s") from None
         except OSError as exc:
-            raise self._lost(exc, f"before it answered {cmd}") from None
+            raise self._refusal() or self._lost(exc, f"before it answered {cmd}") from None
         while True:
             raw = self._read_line(deadline, f"no reply to {cmd} from {self.path} in {limit} s")
             if is_event_line(raw):
@@ -215,6 +216,25 @@ class ControlClient:
         del self._buffer[: end + 1]
         self._scanned = 0
         return line
+
+    def _refusal(self) -> DaemonError | None:
+        """The error reply a daemon sends before it closes a connection it turns away (too many
+        connections): it may be waiting for us although our request could not be sent."""
+        with contextlib.suppress(OSError):
+            self._sock.setblocking(False)
+            for _ in range(4):  # a refusal is one short line
+                chunk = self._sock.recv(_RECV_BYTES)
+                if not chunk:
+                    break
+                self._buffer += chunk
+        end = self._buffer.find(b"\n")
+        try:
+            reply = parse_reply(bytes(self._buffer[:end])) if end >= 0 else None
+        except ProtocolError:
+            return None
+        if reply is None or reply.error is None:
+            return None
+        return DaemonError(reply.error.code, reply.error.message)
 
     def _lost(self, exc: OSError, when: str) -> ClientError:
         if exc.errno in (errno.EPIPE, errno.ECONNRESET):

@@ -741,3 +741,32 @@ def test_a_directory_the_user_may_not_enter_is_permission_denied() -> None:
                 assert err.startswith(f"holdemctl: {where / SOCKET_NAME}: permission denied; ")
     finally:
         shutil.rmtree(where)
+
+
+def test_a_refused_connection_reports_the_daemons_reason() -> None:
+    """A daemon over its connection limit answers with E_BUSY and closes at once, before the
+    client has sent its request: the client reports the reason, not "the daemon went away"."""
+    where = Path(tempfile.mkdtemp(prefix="hc", dir="/tmp"))
+    refused = threading.Event()
+    refusal = encode_reply(ControlReply.failure(None, "E_BUSY", "too many control connections"))
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(str(where / SOCKET_NAME))
+            listener.listen(1)
+
+            def turn_away() -> None:
+                conn, _ = listener.accept()
+                conn.sendall(refusal)
+                conn.close()
+                refused.set()
+
+            thread = threading.Thread(target=turn_away, daemon=True)
+            thread.start()
+            with ControlClient(where / SOCKET_NAME, timeout=5) as client:
+                assert refused.wait(10)
+                with pytest.raises(DaemonError) as busy:
+                    client.request("ping")
+            thread.join(timeout=5)
+    finally:
+        shutil.rmtree(where)
+    assert busy.value.code == "E_BUSY" and "too many control connections" in busy.value.message
