@@ -99,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the training daemon in the foreground, driven by holdemctl",
         description="Run the training daemon in the foreground (systemd and launchd supervise "
-        "it; see systemd/README.md). It locks its state directory, listens on "
-        "RUNTIME_DIR/control.sock and idles until `holdemctl start` starts a run. A run it "
+        "it; see systemd/README.md). It locks its state directory and its socket, listens on "
+        "RUNTIME_DIR/control.sock and idles until `holdemctl start` starts a run; it refuses "
+        "a state or runtime directory that another user owns or may write to. A run it "
         "was training when it was killed is resumed from its last snapshot. SIGTERM stops the "
         "run with a final snapshot and exits 0; SIGHUP reopens log files.",
     )

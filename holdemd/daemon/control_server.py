@@ -100,7 +100,7 @@ class ControlServer:
 
     async def start(self) -> None:
         """Bind the socket and start accepting. Raises HoldemdError (another daemon serves this
-        socket; the runtime directory is someone else's) or OSError."""
+        socket; the runtime directory is someone else's; the socket cannot be bound)."""
         self._listener.open()
         self._spawn(self._listener.accept_forever(self._accepted))
         self._spawn(self._flush_logs())

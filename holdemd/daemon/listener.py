@@ -91,9 +91,18 @@ class Listener:
                 f"runtime directory {problem}, or choose another with --runtime-dir "
                 "or $XDG_RUNTIME_DIR"
             )
-        self.lock.acquire()
+        try:
+            self.lock.acquire()
+        except OSError as exc:
+            raise HoldemdError(f"cannot lock {self.lock.path}: {exc.strerror or exc}") from None
         try:
             self._bind()
+        except OSError as exc:
+            self.lock.release()
+            raise HoldemdError(
+                f"cannot serve {self.path}: {exc.strerror or exc}; choose another with "
+                "--runtime-dir"
+            ) from None
         except BaseException:
             self.lock.release()
             raise
