@@ -371,6 +371,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _check_private_dir(path: Path, what: str, choose: str) -> None:
+    """Create ``path`` if needed; refuse it if someone else could replace what the daemon keeps
+    there (its socket: clients would talk to an impostor; its state: runs it would resume)."""
+    from holdemd.service_paths import private_dir_problem
+
+    try:
+        problem = private_dir_problem(path)
+    except OSError as exc:
+        raise UsageError(
+            f"{what} {path}: {exc.strerror or exc}; fix it, or choose another with {choose}"
+        ) from None
+    if problem is not None:
+        raise UsageError(f"{what} {problem}, or choose another with {choose}")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
     import faulthandler
@@ -403,21 +418,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # A watchdog timeout ends in SIGABRT: print every thread's Python stack to the journal.
     faulthandler.enable()
     return asyncio.run(Service(options).serve())
-
-
-def _check_private_dir(path: Path, what: str, choose: str) -> None:
-    """Create ``path`` if needed; refuse it if someone else could replace what the daemon keeps
-    there (its socket: clients would talk to an impostor; its state: runs it would resume)."""
-    from holdemd.service_paths import private_dir_problem
-
-    try:
-        problem = private_dir_problem(path)
-    except OSError as exc:
-        raise UsageError(
-            f"{what} {path}: {exc.strerror or exc}; fix it, or choose another with {choose}"
-        ) from None
-    if problem is not None:
-        raise UsageError(f"{what} {problem}, or choose another with {choose}")
 
 
 def cmd_tree(args: argparse.Namespace) -> int:
