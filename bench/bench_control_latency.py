@@ -82,6 +82,7 @@ def main() -> None:
                 "config": str(args.config.resolve()),
                 "overrides": {"time_budget": "10m", "num_workers": 0},
             },
+            timeout=3600,  # start answers once the game is loaded: minutes on a cold cache
         )
         while True:  # every worker computing, kernels compiled
             run = client.request("status")["run"]

@@ -112,8 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the training daemon in the foreground, driven by holdemctl",
         description="Run the training daemon in the foreground (systemd and launchd supervise "
-        "it; see systemd/README.md). It locks its state directory, listens on "
-        "RUNTIME_DIR/control.sock and idles until `holdemctl start` starts a run. A run it "
+        "it; see systemd/README.md). It locks its state directory and its socket, listens on "
+        "RUNTIME_DIR/control.sock and idles until `holdemctl start` starts a run; it refuses "
+        "a state or runtime directory that another user owns or may write to. A run it "
         "was training when it was killed is resumed from its last snapshot. SIGTERM stops the "
         "run with a final snapshot and exits 0; SIGHUP reopens log files.",
     )
@@ -390,6 +391,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _check_private_dir(path: Path, what: str, choose: str) -> None:
+    """Create ``path`` if needed; refuse it if someone else could replace what the daemon keeps
+    there (its socket: clients would talk to an impostor; its state: runs it would resume)."""
+    from holdemd.service_paths import private_dir_problem
+
+    try:
+        problem = private_dir_problem(path)
+    except OSError as exc:
+        raise UsageError(
+            f"{what} {path}: {exc.strerror or exc}; fix it, or choose another with {choose}"
+        ) from None
+    if problem is not None:
+        raise UsageError(f"{what} {problem}, or choose another with {choose}")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
     import faulthandler
@@ -408,9 +424,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.config is not None:
         load_config(args.config)  # a bad default config fails now, not at the first start
     state_dir = (args.state_dir or default_state_dir()).absolute()
+    runtime_dir = (args.runtime_dir or default_runtime_dir()).absolute()
+    # Before the log file is opened in it: a directory someone else controls is refused whole.
+    _check_private_dir(state_dir, "state directory", "--state-dir or $XDG_STATE_HOME")
+    _check_private_dir(runtime_dir, "runtime directory", "--runtime-dir or $XDG_RUNTIME_DIR")
     options = ServiceOptions(
         state_dir=state_dir,
-        runtime_dir=(args.runtime_dir or default_runtime_dir()).absolute(),
+        runtime_dir=runtime_dir,
         default_config=args.config.absolute() if args.config else None,
         socket_group=group,
     )

@@ -9,7 +9,9 @@ without configuration. The order is documented in docs/control.md. Every functio
 from __future__ import annotations
 
 import os
+import stat
 import sys
+from collections.abc import Collection
 from pathlib import Path
 
 SOCKET_NAME = "control.sock"
@@ -57,6 +59,13 @@ def _platform_runtime_dir() -> Path:
     return xdg / "holdemd" if xdg is not None else Path(f"/tmp/holdemd-{os.getuid()}")
 
 
+def per_user_runtime_dir() -> Path:
+    """The runtime directory that belongs to the caller by its name (``/tmp/holdemd-UID``,
+    ``$XDG_RUNTIME_DIR/holdemd``, macOS' own): a client trusts it only if the caller or root
+    owns it, since anyone may create ``/tmp/holdemd-UID`` first."""
+    return _platform_runtime_dir()
+
+
 def default_runtime_dir() -> Path:
     """$RUNTIME_DIRECTORY (systemd), else the platform's per-user runtime directory."""
     if (path := _env_dir("RUNTIME_DIRECTORY")) is not None:
@@ -84,3 +93,70 @@ def socket_candidates(explicit: str | None) -> list[tuple[Path, str]]:
         if all(path != seen for seen, _ in unique):
             unique.append((path, origin))
     return unique
+
+
+# -- who may be trusted with a directory ------------------------------------------------------
+# Whoever can write to the directory that holds control.sock can put their own socket there and
+# answer in the daemon's name; whoever can write to the state directory can plant an active-run
+# record. Both sides therefore check, like OpenSSH and tmux do (docs/control.md).
+
+_WRITABLE_BY_OTHERS = stat.S_IWGRP | stat.S_IWOTH
+
+
+def _whom(trusted: Collection[int]) -> str:
+    me = os.getuid()
+    names = [
+        f"you (uid {me})" if uid == me else "root" if uid == 0 else f"uid {uid}"
+        for uid in sorted(set(trusted), key=lambda uid: (uid != me, uid))
+    ]
+    return " or ".join(names)
+
+
+def directory_problem(path: Path, trusted: Collection[int], whom: str = "") -> str | None:
+    """Why ``path`` cannot be trusted and what to do, or None: it must be a directory owned by
+    one of the ``trusted`` uids (``whom`` says who they are, in words) and writable by nobody
+    else (group *traverse*, 0710, is fine). A symbolic link is followed, but must itself belong
+    to a trusted uid, or its owner could re-point it. Raises OSError when ``path`` cannot be
+    examined (missing, permission denied)."""
+    whom = whom or _whom(trusted)
+    link = os.lstat(path)
+    if stat.S_ISLNK(link.st_mode) and link.st_uid not in trusted:
+        return f"{path} is a symbolic link owned by uid {link.st_uid}, not {whom}; remove it"
+    info = os.stat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{path} is not a directory; remove it"
+    if info.st_uid not in trusted:
+        return f"{path} is owned by uid {info.st_uid}, not {whom}; remove it"
+    if info.st_mode & _WRITABLE_BY_OTHERS:
+        who = {stat.S_IWGRP: "its group", stat.S_IWOTH: "others"}
+        writers = " and ".join(w for bit, w in who.items() if info.st_mode & bit)
+        mode = stat.S_IMODE(info.st_mode)
+        return f"{path} is writable by {writers} (mode {mode:04o}); chmod go-w {path}"
+    return None
+
+
+def private_dir_problem(path: Path) -> str | None:
+    """For the daemon: create ``path`` (mode 0700) if it is missing, then say why it may not
+    keep its state or its socket there, or None. Raises OSError if it cannot be created."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return directory_problem(path, {os.getuid(), 0})
+
+
+def socket_problem(socket_path: Path) -> str | None:
+    """For a client: why it must not talk to ``socket_path``, or None (docs/control.md).
+
+    The socket's directory must be writable by nobody but its owner, and that owner must be
+    root or the socket's owner; a per-user runtime directory must moreover be the caller's or
+    root's. Raises OSError when the socket or its directory cannot be examined (ENOENT: no
+    daemon there; EACCES: the caller may not look).
+    """
+    real = Path(os.path.realpath(socket_path))
+    owner = os.stat(real).st_uid
+    whom = "root" if owner == 0 else f"root or the socket's owner (uid {owner})"
+    problem = directory_problem(real.parent, {0, owner}, whom)
+    named = Path(os.path.abspath(socket_path)).parent
+    if problem is None and named == per_user_runtime_dir():
+        # By its name, not where it leads: a squatter's symlink at /tmp/holdemd-UID pointing
+        # at an innocent directory is refused too (they could re-point it after this check).
+        problem = directory_problem(named, {os.getuid(), 0})
+    return problem

@@ -1,11 +1,11 @@
 """The ``holdemctl`` command line: drive a running ``holdemd serve`` over its control socket.
 
 Exit codes: 0 ok, 1 the daemon answered with an error (or an unreadable reply), 2 usage,
-3 daemon not running, 4 timeout, 5 permission denied. ``health`` uses the monitoring-plugin
+3 daemon not running, 4 timeout, 5 permission denied (or a socket it will not trust). ``health`` uses the monitoring-plugin
 codes instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. Every failure is one line on stderr,
 never a traceback; with ``--json`` it is also ``{"ok": false, "error": {"code", "message"}}`` on
 stdout, with the daemon's E_* code or one of the client's (E_NO_DAEMON, E_TIMEOUT,
-E_PERMISSION, E_CLIENT).
+E_PERMISSION, E_UNTRUSTED_SOCKET, E_CLIENT).
 """
 
 from __future__ import annotations
@@ -28,13 +28,15 @@ from holdemctl.connection import (
     ControlClient,
     DaemonError,
     NotRunning,
+    Timeout,
     connect,
 )
 from holdemd import __version__
 from holdemd.durations import parse_duration
 from holdemd.protocol import E_PERMISSION
 
-# stop --wait and snapshot wait for a snapshot to be written: minutes for large tables.
+# stop --wait and snapshot wait for a snapshot to be written, start for the game to load (the
+# first start of a Hold'em config builds bucket tables and compiles kernels): minutes.
 WAIT_TIMEOUT: Final = 3600.0
 EXIT_INTERRUPTED: Final = 130
 
@@ -100,14 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         metavar="SECONDS",
         help=f"how long to wait for a reply (default {DEFAULT_TIMEOUT:g}; {WAIT_TIMEOUT:g} for "
-        "stop --wait and snapshot, which wait for a snapshot to be written)",
+        "start, which waits until the game is loaded, and for stop --wait and snapshot, which "
+        "wait for a snapshot to be written)",
     )
     parser = argparse.ArgumentParser(
         prog="holdemctl",
         description="Drive a running holdemd daemon (holdemd serve): start, pause, resume and "
         "stop training, take snapshots, and see what it is doing.",
         epilog="exit codes: 0 ok, 1 daemon error, 2 usage, 3 daemon not running, 4 timeout, "
-        "5 permission denied (health: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)",
+        "5 permission denied or untrusted socket (health: 0 OK, 1 WARNING, 2 CRITICAL, "
+        "3 UNKNOWN)",
         parents=[common],
         allow_abbrev=False,
     )
@@ -119,7 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=help_text, description=help_text, parents=[common], allow_abbrev=False
         )
 
-    start = add("start", "start a training run (the same overrides as holdemd train)")
+    start = add(
+        "start",
+        "start a training run (the same overrides as holdemd train); waits until the daemon "
+        "has loaded the game and started the run, which the first time for a Hold'em config "
+        "takes minutes (bucket tables are built, kernels compiled)",
+    )
     start.add_argument(
         "config",
         nargs="?",
@@ -196,7 +205,13 @@ def start_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _start(client: ControlClient, args: argparse.Namespace) -> Output:
-    result = client.request("start", start_args(args))
+    try:
+        result = client.request("start", start_args(args))
+    except Timeout as exc:
+        # The daemon goes on loading the game whether or not we wait for it.
+        raise Timeout(
+            f"{exc}; the daemon may still be starting the run (`holdemctl status` shows it)"
+        ) from None
     return Output(result, f"started run {result['run_id']} in {result['run_dir']}")
 
 
@@ -302,8 +317,10 @@ COMMANDS: Final[dict[str, Handler]] = {
 def _timeout(args: argparse.Namespace) -> float:
     if hasattr(args, "timeout"):
         return float(args.timeout)
-    waits = (args.command == "stop" and args.wait) or (
-        args.command == "snapshot" and not args.no_wait
+    waits = (
+        args.command == "start"
+        or (args.command == "stop" and args.wait)
+        or (args.command == "snapshot" and not args.no_wait)
     )
     return WAIT_TIMEOUT if waits else DEFAULT_TIMEOUT
 

@@ -13,6 +13,7 @@ and whose ``code`` names it in ``--json`` output (the daemon's E_* code for a Da
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import socket
@@ -31,7 +32,7 @@ from holdemd.control_protocol import (
     parse_reply,
 )
 from holdemd.protocol import E_PERMISSION, ProtocolError
-from holdemd.service_paths import SOCKET_NAME, socket_candidates
+from holdemd.service_paths import SOCKET_NAME, socket_candidates, socket_problem
 
 DEFAULT_TIMEOUT: Final = 10.0
 START_HINT: Final = "start it with `holdemd serve` or `systemctl --user start holdemd`"
@@ -84,10 +85,18 @@ class Timeout(ClientError):
 
 
 class PermissionDenied(ClientError):
-    """The socket exists but we may not connect to it (EACCES)."""
+    """The socket exists but we may not connect to it, or look into its directory (EACCES)."""
 
     exit_code = 5
     code = "E_PERMISSION"
+
+
+class UntrustedSocket(ClientError):
+    """The socket's directory lets someone other than the daemon's user replace the socket, so
+    whatever answers could be an impostor (service_paths.socket_problem, docs/control.md)."""
+
+    exit_code = 5
+    code = "E_UNTRUSTED_SOCKET"
 
 
 _ids = itertools.count(1)  # one id per request, unique within this process
@@ -100,11 +109,13 @@ class ControlClient:
 
     ``timeout`` (seconds, None for none) bounds connecting and each request. Raises DaemonError
     (an error reply), NotRunning (nothing listens, or the daemon hung up), Timeout,
-    PermissionDenied (EACCES), or ClientError (a reply we cannot read, an OS error).
+    PermissionDenied (EACCES), UntrustedSocket (see socket_problem), or ClientError (a reply we
+    cannot read, an OS error).
     """
 
     def __init__(self, path: Path, timeout: float | None = DEFAULT_TIMEOUT) -> None:
         self.path = Path(path)
+        _check_socket(self.path)
         self.timeout = timeout
         self._buffer = bytearray()
         self._scanned = 0  # bytes of _buffer known to hold no "\n"
@@ -146,7 +157,7 @@ class ControlClient:
         except TimeoutError:
             raise Timeout(f"the daemon at {self.path} did not take {cmd} in {limit} s") from None
         except OSError as exc:
-            raise self._lost(exc, f"before it answered {cmd}") from None
+            raise self._refusal() or self._lost(exc, f"before it answered {cmd}") from None
         while True:
             raw = self._read_line(deadline, f"no reply to {cmd} from {self.path} in {limit} s")
             if is_event_line(raw):
@@ -206,10 +217,39 @@ class ControlClient:
         self._scanned = 0
         return line
 
+    def _refusal(self) -> DaemonError | None:
+        """The error reply a daemon sends before it closes a connection it turns away (too many
+        connections): it may be waiting for us although our request could not be sent."""
+        with contextlib.suppress(OSError):
+            self._sock.setblocking(False)
+            for _ in range(4):  # a refusal is one short line
+                chunk = self._sock.recv(_RECV_BYTES)
+                if not chunk:
+                    break
+                self._buffer += chunk
+        end = self._buffer.find(b"\n")
+        try:
+            reply = parse_reply(bytes(self._buffer[:end])) if end >= 0 else None
+        except ProtocolError:
+            return None
+        if reply is None or reply.error is None:
+            return None
+        return DaemonError(reply.error.code, reply.error.message)
+
     def _lost(self, exc: OSError, when: str) -> ClientError:
         if exc.errno in (errno.EPIPE, errno.ECONNRESET):
             return NotRunning(f"the daemon at {self.path} went away {when}".rstrip())
         return ClientError(f"{self.path}: {exc.strerror or exc}")
+
+
+def _check_socket(path: Path) -> None:
+    """Raise unless ``path`` is a socket only its daemon's user (or root) could have put there."""
+    try:
+        problem = socket_problem(path)
+    except OSError as exc:
+        raise _connect_error(path, exc) from None
+    if problem is not None:
+        raise UntrustedSocket(f"will not talk to {path}: {problem}")
 
 
 def _connect_error(path: Path, exc: OSError) -> ClientError:
@@ -242,8 +282,11 @@ def connect(explicit: str | None = None, timeout: float | None = DEFAULT_TIMEOUT
     candidates = socket_candidates(explicit)
     tried: list[str] = []
     for path, origin in candidates:
-        if path.is_dir():  # `--socket /run/user/1000/holdemd` means the socket in it
-            path = path / SOCKET_NAME
+        try:
+            if path.is_dir():  # `--socket /run/user/1000/holdemd` means the socket in it
+                path = path / SOCKET_NAME
+        except OSError as exc:  # EACCES: a directory on the way is closed to us
+            raise _connect_error(path, exc) from None
         try:
             return ControlClient(path, timeout)
         except NotRunning as exc:

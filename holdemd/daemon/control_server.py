@@ -4,7 +4,8 @@ This module knows framing, limits, identities and subscriptions; what a command 
 service's business (a ``Handler``). Every line gets an answer or the connection is closed: a
 malformed line is answered with an error, a line over the size limit is answered and then the
 connection is dropped (the rest of it cannot be framed), and nothing a client sends can raise
-out of here into the daemon's event loop.
+out of here into the daemon's event loop. How many connections stay open, and for how long, is
+decided in connection_limits.py; binding and accepting in listener.py.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,12 +29,16 @@ from holdemd.control_protocol import (
     encode_reply,
     parse_request,
 )
+from holdemd.daemon.connection_limits import Admission, ConnectionLimits
+from holdemd.daemon.listener import Listener, refuse
+from holdemd.daemon.log_limit import RateLimitedLog
 from holdemd.daemon.peercred import PeerCredentials, peer_credentials
-from holdemd.protocol import E_INTERNAL, E_PERMISSION, E_TOO_LARGE, ProtocolError
+from holdemd.protocol import E_BUSY, E_INTERNAL, E_PERMISSION, E_TOO_LARGE, ProtocolError
 
 log = logging.getLogger("holdemd.control")
 
 EVENT_QUEUE = 256  # events buffered per subscriber; a client that reads slower loses events
+LOG_FLUSH_SECONDS = 5.0  # how often held-back log lines are counted out
 
 
 @dataclass(eq=False)  # hashed by identity: the server keeps a set of them
@@ -70,51 +76,53 @@ class CommandError(Exception):
 
 class ControlServer:
     """Serves ``path``; ``mutating`` commands need the daemon's uid or root, the rest are also
-    open to members of the socket's group when ``group`` is set (mode 0660 instead of 0600)."""
+    open to members of the socket's group when ``group`` is set (mode 0660 instead of 0600).
+    ``limits`` defaults to what the process's descriptor limit affords."""
 
     def __init__(
-        self, path: Path, handler: Handler, mutating: frozenset[str], group: int | None = None
+        self,
+        path: Path,
+        handler: Handler,
+        mutating: frozenset[str],
+        group: int | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.path = path
         self.handler = handler
         self.mutating = mutating
         self.group = group
+        self.limits = limits or ConnectionLimits.for_this_process()
+        self.admission = Admission(self.limits, os.getuid())
+        self.noisy = RateLimitedLog(log)  # for what clients can provoke over and over
         self.connections: set[Connection] = set()
-        self._server: asyncio.Server | None = None
+        self._listener = Listener(path, group, self.noisy)
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # The caller holds the daemon lock, so a socket file here is a dead daemon's.
-        self.path.unlink(missing_ok=True)
-        old = os.umask(0o177)  # created 0600: no window in which others could connect
-        try:
-            self._server = await asyncio.start_unix_server(
-                self._serve, path=str(self.path), limit=MAX_CONTROL_LINE + 2
-            )
-        finally:
-            os.umask(old)
-        if self.group is not None:
-            os.chown(self.path, -1, self.group)
-            os.chmod(self.path, 0o660)
-            directory = self.path.parent
-            if directory.stat().st_uid == os.getuid():
-                # The group must be able to reach the socket: traverse, not list.
-                os.chown(directory, -1, self.group)
-                os.chmod(directory, directory.stat().st_mode & 0o7777 | 0o010)
+        """Bind the socket and start accepting. Raises HoldemdError (another daemon serves this
+        socket; the runtime directory is someone else's; the socket cannot be bound)."""
+        self._listener.open()
+        self._spawn(self._listener.accept_forever(self._accepted))
+        self._spawn(self._flush_logs())
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            for conn in list(self.connections):
-                conn.writer.close()
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), 2.0)
-            self._server = None
-        self.path.unlink(missing_ok=True)
+        for conn in list(self.connections):
+            conn.writer.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._listener.close()
+
+    def _spawn(self, work: Awaitable[None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)  # a reference, or the task may be collected; cancelled by close()
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _flush_logs(self) -> None:
+        while True:
+            await asyncio.sleep(LOG_FLUSH_SECONDS)
+            self.noisy.flush()
 
     def publish(self, event: ControlEvent) -> None:
         """Queue an event for every subscriber; never blocks (a full queue drops the event)."""
@@ -131,46 +139,83 @@ class ControlServer:
 
     # -- one connection ------------------------------------------------------------------
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # asyncio hands out a TransportSocket wrapper, which has getsockopt but is no socket.
-        sock = writer.get_extra_info("socket")
-        peer = peer_credentials(sock) if sock is not None else None
-        conn = Connection(peer, writer)
-        self.connections.add(conn)
+    def _accepted(self, sock: socket.socket) -> None:
+        peer = peer_credentials(sock)
+        uid = peer.uid if peer is not None else None
+        refusal = self.admission.admit(uid)
+        if refusal is not None:
+            self.noisy.log(
+                logging.WARNING,
+                "connection refused",
+                "refused a control connection from %s: %s",
+                "an unknown uid" if uid is None else f"uid {uid}",
+                refusal,
+            )
+            refuse(sock, encode_reply(ControlReply.failure(None, E_BUSY, refusal)))
+            return
+        self._spawn(self._serve(sock, peer))
+
+    async def _serve(self, sock: socket.socket, peer: PeerCredentials | None) -> None:
         try:
-            await self._read_requests(reader, conn)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away
-        except Exception:  # a bug: this connection ends, the daemon does not
-            log.exception("control connection failed")
+            try:
+                reader, writer = await asyncio.open_unix_connection(
+                    sock=sock, limit=MAX_CONTROL_LINE + 2
+                )
+            except BaseException as exc:  # OSError, or cancelled by close(): no leaked socket
+                sock.close()
+                if isinstance(exc, OSError):
+                    return
+                raise
+            conn = Connection(peer, writer)
+            self.connections.add(conn)
+            try:
+                await self._read_requests(reader, conn)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass  # the client went away
+            except Exception:  # a bug: this connection ends, the daemon does not
+                self.noisy.log(
+                    logging.ERROR, "connection bug", "control connection failed", exc_info=True
+                )
+            finally:
+                self.connections.discard(conn)
+                if conn.pump is not None:
+                    conn.pump.cancel()
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await writer.wait_closed()
         finally:
-            self.connections.discard(conn)
-            if conn.pump is not None:
-                conn.pump.cancel()
-                self._tasks.discard(conn.pump)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+            self.admission.release(peer.uid if peer is not None else None)
 
     async def _read_requests(self, reader: asyncio.StreamReader, conn: Connection) -> None:
+        limits = self.limits
         while True:
+            # A subscriber may stay silent for good: it reads events. Anyone else who has
+            # nothing to ask for this long gives their descriptor back.
+            idle = None if conn.events is not None else limits.idle_seconds
             try:
-                line = await reader.readuntil(b"\n")
+                line = await asyncio.wait_for(reader.readuntil(b"\n"), idle)
+            except asyncio.TimeoutError:
+                log.debug("closing a control connection idle for %g s", idle)
+                return
             except asyncio.LimitOverrunError:
-                reply = ControlReply.failure(
+                too_large = ControlReply.failure(
                     None, E_TOO_LARGE, f"request line over {MAX_CONTROL_LINE} bytes; closing"
                 )
-                await conn.send(encode_reply(reply))
+                await conn.send(encode_reply(too_large))
                 return
             except asyncio.IncompleteReadError as exc:
                 if exc.partial.strip():  # a last line without '\n': answer it, then close
                     await conn.send(await self._answer(exc.partial, conn))
                 return
-            await conn.send(await self._answer(line, conn))
+            answer = await self._answer(line, conn)
+            try:
+                await asyncio.wait_for(conn.send(answer), limits.reply_seconds)
+            except asyncio.TimeoutError:  # it asks but does not read: it may not hold us
+                log.debug("closing a control connection that left its reply unread")
+                return
             if conn.events is not None and conn.pump is None:
                 # Subscribed: events go out from their own task, after the reply.
-                conn.pump = asyncio.create_task(self._pump_events(conn, conn.events))
-                self._tasks.add(conn.pump)
+                conn.pump = self._spawn(self._pump_events(conn, conn.events))
 
     async def _answer(self, line: bytes, conn: Connection) -> bytes:
         try:
@@ -188,7 +233,13 @@ class ControlServer:
         except ProtocolError as exc:
             return encode_reply(ControlReply.failure(request.id, exc.code, str(exc)))
         except Exception as exc:  # a daemon bug: log it, answer, keep serving
-            log.exception("control command %r failed", request.cmd)
+            self.noisy.log(
+                logging.ERROR,
+                "command bug",
+                "control command %r failed",
+                request.cmd,
+                exc_info=True,
+            )
             return encode_reply(
                 ControlReply.failure(
                     request.id, E_INTERNAL, f"internal error in {request.cmd}: {exc!r:.200}"

@@ -441,10 +441,13 @@ class Service:
     def _health(self, run: dict[str, Any] | None) -> dict[str, str]:
         if run is None:
             last = self.last_run
-            if last is not None and last.get("state") == "failed":
+            # A run that ended badly stays a warning until the next run: a monitoring check
+            # that polls after the end must still see that something went wrong.
+            if last is not None and last.get("state") in ("failed", "degraded"):
+                ended = "failed" if last["state"] == "failed" else "ended degraded"
                 return {
                     "status": "warning",
-                    "message": f"idle; last run failed: {last.get('reason')}",
+                    "message": f"idle; last run {last.get('run_id')} {ended}: {last.get('reason')}",
                 }
             if self.starting:
                 return {"status": "ok", "message": "a run is starting"}

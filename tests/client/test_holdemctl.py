@@ -132,8 +132,9 @@ class FakeDaemon:
     """Accepts connections one at a time on a real socket; answers each request line with what
     ``handler`` returns for it and records the requests."""
 
-    def __init__(self, handler: Handler) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="hc", dir="/tmp"))  # AF_UNIX paths: <108 bytes
+    def __init__(self, handler: Handler, directory: Path | None = None) -> None:
+        # AF_UNIX paths are limited to 108 bytes: /tmp, not pytest's tmp_path.
+        self.dir = directory or Path(tempfile.mkdtemp(prefix="hc", dir="/tmp"))
         self.path = self.dir / SOCKET_NAME
         self.handler = handler
         self.requests: list[ControlRequest] = []
@@ -157,7 +158,8 @@ class FakeDaemon:
                 conn, _ = self._listener.accept()
             except TimeoutError:
                 continue
-            with conn:
+            # A client that gave up (a timeout test) may be gone before its reply is sent.
+            with conn, contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 conn.settimeout(0.05)
                 self._talk(conn)
 
@@ -188,8 +190,8 @@ class FakeDaemon:
 
 
 @contextlib.contextmanager
-def fake_daemon(handler: Handler) -> Iterator[FakeDaemon]:
-    server = FakeDaemon(handler)
+def fake_daemon(handler: Handler, directory: Path | None = None) -> Iterator[FakeDaemon]:
+    server = FakeDaemon(handler, directory)
     try:
         yield server
     finally:
@@ -605,3 +607,181 @@ def test_connect_raises_typed_errors() -> None:
         pytest.raises(Timeout),
     ):
         client.request("status", timeout=0.2)  # a per-request timeout
+
+
+def test_start_waits_for_the_game_to_load(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first start of a Hold'em config builds bucket tables and compiles kernels before the
+    daemon answers: start must outwait the default timeout that suits other commands."""
+    import holdemctl.cli
+
+    monkeypatch.setattr(holdemctl.cli, "DEFAULT_TIMEOUT", 0.3)
+    started = {"changed": True, "run_id": "r1", "run_dir": "/state/runs/r1"}
+
+    def slow(request: ControlRequest) -> list[bytes]:
+        time.sleep(1.0)  # "loading the game": longer than the (patched) default timeout
+        return [ok(request, started)]
+
+    with fake_daemon(canned({"start": slow, "status": slow})) as server:
+        code, out, err = run_main(capsys, "--socket", str(server.path), "start", "/c.yaml")
+        assert (code, out) == (0, "started run r1 in /state/runs/r1\n"), err
+        assert run_main(capsys, "--socket", str(server.path), "status")[0] == 4  # the default
+
+    with fake_daemon(lambda request: [HANG]) as server:
+        code, _, err = run_main(capsys, "--socket", str(server.path), "--timeout", "0.2", "start")
+    assert code == 4 and err.count("\n") == 1
+    assert "may still be starting the run" in err and "holdemctl status" in err
+
+
+# --------------------------------------------------------------------------------------------
+# Whom the client trusts (service_paths.socket_problem), and a directory it may not enter
+
+NOBODY = 65534
+PONG = {"ping": {"pong": True, "pid": 4000, "version": "0.1.0"}}
+needs_root = pytest.mark.skipif(os.getuid() != 0, reason="needs root to chown to nobody")
+
+
+def test_a_socket_in_a_directory_others_may_write_is_refused() -> None:
+    with fake_daemon(canned(PONG)) as server:
+        assert ctl("--socket", str(server.path), "ping").returncode == 0
+        server.dir.chmod(0o777)  # anyone could have swapped the socket
+        done = ctl("--socket", str(server.path), "ping")
+        server.dir.chmod(0o700)
+    assert done.returncode == 5, done.stdout
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert f"{server.dir} is writable by its group and others (mode 0777)" in done.stderr
+    assert f"chmod go-w {server.dir}" in done.stderr
+    assert len(server.requests) == 1  # the refused ping was never sent
+
+
+@needs_root
+def test_a_squatted_per_user_runtime_dir_is_refused() -> None:
+    """Another user created $XDG_RUNTIME_DIR/holdemd (or /tmp/holdemd-UID) first and serves
+    their own socket in it: the client must not take its answer for the daemon's."""
+    xdg = Path(tempfile.mkdtemp(prefix="hcx", dir="/tmp"))
+    squatted = xdg / "holdemd"
+    squatted.mkdir()
+    try:
+        with fake_daemon(canned(PONG), squatted) as server:
+            os.chown(server.path, NOBODY, -1)
+            os.chown(squatted, NOBODY, -1)
+            squatted.chmod(0o755)  # not writable by others: only its owner is wrong
+            env = {"XDG_RUNTIME_DIR": str(xdg), "HOLDEMD_SOCKET": "", "RUNTIME_DIRECTORY": ""}
+            done = ctl("ping", env=env)
+            assert server.requests == []
+    finally:
+        shutil.rmtree(xdg, ignore_errors=True)
+    assert done.returncode == 5, done.stdout
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert f"{squatted} is owned by uid {NOBODY}, not you (uid 0); remove it" in done.stderr
+
+
+@needs_root
+def test_a_squatters_symlink_at_the_per_user_runtime_dir_is_refused() -> None:
+    """The squatter's link points at a directory of ours, to re-point it after the check."""
+    xdg = Path(tempfile.mkdtemp(prefix="hcx", dir="/tmp"))
+    link = xdg / "holdemd"
+    try:
+        with fake_daemon(canned(PONG)) as server:
+            link.symlink_to(server.dir)
+            os.lchown(link, NOBODY, -1)
+            env = {"XDG_RUNTIME_DIR": str(xdg), "HOLDEMD_SOCKET": "", "RUNTIME_DIRECTORY": ""}
+            done = ctl("ping", env=env)
+            assert server.requests == []
+    finally:
+        shutil.rmtree(xdg, ignore_errors=True)
+    assert done.returncode == 5, done.stdout
+    assert f"{link} is a symbolic link owned by uid {NOBODY}, not you (uid 0)" in done.stderr
+
+
+@needs_root
+def test_another_users_daemon_in_their_own_directory_is_trusted() -> None:
+    """--socket-group: alice's daemon, alice's directory (0710), alice's socket; a group member
+    (here root, who may traverse anything) may use it."""
+    with fake_daemon(canned(PONG)) as server:
+        os.chown(server.path, NOBODY, -1)
+        os.chown(server.dir, NOBODY, -1)
+        server.dir.chmod(0o710)
+        assert ctl("--socket", str(server.path), "ping").returncode == 0
+        # ... but not when the directory is someone else's than the socket's owner.
+        os.chown(server.path, 0, -1)
+        done = ctl("--socket", str(server.path), "ping")
+    assert done.returncode == 5
+    assert f"{server.dir} is owned by uid {NOBODY}, not root; remove it" in done.stderr
+
+
+def _as_nobody(argv: list[str]) -> tuple[int, str]:
+    """holdemctl's main(argv) in a forked child running as uid/gid nobody: (exit code, stderr).
+    A child process, not the holdemctl command: nobody may not execute this checkout's
+    interpreter (it lives under /root)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 99
+        try:
+            os.close(read_end)
+            os.dup2(write_end, 2)
+            sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - the child's own stderr
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            code = main(argv)
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        err = f.read().decode()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), err
+
+
+@needs_root
+def test_a_directory_the_user_may_not_enter_is_permission_denied() -> None:
+    where = Path(tempfile.mkdtemp(prefix="hc", dir="/tmp"))  # root's, mode 0700
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.bind(str(where / SOCKET_NAME))
+            sock.listen(1)
+            for target in (where, where / SOCKET_NAME):
+                code, err = _as_nobody(["--socket", str(target), "ping"])
+                assert code == 5, err
+                assert err.count("\n") == 1 and "Traceback" not in err, err
+                assert err.startswith(f"holdemctl: {where / SOCKET_NAME}: permission denied; ")
+    finally:
+        shutil.rmtree(where)
+
+
+def test_a_refused_connection_reports_the_daemons_reason() -> None:
+    """A daemon over its connection limit answers with E_BUSY and closes at once, before the
+    client has sent its request: the client reports the reason, not "the daemon went away"."""
+    where = Path(tempfile.mkdtemp(prefix="hc", dir="/tmp"))
+    refused = threading.Event()
+    refusal = encode_reply(ControlReply.failure(None, "E_BUSY", "too many control connections"))
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(str(where / SOCKET_NAME))
+            listener.listen(1)
+
+            def turn_away() -> None:
+                conn, _ = listener.accept()
+                conn.sendall(refusal)
+                conn.close()
+                refused.set()
+
+            thread = threading.Thread(target=turn_away, daemon=True)
+            thread.start()
+            with ControlClient(where / SOCKET_NAME, timeout=5) as client:
+                assert refused.wait(10)
+                with pytest.raises(DaemonError) as busy:
+                    client.request("ping")
+            thread.join(timeout=5)
+    finally:
+        shutil.rmtree(where)
+    assert busy.value.code == "E_BUSY" and "too many control connections" in busy.value.message

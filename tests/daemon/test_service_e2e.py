@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,7 @@ def _start_daemon(
     dirs: tuple[Path, Path, Path],
     env: dict[str, str] | None = None,
     extra: tuple[str, ...] = (),
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Daemon:
     state, runtime, config = dirs
     process = subprocess.Popen(
@@ -146,6 +147,7 @@ def _start_daemon(
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=open(runtime / "stderr.log", "ab"),  # noqa: SIM115 - the child keeps it
+        preexec_fn=preexec_fn,
     )
     reaper.add_supervisor(process.pid)
     daemon = Daemon(process, runtime / "control.sock", state, runtime, config)
@@ -447,3 +449,210 @@ def test_peer_credentials_decide_who_may_do_what(reaper: Reaper, dirs: Any) -> N
     assert as_nobody(shared, "pause") == "E_PERMISSION"
     assert shared.ctl("--json", "status").returncode == 0  # the owner still may
     assert _shutdown(shared) == 0
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to hand a directory to nobody")
+@pytest.mark.parametrize("which", ["runtime", "state"])
+def test_a_directory_another_user_controls_is_refused(
+    reaper: Reaper, dirs: Any, which: str
+) -> None:
+    """Another user created the directory first (/tmp/holdemd-UID is anyone's to create) and
+    left it open: serving there would let them swap the socket and answer in the daemon's
+    name, or plant runs. The daemon refuses with one line and writes nothing into it."""
+    state, runtime, config = dirs
+    squatted = runtime if which == "runtime" else state
+    squatted.mkdir(exist_ok=True)
+    os.chown(squatted, 65534, 65534)
+    squatted.chmod(0o777)
+    command = [sys.executable, "-m", "holdemd.cli", "serve"]
+    command += ["--state-dir", str(state), "--runtime-dir", str(runtime)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    reaper.add_supervisor(process.pid)
+    daemon = Daemon(process, runtime / "control.sock", state, runtime, config)
+    # Today's daemon would serve: fail as soon as it answers instead of waiting it out.
+    wait_for(lambda: process.poll() is not None or _answers(daemon), 60, interval=0.1)
+    assert process.poll() is not None, "the daemon serves in a directory uid nobody controls"
+    err = process.communicate()[1].decode()
+    assert process.returncode == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    what, option = ("runtime", "--runtime-dir") if which == "runtime" else ("state", "--state-dir")
+    assert err.startswith(
+        f"holdemd: {what} directory {squatted} is owned by uid 65534, not you (uid 0); "
+        f"remove it, or choose another with {option}"
+    )
+    assert os.listdir(squatted) == []
+
+
+def _ping_pid(daemon: Daemon) -> int | None:
+    """The pid of whichever daemon answers on the socket now, if one does."""
+    try:
+        return int(daemon.request("ping")["result"]["pid"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+
+
+def test_a_second_daemon_on_the_same_runtime_dir_exits_naming_the_first(
+    reaper: Reaper, dirs: Any, tmp_path: Path
+) -> None:
+    """Another state directory, so the state lock does not stop it: the socket's lock must."""
+    daemon = _start_daemon(reaper, dirs)
+    command = [sys.executable, "-m", "holdemd.cli", "serve", "--state-dir"]
+    command += [str(tmp_path / "other-state"), "--runtime-dir", str(daemon.runtime_dir)]
+    second = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    reaper.add_supervisor(second.pid)
+    # Today's second daemon takes the socket over: stop waiting as soon as it answers on it.
+    wait_for(lambda: second.poll() is not None or _ping_pid(daemon) == second.pid, 60, 0.1)
+    assert second.poll() is not None, "the second daemon took the socket over"
+    err = second.communicate()[1].decode()
+    assert second.returncode == 1
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"another holdemd serve (pid {daemon.process.pid}) serves {daemon.socket}" in err
+    assert _ping_pid(daemon) == daemon.process.pid  # the first one still answers there
+    assert _shutdown(daemon) == 0
+
+
+def test_a_burst_of_simultaneous_clients_is_all_answered(reaper: Reaper, dirs: Any) -> None:
+    """More clients at once than asyncio's default backlog (100): with the daemon stopped, all
+    of them must fit in the listen queue, then all are answered."""
+    daemon = _start_daemon(reaper, dirs)
+    clients: list[socket.socket] = []
+    refused = 0
+    os.kill(daemon.process.pid, signal.SIGSTOP)  # accepts nothing: every client queues
+    try:
+        for _ in range(250):
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            client.setblocking(False)
+            try:
+                client.connect(str(daemon.socket))  # EAGAIN once the queue is full
+                client.sendall(json.dumps({"v": 1, "id": 1, "cmd": "ping"}).encode() + b"\n")
+            except BlockingIOError:
+                refused += 1
+                client.close()
+                continue
+            clients.append(client)
+    finally:
+        os.kill(daemon.process.pid, signal.SIGCONT)
+    try:
+        assert refused == 0, f"{refused} of 250 clients found the listen queue full"
+        for client in clients:
+            client.settimeout(30)
+            assert json.loads(_read_line(client))["result"]["pong"] is True
+    finally:
+        for client in clients:
+            client.close()
+    assert _shutdown(daemon) == 0
+
+
+class _Flood:
+    """A forked child running as uid nobody (group nogroup) that opens up to ``count``
+    connections to the daemon and holds them until :meth:`release`. It reports how many it
+    opened and what the daemon answered one more (its refusal, or "ok"). A child process, not
+    a thread: the daemon must see another uid."""
+
+    def __init__(self, path: Path, count: int, gid: int) -> None:
+        self._results_r, results_w = os.pipe()
+        release_r, self._release_w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never return into pytest
+            try:
+                os.close(self._results_r)
+                os.close(self._release_w)
+                self._hold(path, count, gid, results_w, release_r)
+            finally:
+                os._exit(0)
+        os.close(results_w)
+        os.close(release_r)
+
+    @staticmethod
+    def _hold(path: Path, count: int, gid: int, results_w: int, release_r: int) -> None:
+        import resource
+
+        outcome = "crashed"
+        held: list[socket.socket] = []
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (count + 64, count + 64))
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(65534)
+            for _ in range(count):
+                conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                conn.settimeout(2)
+                try:
+                    conn.connect(str(path))
+                except OSError:
+                    conn.close()
+                    break
+                held.append(conn)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as one_more:
+                one_more.settimeout(30)
+                one_more.connect(str(path))
+                one_more.sendall(json.dumps({"v": 1, "id": 1, "cmd": "status"}).encode() + b"\n")
+                reply = json.loads(_read_line(one_more))
+                outcome = "ok" if reply["ok"] else reply["error"]["code"]
+        except Exception as exc:
+            outcome = f"{type(exc).__name__}: {exc}"
+        finally:
+            os.write(results_w, f"{len(held)} {outcome}\n".encode())
+            os.close(results_w)
+            os.read(release_r, 1)  # until the test is done with the flood
+            for conn in held:
+                conn.close()
+
+    def opened(self) -> tuple[int, str]:
+        with os.fdopen(self._results_r, "rb") as f:
+            count, outcome = f.readline().decode().strip().split(" ", 1)
+        return int(count), outcome
+
+    def release(self) -> None:
+        os.close(self._release_w)
+        os.waitpid(self.pid, 0)
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to run a client as another user")
+def test_a_connection_flood_from_another_user_locks_out_neither_the_owner_nor_the_run(
+    reaper: Reaper, dirs: Any
+) -> None:
+    """A read-only --socket-group member opens many more connections than the daemon has
+    descriptors (256 here): the owner still gets in, training goes on, snapshots are written,
+    and the log does not explode."""
+    import grp
+    import resource
+
+    try:
+        group = grp.getgrnam("nogroup").gr_gid
+    except KeyError:
+        pytest.skip("no 'nogroup' group here")
+
+    def few_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    daemon = _start_daemon(
+        reaper, dirs, extra=("--socket-group", "nogroup"), preexec_fn=few_descriptors
+    )
+    daemon.ctl_json("start", str(daemon.config))
+    _until(lambda: _iterations(daemon) > 50_000, "training to run")
+    reaper.watch()
+    log = daemon.runtime_dir / "stderr.log"
+    lines_before = len(log.read_text().splitlines())
+
+    flood = _Flood(daemon.socket, 600, group)
+    try:
+        opened, one_more = flood.opened()
+        assert opened == 600, f"the flood could open only {opened} connections"
+        assert one_more == "E_BUSY"  # turned away with a reason, not left hanging
+        ping = daemon.ctl("ping")  # the owner's way in
+        assert ping.returncode == 0, ping.stderr
+        before = _iterations(daemon)
+        _until(lambda: _iterations(daemon) > before + 50_000, "training to go on")
+        snapshot = daemon.ctl_json("snapshot")  # files need descriptors too
+        assert Path(snapshot["path"]).is_dir()
+    finally:
+        flood.release()
+
+    status = daemon.status()
+    assert status["run"]["state"] == "running"
+    assert all(w["restarts"] == 0 for w in status["run"]["workers"])
+    new_lines = log.read_text().splitlines()[lines_before:]
+    assert sum("refused a control connection" in line for line in new_lines) <= 5
+    assert len(new_lines) <= 30, "\n".join(new_lines[:40])
+    assert _shutdown(daemon) == 0

@@ -1,0 +1,52 @@
+"""``status``'s health verdict (what ``holdemctl health`` turns into a monitoring-plugin code)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from holdemd.daemon.service import Service, ServiceOptions
+
+
+@pytest.fixture
+def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Service:
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    return Service(ServiceOptions(state_dir=tmp_path / "state", runtime_dir=tmp_path / "run"))
+
+
+def _ended(state: str, reason: str | None) -> dict[str, Any]:
+    return {"run_id": "leduc-1", "state": state, "reason": reason, "workers": []}
+
+
+def test_idle_after_a_clean_run_is_ok(service: Service) -> None:
+    assert service._health(None) == {"status": "ok", "message": "idle: no active run"}
+    service.last_run = _ended("finished", None)
+    assert service._health(None) == {"status": "ok", "message": "idle: no active run"}
+
+
+def test_idle_after_a_degraded_run_warns_with_its_reason(service: Service) -> None:
+    service.last_run = _ended("degraded", "worker 1 failed 5 times: exit code -9")
+    assert service._health(None) == {
+        "status": "warning",
+        "message": "idle; last run leduc-1 ended degraded: worker 1 failed 5 times: exit code -9",
+    }
+
+
+def test_idle_after_a_failed_run_warns_with_its_reason(service: Service) -> None:
+    service.last_run = _ended("failed", "no worker can run: bad config")
+    health = service._health(None)
+    assert health["status"] == "warning"
+    assert health["message"] == "idle; last run leduc-1 failed: no worker can run: bad config"
+
+
+def test_an_active_run_decides_over_the_last_one(service: Service) -> None:
+    service.last_run = _ended("degraded", "worker 0 hung")
+    running = {**_ended("running", None), "workers": [{"state": "running"}]}
+    assert service._health(running) == {"status": "ok", "message": "running"}
+    failed = _ended("failed", "tables corrupt")
+    assert service._health(failed) == {
+        "status": "critical",
+        "message": "run failed: tables corrupt",
+    }
