@@ -234,7 +234,8 @@ def _stop(client: ControlClient, args: argparse.Namespace) -> Output:
         text = f"run {result['state']}"
     if result.get("snapshot"):
         text += f"; final snapshot {result['snapshot']}"
-    return Output(result, text)
+    # A stop that ends in a failed run is not a success for a script checking $?.
+    return Output(result, text, 1 if args.wait and result["state"] == "failed" else 0)
 
 
 def _snapshot(client: ControlClient, args: argparse.Namespace) -> Output:

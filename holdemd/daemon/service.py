@@ -440,6 +440,9 @@ class Service:
 
     def _health(self, run: dict[str, Any] | None) -> dict[str, str]:
         if run is None:
+            if self.recovery_error is not None:
+                # The recorded run did not come back: training stopped without anyone asking.
+                return {"status": "critical", "message": f"idle; {self.recovery_error}"}
             last = self.last_run
             # A run that ended badly stays a warning until the next run: a monitoring check
             # that polls after the end must still see that something went wrong.
@@ -455,6 +458,9 @@ class Service:
         state = run["state"]
         if state == "failed":
             return {"status": "critical", "message": f"run failed: {run.get('reason')}"}
+        if state == "stopping" and run.get("reason"):
+            # Waiting for its final snapshot to be written (a full disk): work is at stake.
+            return {"status": "critical", "message": f"stopping: {run['reason']}"}
         troubled = [w for w in run["workers"] if w["state"] in ("hung", "restarting", "failed")]
         if state == "degraded" or troubled:
             why = run.get("reason") or f"{len(troubled)} worker(s) restarting or failed"

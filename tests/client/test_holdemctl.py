@@ -521,6 +521,14 @@ def test_stop_and_snapshot_send_their_wait_flags(capsys: pytest.CaptureFixture[s
     ]
 
 
+def test_stop_wait_of_a_run_that_failed_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    """It printed "run failed" with exit 0: a script checking $? took it for a clean stop."""
+    results = {"stop": lambda r: [ok(r, {"changed": True, "state": "failed", "snapshot": None})]}
+    with fake_daemon(canned(results)) as server:
+        code, out, _ = run_main(capsys, "--socket", str(server.path), "stop", "--wait")
+    assert (code, out.strip()) == (1, "run failed")
+
+
 def test_an_unexpected_reply_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with fake_daemon(canned({"status": {"schema": 99}})) as server:
         code, _, err = run_main(capsys, "--socket", str(server.path), "status")

@@ -50,3 +50,22 @@ def test_an_active_run_decides_over_the_last_one(service: Service) -> None:
         "status": "critical",
         "message": "run failed: tables corrupt",
     }
+
+
+def test_a_recorded_run_that_could_not_be_resumed_is_critical(service: Service) -> None:
+    service.recovery_error = "cannot resume the active run /r: no snapshot in /r/snapshots verifies"
+    assert service._health(None) == {
+        "status": "critical",
+        "message": "idle; cannot resume the active run /r: no snapshot in /r/snapshots verifies",
+    }
+
+
+def test_a_run_degraded_by_failing_snapshots_warns_and_a_stop_waiting_on_one_is_critical(
+    service: Service,
+) -> None:
+    reason = "snapshots failing (last good snapshot it-000000200000): No space left on device"
+    degraded = {**_ended("degraded", reason), "workers": [{"state": "running"}]}
+    assert service._health(degraded) == {"status": "warning", "message": f"degraded: {reason}"}
+    stopping = {**_ended("stopping", reason), "workers": [{"state": "stopped"}]}
+    assert service._health(stopping) == {"status": "critical", "message": f"stopping: {reason}"}
+    assert service._health({**stopping, "reason": None})["status"] == "ok"
