@@ -394,7 +394,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _check_private_dir(path: Path, what: str, choose: str) -> None:
     """Create ``path`` if needed; refuse it if someone else could replace what the daemon keeps
     there (its socket: clients would talk to an impostor; its state: runs it would resume)."""
-    from holdemd.service_paths import private_dir_problem
+    from holdemd.protocol.paths import private_dir_problem
 
     try:
         problem = private_dir_problem(path)
@@ -413,7 +413,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from holdemd.config import load_config
     from holdemd.daemon.service import Service, ServiceOptions
-    from holdemd.service_paths import default_runtime_dir, default_state_dir
+    from holdemd.protocol.paths import default_runtime_dir, default_state_dir
 
     group = None
     if args.socket_group is not None:

@@ -25,7 +25,9 @@ from collections.abc import Sequence
 import zmq
 
 from holdemd.errors import ExitCode
-from holdemd.protocol import (
+from holdemd.protocol.codec import decode, encode
+from holdemd.protocol.errors import ProtocolError
+from holdemd.protocol.worker import (
     NONCE_ENV,
     Ack,
     Bye,
@@ -34,15 +36,12 @@ from holdemd.protocol import (
     Heartbeat,
     Hello,
     Pause,
-    ProtocolError,
     Ready,
     Resume,
     Settings,
     Stop,
     Welcome,
-    WorkerState,
-    decode,
-    encode,
+    WorkerReport,
 )
 
 WELCOME_TIMEOUT_S = 60.0
@@ -91,7 +90,7 @@ class Worker:
     def send(self, message: object) -> None:
         self.socket.send(encode(message))  # type: ignore[arg-type]
 
-    def heartbeat(self, state: WorkerState) -> None:
+    def heartbeat(self, state: WorkerReport) -> None:
         self.send(
             Heartbeat(
                 slot=self.slot,

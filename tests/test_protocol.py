@@ -1,4 +1,4 @@
-"""Tests of holdemd.protocol (worker frames) and holdemd.control_protocol (control lines)."""
+"""Tests of holdemd.protocol: worker frames (worker, fields, codec) and control lines (control)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import msgpack
 import numpy as np
 import pytest
 
-from holdemd import control_protocol, protocol
-from holdemd.control_protocol import (
+from holdemd.errors import HoldemdError
+from holdemd.protocol import codec, control
+from holdemd.protocol.codec import decode, encode
+from holdemd.protocol.control import (
     CONTROL_VERSION,
     MAX_CONTROL_LINE,
     ControlReply,
@@ -26,14 +28,16 @@ from holdemd.control_protocol import (
     parse_reply,
     parse_request,
 )
-from holdemd.errors import HoldemdError
-from holdemd.protocol import (
+from holdemd.protocol.errors import (
     E_BAD_JSON,
     E_BAD_REQUEST,
     E_INTERNAL,
     E_TOO_LARGE,
     E_VERSION,
     ERROR_CODES,
+    ProtocolError,
+)
+from holdemd.protocol.worker import (
     MAX_ARRAY_ELEMENTS,
     MAX_CONTROL_BYTES,
     PROTOCOL_VERSION,
@@ -45,14 +49,11 @@ from holdemd.protocol import (
     Hello,
     Message,
     Pause,
-    ProtocolError,
     Ready,
     Resume,
     Stop,
     TableHandle,
     Welcome,
-    decode,
-    encode,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -569,13 +570,13 @@ def test_a_big_frame_that_turns_out_not_to_be_a_delta_is_rejected() -> None:
 
 def test_oversize_delta_is_rejected_before_unpacking(monkeypatch: pytest.MonkeyPatch) -> None:
     frame = encode(_delta(k=1000))
-    monkeypatch.setattr(protocol, "MAX_MESSAGE_BYTES", len(frame) - 1)
+    monkeypatch.setattr(codec, "MAX_MESSAGE_BYTES", len(frame) - 1)
     _no_unpack(monkeypatch)
     _raises(frame, f"delta frame of {len(frame)} bytes is over {len(frame) - 1}", E_TOO_LARGE)
 
 
 def test_encode_refuses_an_oversize_delta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(protocol, "MAX_MESSAGE_BYTES", 1000)
+    monkeypatch.setattr(codec, "MAX_MESSAGE_BYTES", 1000)
     with pytest.raises(ProtocolError, match=r"delta frame of \d+ bytes is over 1000") as info:
         encode(_delta(k=1000))
     assert info.value.code == E_TOO_LARGE
@@ -669,7 +670,7 @@ def test_fuzz_mutated_fields_only_raise_protocol_error() -> None:
 
 def test_importing_the_protocols_does_not_import_numpy_or_numba() -> None:
     code = (
-        "import sys, holdemd.protocol, holdemd.control_protocol; "
+        "import sys, holdemd.protocol.codec, holdemd.protocol.control; "
         "heavy = sorted(m for m in ('numpy', 'numba') if m in sys.modules); "
         "assert not heavy, heavy"
     )
@@ -690,7 +691,7 @@ def _bad_request(line: bytes, match: str, code: str) -> ProtocolError:
 
 def test_error_codes() -> None:
     assert len(set(ERROR_CODES)) == len(ERROR_CODES) == 10
-    assert ERROR_CODES == control_protocol.ERROR_CODES
+    assert ERROR_CODES == control.ERROR_CODES
     assert {"E_BUSY", "E_NOT_RUNNING", "E_PERMISSION", "E_CONFLICT"} <= set(ERROR_CODES)
 
 
@@ -813,7 +814,7 @@ def test_encode_reply_rejects_invalid_replies(reply: ControlReply, match: str) -
 
 
 def test_encode_reply_over_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(control_protocol, "MAX_REPLY_LINE", 100)
+    monkeypatch.setattr(control, "MAX_REPLY_LINE", 100)
     with pytest.raises(ProtocolError, match="over 100") as info:
         encode_reply(ControlReply.success(1, "x" * 200))
     assert info.value.code == E_TOO_LARGE

@@ -33,7 +33,7 @@ from holdemctl.connection import (
 )
 from holdemd import __version__
 from holdemd.durations import parse_duration
-from holdemd.protocol import E_PERMISSION
+from holdemd.protocol.errors import E_PERMISSION
 
 # stop --wait and snapshot wait for a snapshot to be written, start for the game to load (the
 # first start of a Hold'em config builds bucket tables and compiles kernels): minutes.

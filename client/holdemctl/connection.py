@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
-from holdemd.control_protocol import (
+from holdemd.protocol.control import (
     MAX_REPLY_LINE,
     ControlEvent,
     ControlRequest,
@@ -31,8 +31,8 @@ from holdemd.control_protocol import (
     parse_event,
     parse_reply,
 )
-from holdemd.protocol import E_PERMISSION, ProtocolError
-from holdemd.service_paths import SOCKET_NAME, socket_candidates, socket_problem
+from holdemd.protocol.errors import E_PERMISSION, ProtocolError
+from holdemd.protocol.paths import SOCKET_NAME, socket_candidates, socket_problem
 
 DEFAULT_TIMEOUT: Final = 10.0
 START_HINT: Final = "start it with `holdemd serve` or `systemctl --user start holdemd`"
@@ -93,7 +93,7 @@ class PermissionDenied(ClientError):
 
 class UntrustedSocket(ClientError):
     """The socket's directory lets someone other than the daemon's user replace the socket, so
-    whatever answers could be an impostor (service_paths.socket_problem, docs/control.md)."""
+    whatever answers could be an impostor (protocol.paths.socket_problem, docs/control.md)."""
 
     exit_code = 5
     code = "E_UNTRUSTED_SOCKET"

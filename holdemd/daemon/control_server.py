@@ -20,7 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from holdemd.control_protocol import (
+from holdemd.daemon.connection_limits import Admission, ConnectionLimits
+from holdemd.daemon.listener import Listener, refuse
+from holdemd.daemon.log_limit import RateLimitedLog
+from holdemd.daemon.peercred import PeerCredentials, peer_credentials
+from holdemd.protocol.control import (
     MAX_CONTROL_LINE,
     ControlEvent,
     ControlReply,
@@ -29,11 +33,7 @@ from holdemd.control_protocol import (
     encode_reply,
     parse_request,
 )
-from holdemd.daemon.connection_limits import Admission, ConnectionLimits
-from holdemd.daemon.listener import Listener, refuse
-from holdemd.daemon.log_limit import RateLimitedLog
-from holdemd.daemon.peercred import PeerCredentials, peer_credentials
-from holdemd.protocol import E_BUSY, E_INTERNAL, E_PERMISSION, E_TOO_LARGE, ProtocolError
+from holdemd.protocol.errors import E_BUSY, E_INTERNAL, E_PERMISSION, E_TOO_LARGE, ProtocolError
 
 log = logging.getLogger("holdemd.control")
 

@@ -26,7 +26,7 @@ from typing import IO
 
 from holdemd.daemon.log_limit import RateLimitedLog
 from holdemd.errors import HoldemdError, UsageError
-from holdemd.service_paths import private_dir_problem
+from holdemd.protocol.paths import private_dir_problem
 
 BACKLOG = 4096  # the kernel caps it at net.core.somaxconn (4096 on Linux >= 5.4)
 ACCEPT_BACKOFF_FIRST = 0.05  # seconds; doubled after each failure in a row

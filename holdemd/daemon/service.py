@@ -28,16 +28,16 @@ from typing import IO, Any
 
 from holdemd import __version__
 from holdemd.config import load_config
-from holdemd.control_protocol import ControlEvent, ControlRequest
 from holdemd.daemon.control_server import CommandError, Connection, ControlServer
 from holdemd.daemon.log_files import ResilientFileHandler
 from holdemd.daemon.sd_notify import Notifier
 from holdemd.daemon.status import read_status, status_line, status_to_dict, utc_now_iso
 from holdemd.daemon.supervisor import Supervisor, TrainingResult
 from holdemd.errors import HoldemdError, UsageError
-from holdemd.protocol import E_BAD_REQUEST, E_BUSY, E_NOT_RUNNING, E_UNKNOWN_COMMAND
+from holdemd.protocol.control import ControlEvent, ControlRequest
+from holdemd.protocol.errors import E_BAD_REQUEST, E_BUSY, E_NOT_RUNNING, E_UNKNOWN_COMMAND
+from holdemd.protocol.paths import SOCKET_NAME
 from holdemd.run_setup import build_supervisor, config_overrides, plan_game, plan_run
-from holdemd.service_paths import SOCKET_NAME
 
 log = logging.getLogger("holdemd.service")
 

@@ -18,7 +18,7 @@ from multiprocessing import resource_tracker, shared_memory
 
 import numpy as np
 
-from holdemd.protocol import TableHandle
+from holdemd.protocol.worker import TableHandle
 from holdemd.solver.tables import Tables
 
 TABLE_NAMES = ("regret", "strategy_sum")

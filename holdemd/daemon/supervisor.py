@@ -56,7 +56,9 @@ from holdemd.durations import format_bytes, format_duration, parse_duration
 from holdemd.errors import HoldemdError, SnapshotError, SnapshotWriteError
 from holdemd.game_factory import build_game
 from holdemd.games.compiled import Game
-from holdemd.protocol import (
+from holdemd.protocol.codec import decode, encode
+from holdemd.protocol.errors import ProtocolError
+from holdemd.protocol.worker import (
     Ack,
     Bye,
     Delta,
@@ -65,14 +67,11 @@ from holdemd.protocol import (
     Hello,
     Message,
     Pause,
-    ProtocolError,
     Ready,
     Resume,
     Settings,
     Stop,
     Welcome,
-    decode,
-    encode,
 )
 from holdemd.runs import check_abstraction, snapshot_manifest
 from holdemd.solver.exact import ExactEvaluator, can_enumerate

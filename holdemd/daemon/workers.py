@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from holdemd.daemon.rate import RateMeter
 from holdemd.daemon.status import WorkerState
-from holdemd.protocol import NONCE_ENV
+from holdemd.protocol.worker import NONCE_ENV
 
 log = logging.getLogger("holdemd.workers")
 

@@ -29,7 +29,7 @@ from holdemctl import render
 from holdemctl.cli import build_parser, main
 from holdemctl.connection import ControlClient, DaemonError, NotRunning, Timeout, connect
 
-from holdemd.control_protocol import (
+from holdemd.protocol.control import (
     ControlEvent,
     ControlReply,
     ControlRequest,
@@ -37,7 +37,7 @@ from holdemd.control_protocol import (
     encode_reply,
     parse_request,
 )
-from holdemd.service_paths import (
+from holdemd.protocol.paths import (
     SOCKET_NAME,
     SYSTEM_SOCKET,
     default_runtime_dir,
@@ -228,7 +228,7 @@ def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
 
 
 # --------------------------------------------------------------------------------------------
-# service_paths
+# protocol.paths
 
 
 def test_socket_candidates_follow_the_documented_order(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -346,10 +346,25 @@ def test_no_holdemctl_parser_takes_an_abbreviated_option() -> None:
     assert exit_info.value.code == 2
 
 
-def test_the_client_imports_neither_numpy_nor_numba() -> None:
-    code = "import holdemctl.cli, sys; print(sorted({'numpy', 'numba'} & set(sys.modules)))"
+def test_the_client_imports_neither_numpy_nor_numba_nor_msgpack() -> None:
+    heavy = "{'numpy', 'numba', 'msgpack', 'zmq', 'yaml'}"
+    code = f"import holdemctl.cli, sys; print(sorted({heavy} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "[]", done.stderr
+    # Of holdemd it imports the protocol's control, errors and paths (and duration formats).
+    code = "import holdemctl.cli, sys; print(sorted(m for m in sys.modules if m.startswith('holdemd')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.strip() == str(
+        [
+            "holdemd",
+            "holdemd.durations",
+            "holdemd.errors",
+            "holdemd.protocol",
+            "holdemd.protocol.control",
+            "holdemd.protocol.errors",
+            "holdemd.protocol.paths",
+        ]
+    ), done.stdout
 
 
 # --------------------------------------------------------------------------------------------
@@ -643,7 +658,7 @@ def test_start_waits_for_the_game_to_load(
 
 
 # --------------------------------------------------------------------------------------------
-# Whom the client trusts (service_paths.socket_problem), and a directory it may not enter
+# Whom the client trusts (protocol.paths.socket_problem), and a directory it may not enter
 
 NOBODY = 65534
 PONG = {"ping": {"pong": True, "pid": 4000, "version": "0.1.0"}}

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from holdemd.control_protocol import ControlRequest
 from holdemd.daemon.connection_limits import ConnectionLimits
 from holdemd.daemon.control_server import Connection, ControlServer
+from holdemd.protocol.control import ControlRequest
 from tests.daemon.processes import wait_for
 
 pytestmark = pytest.mark.timeout(120)

@@ -28,7 +28,8 @@ from holdemd.daemon.status import read_status
 from holdemd.daemon.supervisor import Supervisor
 from holdemd.errors import SnapshotError
 from holdemd.game_factory import build_game
-from holdemd.protocol import NONCE_ENV, Delta, Hello, encode
+from holdemd.protocol.codec import encode
+from holdemd.protocol.worker import NONCE_ENV, Delta, Hello
 from holdemd.run_setup import build_supervisor, plan_run
 from holdemd.runs import load_snapshot, snapshot_manifest
 from holdemd.solver.kernels.rng import make_rng_state

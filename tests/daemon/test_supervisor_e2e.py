@@ -41,7 +41,8 @@ from holdemd.daemon.status import read_status
 from holdemd.daemon.supervisor import Supervisor, SupervisorOptions, TrainingResult
 from holdemd.daemon.workers import Timeouts
 from holdemd.errors import ExitCode, HoldemdError
-from holdemd.protocol import Delta, Heartbeat, Hello, encode
+from holdemd.protocol.codec import encode
+from holdemd.protocol.worker import Delta, Heartbeat, Hello
 from tests.daemon.processes import Reaper, alive, wait_for
 
 pytestmark = [

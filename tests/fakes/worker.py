@@ -30,7 +30,9 @@ from pathlib import Path
 import numpy as np
 import zmq
 
-from holdemd.protocol import (
+from holdemd.protocol.codec import decode, encode
+from holdemd.protocol.errors import ProtocolError
+from holdemd.protocol.worker import (
     NONCE_ENV,
     Ack,
     Bye,
@@ -39,13 +41,10 @@ from holdemd.protocol import (
     Heartbeat,
     Hello,
     Pause,
-    ProtocolError,
     Ready,
     Resume,
     Stop,
     Welcome,
-    decode,
-    encode,
 )
 from holdemd.worker import die_with_parent
 

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias
 
-from holdemd.protocol import (
+from holdemd.protocol.errors import (
     E_BAD_JSON,
     E_BAD_REQUEST,
     E_INTERNAL,

@@ -1,0 +1,250 @@
+"""The worker protocol's wire format: msgpack frames to messages and back.
+
+:func:`decode` raises :class:`ProtocolError`, and nothing else, on any input; :func:`encode`
+applies the receiver's rules too. See ``worker`` for the envelope, the messages and the limits.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final
+
+import msgpack
+
+from holdemd.protocol.errors import E_TOO_LARGE, E_VERSION, ProtocolError
+from holdemd.protocol.fields import (
+    FLOAT_DTYPES,
+    UINT64_MAX,
+    Field,
+    FieldError,
+    array_to_wire,
+    boolean,
+    finite,
+    integer,
+    json_map,
+    numeric_array,
+    seconds,
+    tables,
+    tables_to_wire,
+    text,
+    type_name,
+)
+from holdemd.protocol.worker import (
+    MAX_CONTROL_BYTES,
+    MAX_MESSAGE_BYTES,
+    NAME_CHARS,
+    PROTOCOL_VERSION,
+    TEXT_CHARS,
+    WORKER_REPORTS,
+    Ack,
+    Bye,
+    Delta,
+    Error,
+    Heartbeat,
+    Hello,
+    Message,
+    Pause,
+    Ready,
+    Resume,
+    Settings,
+    Stop,
+    Welcome,
+)
+
+MAX_ITEMS: Final = 4096  # msgpack array/map lengths: shapes, tables, the game blob
+PEEK_BYTES: Final = 32  # map header + "type" + the longest tag, with room to spare
+
+_SLOT = Field(integer())
+_COUNT = Field(integer())
+_SECONDS = Field(seconds())
+_TEXT = Field(text(TEXT_CHARS))
+_FLOATS = Field(numeric_array(FLOAT_DTYPES, 2), array_to_wire)
+
+_SPECS: Final[dict[type[Message], dict[str, Field]]] = {
+    Hello: {
+        "pid": Field(integer(1)),
+        "slot": _SLOT,
+        "incarnation": _COUNT,
+        "nonce": Field(text(NAME_CHARS)),
+    },
+    Ready: {"slot": _SLOT, "incarnation": _COUNT, "compile_seconds": _SECONDS},
+    Heartbeat: {
+        "slot": _SLOT,
+        "incarnation": _COUNT,
+        "iterations_done": _COUNT,
+        "batch_seconds": _SECONDS,
+        "rss_bytes": _COUNT,
+        "state": Field(text(16, WORKER_REPORTS)),
+        "cpu_seconds": _SECONDS,
+        "pruned_actions": _COUNT,
+        "prunable_actions": _COUNT,
+    },
+    Delta: {
+        "slot": _SLOT,
+        "incarnation": _COUNT,
+        "seq": _COUNT,
+        "iterations": _COUNT,
+        "batch_seconds": _SECONDS,
+        "rows": Field(numeric_array(frozenset({"<i4"}), 1), array_to_wire),
+        "regret": _FLOATS,
+        "strategy": _FLOATS,
+    },
+    Error: {
+        "slot": _SLOT,
+        "incarnation": _COUNT,
+        "exc_type": Field(text(NAME_CHARS)),
+        "message": _TEXT,
+        "traceback": _TEXT,
+    },
+    Bye: {"slot": _SLOT, "incarnation": _COUNT, "reason": _TEXT},
+    Welcome: {
+        "run_id": Field(text(NAME_CHARS)),
+        "slot": _SLOT,
+        "incarnation": _COUNT,
+        "seed": Field(integer(0, UINT64_MAX)),
+        "stream": Field(integer(0, UINT64_MAX)),
+        "tables": Field(tables, tables_to_wire),
+        "game": Field(json_map),
+        "batch_size": Field(integer(1)),
+        "heartbeat_interval": Field(seconds(positive=True)),
+        "first_iteration": _COUNT,
+        "linear": Field(boolean),
+    },
+    Pause: {},
+    Resume: {},
+    Stop: {"reason": _TEXT},
+    Ack: {"seq": _COUNT},
+    Settings: {
+        "prune_probability": Field(finite(0.0, 1.0)),
+        "prune_threshold": Field(finite(-math.inf, 0.0)),
+        "average_streets": Field(integer(1, 127)),
+    },
+}
+_BY_TAG: Final[dict[str, type[Message]]] = {cls.TYPE: cls for cls in _SPECS}
+
+
+def _check_delta(delta: Delta) -> None:
+    """What single fields cannot show: consistent shapes, and values safe to add to tables."""
+    import numpy as np
+
+    k = delta.rows.shape[0]
+    if delta.regret.shape[0] != k:
+        raise FieldError(f"regret has {delta.regret.shape[0]} rows, rows has {k}")
+    if delta.strategy.shape != delta.regret.shape or delta.strategy.dtype != delta.regret.dtype:
+        raise FieldError("strategy must have the dtype and shape of regret")
+    if k and int(delta.rows.min()) < 0:
+        raise FieldError("negative row index")
+    for name in ("regret", "strategy"):
+        # One NaN or inf would poison a global table for good. A float64 sum is a single pass
+        # with no temporary array, and it is not finite iff some element is not.
+        if not math.isfinite(float(np.sum(getattr(delta, name), dtype=np.float64))):
+            raise FieldError(f"{name} has non-finite values")
+
+
+def encode(msg: Message) -> bytes:
+    """``msg`` as one msgpack frame; raises :class:`ProtocolError` if decode would reject it."""
+    spec = _SPECS.get(type(msg))
+    if spec is None:
+        raise ProtocolError(f"not a protocol message: {type_name(msg)}")
+    version = getattr(msg, "protocol_version", PROTOCOL_VERSION)  # only Hello lets it vary
+    wire: dict[str, Any] = {"type": msg.TYPE, "v": version}
+    for name, fld in spec.items():
+        value = getattr(msg, name)
+        try:
+            wire[name] = fld.to_wire(value) if fld.to_wire else value
+        except FieldError as exc:
+            raise ProtocolError(f"{msg.TYPE}.{name}: {exc}") from None
+    _from_wire(wire)
+    data: bytes = msgpack.packb(wire, use_bin_type=True)
+    _check_size(len(data), msg.TYPE == Delta.TYPE)
+    return data
+
+
+def decode(data: bytes | bytearray | memoryview) -> Message:
+    """The message in one frame; raises :class:`ProtocolError` and nothing else."""
+    try:
+        view = memoryview(data).cast("B")
+    except (TypeError, ValueError) as exc:
+        raise ProtocolError(f"expected bytes, got {type_name(data)}") from exc
+    is_delta = _peek_type(view) == Delta.TYPE
+    limit = _check_size(view.nbytes, is_delta)
+    try:
+        wire = msgpack.unpackb(
+            view,
+            raw=False,
+            strict_map_key=True,
+            max_bin_len=limit,
+            max_str_len=MAX_CONTROL_BYTES,
+            max_array_len=MAX_ITEMS,
+            max_map_len=MAX_ITEMS,
+            max_ext_len=0,  # no extension types, timestamps included
+        )
+    except Exception as exc:  # msgpack raises many types on garbage; all mean the same here
+        raise ProtocolError(f"not a msgpack frame ({type_name(exc)}: {str(exc)[:80]})") from exc
+    msg = _from_wire(wire)
+    if not is_delta:
+        return msg
+    # A frame whose first "type" said delta but whose last (duplicate keys: last wins) does not
+    # was let past the control limit; it gets the limit of what it turned out to be.
+    _check_size(view.nbytes, isinstance(msg, Delta))
+    return msg
+
+
+def _peek_type(view: memoryview) -> str | None:
+    """The ``"type"`` tag if it is the first key of the map, read from the first bytes only."""
+    unpacker = msgpack.Unpacker(raw=False, max_buffer_size=PEEK_BYTES)
+    unpacker.feed(view[:PEEK_BYTES])
+    try:
+        unpacker.read_map_header()
+        key, value = unpacker.unpack(), unpacker.unpack()
+    except Exception:  # garbage or a short frame: not a delta, so the stricter limit applies
+        return None
+    return value if key == "type" and isinstance(value, str) else None
+
+
+def _check_size(size: int, is_delta: bool) -> int:
+    limit = MAX_MESSAGE_BYTES if is_delta else MAX_CONTROL_BYTES
+    if size > limit:
+        kind = "delta" if is_delta else "non-delta"
+        raise ProtocolError(f"{kind} frame of {size} bytes is over {limit}", E_TOO_LARGE)
+    return limit
+
+
+def _from_wire(wire: object) -> Message:
+    if type(wire) is not dict:
+        raise ProtocolError(f"expected a map, got {type_name(wire)}")
+    version = wire.get("v")
+    if type(version) is not int:
+        raise ProtocolError("missing or non-int protocol version 'v'")
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(f"protocol version {version}, expected {PROTOCOL_VERSION}", E_VERSION)
+    tag = wire.get("type")
+    cls = _BY_TAG.get(tag) if type(tag) is str else None
+    if cls is None:
+        raise ProtocolError(f"unknown message type {str(tag)[:40]!r}")
+    spec = _SPECS[cls]
+    _check_field_names(cls.TYPE, wire.keys() - {"type", "v"}, set(spec))
+    values: dict[str, Any] = {}
+    for name, fld in spec.items():
+        try:
+            values[name] = fld.check(wire[name])
+        except FieldError as exc:
+            raise ProtocolError(f"{tag}.{name}: {exc}") from None
+    if cls is Hello:
+        values["protocol_version"] = version
+    msg: Message = cls(**values)
+    if isinstance(msg, Delta):
+        try:
+            _check_delta(msg)
+        except FieldError as exc:
+            raise ProtocolError(f"delta: {exc}") from None
+    return msg
+
+
+def _check_field_names(tag: str, present: set[Any], expected: set[str]) -> None:
+    missing = sorted(expected - present)
+    if missing:
+        raise ProtocolError(f"{tag}: missing field(s) {', '.join(missing)}")
+    extra = sorted(repr(name)[:40] for name in present - expected)
+    if extra:
+        raise ProtocolError(f"{tag}: unknown field(s) {', '.join(extra[:5])}")
