@@ -21,7 +21,7 @@ import argparse
 import time
 from pathlib import Path
 
-from holdemd.config import load_config
+from holdemd.config.loader import load_config
 from holdemd.game_factory import build_game
 from holdemd.games import Game, make_game
 from holdemd.solver.mccfr import ExternalSamplingMCCFR

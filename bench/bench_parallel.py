@@ -20,9 +20,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from holdemd.config import Config, load_config
+from holdemd.config.binder import apply_overrides
+from holdemd.config.loader import load_config
+from holdemd.config.schema import Config
 from holdemd.daemon.supervisor import Supervisor, SupervisorOptions
-from holdemd.yaml_config import apply_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from holdemd import __version__
+from holdemd.config.overrides import add_run_flags, dotted_overrides, given_flags
 from holdemd.errors import ExitCode, HoldemdError, UsageError
 
 log = logging.getLogger("holdemd")
@@ -64,38 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run directory for snapshots, logs, TensorBoard and status.json "
         "(default: runs/<config>-<time>, or the resumed run's)",
     )
-    train.add_argument(
-        "--iterations", type=int, metavar="N", help="stop after N iterations in all (0 = no limit)"
-    )
-    train.add_argument(
-        "--time-budget",
-        metavar="DURATION",
-        help="stop after this long in all: seconds or e.g. 90s, 30m, 8h",
-    )
-    train.add_argument(
-        "--snapshot-interval", metavar="DURATION", help="time between snapshots, e.g. 60 or 10m"
-    )
-    train.add_argument(
-        "--buckets", metavar="SPEC", help="card abstraction for holdem: quick, mid or a .npz file"
-    )
-    train.add_argument(
-        "--tensorboard",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="write TensorBoard scalars under <logdir>/tensorboard (default: on)",
-    )
-    train.add_argument(
-        "--num-workers",
-        type=int,
-        metavar="N",
-        help="worker processes (0 = one per available core; 1 still uses one worker process)",
-    )
-    train.add_argument(
-        "--batch-size",
-        type=int,
-        metavar="N",
-        help="iterations per worker batch, i.e. how often workers send deltas",
-    )
+    add_run_flags(train)
     train.add_argument(
         "--resume",
         nargs="?",
@@ -104,7 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue a run from its latest snapshot (or the given one): "
         "iterations, elapsed time and tables carry on",
     )
-    train.add_argument("--seed", type=int, metavar="S", help="random seed (overrides solver.seed)")
     _add_log_level(train)
     train.set_defaults(handler=cmd_train)
 
@@ -328,9 +297,7 @@ def setup_logging(level: str, log_file: Path | None = None) -> None:
 
 
 def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    from holdemd.run_setup import OVERRIDE_KEYS, config_overrides
-
-    return config_overrides({name: getattr(args, name) for name in OVERRIDE_KEYS})
+    return dotted_overrides(given_flags(args))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -411,7 +378,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import faulthandler
     import grp
 
-    from holdemd.config import load_config
+    from holdemd.config.loader import load_config
     from holdemd.daemon.service import Service, ServiceOptions
     from holdemd.protocol.paths import default_runtime_dir, default_state_dir
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from holdemd.config import CHIPS_PER_BB, GameConfig
+from holdemd.config.schema import CHIPS_PER_BB, GameConfig
 from holdemd.errors import ConfigError
 from holdemd.games import Game, make_game
 from holdemd.games.nolimit import NoLimitRules

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from holdemd.config import Config, TrainingConfig, load_config
-from holdemd.config_limits import SMALL_BATCH_SIZE
+from holdemd.config.binder import apply_overrides
+from holdemd.config.limits import SMALL_BATCH_SIZE
+from holdemd.config.loader import load_config
+from holdemd.config.schema import Config, TrainingConfig
 from holdemd.daemon.snapshot_store import latest_snapshot
 from holdemd.daemon.supervisor import ResumePoint, Supervisor, SupervisorOptions
 from holdemd.errors import UsageError
@@ -24,21 +26,8 @@ from holdemd.game_factory import build_game
 from holdemd.games.compiled import Game
 from holdemd.runs import check_resumable, find_resume_snapshot, load_snapshot
 from holdemd.tree_report import check_before_building
-from holdemd.yaml_config import apply_overrides
 
 log = logging.getLogger("holdemd.run_setup")
-
-# Flag / control-argument name -> dotted config key.
-OVERRIDE_KEYS = {
-    "iterations": "training.iterations",
-    "time_budget": "training.time_budget",
-    "snapshot_interval": "training.snapshot_interval",
-    "num_workers": "training.num_workers",
-    "batch_size": "training.batch_size",
-    "tensorboard": "training.tensorboard",
-    "buckets": "abstraction.buckets",
-    "seed": "solver.seed",
-}
 
 
 @dataclass(frozen=True)
@@ -49,16 +38,6 @@ class RunPlan:
     source: str  # what to name in config errors: the file, or the resumed manifest
     resume: ResumePoint | None
     game: Game | None = None  # built already (loading the resumed snapshot builds it)
-
-
-def config_overrides(values: dict[str, Any]) -> dict[str, Any]:
-    """Dotted overrides from flag-named values; None means "not given"."""
-    unknown = sorted(set(values) - OVERRIDE_KEYS.keys())
-    if unknown:
-        raise UsageError(
-            f"unknown override(s) {', '.join(unknown)}; known: {', '.join(OVERRIDE_KEYS)}"
-        )
-    return {OVERRIDE_KEYS[k]: v for k, v in values.items() if v is not None}
 
 
 def plan_run(

@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 
 from holdemd import __version__
-from holdemd.config import Config
+from holdemd.config.binder import build_dataclass, dataclass_to_dict
+from holdemd.config.schema import Config
 from holdemd.daemon.snapshot_store import find_snapshot, list_snapshots
 from holdemd.daemon.snapshots import SnapshotInfo, read_snapshot
 from holdemd.errors import SnapshotError, UsageError
 from holdemd.game_factory import build_game
 from holdemd.games import Game
 from holdemd.solver.tables import Tables
-from holdemd.yaml_config import build_dataclass, dataclass_to_dict
 
 log = logging.getLogger("holdemd.runs")
 

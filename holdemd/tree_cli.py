@@ -38,7 +38,7 @@ def add_tree_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_tree(args: argparse.Namespace) -> int:
-    from holdemd.config import load_config
+    from holdemd.config.loader import load_config
     from holdemd.games.tree_size import TreeTooLargeToCount
     from holdemd.tree_report import check_buildable, check_countable, count_for, report_for
 

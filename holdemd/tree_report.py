@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from holdemd.config import Config
+from holdemd.config.schema import Config
 from holdemd.durations import format_bytes
 from holdemd.errors import UsageError
 from holdemd.game_factory import nolimit_rules

@@ -154,11 +154,11 @@ class Worker:
 
     def _train(self, welcome: Welcome) -> int:
         # Imported here: the heavy modules load while the supervisor already knows we exist.
-        from holdemd.config import Config
+        from holdemd.config.binder import build_dataclass
+        from holdemd.config.schema import Config
         from holdemd.daemon.shared_tables import SharedTables
         from holdemd.game_factory import build_game
         from holdemd.solver.mccfr import ExternalSamplingMCCFR, clear_delta
-        from holdemd.yaml_config import build_dataclass
 
         self.heartbeat("compiling")
         started = time.monotonic()

@@ -8,7 +8,7 @@ import pytest
 
 from holdemd.abstraction.presets import PRESETS
 from holdemd.abstraction.store import shipped_dir
-from holdemd.config import load_config
+from holdemd.config.loader import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))

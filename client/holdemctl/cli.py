@@ -32,7 +32,7 @@ from holdemctl.connection import (
     connect,
 )
 from holdemd import __version__
-from holdemd.durations import parse_duration
+from holdemd.config.overrides import add_run_flags, given_flags
 from holdemd.protocol.errors import E_PERMISSION
 
 # stop --wait and snapshot wait for a snapshot to be written, start for the game to load (the
@@ -65,15 +65,6 @@ def _seconds(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"'{text}' is not a positive number of seconds")
     return value
-
-
-def _duration(text: str) -> str:
-    # Checked here for a quick usage error, but sent as typed: the daemon parses it again.
-    try:
-        parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,16 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN_DIR|SNAPSHOT",
         help="continue a run from its newest snapshot (no value: the newest run)",
     )
-    start.add_argument("--time-budget", type=_duration, metavar="D", help="e.g. 8h, 30m, 600")
-    start.add_argument("--iterations", type=int, metavar="N", help="0 = no iteration budget")
-    start.add_argument("--snapshot-interval", type=_duration, metavar="D", help="e.g. 30m")
-    start.add_argument("--num-workers", type=int, metavar="N", help="0 = one per core")
-    start.add_argument("--batch-size", type=int, metavar="N")
-    start.add_argument("--seed", type=int, metavar="N")
-    start.add_argument("--buckets", metavar="SPEC", help="quick, mid or a .npz file")
-    start.add_argument(
-        "--tensorboard", action=argparse.BooleanOptionalAction, default=None, help="(default: on)"
-    )
+    add_run_flags(start)  # the same flags as holdemd train, from one table
     add("pause", "pause the run: workers finish their batch and idle; the budget clock stops")
     add("resume", "resume a paused run")
     stop = add("stop", "stop the run, writing a final snapshot")
@@ -191,11 +173,7 @@ def start_args(args: argparse.Namespace) -> dict[str, Any]:
         request["resume"] = True
     elif args.resume is not None:
         request["resume"] = _absolute(args.resume)
-    names = (
-        "time_budget iterations snapshot_interval num_workers batch_size seed buckets tensorboard"
-    )
-    overrides = {name: getattr(args, name) for name in names.split()}
-    overrides = {name: value for name, value in overrides.items() if value is not None}
+    overrides = given_flags(args)
     buckets = overrides.get("buckets")
     if buckets is not None and (os.sep in buckets or buckets.endswith(".npz")):
         overrides["buckets"] = _absolute(buckets)  # a file, not a preset name

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from holdemd import __version__
-from holdemd.config import load_config
+from holdemd.config.loader import load_config
+from holdemd.config.overrides import dotted_overrides
 from holdemd.daemon.control_server import CommandError, Connection, ControlServer
 from holdemd.daemon.log_files import ResilientFileHandler
 from holdemd.daemon.sd_notify import Notifier
@@ -37,7 +38,7 @@ from holdemd.errors import HoldemdError, UsageError
 from holdemd.protocol.control import ControlEvent, ControlRequest
 from holdemd.protocol.errors import E_BAD_REQUEST, E_BUSY, E_NOT_RUNNING, E_UNKNOWN_COMMAND
 from holdemd.protocol.paths import SOCKET_NAME
-from holdemd.run_setup import build_supervisor, config_overrides, plan_game, plan_run
+from holdemd.run_setup import build_supervisor, plan_game, plan_run
 
 log = logging.getLogger("holdemd.service")
 
@@ -247,7 +248,7 @@ class Service:
             raise CommandError(E_BUSY, self._busy_message())
         self.starting = True
         try:
-            dotted = config_overrides(overrides)
+            dotted = dotted_overrides(overrides)
             plan = await asyncio.to_thread(
                 plan_run, config, dotted, resume=resume, logdir=logdir, runs_root=self.runs_root
             )

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import zmq
 
-from holdemd.config import Config
+from holdemd.config.binder import dataclass_to_dict
+from holdemd.config.schema import Config
 from holdemd.daemon import metrics as tags
 from holdemd.daemon.live_line import LIVE_LINE
 from holdemd.daemon.metrics import MetricsWriter, open_metrics
@@ -88,7 +89,6 @@ from holdemd.solver.tables import (
     stored_floor,
 )
 from holdemd.tree_report import check_fits, game_report, table_itemsize
-from holdemd.yaml_config import dataclass_to_dict
 
 log = logging.getLogger("holdemd.supervisor")
 

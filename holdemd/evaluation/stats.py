@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from holdemd.config import CHIPS_PER_BB
+from holdemd.config.schema import CHIPS_PER_BB
 from holdemd.games.compiled import Game
 
 Z95 = 1.959963984540054

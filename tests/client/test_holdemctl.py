@@ -351,12 +351,14 @@ def test_the_client_imports_neither_numpy_nor_numba_nor_msgpack() -> None:
     code = f"import holdemctl.cli, sys; print(sorted({heavy} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "[]", done.stderr
-    # Of holdemd it imports the protocol's control, errors and paths (and duration formats).
+    # Of holdemd: the protocol's control, errors and paths, the run flags' table, durations.
     code = "import holdemctl.cli, sys; print(sorted(m for m in sys.modules if m.startswith('holdemd')))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == str(
         [
             "holdemd",
+            "holdemd.config",
+            "holdemd.config.overrides",
             "holdemd.durations",
             "holdemd.errors",
             "holdemd.protocol",

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import zmq
 
-from holdemd.config import Config, GameConfig
+from holdemd.config.schema import Config, GameConfig
 from holdemd.daemon.live_line import LiveLine, LiveLineHandler
 from holdemd.daemon.shared_tables import remove_orphaned_segments
 from holdemd.daemon.snapshot_store import latest_snapshot

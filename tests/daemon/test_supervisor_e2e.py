@@ -33,7 +33,7 @@ import pytest
 import zmq
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from holdemd.config import Config, GameConfig, ScheduleConfig, SolverConfig, TrainingConfig
+from holdemd.config.schema import Config, GameConfig, ScheduleConfig, SolverConfig, TrainingConfig
 from holdemd.daemon import metrics as tags
 from holdemd.daemon.snapshot_store import latest_snapshot
 from holdemd.daemon.snapshots import read_manifest

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from holdemd.config import Config
+from holdemd.config.schema import Config
 from holdemd.daemon.snapshot_store import latest_snapshot
 from holdemd.daemon.status import read_status
 from holdemd.daemon.supervisor import Supervisor, SupervisorOptions

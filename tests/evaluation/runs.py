@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from holdemd.cli import main
-from holdemd.config import Config
+from holdemd.config.schema import Config
 from holdemd.daemon.snapshots import snapshot_name, write_snapshot
 from holdemd.game_factory import build_game
 from holdemd.runs import snapshot_manifest

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from holdemd.cli import main
-from holdemd.config import load_config
+from holdemd.config.loader import load_config
 from holdemd.daemon.snapshots import snapshot_name
 from holdemd.evaluation.curve_png import (
     PALETTE,

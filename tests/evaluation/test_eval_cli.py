@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from holdemd.cli import main
-from holdemd.config import load_config
+from holdemd.config.loader import load_config
 from tests.evaluation.runs import ROOT, eval_error, make_run, needs_jit
 
 

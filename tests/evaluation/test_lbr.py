@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from holdemd.cards import parse_cards, rank7
-from holdemd.config import load_config
+from holdemd.config.loader import load_config
 from holdemd.errors import UsageError
 from holdemd.evaluation.lbr import check_lbr_game, local_best_response, menu_mask
 from holdemd.evaluation.lbr_kernel import pair_bucket

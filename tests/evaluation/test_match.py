@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from holdemd.config import load_config
+from holdemd.config.loader import load_config
 from holdemd.evaluation.command import exact_match_value
 from holdemd.evaluation.match import play_match, subtree_ends
 from holdemd.evaluation.policies import (

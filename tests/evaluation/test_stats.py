@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from holdemd.config import load_config
+from holdemd.config.loader import load_config
 from holdemd.evaluation.stats import Z95, Unit, duplicate_estimate
 from holdemd.game_factory import build_game
 from holdemd.games import make_game

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from holdemd.config import load_config
+from holdemd.config.loader import load_config
 from holdemd.errors import UsageError
 from holdemd.game_factory import build_game
 from holdemd.solver.exact import ExactEvaluator

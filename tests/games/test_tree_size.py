@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from holdemd.config import HOLDEM_GAMES, load_config
+from holdemd.config.loader import load_config
+from holdemd.config.schema import HOLDEM_GAMES
 from holdemd.game_factory import nolimit_rules
 from holdemd.games import tree_size
 from holdemd.games.betting import build_game_arrays

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from holdemd.cards import num_indices
-from holdemd.config import Config, GameConfig, TrainingConfig, load_config
+from holdemd.config.loader import load_config
+from holdemd.config.schema import Config, GameConfig, TrainingConfig
 from holdemd.daemon.snapshots import write_snapshot
 from holdemd.game_factory import build_game, nolimit_rules
 from holdemd.games import Game

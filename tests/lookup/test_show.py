@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from holdemd.cli import main
-from holdemd.config import GameConfig
+from holdemd.config.schema import GameConfig
 from holdemd.errors import UsageError
 from holdemd.game_factory import build_game, nolimit_rules
 from holdemd.games import make_game

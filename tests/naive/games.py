@@ -10,7 +10,7 @@ from pathlib import Path
 
 from holdemd.abstraction import load_abstraction
 from holdemd.cards import parse_cards
-from holdemd.config import load_config
+from holdemd.config.loader import load_config
 from holdemd.game_factory import build_game
 from holdemd.games.compiled import Game
 from tests.naive.reference_cards import FixedBoardClasses, HoldemClasses

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from holdemd.config import Config, GameConfig, ScheduleConfig, SolverConfig
+from holdemd.config.schema import Config, GameConfig, ScheduleConfig, SolverConfig
 from holdemd.errors import UsageError
 from holdemd.games import make_game
 from holdemd.runs import check_resumable

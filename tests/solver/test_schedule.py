@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from holdemd.config import ScheduleConfig
+from holdemd.config.schema import ScheduleConfig
 from holdemd.daemon.supervisor import row_streets
 from holdemd.games import make_game
 from holdemd.solver.exact import ExactEvaluator

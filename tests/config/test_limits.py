@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from holdemd import config_limits as limits
 from holdemd.cli import main
-from holdemd.config import Config, load_config
+from holdemd.config import limits
+from holdemd.config.loader import load_config
+from holdemd.config.schema import Config
 from holdemd.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _fields(cls: type, prefix: str = "") -> list[tuple[str, dataclasses.Field, set[type]]]:

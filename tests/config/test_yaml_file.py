@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from holdemd.config.yaml_file import MAX_NESTING, load_yaml_file
 from holdemd.errors import ConfigError, ExitCode
-from holdemd.yaml_file import MAX_NESTING, load_yaml_file
 
 
 @pytest.mark.parametrize("opening", ["[", "{a: "])

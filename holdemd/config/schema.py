@@ -8,13 +8,10 @@ has a range, and ``holdemd.config_limits`` says why each limit is where it is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from holdemd import config_limits as limits
+from holdemd.config import limits
 from holdemd.durations import parse_duration
-from holdemd.yaml_config import apply_overrides, build_dataclass
-from holdemd.yaml_file import load_yaml_file
 
 GameName = Literal["kuhn", "leduc", "holdem", "holdem_fixed_board"]
 HOLDEM_GAMES = ("holdem", "holdem_fixed_board")
@@ -312,11 +309,3 @@ class Config:
                 f"schedule.regret_floor {self.schedule.regret_floor:g} is below what int32 "
                 f"regrets hold ({lowest:g} x the utility scale): raise it, e.g. -310"
             )
-
-
-def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
-    """Read and validate ``path``, then apply command-line ``overrides`` (dotted keys)."""
-    config = build_dataclass(Config, load_yaml_file(path), source=str(path))
-    if overrides:
-        config = apply_overrides(config, overrides, source="command line")
-    return config

@@ -25,8 +25,8 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar, Union
 
+from holdemd.config.yaml_file import show_value
 from holdemd.errors import ConfigError
-from holdemd.yaml_file import show_value
 
 T = TypeVar("T")
 

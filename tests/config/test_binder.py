@@ -1,4 +1,4 @@
-"""Tests of holdemd.yaml_config: YAML → frozen dataclasses, one-line errors asserted exactly."""
+"""Tests of holdemd.config.binder: YAML → frozen dataclasses, one-line errors asserted exactly."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any, Literal, Optional
 
 import pytest
 
+from holdemd.config.binder import apply_overrides, build_dataclass, dataclass_to_dict
+from holdemd.config.yaml_file import load_yaml_file
 from holdemd.errors import ConfigError, ExitCode
-from holdemd.yaml_config import apply_overrides, build_dataclass, dataclass_to_dict
-from holdemd.yaml_file import load_yaml_file
 
 SRC = "configs/test.yaml"
 
