@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from holdemd.config.loader import load_config
-from holdemd.game_factory import build_game
-from holdemd.games import Game, make_game
+from holdemd.games.compiled import Game
+from holdemd.games.factory import build_game, make_game
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables, row_num_actions
 

@@ -163,7 +163,7 @@ def timed(solver: Solver, iterations: int) -> float:
 
 def set_up(pyspiel: Any, dtype: str) -> Setup:
     """Build both games, then warm both solvers up on throwaway instances."""
-    from holdemd.games import make_game
+    from holdemd.games.factory import make_game
     from holdemd.solver.exact import ExactEvaluator
 
     our_game = make_game("leduc")

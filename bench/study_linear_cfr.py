@@ -22,7 +22,7 @@ import argparse
 
 import numpy as np
 
-from holdemd.games import make_game
+from holdemd.games.factory import make_game
 from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables

@@ -17,12 +17,9 @@ from typing import Any
 from holdemd import __version__
 from holdemd.config.overrides import add_run_flags, dotted_overrides, given_flags
 from holdemd.errors import ExitCode, HoldemdError, UsageError
+from holdemd.games.kinds import game_kind
 
 log = logging.getLogger("holdemd")
-
-LEDUC_VALUE = -0.085606424078  # REFERENCE.md
-KUHN_VALUE = -1 / 18
-KNOWN_VALUES = {"kuhn": KUHN_VALUE, "leduc": LEDUC_VALUE}
 
 
 class _WholeNamesParser(argparse.ArgumentParser):
@@ -325,7 +322,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "building the %s game%s",
             config.game.name,
             "; a first run on this machine also builds the river bucket table (cached)"
-            if config.game.name == "holdem"
+            if game_kind(config.game.name).needs_buckets
             else "",
         )
     supervisor = build_supervisor(plan)
@@ -342,7 +339,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         result = asyncio.run(supervisor.run())
     finally:
         LIVE_LINE.finish()
-    known = KNOWN_VALUES.get(config.game.name)
+    known = game_kind(config.game.name).equilibrium_value
     print(
         f"trained {config.game.name}: {result.iterations:,} iterations in "
         f"{result.elapsed_seconds:.1f} s ({result.stopped_by})"
@@ -429,7 +426,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     policy = average_strategy(loaded.game, loaded.tables.strategy_sum)
     exploitability = evaluator.exploitability(policy)
     value = evaluator.game_value(policy)
-    known = KNOWN_VALUES.get(loaded.game.name)
+    known = game_kind(loaded.game.name).equilibrium_value
     if args.json:
         print(
             json.dumps(

@@ -22,10 +22,10 @@ from holdemd.config.schema import Config, TrainingConfig
 from holdemd.daemon.snapshot_store import latest_snapshot
 from holdemd.daemon.supervisor import ResumePoint, Supervisor, SupervisorOptions
 from holdemd.errors import UsageError
-from holdemd.game_factory import build_game
 from holdemd.games.compiled import Game
+from holdemd.games.factory import build_game
+from holdemd.games.report import check_before_building
 from holdemd.runs import check_resumable, find_resume_snapshot, load_snapshot
-from holdemd.tree_report import check_before_building
 
 log = logging.getLogger("holdemd.run_setup")
 

@@ -23,8 +23,8 @@ from holdemd.config.schema import Config
 from holdemd.daemon.snapshot_store import find_snapshot, list_snapshots
 from holdemd.daemon.snapshots import SnapshotInfo, read_snapshot
 from holdemd.errors import SnapshotError, UsageError
-from holdemd.game_factory import build_game
-from holdemd.games import Game
+from holdemd.games.compiled import Game
+from holdemd.games.factory import build_game
 from holdemd.solver.tables import Tables
 
 log = logging.getLogger("holdemd.runs")

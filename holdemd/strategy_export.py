@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from holdemd.errors import UsageError
-from holdemd.games import Game
+from holdemd.games.compiled import Game
 
 
 def strategy_to_json(game: Game, policy: np.ndarray) -> dict[str, list[float]]:

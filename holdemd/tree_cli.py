@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from holdemd.errors import ExitCode
 
 if TYPE_CHECKING:  # imported when the command runs: `holdemd --help` must not load numba
-    from holdemd.tree_report import TreeReport
+    from holdemd.games.report import TreeReport
 
 
 def add_tree_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -39,8 +39,8 @@ def add_tree_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_tree(args: argparse.Namespace) -> int:
     from holdemd.config.loader import load_config
+    from holdemd.games.report import check_buildable, check_countable, count_for, report_for
     from holdemd.games.tree_size import TreeTooLargeToCount
-    from holdemd.tree_report import check_buildable, check_countable, count_for, report_for
 
     source = str(args.config)
     config = load_config(args.config)
@@ -67,7 +67,7 @@ def cmd_tree(args: argparse.Namespace) -> int:
 
 
 def _print(report: TreeReport, as_json: bool) -> None:
-    from holdemd.tree_report import available_memory
+    from holdemd.games.report import available_memory
 
     if as_json:
         data = dataclasses.asdict(report)

@@ -157,7 +157,7 @@ class Worker:
         from holdemd.config.binder import build_dataclass
         from holdemd.config.schema import Config
         from holdemd.daemon.shared_tables import SharedTables
-        from holdemd.game_factory import build_game
+        from holdemd.games.factory import build_game
         from holdemd.solver.mccfr import ExternalSamplingMCCFR, clear_delta
 
         self.heartbeat("compiling")

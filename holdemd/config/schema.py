@@ -12,9 +12,9 @@ from typing import Literal
 
 from holdemd.config import limits
 from holdemd.durations import parse_duration
+from holdemd.games.kinds import game_kind
 
 GameName = Literal["kuhn", "leduc", "holdem", "holdem_fixed_board"]
-HOLDEM_GAMES = ("holdem", "holdem_fixed_board")
 CHIPS_PER_BB = 100  # chips are integers; a big blind is 100 of them
 
 Menu = tuple[tuple[float, ...], ...]  # per raise depth, pot fractions
@@ -73,13 +73,14 @@ class GameConfig:
     deck: str | None = field(default=None, metadata={"help": "hole-card deck, e.g. 'AsKsQsJs'"})
 
     def __post_init__(self) -> None:
-        if self.name in ("kuhn", "leduc") and self.players != 2:
+        kind = game_kind(self.name)
+        if kind.fixed_rules and self.players != 2:
             raise ValueError(f"{self.name} is a two-player game; remove 'players'")
-        if self.name == "holdem_fixed_board" and (self.board is None or self.deck is None):
+        if kind.fixed_board and (self.board is None or self.deck is None):
             raise ValueError("holdem_fixed_board needs 'board' (5 cards) and 'deck'")
         # In chips, as the game is built: 1.004 bb rounds to the big blind itself.
         stack, ante = round(self.stack_bb * CHIPS_PER_BB), round(self.ante_bb * CHIPS_PER_BB)
-        if self.name in HOLDEM_GAMES and stack <= CHIPS_PER_BB + ante:
+        if kind.holdem and stack <= CHIPS_PER_BB + ante:
             raise ValueError(
                 f"stack_bb {self.stack_bb:g} must be more than the big blind plus the ante "
                 f"({1 + self.ante_bb:g} bb): nobody could bet"

@@ -55,8 +55,9 @@ from holdemd.daemon.table_sweeps import TableSweeps
 from holdemd.daemon.workers import DEFAULT_WORKER_COMMAND, Timeouts, WorkerSlot
 from holdemd.durations import format_bytes, format_duration, parse_duration
 from holdemd.errors import HoldemdError, SnapshotError, SnapshotWriteError
-from holdemd.game_factory import build_game
 from holdemd.games.compiled import Game
+from holdemd.games.factory import build_game
+from holdemd.games.report import check_fits, game_report, table_itemsize
 from holdemd.protocol.codec import decode, encode
 from holdemd.protocol.errors import ProtocolError
 from holdemd.protocol.worker import (
@@ -88,7 +89,6 @@ from holdemd.solver.tables import (
     scale_rows,
     stored_floor,
 )
-from holdemd.tree_report import check_fits, game_report, table_itemsize
 
 log = logging.getLogger("holdemd.supervisor")
 

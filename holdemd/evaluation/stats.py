@@ -16,6 +16,7 @@ import numpy as np
 
 from holdemd.config.schema import CHIPS_PER_BB
 from holdemd.games.compiled import Game
+from holdemd.games.kinds import game_kind
 
 Z95 = 1.959963984540054
 
@@ -28,7 +29,7 @@ class Unit:
     @classmethod
     def of(cls, game: Game) -> Unit:
         """Hold'em: milli-big-blinds per hand; Kuhn and Leduc: chips per game."""
-        if game.name.startswith("holdem"):
+        if game_kind(game.name).holdem:
             return cls("mbb/hand", 1000.0 / CHIPS_PER_BB)
         return cls("chips/game", 1.0)
 

@@ -1,23 +1,10 @@
-"""Games as data: rules compiled into the arrays the solver kernels read."""
+"""Games as data: rules compiled into the arrays the solver kernels read.
 
-from __future__ import annotations
+``kinds``      which games exist and what sets them apart (the one switch on a game's name)
+``factory``    config -> compiled game (``build_game``); fixed-rule games by name (``make_game``)
+``compiled``   the arrays (``Game``, ``GameArrays``) every kernel reads
+``small``      Kuhn and Leduc;  ``nolimit``, ``betting``, ``holdem``  no-limit Hold'em trees
+``tree_size``  counting a tree before building it;  ``report``  rows and memory of a tree
 
-from collections.abc import Callable
-
-from holdemd.errors import GameError
-from holdemd.games.compiled import Game, GameArrays
-from holdemd.games.small import kuhn, leduc
-
-GAMES: dict[str, Callable[[], Game]] = {"kuhn": kuhn, "leduc": leduc}
-
-
-def make_game(name: str) -> Game:
-    """Compile the game called ``name``."""
-    try:
-        factory = GAMES[name]
-    except KeyError:
-        raise GameError(f"unknown game '{name}'; known games: {', '.join(GAMES)}") from None
-    return factory()
-
-
-__all__ = ["GAMES", "Game", "GameArrays", "make_game"]
+Nothing is imported here: ``kinds`` stays cheap for the config schema.
+"""

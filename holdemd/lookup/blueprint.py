@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from holdemd.game_factory import nolimit_rules
-from holdemd.games import Game
+from holdemd.games.compiled import Game
+from holdemd.games.factory import nolimit_rules
+from holdemd.games.kinds import game_kind
 from holdemd.lookup.tree import BettingTree
 
 
@@ -31,7 +32,7 @@ class Blueprint:
 
         loaded = load_snapshot(run_dir, snapshot)
         config = loaded.config.game
-        rules = nolimit_rules(config) if config.name.startswith("holdem") else None
+        rules = None if game_kind(config.name).fixed_rules else nolimit_rules(config)
         iteration = loaded.manifest.get("iteration")
         return cls(
             game=loaded.game,

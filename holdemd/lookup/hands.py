@@ -22,8 +22,7 @@ from holdemd.cards import (
     unindex_hand,
 )
 from holdemd.errors import UsageError
-from holdemd.games import Game
-from holdemd.games.compiled import DEAL_HOLDEM, DEAL_HOLDEM_FIXED_BOARD, DEAL_KUHN
+from holdemd.games.compiled import DEAL_HOLDEM, DEAL_HOLDEM_FIXED_BOARD, DEAL_KUHN, Game
 from holdemd.lookup.tree import street_name
 
 SMALL_RANKS = "JQK"  # Kuhn and Leduc

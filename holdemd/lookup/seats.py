@@ -10,6 +10,7 @@ have no positions: P0 acts first on every round, then P1.
 from __future__ import annotations
 
 from holdemd.errors import UsageError
+from holdemd.games.kinds import game_kind
 
 # Seats after the big blind, by table size: the first to act preflop is always UTG.
 _AFTER_BLINDS = {2: (), 3: ("BTN",), 4: ("UTG", "BTN"), 5: ("UTG", "CO", "BTN")}
@@ -18,7 +19,7 @@ _AFTER_BLINDS[6] = ("UTG", "HJ", "CO", "BTN")
 
 def seat_names(game_name: str, num_players: int) -> tuple[str, ...]:
     """The name of each player index."""
-    if game_name in ("kuhn", "leduc"):
+    if not game_kind(game_name).holdem:
         return tuple(f"P{p}" for p in range(num_players))
     if num_players == 2:
         return ("BTN", "BB")
@@ -35,7 +36,7 @@ def parse_seat(text: str, game_name: str, num_players: int) -> int:
     aliases = {name: p for p, name in enumerate(names)}
     aliases.update({f"P{p}": p for p in range(num_players)})
     aliases.update({str(p): p for p in range(num_players)})
-    if num_players == 2 and game_name not in ("kuhn", "leduc"):
+    if num_players == 2 and game_kind(game_name).holdem:
         aliases["SB"] = 0
     if wanted in aliases:
         return aliases[wanted]

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from holdemd.errors import GameError
-from holdemd.games import Game
 from holdemd.games.betting import BettingState, apply_action, next_street
-from holdemd.games.compiled import CHECK_CALL, FOLD
-from holdemd.games.nolimit import STREET_NAMES, NoLimitRules
+from holdemd.games.compiled import CHECK_CALL, FOLD, Game
+from holdemd.games.kinds import game_kind
+from holdemd.games.nolimit import NoLimitRules
 from holdemd.lookup.history import format_bb, format_history
 from holdemd.lookup.seats import seat_names
 
@@ -45,9 +45,7 @@ class Spot:
 
 
 def street_name(game: Game, street: int) -> str:
-    if game.name.startswith("holdem"):
-        return STREET_NAMES[street]
-    return f"round {street + 1}"
+    return game_kind(game.name).street_name(street)
 
 
 class BettingTree:

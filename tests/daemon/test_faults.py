@@ -27,7 +27,7 @@ from holdemd.daemon.snapshots import read_manifest, snapshot_name, write_snapsho
 from holdemd.daemon.status import read_status
 from holdemd.daemon.supervisor import Supervisor
 from holdemd.errors import SnapshotError
-from holdemd.game_factory import build_game
+from holdemd.games.factory import build_game
 from holdemd.protocol.codec import encode
 from holdemd.protocol.worker import NONCE_ENV, Delta, Hello
 from holdemd.run_setup import build_supervisor, plan_run

@@ -11,7 +11,7 @@ import pytest
 from holdemd.cli import main
 from holdemd.config.schema import Config
 from holdemd.daemon.snapshots import snapshot_name, write_snapshot
-from holdemd.game_factory import build_game
+from holdemd.games.factory import build_game
 from holdemd.runs import snapshot_manifest
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables

@@ -16,9 +16,8 @@ from holdemd.evaluation.lbr import check_lbr_game, local_best_response, menu_mas
 from holdemd.evaluation.lbr_kernel import pair_bucket
 from holdemd.evaluation.policies import Policy, blueprint_policy, call_bot, row_probabilities
 from holdemd.evaluation.stats import Unit, duplicate_estimate
-from holdemd.game_factory import build_game
-from holdemd.games import Game, make_game
-from holdemd.games.compiled import CHECK_CALL, FOLD, RAISE
+from holdemd.games.compiled import CHECK_CALL, FOLD, RAISE, Game
+from holdemd.games.factory import build_game, make_game
 from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.kernels.deal import deal_outcome
 from holdemd.solver.mccfr import ExternalSamplingMCCFR

@@ -20,9 +20,8 @@ from holdemd.evaluation.policies import (
     row_probabilities,
 )
 from holdemd.evaluation.stats import Unit, duplicate_estimate
-from holdemd.game_factory import build_game
-from holdemd.games import Game, make_game
-from holdemd.games.compiled import CHECK_CALL, RAISE
+from holdemd.games.compiled import CHECK_CALL, RAISE, Game
+from holdemd.games.factory import build_game, make_game
 
 ROOT = Path(__file__).resolve().parents[2]
 

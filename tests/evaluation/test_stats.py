@@ -11,8 +11,7 @@ import pytest
 
 from holdemd.config.loader import load_config
 from holdemd.evaluation.stats import Z95, Unit, duplicate_estimate
-from holdemd.game_factory import build_game
-from holdemd.games import make_game
+from holdemd.games.factory import build_game, make_game
 
 
 def test_the_interval_is_over_deals_not_hands():

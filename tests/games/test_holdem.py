@@ -9,11 +9,11 @@ import pytest
 
 from holdemd.config.loader import load_config
 from holdemd.errors import UsageError
-from holdemd.game_factory import build_game
+from holdemd.games.factory import build_game
+from holdemd.games.report import check_fits, report_for
 from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables, uniform_strategy
-from holdemd.tree_report import check_fits, report_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

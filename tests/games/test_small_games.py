@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from holdemd.errors import GameError
-from holdemd.games import make_game
 from holdemd.games.compiled import CHECK_CALL, FOLD, FOLDED, RAISE, SHOWDOWN
+from holdemd.games.factory import make_game
 
 
 def _node(game, history: str) -> int:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from holdemd.config.loader import load_config
-from holdemd.config.schema import HOLDEM_GAMES
-from holdemd.game_factory import nolimit_rules
 from holdemd.games import tree_size
 from holdemd.games.betting import build_game_arrays
 from holdemd.games.compiled import DEAL_HOLDEM
+from holdemd.games.factory import nolimit_rules
+from holdemd.games.kinds import game_kind
 from holdemd.games.nolimit import NoLimitRules
 from holdemd.games.tree_size import (
     TreeCounts,
@@ -36,7 +36,7 @@ def built(rules: NoLimitRules) -> TreeCounts:
 def _shipped(slow: bool) -> list[Path]:
     paths = []
     for path in sorted((ROOT / "configs").glob("*.yaml")):
-        if load_config(path).game.name in HOLDEM_GAMES and (path.name in SLOW_CONFIGS) == slow:
+        if game_kind(load_config(path).game.name).holdem and (path.name in SLOW_CONFIGS) == slow:
             paths.append(path)
     return paths
 

@@ -10,8 +10,8 @@ from holdemd.cards import num_indices
 from holdemd.config.loader import load_config
 from holdemd.config.schema import Config, GameConfig, TrainingConfig
 from holdemd.daemon.snapshots import write_snapshot
-from holdemd.game_factory import build_game, nolimit_rules
-from holdemd.games import Game
+from holdemd.games.compiled import Game
+from holdemd.games.factory import build_game, nolimit_rules
 from holdemd.games.holdem import holdem_game
 from holdemd.games.nolimit import NoLimitRules
 from holdemd.lookup.blueprint import Blueprint

@@ -12,7 +12,7 @@ import pytest
 
 from holdemd.cli import main
 from holdemd.errors import UsageError
-from holdemd.games import make_game
+from holdemd.games.factory import make_game
 from holdemd.lookup.chart import chart_json, chart_lines, make_chart
 from holdemd.lookup.chart_png import (
     CELL_H,

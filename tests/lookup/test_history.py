@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from holdemd.errors import UsageError
-from holdemd.game_factory import build_game, nolimit_rules
-from holdemd.games import make_game
+from holdemd.games.factory import build_game, make_game, nolimit_rules
 from holdemd.lookup.history import Token, format_bb, format_history, parse_history
 from holdemd.lookup.tree import BettingTree, Spot
 from holdemd.lookup.walk import follow

@@ -10,8 +10,7 @@ import pytest
 from holdemd.cli import main
 from holdemd.config.schema import GameConfig
 from holdemd.errors import UsageError
-from holdemd.game_factory import build_game, nolimit_rules
-from holdemd.games import make_game
+from holdemd.games.factory import build_game, make_game, nolimit_rules
 from holdemd.lookup.blueprint import Blueprint
 from holdemd.lookup.hands import hand_bucket
 from holdemd.lookup.show import look_up, lookup_json, lookup_lines

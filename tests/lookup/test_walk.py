@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from holdemd.errors import UsageError
-from holdemd.games import make_game
 from holdemd.games.compiled import RAISE
+from holdemd.games.factory import make_game
 from holdemd.lookup.seats import parse_seat, seat_names
 from holdemd.lookup.tree import BettingTree
 from holdemd.lookup.walk import decision, follow, spot_for

@@ -11,8 +11,8 @@ from pathlib import Path
 from holdemd.abstraction import load_abstraction
 from holdemd.cards import parse_cards
 from holdemd.config.loader import load_config
-from holdemd.game_factory import build_game
 from holdemd.games.compiled import Game
+from holdemd.games.factory import build_game
 from tests.naive.reference_cards import FixedBoardClasses, HoldemClasses
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from holdemd.games import make_game
+from holdemd.games.factory import make_game
 from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables

@@ -17,8 +17,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from holdemd.games import make_game
 from holdemd.games.compiled import Game
+from holdemd.games.factory import make_game
 from holdemd.solver.kernels.deal import deal_outcome, sample_cards
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.mccfr import ExternalSamplingMCCFR

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from holdemd.games import make_game
+from holdemd.games.factory import make_game
 from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.full_width import CFRPlusSolver
 from holdemd.solver.tables import uniform_strategy

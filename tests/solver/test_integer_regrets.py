@@ -9,7 +9,8 @@ import pytest
 
 from holdemd.config.schema import Config, GameConfig, ScheduleConfig, SolverConfig
 from holdemd.errors import UsageError
-from holdemd.games import make_game
+from holdemd.games.factory import make_game
+from holdemd.games.report import table_itemsize, table_kinds
 from holdemd.runs import check_resumable
 from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.kernels.integer_regrets import INT32_HIGHEST, INT32_LOWEST
@@ -23,7 +24,6 @@ from holdemd.solver.tables import (
     scale_rows,
     stored_floor,
 )
-from holdemd.tree_report import table_itemsize, table_kinds
 
 
 def add_to_regrets(

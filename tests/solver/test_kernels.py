@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from holdemd.games import make_game
+from holdemd.games.factory import make_game
 from holdemd.solver.kernels.external_sampling import make_delta_buffer, regret_matching
 from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import below, make_rng_state, uniform

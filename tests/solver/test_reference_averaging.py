@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from holdemd.daemon.supervisor import row_streets
-from holdemd.games import make_game
+from holdemd.games.factory import make_game
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from holdemd.games import make_game
 from holdemd.games.compiled import Game
+from holdemd.games.factory import make_game
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables, legal_mask, merge_rows

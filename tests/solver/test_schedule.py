@@ -9,7 +9,7 @@ import pytest
 
 from holdemd.config.schema import ScheduleConfig
 from holdemd.daemon.supervisor import row_streets
-from holdemd.games import make_game
+from holdemd.games.factory import make_game
 from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, clear_delta
 from holdemd.solver.schedule import Clock, Schedule, parse_clock

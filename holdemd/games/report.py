@@ -18,11 +18,11 @@ import numpy as np
 from holdemd.config.schema import Config
 from holdemd.durations import format_bytes
 from holdemd.errors import UsageError
-from holdemd.game_factory import nolimit_rules
-from holdemd.games import Game, make_game, tree_size
+from holdemd.games import tree_size
 from holdemd.games.betting import MAX_NODES, build_game_arrays
-from holdemd.games.compiled import DEAL_HOLDEM
-from holdemd.games.nolimit import STREET_NAMES
+from holdemd.games.compiled import DEAL_HOLDEM, Game
+from holdemd.games.factory import nolimit_rules
+from holdemd.games.kinds import game_kind
 from holdemd.games.tree_size import (
     TreeCounts,
     TreeTooLargeToCount,
@@ -93,13 +93,11 @@ class TreeReport:
 def report_for(config: Config) -> TreeReport:
     """Build the tree ``config`` describes and report it; Hold'em trees without card tables."""
     from holdemd.abstraction.load import bundle_counts
-    from holdemd.game_factory import build_game
+    from holdemd.games.factory import build_game
 
     name = config.game.name
-    if name != "holdem":
-        arrays = (
-            make_game(name).arrays if name in ("kuhn", "leduc") else build_game(config.game).arrays
-        )
+    if not game_kind(name).needs_buckets:
+        arrays = build_game(config.game).arrays
         return _report(name, counts_of_arrays(arrays), arrays.street_buckets.tolist(), 0, config)
     buckets = bundle_counts(config.abstraction.buckets)
     arrays, _, _ = build_game_arrays(
@@ -122,10 +120,11 @@ def count_for(config: Config) -> TreeReport:
     from holdemd.abstraction.load import bundle_counts
 
     name = config.game.name
-    if name in ("kuhn", "leduc"):
+    kind = game_kind(name)
+    if kind.fixed_rules:
         return report_for(config)
     counts = count_nolimit_tree(nolimit_rules(config.game))
-    if name == "holdem_fixed_board":
+    if kind.fixed_board:
         from holdemd.cards import parse_cards
 
         assert config.game.deck is not None  # checked by GameConfig
@@ -174,7 +173,7 @@ def _report(
     dtypes are the config's (else float32)."""
     streets = []
     for s, bucket_count in enumerate(buckets):
-        label = STREET_NAMES[s] if name.startswith("holdem") else f"round {s + 1}"
+        label = game_kind(name).street_name(s)
         decisions = counts.decisions[s]
         streets.append(
             StreetCounts(

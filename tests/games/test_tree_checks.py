@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from holdemd import game_factory, tree_report
 from holdemd.cli import main
 from holdemd.errors import UsageError
+from holdemd.games import factory as game_factory
 from holdemd.games import holdem, tree_size
+from holdemd.games import report as tree_report
 from holdemd.run_setup import plan_run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Six players, one pot-sized bet per street, two raises per street: 3,381,072 nodes, just past
 # the builder's 3,000,000, and counted in a few hundredths of a second.
 SIX_MAX_TOO_BIG = """\
