@@ -411,7 +411,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         run_eval_command,
     )
     from holdemd.evaluation.curve import refuse_curve_flags, run_curve_command
-    from holdemd.runs import load_snapshot
+    from holdemd.rundir.load import load_snapshot
     from holdemd.solver.exact import ExactEvaluator
     from holdemd.solver.tables import average_strategy
 
@@ -452,7 +452,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_strategy_export(args: argparse.Namespace) -> int:
-    from holdemd.runs import load_snapshot
+    from holdemd.rundir.load import load_snapshot
     from holdemd.solver.tables import average_strategy
     from holdemd.strategy_export import strategy_to_json, write_json_atomic
 

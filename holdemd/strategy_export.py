@@ -9,14 +9,13 @@ that the exact evaluator accepts, so an export can be checked independently of t
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from holdemd.errors import UsageError
 from holdemd.games.compiled import Game
+from holdemd.rundir.atomic import write_text_atomic
 
 
 def strategy_to_json(game: Game, policy: np.ndarray) -> dict[str, list[float]]:
@@ -71,18 +70,8 @@ def json_to_strategy(game: Game, data: dict[str, list[float]], source: str) -> n
 
 
 def write_json_atomic(path: Path, data: object) -> None:
-    """Write JSON to ``path`` through a temporary file, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(_one_entry_per_line(data))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON to ``path`` atomically (a reader never sees half a file)."""
+    write_text_atomic(path, _one_entry_per_line(data))
 
 
 def _one_entry_per_line(data: object) -> str:

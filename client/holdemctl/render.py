@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from typing import Any, Final
 
 from holdemd.durations import format_bytes, format_duration
+from holdemd.rundir.status import UP_SLOT_STATES
 
-UP_STATES: Final = ("compiling", "running", "paused")  # as holdemd.daemon.status counts them
 HEALTH_EXIT: Final = {"ok": 0, "warning": 1, "critical": 2}  # else 3, UNKNOWN
 HEALTH_WORDS: Final = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 
@@ -21,7 +21,7 @@ HEALTH_WORDS: Final = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 def workers_up(run: dict[str, Any]) -> tuple[int, int]:
     """(workers up, worker slots) of a run object."""
     workers = run["workers"]
-    return sum(1 for w in workers if w["state"] in UP_STATES), len(workers)
+    return sum(1 for w in workers if w["state"] in UP_SLOT_STATES), len(workers)
 
 
 def health(result: dict[str, Any]) -> tuple[int, str]:

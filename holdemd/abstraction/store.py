@@ -16,7 +16,6 @@ import hashlib
 import importlib.resources
 import json
 import os
-import secrets
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy.typing as npt
 
 from holdemd.abstraction.model import STREETS, AbstractionError
 from holdemd.cards import BOARD_SIZES, index_hands, rank7
+from holdemd.rundir.atomic import write_atomic, write_text_atomic
 
 FORMAT_VERSION = 1
 BUNDLE_ARRAYS = ("preflop", "flop", "turn", "river_lut")
@@ -95,27 +95,6 @@ def cards_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _atomic_write(path: Path, write: Any, mode: str = "wb") -> None:
-    """Write through a temporary file in the same directory, then rename over ``path``.
-
-    Readers see the old file or the new one, never half of one; concurrent writers of the
-    same content (two processes building the same river table) are harmless.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 honours the umask (mkstemp would force 0600 on shipped files).
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, mode) as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _write_npz(handle: BinaryIO, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
     """``np.savez_compressed`` with fixed member timestamps, so the same tables give the same
     bytes (a rebuilt shipped bundle shows no spurious change in version control)."""
@@ -131,9 +110,9 @@ def write_bundle(
     path: Path, arrays: Mapping[str, npt.NDArray[Any]], manifest: Mapping[str, Any]
 ) -> None:
     """Write ``path`` (compressed npz of ``arrays``) and its JSON manifest, each atomically."""
-    _atomic_write(path, lambda f: _write_npz(f, arrays))
+    write_atomic(path, lambda f: _write_npz(f, arrays))
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    _atomic_write(manifest_path(path), lambda f: f.write(text), mode="w")
+    write_text_atomic(manifest_path(path), text)
 
 
 def read_bundle(path: Path, command: str) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
@@ -212,7 +191,7 @@ def save_abstraction(
 def write_river(table: npt.NDArray[Any], sha256: str) -> Path:
     """Cache a river table under its sha256; returns the path."""
     path = river_cache_path(sha256)
-    _atomic_write(path, lambda f: np.save(f, table, allow_pickle=False))
+    write_atomic(path, lambda f: np.save(f, table, allow_pickle=False))
     return path
 
 

@@ -32,13 +32,21 @@ from holdemd.config.overrides import dotted_overrides
 from holdemd.daemon.control_server import CommandError, Connection, ControlServer
 from holdemd.daemon.log_files import ResilientFileHandler
 from holdemd.daemon.sd_notify import Notifier
-from holdemd.daemon.status import read_status, status_line, status_to_dict, utc_now_iso
 from holdemd.daemon.supervisor import Supervisor, TrainingResult
 from holdemd.errors import HoldemdError, UsageError
 from holdemd.protocol.control import ControlEvent, ControlRequest
 from holdemd.protocol.errors import E_BAD_REQUEST, E_BUSY, E_NOT_RUNNING, E_UNKNOWN_COMMAND
 from holdemd.protocol.paths import SOCKET_NAME
 from holdemd.run_setup import build_supervisor, plan_game, plan_run
+from holdemd.rundir.atomic import write_text_atomic
+from holdemd.rundir.status import (
+    TROUBLED_SLOT_STATES,
+    UP_SLOT_STATES,
+    read_status,
+    status_line,
+    status_to_dict,
+    utc_now_iso,
+)
 
 log = logging.getLogger("holdemd.service")
 
@@ -213,7 +221,7 @@ class Service:
             return
         run_dir = Path(record["run_dir"])
         try:
-            from holdemd.daemon.snapshot_store import latest_snapshot
+            from holdemd.rundir.store import latest_snapshot
 
             snapshot = latest_snapshot(run_dir) if run_dir.is_dir() else None
             if snapshot is None:
@@ -336,12 +344,7 @@ class Service:
         return self.state_dir / ACTIVE_RUN_FILE
 
     def _write_active_record(self, record: dict[str, Any]) -> None:
-        path = self._active_record_path()
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_text_atomic(self._active_record_path(), json.dumps(record, indent=2) + "\n")
 
     def _read_active_record(self) -> dict[str, Any] | None:
         path = self._active_record_path()
@@ -387,9 +390,7 @@ class Service:
                 "iterations": sup.iteration if sup else 0,
                 "iterations_per_s": sup.rate if sup else 0.0,
                 "elapsed_s": sup.elapsed() if sup else 0.0,
-                "workers_alive": sum(
-                    1 for s in sup.slots if s.state in ("running", "paused", "compiling")
-                )
+                "workers_alive": sum(1 for s in sup.slots if s.state in UP_SLOT_STATES)
                 if sup
                 else 0,
                 "state": sup.state if sup else "idle",
@@ -462,7 +463,7 @@ class Service:
         if state == "stopping" and run.get("reason"):
             # Waiting for its final snapshot to be written (a full disk): work is at stake.
             return {"status": "critical", "message": f"stopping: {run['reason']}"}
-        troubled = [w for w in run["workers"] if w["state"] in ("hung", "restarting", "failed")]
+        troubled = [w for w in run["workers"] if w["state"] in TROUBLED_SLOT_STATES]
         if state == "degraded" or troubled:
             why = run.get("reason") or f"{len(troubled)} worker(s) restarting or failed"
             return {"status": "warning", "message": f"{state}: {why}"}

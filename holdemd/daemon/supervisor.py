@@ -35,22 +35,6 @@ from holdemd.daemon.live_line import LIVE_LINE
 from holdemd.daemon.metrics import MetricsWriter, open_metrics
 from holdemd.daemon.rate import RateMeter
 from holdemd.daemon.shared_tables import SharedTables, remove_orphaned_segments
-from holdemd.daemon.snapshot_store import make_room, prune_snapshots, remove_stale_temp_dirs
-from holdemd.daemon.snapshots import (
-    SnapshotInfo,
-    read_manifest,
-    snapshot_info,
-    snapshot_name,
-    write_snapshot,
-)
-from holdemd.daemon.status import (
-    RunState,
-    RunStatus,
-    WorkerStatus,
-    status_line,
-    utc_now_iso,
-    write_status,
-)
 from holdemd.daemon.table_sweeps import TableSweeps
 from holdemd.daemon.workers import DEFAULT_WORKER_COMMAND, Timeouts, WorkerSlot
 from holdemd.durations import format_bytes, format_duration, parse_duration
@@ -75,7 +59,25 @@ from holdemd.protocol.worker import (
     Stop,
     Welcome,
 )
-from holdemd.runs import check_abstraction, snapshot_manifest
+from holdemd.rundir.manifest import check_abstraction, snapshot_manifest
+from holdemd.rundir.snapshots import (
+    SnapshotInfo,
+    read_manifest,
+    snapshot_info,
+    snapshot_name,
+    write_snapshot,
+)
+from holdemd.rundir.status import (
+    FINAL_SLOT_STATES,
+    UP_SLOT_STATES,
+    RunState,
+    RunStatus,
+    WorkerStatus,
+    status_line,
+    utc_now_iso,
+    write_status,
+)
+from holdemd.rundir.store import make_room, prune_snapshots, remove_stale_temp_dirs
 from holdemd.solver.exact import ExactEvaluator, can_enumerate
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.schedule import Schedule, WorkerSettings, parse_clock
@@ -629,7 +631,7 @@ class Supervisor:
             slot.incarnation_iterations = message.iterations_done
             slot.pruned = (message.pruned_actions, message.prunable_actions)
             slot.rss_bytes = message.rss_bytes
-            if slot.state in ("compiling", "running", "paused") and message.state != "idle":
+            if slot.state in UP_SLOT_STATES and message.state != "idle":
                 slot.state = message.state
         elif isinstance(message, Ready):
             slot.state = "running"
@@ -843,7 +845,7 @@ class Supervisor:
         timeouts = self.options.timeouts
         now = time.monotonic()
         for slot in self.slots:
-            if slot.state in ("failed", "stopped"):
+            if slot.state in FINAL_SLOT_STATES:
                 continue
             if slot.restart_at is not None:
                 if now >= slot.restart_at:
@@ -979,7 +981,7 @@ class Supervisor:
 
     def _log_metrics(self, now: float) -> None:
         step = self.iteration
-        alive = sum(1 for s in self.slots if s.state in ("running", "paused", "compiling"))
+        alive = sum(1 for s in self.slots if s.state in UP_SLOT_STATES)
         values = {
             tags.TRAIN_ITERATIONS: float(self.iteration),
             tags.TRAIN_ITERATIONS_PER_S: self.rate,

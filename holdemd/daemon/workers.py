@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from holdemd.daemon.rate import RateMeter
-from holdemd.daemon.status import WorkerState
 from holdemd.protocol.worker import NONCE_ENV
+from holdemd.rundir.status import SlotState
 
 log = logging.getLogger("holdemd.workers")
 
@@ -93,7 +93,7 @@ class WorkerSlot:
     nonce: str = ""
     process: asyncio.subprocess.Process | None = None
     identity: bytes | None = None  # ZeroMQ routing id, known after hello
-    state: WorkerState = "starting"
+    state: SlotState = "starting"
     spawned_at: float = 0.0
     last_message_at: float = 0.0
     last_progress_at: float = 0.0

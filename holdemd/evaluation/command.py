@@ -19,8 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from holdemd.daemon.snapshot_store import list_snapshots
-from holdemd.daemon.snapshots import SnapshotInfo, read_snapshot
 from holdemd.errors import ExitCode, HoldemdError, UsageError
 from holdemd.evaluation.lbr import (
     DECISION_RUNOUTS,
@@ -40,7 +38,9 @@ from holdemd.evaluation.policies import (
 )
 from holdemd.evaluation.stats import Estimate, Unit, duplicate_estimate
 from holdemd.games.compiled import Game
-from holdemd.runs import LoadedSnapshot, load_snapshot
+from holdemd.rundir.load import LoadedSnapshot, load_snapshot
+from holdemd.rundir.snapshots import SnapshotInfo, read_snapshot
+from holdemd.rundir.store import list_snapshots
 from holdemd.solver.exact import ExactEvaluator, can_enumerate
 
 DEFAULT_MATCH_DEALS = 100_000

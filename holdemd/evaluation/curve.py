@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from holdemd.daemon.snapshot_store import list_snapshots
-from holdemd.daemon.snapshots import SnapshotInfo
 from holdemd.durations import format_duration
 from holdemd.errors import ExitCode, UsageError
 from holdemd.evaluation.command import (
@@ -46,7 +44,9 @@ from holdemd.evaluation.lbr import check_lbr_game
 from holdemd.evaluation.policies import blueprint_policy
 from holdemd.evaluation.stats import Estimate, Unit
 from holdemd.games.compiled import Game
-from holdemd.runs import LoadedSnapshot, load_snapshot
+from holdemd.rundir.load import LoadedSnapshot, load_snapshot
+from holdemd.rundir.snapshots import SnapshotInfo
+from holdemd.rundir.store import list_snapshots
 from holdemd.solver.exact import ExactEvaluator, can_enumerate
 from holdemd.solver.tables import average_strategy
 

@@ -28,7 +28,7 @@ class Blueprint:
 
     @classmethod
     def from_run(cls, run_dir: Path, snapshot: str | None = None) -> Blueprint:
-        from holdemd.runs import load_snapshot
+        from holdemd.rundir.load import load_snapshot
 
         loaded = load_snapshot(run_dir, snapshot)
         config = loaded.config.game

@@ -351,7 +351,8 @@ def test_the_client_imports_neither_numpy_nor_numba_nor_msgpack() -> None:
     code = f"import holdemctl.cli, sys; print(sorted({heavy} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "[]", done.stderr
-    # Of holdemd: the protocol's control, errors and paths, the run flags' table, durations.
+    # Of holdemd: the protocol's control, errors and paths, the run flags' table, durations,
+    # and the status schema (its slot states).
     code = "import holdemctl.cli, sys; print(sorted(m for m in sys.modules if m.startswith('holdemd')))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == str(
@@ -365,6 +366,9 @@ def test_the_client_imports_neither_numpy_nor_numba_nor_msgpack() -> None:
             "holdemd.protocol.control",
             "holdemd.protocol.errors",
             "holdemd.protocol.paths",
+            "holdemd.rundir",
+            "holdemd.rundir.atomic",
+            "holdemd.rundir.status",
         ]
     ), done.stdout
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from holdemd.daemon.snapshot_store import list_snapshots
-from holdemd.runs import load_snapshot
+from holdemd.rundir.load import load_snapshot
+from holdemd.rundir.store import list_snapshots
 from tests.daemon.processes import Reaper
 
 ROOT = Path(__file__).resolve().parents[2]

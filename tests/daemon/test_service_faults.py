@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from holdemd.daemon.snapshot_store import list_snapshots
+from holdemd.rundir.store import list_snapshots
 from tests.daemon.processes import Reaper
 from tests.daemon.test_disk_full import fill
 from tests.daemon.test_service_e2e import (

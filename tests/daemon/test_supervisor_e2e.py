@@ -35,14 +35,14 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from holdemd.config.schema import Config, GameConfig, ScheduleConfig, SolverConfig, TrainingConfig
 from holdemd.daemon import metrics as tags
-from holdemd.daemon.snapshot_store import latest_snapshot
-from holdemd.daemon.snapshots import read_manifest
-from holdemd.daemon.status import read_status
 from holdemd.daemon.supervisor import Supervisor, SupervisorOptions, TrainingResult
 from holdemd.daemon.workers import Timeouts
 from holdemd.errors import ExitCode, HoldemdError
 from holdemd.protocol.codec import encode
 from holdemd.protocol.worker import Delta, Heartbeat, Hello
+from holdemd.rundir.snapshots import read_manifest
+from holdemd.rundir.status import read_status
+from holdemd.rundir.store import latest_snapshot
 from tests.daemon.processes import Reaper, alive, wait_for
 
 pytestmark = [

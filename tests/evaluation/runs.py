@@ -10,9 +10,9 @@ import pytest
 
 from holdemd.cli import main
 from holdemd.config.schema import Config
-from holdemd.daemon.snapshots import snapshot_name, write_snapshot
 from holdemd.games.factory import build_game
-from holdemd.runs import snapshot_manifest
+from holdemd.rundir.manifest import snapshot_manifest
+from holdemd.rundir.snapshots import snapshot_name, write_snapshot
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables
 

@@ -13,7 +13,6 @@ import pytest
 
 from holdemd.cli import main
 from holdemd.config.loader import load_config
-from holdemd.daemon.snapshots import snapshot_name
 from holdemd.evaluation.curve_png import (
     PALETTE,
     Series,
@@ -22,6 +21,7 @@ from holdemd.evaluation.curve_png import (
     tick_labels,
 )
 from holdemd.lookup.png import SIGNATURE
+from holdemd.rundir.snapshots import snapshot_name
 from tests.evaluation.runs import ROOT, eval_error, make_run, needs_jit
 
 CHECKPOINTS = (100, 1_000, 5_000)

@@ -62,7 +62,7 @@ def test_train_refuses_tables_that_do_not_fit(tmp_path):
 def test_resume_refuses_other_bucket_tables(tiny):
     import dataclasses
 
-    from holdemd.runs import check_abstraction
+    from holdemd.rundir.manifest import check_abstraction
 
     check_abstraction(None, tiny, "runs/x")  # fixed-board games have no abstraction: fine
     built = dataclasses.replace(tiny, abstraction_digest="0c8ad8915ea56c2ffbb2")

@@ -9,14 +9,14 @@ import numpy as np
 from holdemd.cards import num_indices
 from holdemd.config.loader import load_config
 from holdemd.config.schema import Config, GameConfig, TrainingConfig
-from holdemd.daemon.snapshots import write_snapshot
 from holdemd.games.compiled import Game
 from holdemd.games.factory import build_game, nolimit_rules
 from holdemd.games.holdem import holdem_game
 from holdemd.games.nolimit import NoLimitRules
 from holdemd.lookup.blueprint import Blueprint
 from holdemd.lookup.tree import BettingTree
-from holdemd.runs import snapshot_manifest
+from holdemd.rundir.manifest import snapshot_manifest
+from holdemd.rundir.snapshots import write_snapshot
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables
 

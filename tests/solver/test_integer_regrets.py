@@ -11,7 +11,7 @@ from holdemd.config.schema import Config, GameConfig, ScheduleConfig, SolverConf
 from holdemd.errors import UsageError
 from holdemd.games.factory import make_game
 from holdemd.games.report import table_itemsize, table_kinds
-from holdemd.runs import check_resumable
+from holdemd.rundir.manifest import check_resumable
 from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.kernels.integer_regrets import INT32_HIGHEST, INT32_LOWEST
 from holdemd.solver.kernels.rng import make_rng_state

@@ -17,17 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from holdemd import __version__
-from holdemd.config.binder import build_dataclass, dataclass_to_dict
+from holdemd.config.binder import build_dataclass
 from holdemd.config.schema import Config
-from holdemd.daemon.snapshot_store import find_snapshot, list_snapshots
-from holdemd.daemon.snapshots import SnapshotInfo, read_snapshot
 from holdemd.errors import SnapshotError, UsageError
 from holdemd.games.compiled import Game
 from holdemd.games.factory import build_game
+from holdemd.rundir.manifest import KIND
+from holdemd.rundir.snapshots import SnapshotInfo, read_snapshot
+from holdemd.rundir.store import find_snapshot, list_snapshots
 from holdemd.solver.tables import Tables
 
-log = logging.getLogger("holdemd.runs")
+log = logging.getLogger("holdemd.rundir")
 
 TABLE_ARRAYS = ("regret", "strategy_sum")
 FINITE_CHECK_ROWS = 1 << 16  # rows per slice of the finiteness check: bounded temporaries
@@ -41,26 +41,6 @@ class LoadedSnapshot:
     game: Game
     tables: Tables
     skipped: tuple[str, ...] = ()  # newer snapshots passed over, each "name: why"
-
-
-def snapshot_manifest(
-    config: Config, game: Game, *, iteration: int, elapsed: float, rng_state: int, sequence: int
-) -> dict[str, Any]:
-    """What a snapshot records besides its arrays: enough to resume and to refuse a mismatch."""
-    return {
-        "kind": "holdemd-tables",
-        "package_version": __version__,
-        "game": game.name,
-        "num_rows": game.num_rows,
-        "abstraction_digest": game.abstraction_digest,  # resume refuses other bucket tables
-        "max_actions": game.max_actions,
-        "iteration": iteration,
-        "sequence": sequence,  # snapshots written before this one; retention keys on it
-        "elapsed_seconds": round(elapsed, 3),
-        "seed": config.solver.seed,
-        "rng_state": str(rng_state),  # uint64 as text: JSON numbers lose precision past 2**53
-        "config": dataclass_to_dict(config),
-    }
 
 
 def load_snapshot(
@@ -101,7 +81,7 @@ def load_snapshot(
 
 def _load_checked(info: SnapshotInfo) -> LoadedSnapshot:
     arrays, manifest = read_snapshot(info.path)
-    if manifest.get("kind") != "holdemd-tables" or "config" not in manifest:
+    if manifest.get("kind") != KIND or "config" not in manifest:
         raise SnapshotError(f"{info.path}: not a holdemd training snapshot (manifest kind)")
     _check_counters(info.path, manifest)
     config = build_dataclass(Config, manifest["config"], source=f"{info.path}/manifest.json")
@@ -155,33 +135,3 @@ def find_resume_snapshot(path: Path) -> tuple[Path, str | None]:
     if path.is_dir():
         return path, None
     raise UsageError(f"--resume {path}: no such run directory or snapshot")
-
-
-def check_resumable(saved: Config, wanted: Config, source: str) -> None:
-    """Refuse to continue a run with a config that would change what the tables mean."""
-    for section, why in (("game", "the game"), ("abstraction", "the card abstraction")):
-        before = dataclass_to_dict(getattr(saved, section))
-        after = dataclass_to_dict(getattr(wanted, section))
-        if before != after:
-            keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-            raise UsageError(
-                f"--resume {source}: {why} differs from the snapshot's ({section}."
-                f"{', '.join(keys)}); resume with the run's own config, or start a new run"
-            )
-    for key in ("table_dtype", "regret_dtype"):
-        was, now = (str(getattr(c.solver, key) or "null") for c in (saved, wanted))
-        if was != now:
-            raise UsageError(
-                f"--resume {source}: solver.{key} is {now}, the snapshot's is {was}; "
-                "resume with the run's own config, or start a new run"
-            )
-
-
-def check_abstraction(saved_digest: str | None, game: Game, source: str) -> None:
-    """Refuse to continue a run whose card buckets were built differently (same name or not)."""
-    if saved_digest != game.abstraction_digest:
-        raise UsageError(
-            f"--resume {source}: the card abstraction differs from the snapshot's (digest "
-            f"{(saved_digest or 'none')[:12]} vs {(game.abstraction_digest or 'none')[:12]}); "
-            "resume with the buckets the run was trained on, or start a new run"
-        )

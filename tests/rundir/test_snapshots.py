@@ -14,15 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from holdemd.daemon import snapshots
-from holdemd.daemon.snapshot_store import (
-    find_snapshot,
-    latest_snapshot,
-    list_snapshots,
-    prune_snapshots,
-    remove_stale_temp_dirs,
-)
-from holdemd.daemon.snapshots import (
+from holdemd.errors import ExitCode, SnapshotError
+from holdemd.rundir import snapshots
+from holdemd.rundir.snapshots import (
     FORMAT_VERSION,
     SnapshotInfo,
     read_manifest,
@@ -30,7 +24,13 @@ from holdemd.daemon.snapshots import (
     snapshot_name,
     write_snapshot,
 )
-from holdemd.errors import ExitCode, SnapshotError
+from holdemd.rundir.store import (
+    find_snapshot,
+    latest_snapshot,
+    list_snapshots,
+    prune_snapshots,
+    remove_stale_temp_dirs,
+)
 
 
 def pick(path: Path) -> str:

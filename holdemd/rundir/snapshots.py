@@ -4,7 +4,7 @@ A snapshot is written into ``RUN/snapshots/.tmp-<name>-<pid>-<random>/``, every 
 directory are fsynced, and only then is it renamed to its final name. So a crash or a full disk
 leaves either the complete new snapshot or none, and never touches the earlier ones; the
 ``.tmp-*`` leftovers of a crash are removed by
-:func:`holdemd.daemon.snapshot_store.remove_stale_temp_dirs`.
+:func:`holdemd.rundir.store.remove_stale_temp_dirs`.
 
 ``manifest.json`` holds what the caller passes (config, iteration, seeds, ...) plus the
 ``"files"`` section written here: per array its file, dtype, shape, byte count and sha256, so
@@ -14,7 +14,6 @@ that a reader can tell a corrupt snapshot from a good one. Loading never unpickl
 from __future__ import annotations
 
 import dataclasses
-import errno
 import hashlib
 import json
 import os
@@ -31,6 +30,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from holdemd.errors import SnapshotError, SnapshotWriteError
+from holdemd.rundir.atomic import fsync_dir
 
 FORMAT_VERSION = 1
 SNAPSHOTS_DIR = "snapshots"
@@ -115,9 +115,9 @@ def write_snapshot(
         }
         full[MANIFEST_CHECKSUM] = manifest_checksum(full)
         _write_json(temp / MANIFEST_FILE, full)
-        _fsync_dir(temp)
+        fsync_dir(temp)
         _publish(temp, final, overwrite=overwrite)
-        _fsync_dir(snapshots_dir)  # makes the rename itself durable
+        fsync_dir(snapshots_dir)  # makes the rename itself durable
     except BaseException as exc:  # also Ctrl-C: never leave a half-written temp dir behind
         shutil.rmtree(temp, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -247,20 +247,6 @@ def _make_work_dir(parent: Path, prefix: str, name: str) -> Path:
     path = parent / f"{prefix}{name}-{os.getpid()}-{secrets.token_hex(4)}"
     os.mkdir(path)
     return path
-
-
-def _fsync_dir(path: Path) -> None:
-    """fsync a directory so that the entries created or renamed in it survive a power loss."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        # Some file systems (certain network mounts) cannot fsync a directory; the data files
-        # themselves were fsynced, so that is not a reason to fail the snapshot.
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
-            raise
-    finally:
-        os.close(fd)
 
 
 def _write_error(final: Path, exc: OSError) -> SnapshotWriteError:

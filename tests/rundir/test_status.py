@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 import holdemd
-from holdemd.daemon import status as status_module
-from holdemd.daemon.status import (
+from holdemd.errors import ExitCode, UsageError
+from holdemd.rundir import status as status_module
+from holdemd.rundir.status import (
     STATUS_SCHEMA_VERSION,
     RunStatus,
     WorkerStatus,
@@ -25,7 +26,6 @@ from holdemd.daemon.status import (
     utc_now_iso,
     write_status,
 )
-from holdemd.errors import ExitCode, UsageError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -315,7 +315,7 @@ def test_utc_now_iso_is_utc() -> None:
 
 def test_importing_status_stays_light() -> None:
     code = (
-        "import sys, holdemd.daemon.status; "
+        "import sys, holdemd.rundir.status; "
         "print(sorted(n for n in sys.modules if n.split('.')[0] in ('tensorboard', 'numpy')))"
     )
     out = subprocess.run(

@@ -11,7 +11,8 @@ import secrets
 import shutil
 from pathlib import Path
 
-from holdemd.daemon.snapshots import (
+from holdemd.errors import SnapshotError, SnapshotWriteError
+from holdemd.rundir.snapshots import (
     ASIDE_PREFIX,
     MANIFEST_FILE,
     NAME_RE,
@@ -21,7 +22,6 @@ from holdemd.daemon.snapshots import (
     read_manifest,
     snapshot_info,
 )
-from holdemd.errors import SnapshotError, SnapshotWriteError
 
 _MAX_NAMES_SHOWN = 10
 

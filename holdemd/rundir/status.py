@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -28,11 +27,12 @@ from typing import Any, Literal, TypedDict, TypeVar, get_args
 from holdemd import __version__
 from holdemd.durations import format_duration
 from holdemd.errors import UsageError
+from holdemd.rundir.atomic import write_text_atomic
 
 STATUS_SCHEMA_VERSION = 1
 STATUS_FILE = "status.json"
 
-WorkerState = Literal[
+SlotState = Literal[
     "starting",  # process spawned, no hello yet
     "compiling",  # numba is compiling the kernels: slow, but not hung
     "running",
@@ -43,10 +43,15 @@ WorkerState = Literal[
     "stopped",
 ]
 RunState = Literal["starting", "running", "paused", "stopping", "finished", "degraded", "failed"]
-WORKER_STATES: tuple[str, ...] = get_args(WorkerState)
+SLOT_STATES: tuple[str, ...] = get_args(SlotState)
 RUN_STATES: tuple[str, ...] = get_args(RunState)
 
-_UP_STATES = ("compiling", "running", "paused")  # the workers counted as up in status_line
+# The supervisor's verdict on a slot, by group: a process is there and working (or ready to);
+# something is wrong with it; the supervisor no longer watches it. Status lines, the client,
+# the service's health and stats and the metrics all count with these.
+UP_SLOT_STATES: frozenset[str] = frozenset({"compiling", "running", "paused"})
+TROUBLED_SLOT_STATES: frozenset[str] = frozenset({"hung", "restarting", "failed"})
+FINAL_SLOT_STATES: frozenset[str] = frozenset({"failed", "stopped"})
 MAX_ERROR_CHARS = 500  # last_error and reason are one line for `status` output and logs
 MAX_TRACEBACK_CHARS = 8000  # the file is rewritten every few seconds: keep it small
 
@@ -67,7 +72,7 @@ class WorkerStatus:
     slot: int
     pid: int | None  # None while no process runs in the slot
     incarnation: int  # 0 for the slot's first process, +1 per restart
-    state: WorkerState
+    state: SlotState
     iterations: int  # iterations this slot contributed to the tables
     iterations_per_s: float
     last_heartbeat_age_s: float | None  # None before the first heartbeat
@@ -77,7 +82,7 @@ class WorkerStatus:
     last_traceback: str | None = None  # the worker's traceback for last_error, if it sent one
 
     def __post_init__(self) -> None:
-        _check_state("worker state", self.state, WORKER_STATES)
+        _check_state("worker state", self.state, SLOT_STATES)
 
 
 @dataclass
@@ -146,7 +151,7 @@ def write_status(run_dir: Path, status: RunStatus) -> None:
     It fsyncs, so an event loop should call it in a thread (``asyncio.to_thread``).
     """
     text = json.dumps(status_to_dict(status), indent=2, allow_nan=False) + "\n"
-    _write_text_atomic(status_path(run_dir), text)
+    write_text_atomic(status_path(run_dir), text)
 
 
 def read_status(run_dir: Path) -> dict[str, Any]:
@@ -189,7 +194,7 @@ def status_line(status: RunStatus) -> str:
     parts = [status.state, iterations, f"{_rate(status.iterations_per_s)} it/s", elapsed]
     if status.eta_s is not None and math.isfinite(status.eta_s):
         parts.append(f"eta {format_duration(status.eta_s)}")
-    up = sum(worker.state in _UP_STATES for worker in status.workers)
+    up = sum(worker.state in UP_SLOT_STATES for worker in status.workers)
     parts.append(f"workers {up}/{len(status.workers)}")
     line = "  ".join(parts)
     reason = _one_line(status.reason)
@@ -273,18 +278,3 @@ def _short_duration(seconds: float) -> str:
     if text.endswith("h00m"):
         text = text[:-3]
     return text
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` through a temporary file in the same directory, then rename it over."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
