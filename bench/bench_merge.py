@@ -21,9 +21,9 @@ import time
 
 import numpy as np
 
-from holdemd.daemon.table_sweeps import TableSweeps
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.tables import Tables, merge_rows, scale_rows
+from holdemd.training.sweeps import TableSweeps
 
 ACTIONS = 8
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from holdemd.config.binder import apply_overrides
 from holdemd.config.loader import load_config
 from holdemd.config.schema import Config
-from holdemd.daemon.supervisor import Supervisor, SupervisorOptions
+from holdemd.training.run import Supervisor, SupervisorOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 

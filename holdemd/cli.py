@@ -278,8 +278,8 @@ def _add_log_level(parser: argparse.ArgumentParser) -> None:
 
 
 def setup_logging(level: str, log_file: Path | None = None) -> None:
-    from holdemd.daemon.live_line import LiveLineHandler
-    from holdemd.daemon.log_files import ResilientFileHandler
+    from holdemd.rundir.logs import ResilientFileHandler
+    from holdemd.training.live_line import LiveLineHandler
 
     root = logging.getLogger("holdemd")
     root.setLevel(getattr(logging, level.upper()))
@@ -300,8 +300,8 @@ def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_train(args: argparse.Namespace) -> int:
     import asyncio
 
-    from holdemd.daemon.live_line import LIVE_LINE
-    from holdemd.run_setup import build_supervisor, plan_run
+    from holdemd.training.live_line import LIVE_LINE
+    from holdemd.training.plan import build_supervisor, plan_run
 
     if args.resume is not None and not args.resume and args.logdir is None:
         raise UsageError("--resume needs a run directory or snapshot, or --logdir")
@@ -376,8 +376,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import grp
 
     from holdemd.config.loader import load_config
-    from holdemd.daemon.service import Service, ServiceOptions
     from holdemd.protocol.paths import default_runtime_dir, default_state_dir
+    from holdemd.service.daemon import Service, ServiceOptions
 
     group = None
     if args.socket_group is not None:

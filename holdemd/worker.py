@@ -156,9 +156,9 @@ class Worker:
         # Imported here: the heavy modules load while the supervisor already knows we exist.
         from holdemd.config.binder import build_dataclass
         from holdemd.config.schema import Config
-        from holdemd.daemon.shared_tables import SharedTables
         from holdemd.games.factory import build_game
         from holdemd.solver.mccfr import ExternalSamplingMCCFR, clear_delta
+        from holdemd.training.shared_tables import SharedTables
 
         self.heartbeat("compiling")
         started = time.monotonic()

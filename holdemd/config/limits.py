@@ -28,7 +28,7 @@ MAX_ITERATIONS = 2**62
 # configs use 2,000 to 100,000.
 MAX_BATCH_SIZE = 10_000_000
 # Below this a run still works, but the supervisor merges so often that training slows down;
-# run set-up warns (run_setup.warn_if_small_batch).
+# run set-up warns (training.plan.warn_if_small_batch).
 SMALL_BATCH_SIZE = 1_000
 
 MAX_STACK_BB = 10_000.0  # a million chips; deeper is no longer a poker decision we model

@@ -2,7 +2,7 @@
 
 The numbers come from a count of the betting tree (``games.tree_size``, a fraction of a second
 even for trees far too big to build) or from a built tree; either way :func:`_report` turns them
-into infoset rows and bytes. ``holdemd tree`` prints them; run set-up (``run_setup.plan_run``)
+into infoset rows and bytes. ``holdemd tree`` prints them; run set-up (``training.plan.plan_run``)
 refuses, before building anything, a tree past the builder's node limit or tables that do not
 fit in the machine's memory, with the same numbers in the message.
 """

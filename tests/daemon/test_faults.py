@@ -20,14 +20,10 @@ import pytest
 import zmq
 
 from holdemd.config.schema import Config, GameConfig
-from holdemd.daemon.live_line import LiveLine, LiveLineHandler
-from holdemd.daemon.shared_tables import remove_orphaned_segments
-from holdemd.daemon.supervisor import Supervisor
 from holdemd.errors import SnapshotError
 from holdemd.games.factory import build_game
 from holdemd.protocol.codec import encode
 from holdemd.protocol.worker import NONCE_ENV, Delta, Hello
-from holdemd.run_setup import build_supervisor, plan_run
 from holdemd.rundir.load import load_snapshot
 from holdemd.rundir.manifest import snapshot_manifest
 from holdemd.rundir.snapshots import read_manifest, snapshot_name, write_snapshot
@@ -35,6 +31,10 @@ from holdemd.rundir.status import read_status
 from holdemd.rundir.store import latest_snapshot
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.tables import Tables, merge_rows
+from holdemd.training.live_line import LiveLine, LiveLineHandler
+from holdemd.training.plan import build_supervisor, plan_run
+from holdemd.training.run import Supervisor
+from holdemd.training.shared_tables import remove_orphaned_segments
 from tests.daemon.processes import Reaper
 from tests.daemon.test_supervisor_e2e import _leduc, _supervisor, _train, _until
 

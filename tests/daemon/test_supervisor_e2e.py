@@ -34,15 +34,15 @@ import zmq
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from holdemd.config.schema import Config, GameConfig, ScheduleConfig, SolverConfig, TrainingConfig
-from holdemd.daemon import metrics as tags
-from holdemd.daemon.supervisor import Supervisor, SupervisorOptions, TrainingResult
-from holdemd.daemon.workers import Timeouts
 from holdemd.errors import ExitCode, HoldemdError
 from holdemd.protocol.codec import encode
 from holdemd.protocol.worker import Delta, Heartbeat, Hello
 from holdemd.rundir.snapshots import read_manifest
 from holdemd.rundir.status import read_status
 from holdemd.rundir.store import latest_snapshot
+from holdemd.training import metrics as tags
+from holdemd.training.run import Supervisor, SupervisorOptions, TrainingResult
+from holdemd.training.slots import Timeouts
 from tests.daemon.processes import Reaper, alive, wait_for
 
 pytestmark = [

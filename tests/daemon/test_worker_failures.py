@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 from holdemd.config.schema import Config
-from holdemd.daemon.supervisor import Supervisor, SupervisorOptions
-from holdemd.daemon.workers import Timeouts, WorkerSlot
 from holdemd.errors import ExitCode, HoldemdError
 from holdemd.rundir.status import read_status
 from holdemd.rundir.store import latest_snapshot
+from holdemd.training.run import Supervisor, SupervisorOptions
+from holdemd.training.slots import Timeouts, WorkerSlot
 from tests.daemon.processes import Reaper, alive, proc_stat, signal_process
 from tests.daemon.test_supervisor_e2e import _leduc, _matching, _messages, _train, _until
 from tests.fakes import worker as fake

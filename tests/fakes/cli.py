@@ -13,7 +13,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
 
-from holdemd import cli, run_setup
+from holdemd import cli
+from holdemd.training import plan as run_setup
 from tests.fakes import worker
 
 

@@ -13,7 +13,7 @@ from holdemd.errors import UsageError
 from holdemd.games import factory as game_factory
 from holdemd.games import holdem, tree_size
 from holdemd.games import report as tree_report
-from holdemd.run_setup import plan_run
+from holdemd.training.plan import plan_run
 
 ROOT = Path(__file__).resolve().parents[2]
 # Six players, one pot-sized bet per street, two raises per street: 3,381,072 nodes, just past

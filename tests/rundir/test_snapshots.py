@@ -1,4 +1,4 @@
-"""Tests of holdemd.daemon.snapshots: atomic writes, verified reads, listing, retention, cleanup."""
+"""Tests of holdemd.rundir.snapshots and store: atomic writes, verified reads, listing, retention, cleanup."""
 
 from __future__ import annotations
 

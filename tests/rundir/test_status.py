@@ -1,4 +1,4 @@
-"""Tests of holdemd.daemon.status: the atomic RUN/status.json, its schema, and status_line."""
+"""Tests of holdemd.rundir.status: the atomic RUN/status.json, its schema, and status_line."""
 
 from __future__ import annotations
 

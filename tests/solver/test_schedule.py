@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from holdemd.config.schema import ScheduleConfig
-from holdemd.daemon.supervisor import row_streets
 from holdemd.games.factory import make_game
 from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, clear_delta
 from holdemd.solver.schedule import Clock, Schedule, parse_clock
 from holdemd.solver.tables import Tables
+from holdemd.training.run import row_streets
 
 
 def _schedule(**overrides: object) -> Schedule:

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from holdemd.daemon.connection_limits import MAX_TOTAL, Admission, ConnectionLimits
-from holdemd.daemon.log_limit import RateLimitedLog
+from holdemd.service.connection_limits import MAX_TOTAL, Admission, ConnectionLimits
+from holdemd.service.log_limit import RateLimitedLog
 
 OWNER = 1000
 ALICE, BOB, CAROL = 2001, 2002, 2003

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from holdemd.daemon.peercred import peer_credentials
+from holdemd.service.peercred import peer_credentials
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_PEERCRED is Linux's")
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from holdemd.daemon.connection_limits import ConnectionLimits
-from holdemd.daemon.control_server import Connection, ControlServer
 from holdemd.protocol.control import ControlRequest
+from holdemd.service.connection_limits import ConnectionLimits
+from holdemd.service.control_server import Connection, ControlServer
 from tests.daemon.processes import wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -87,8 +87,8 @@ def test_an_idle_connection_is_closed_but_a_subscriber_stays(runtime: Path) -> N
 _STARVED_SERVER = """
 import asyncio, logging, resource, sys
 from pathlib import Path
-from holdemd.daemon.connection_limits import ConnectionLimits
-from holdemd.daemon.control_server import ControlServer
+from holdemd.service.connection_limits import ConnectionLimits
+from holdemd.service.control_server import ControlServer
 
 async def handle(request, conn):
     return {"pong": True}

@@ -1,4 +1,4 @@
-"""Tests of holdemd.daemon.metrics, read back with TensorBoard's own EventAccumulator."""
+"""Tests of holdemd.training.metrics, read back with TensorBoard's own EventAccumulator."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tensorboard.summary.writer.record_writer import RecordWriter
 
-from holdemd.daemon import metrics
-from holdemd.daemon.metrics import (
+from holdemd.errors import HoldemdError
+from holdemd.training import metrics
+from holdemd.training.metrics import (
     NullWriter,
     TensorBoardWriter,
     open_metrics,
     worker_iterations_per_s_tag,
 )
-from holdemd.errors import HoldemdError
 
 LOGGER = "holdemd.metrics"
 REPO = Path(__file__).resolve().parents[2]
@@ -284,7 +284,7 @@ def test_tags_are_distinct_and_grouped() -> None:
 
 def test_importing_metrics_does_not_import_tensorboard() -> None:
     code = (
-        "import sys, holdemd.daemon.metrics as m; m.open_metrics(None); "
+        "import sys, holdemd.training.metrics as m; m.open_metrics(None); "
         "print(sorted(n for n in sys.modules if n.split('.')[0] in ('tensorboard', 'numpy')))"
     )
     out = subprocess.run(

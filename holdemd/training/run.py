@@ -30,13 +30,6 @@ import zmq
 
 from holdemd.config.binder import dataclass_to_dict
 from holdemd.config.schema import Config
-from holdemd.daemon import metrics as tags
-from holdemd.daemon.live_line import LIVE_LINE
-from holdemd.daemon.metrics import MetricsWriter, open_metrics
-from holdemd.daemon.rate import RateMeter
-from holdemd.daemon.shared_tables import SharedTables, remove_orphaned_segments
-from holdemd.daemon.table_sweeps import TableSweeps
-from holdemd.daemon.workers import DEFAULT_WORKER_COMMAND, Timeouts, WorkerSlot
 from holdemd.durations import format_bytes, format_duration, parse_duration
 from holdemd.errors import HoldemdError, SnapshotError, SnapshotWriteError
 from holdemd.games.compiled import Game
@@ -91,6 +84,13 @@ from holdemd.solver.tables import (
     scale_rows,
     stored_floor,
 )
+from holdemd.training import metrics as tags
+from holdemd.training.live_line import LIVE_LINE
+from holdemd.training.metrics import MetricsWriter, open_metrics
+from holdemd.training.rate import RateMeter
+from holdemd.training.shared_tables import SharedTables, remove_orphaned_segments
+from holdemd.training.slots import DEFAULT_WORKER_COMMAND, Timeouts, WorkerSlot
+from holdemd.training.sweeps import TableSweeps
 
 log = logging.getLogger("holdemd.supervisor")
 

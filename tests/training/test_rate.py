@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from holdemd.daemon.rate import RateMeter
+from holdemd.training.rate import RateMeter
 
 
 def test_bursty_merges_give_a_steady_rate_not_zero_between_bursts() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from holdemd.daemon.service import Service, ServiceOptions
+from holdemd.service.daemon import Service, ServiceOptions
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from holdemd.daemon.sd_notify import Notifier, sanitize_status
+from holdemd.service.sd_notify import Notifier, sanitize_status
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="needs AF_UNIX")
 

@@ -20,9 +20,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from holdemd.daemon.rate import RateMeter
 from holdemd.protocol.worker import NONCE_ENV
 from holdemd.rundir.status import SlotState
+from holdemd.training.rate import RateMeter
 
 log = logging.getLogger("holdemd.workers")
 

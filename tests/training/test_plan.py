@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from holdemd.cli import main
-from holdemd.run_setup import new_run_dir, plan_run
+from holdemd.training.plan import new_run_dir, plan_run
 
-KUHN = Path(__file__).resolve().parents[1] / "configs" / "kuhn.yaml"
+KUHN = Path(__file__).resolve().parents[2] / "configs" / "kuhn.yaml"
 
 
 def test_a_run_started_in_the_same_second_as_another_gets_its_own_directory(tmp_path) -> None:

@@ -20,10 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from holdemd.daemon.connection_limits import Admission, ConnectionLimits
-from holdemd.daemon.listener import Listener, refuse
-from holdemd.daemon.log_limit import RateLimitedLog
-from holdemd.daemon.peercred import PeerCredentials, peer_credentials
 from holdemd.protocol.control import (
     MAX_CONTROL_LINE,
     ControlEvent,
@@ -34,6 +30,10 @@ from holdemd.protocol.control import (
     parse_request,
 )
 from holdemd.protocol.errors import E_BUSY, E_INTERNAL, E_PERMISSION, E_TOO_LARGE, ProtocolError
+from holdemd.service.connection_limits import Admission, ConnectionLimits
+from holdemd.service.listener import Listener, refuse
+from holdemd.service.log_limit import RateLimitedLog
+from holdemd.service.peercred import PeerCredentials, peer_credentials
 
 log = logging.getLogger("holdemd.control")
 

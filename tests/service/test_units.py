@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "systemd" / "holdemd.service"
 PLIST = ROOT / "systemd" / "org.holdemd.holdemd.plist"
 README = ROOT / "systemd" / "README.md"

@@ -29,16 +29,12 @@ from typing import IO, Any
 from holdemd import __version__
 from holdemd.config.loader import load_config
 from holdemd.config.overrides import dotted_overrides
-from holdemd.daemon.control_server import CommandError, Connection, ControlServer
-from holdemd.daemon.log_files import ResilientFileHandler
-from holdemd.daemon.sd_notify import Notifier
-from holdemd.daemon.supervisor import Supervisor, TrainingResult
 from holdemd.errors import HoldemdError, UsageError
 from holdemd.protocol.control import ControlEvent, ControlRequest
 from holdemd.protocol.errors import E_BAD_REQUEST, E_BUSY, E_NOT_RUNNING, E_UNKNOWN_COMMAND
 from holdemd.protocol.paths import SOCKET_NAME
-from holdemd.run_setup import build_supervisor, plan_game, plan_run
 from holdemd.rundir.atomic import write_text_atomic
+from holdemd.rundir.logs import ResilientFileHandler
 from holdemd.rundir.status import (
     TROUBLED_SLOT_STATES,
     UP_SLOT_STATES,
@@ -47,6 +43,10 @@ from holdemd.rundir.status import (
     status_to_dict,
     utc_now_iso,
 )
+from holdemd.service.control_server import CommandError, Connection, ControlServer
+from holdemd.service.sd_notify import Notifier
+from holdemd.training.plan import build_supervisor, plan_game, plan_run
+from holdemd.training.run import Supervisor, TrainingResult
 
 log = logging.getLogger("holdemd.service")
 

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from holdemd.daemon.log_limit import RateLimitedLog
 from holdemd.errors import HoldemdError, UsageError
 from holdemd.protocol.paths import private_dir_problem
+from holdemd.service.log_limit import RateLimitedLog
 
 BACKLOG = 4096  # the kernel caps it at net.core.somaxconn (4096 on Linux >= 5.4)
 ACCEPT_BACKOFF_FIRST = 0.05  # seconds; doubled after each failure in a row

@@ -19,7 +19,6 @@ from holdemd.config.binder import apply_overrides
 from holdemd.config.limits import SMALL_BATCH_SIZE
 from holdemd.config.loader import load_config
 from holdemd.config.schema import Config, TrainingConfig
-from holdemd.daemon.supervisor import ResumePoint, Supervisor, SupervisorOptions
 from holdemd.errors import UsageError
 from holdemd.games.compiled import Game
 from holdemd.games.factory import build_game
@@ -27,8 +26,9 @@ from holdemd.games.report import check_before_building
 from holdemd.rundir.load import find_resume_snapshot, load_snapshot
 from holdemd.rundir.manifest import check_resumable
 from holdemd.rundir.store import latest_snapshot
+from holdemd.training.run import ResumePoint, Supervisor, SupervisorOptions
 
-log = logging.getLogger("holdemd.run_setup")
+log = logging.getLogger("holdemd.plan")
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from holdemd.daemon.table_sweeps import TableSweeps
 from holdemd.solver.tables import scale_rows
+from holdemd.training.sweeps import TableSweeps
 
 
 def test_passes_in_slices_equal_the_whole_pass_and_run_in_order() -> None:

@@ -1,1 +1,0 @@
-"""The training service: supervisor, worker handles, control server, snapshots, metrics, sd_notify."""
