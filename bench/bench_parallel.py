@@ -23,7 +23,7 @@ from pathlib import Path
 from holdemd.config.binder import apply_overrides
 from holdemd.config.loader import load_config
 from holdemd.config.schema import Config
-from holdemd.training.run import Supervisor, SupervisorOptions
+from holdemd.training.run import RunOptions, TrainingRun
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,42 +36,49 @@ class Measurement:
     delta_mb_per_s: float
 
 
-def _computed(supervisor: Supervisor) -> int:
+def _computed(supervisor: TrainingRun) -> int:
     """Iterations the workers report in heartbeats (about every second): merged counts move in
     whole batches, which would quantize a short window's rate with large batches."""
     return sum(slot.incarnation_iterations for slot in supervisor.slots)
 
 
-async def _measure(supervisor: Supervisor, warm: float, window: float) -> Measurement:
+async def _measure(supervisor: TrainingRun, warm: float, window: float) -> Measurement:
     while not all(slot.state == "running" for slot in supervisor.slots):
         await asyncio.sleep(0.1)
     await asyncio.sleep(warm)
     t0, cpu0 = time.monotonic(), time.process_time()
-    it0, merges0, bytes0 = _computed(supervisor), supervisor.merges, supervisor.delta_bytes
+    it0, merges0, bytes0 = (
+        _computed(supervisor),
+        supervisor.merger.merges,
+        supervisor.merger.delta_bytes,
+    )
     await asyncio.sleep(window)
     dt, cpu = time.monotonic() - t0, time.process_time() - cpu0
-    supervisor.stop_requested = True
+    supervisor.request_stop("measured")
     return Measurement(
         iterations_per_s=(_computed(supervisor) - it0) / dt,
         supervisor_cpu_share=cpu / dt,
-        merges_per_s=(supervisor.merges - merges0) / dt,
-        delta_mb_per_s=(supervisor.delta_bytes - bytes0) / dt / 1e6,
+        merges_per_s=(supervisor.merger.merges - merges0) / dt,
+        delta_mb_per_s=(supervisor.merger.delta_bytes - bytes0) / dt / 1e6,
     )
 
 
 def run(config: Config, workers: int, warm: float, window: float) -> Measurement:
     config = apply_overrides(
         config,
-        {"training.iterations": 0, "training.time_budget": "1h", "training.eval_interval": 0},
+        {
+            "training.iterations": 0,
+            "training.time_budget": "1h",
+            "training.eval_interval": 0,
+            "training.tensorboard": False,
+        },
         source="bench",
     )
 
     async def go() -> Measurement:
         with tempfile.TemporaryDirectory() as run_dir:
-            options = SupervisorOptions(
-                num_workers=workers, batch_size=config.training.batch_size, tensorboard=False
-            )
-            supervisor = Supervisor(config, Path(run_dir), options)
+            options = RunOptions(num_workers=workers)
+            supervisor = TrainingRun(config, Path(run_dir), options)
             measuring = asyncio.create_task(_measure(supervisor, warm, window))
             await supervisor.run()
             return await measuring

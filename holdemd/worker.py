@@ -155,22 +155,22 @@ class Worker:
     def _train(self, welcome: Welcome) -> int:
         # Imported here: the heavy modules load while the supervisor already knows we exist.
         from holdemd.config.binder import build_dataclass
-        from holdemd.config.schema import Config
+        from holdemd.config.schema import GameConfig
         from holdemd.games.factory import build_game
         from holdemd.solver.mccfr import ExternalSamplingMCCFR, clear_delta
         from holdemd.training.shared_tables import SharedTables
 
         self.heartbeat("compiling")
         started = time.monotonic()
-        config = build_dataclass(Config, welcome.game, source="welcome")
-        game = build_game(config.game, config.abstraction.buckets)
+        spec = welcome.spec
+        game = build_game(build_dataclass(GameConfig, spec.game, source="welcome"), spec.buckets)
         shared = SharedTables.attach(welcome.tables)
         solver = ExternalSamplingMCCFR(
             game,
             shared.tables,
-            seed=welcome.seed,
+            seed=spec.seed,
             stream=welcome.stream,
-            linear=welcome.linear,
+            linear=spec.linear,
             iteration=welcome.first_iteration,
         )
         capacity = min(game.num_rows, MAX_DELTA_ROWS)
@@ -192,7 +192,7 @@ class Worker:
                 compile_seconds=time.monotonic() - started,
             )
         )
-        interval = welcome.heartbeat_interval
+        interval = spec.heartbeat_interval
         # Short chunks: Stop and Pause are noticed within a few milliseconds, and heartbeats
         # are never late.
         chunk_seconds = min(interval / 4, 0.005)
@@ -208,8 +208,8 @@ class Worker:
                 continue
             batch_start = time.monotonic()
             done = 0
-            while done < welcome.batch_size:
-                asked = min(chunk, welcome.batch_size - done)
+            while done < spec.batch_size:
+                asked = min(chunk, spec.batch_size - done)
                 if self.settings is not None:
                     solver.prune_probability = self.settings.prune_probability
                     solver.prune_threshold = self.settings.prune_threshold

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import subprocess
@@ -54,6 +55,7 @@ from holdemd.protocol.worker import (
     Stop,
     TableHandle,
     Welcome,
+    WorkerSpec,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,18 +80,26 @@ def _welcome() -> Welcome:
         run_id="run-20240101-abc",
         slot=3,
         incarnation=2,
-        seed=2**64 - 1,
         stream=5,
+        first_iteration=1_000,
         tables={
             "regret": TableHandle("/holdemd-regret", "<f8", (288, 3)),
             "strategy_sum": TableHandle("/holdemd-strategy", "<f4", (288, 3)),
         },
-        game={"name": "leduc", "raises": [2, 4], "stack": None, "opts": {"ante": 1.5, "x": True}},
-        batch_size=256,
-        heartbeat_interval=0.5,
-        first_iteration=1_000,
-        linear=True,
+        spec=WorkerSpec(
+            game={"name": "leduc", "raises": [2, 4], "stack": None, "opts": {"ante": 1.5, "x": 1}},
+            buckets="quick",
+            seed=2**64 - 1,
+            linear=True,
+            batch_size=256,
+            heartbeat_interval=0.5,
+        ),
     )
+
+
+def _welcome_with_game(game: dict[Any, Any]) -> Welcome:
+    welcome = _welcome()
+    return dataclasses.replace(welcome, spec=dataclasses.replace(welcome.spec, game=game))
 
 
 SAMPLES: dict[str, Message] = {
@@ -220,10 +230,10 @@ def test_a_delta_may_exceed_the_control_limit() -> None:
 
 
 def test_welcome_game_tuples_come_back_as_lists() -> None:
-    msg = Welcome(**{**_welcome().__dict__, "game": {"menu": (0.5, 1.0)}})
-    got = decode(encode(msg))
+    spec = dataclasses.replace(_welcome().spec, game={"menu": (0.5, 1.0)})
+    got = decode(encode(dataclasses.replace(_welcome(), spec=spec)))
     assert isinstance(got, Welcome)
-    assert got.game == {"menu": [0.5, 1.0]}
+    assert got.spec.game == {"menu": [0.5, 1.0]}
 
 
 def test_table_handle_nbytes() -> None:
@@ -308,10 +318,30 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("heartbeat", _set("state", "asleep"), "'asleep' is not one of compiling", E_BAD_REQUEST),
     ("heartbeat", _set("rss_bytes", None), "expected an int, got NoneType", E_BAD_REQUEST),
     ("error", _set("traceback", ["tb"]), "error.traceback: expected a str", E_BAD_REQUEST),
-    ("welcome", _set("linear", 1), "welcome.linear: expected a bool, got int", E_BAD_REQUEST),
-    ("welcome", _set("batch_size", 0), "welcome.batch_size: 0 is out of range", E_BAD_REQUEST),
-    ("welcome", _set("heartbeat_interval", 0.0), "finite positive number", E_BAD_REQUEST),
-    ("welcome", _set("seed", -1), "welcome.seed: -1 is out of range", E_BAD_REQUEST),
+    (
+        "welcome",
+        _edit("spec", "linear", value=1),
+        "welcome.spec.linear: expected a bool, got int",
+        E_BAD_REQUEST,
+    ),
+    (
+        "welcome",
+        _edit("spec", "batch_size", value=0),
+        "welcome.spec.batch_size: 0 is out of range",
+        E_BAD_REQUEST,
+    ),
+    (
+        "welcome",
+        _edit("spec", "heartbeat_interval", value=0.0),
+        "finite positive number",
+        E_BAD_REQUEST,
+    ),
+    (
+        "welcome",
+        _edit("spec", "seed", value=-1),
+        "welcome.spec.seed: -1 is out of range",
+        E_BAD_REQUEST,
+    ),
     ("welcome", _set("tables", []), "expected a map of at most 64 tables", E_BAD_REQUEST),
     (
         "welcome",
@@ -339,12 +369,22 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ),
     (
         "welcome",
-        _set("game", {"blob": b"raw"}),
-        "welcome.game: bytes is not JSON-able",
+        _edit("spec", "game", value={"blob": b"raw"}),
+        "welcome.spec.game: bytes is not JSON-able",
         E_BAD_REQUEST,
     ),
-    ("welcome", _set("game", [1]), "welcome.game: expected a map, got list", E_BAD_REQUEST),
-    ("welcome", _set("game", {"deep": _NESTED}), "nested deeper than 32", E_BAD_REQUEST),
+    (
+        "welcome",
+        _edit("spec", "game", value=[1]),
+        "welcome.spec.game: expected a map, got list",
+        E_BAD_REQUEST,
+    ),
+    (
+        "welcome",
+        _edit("spec", "game", value={"deep": _NESTED}),
+        "nested deeper than 32",
+        E_BAD_REQUEST,
+    ),
     (
         "delta",
         _edit("regret", "dtype", value="<f2"),
@@ -508,11 +548,11 @@ def test_extra_keys_named_as_bytes_are_reported() -> None:
             "delta: regret has 1 rows, rows has 2",
         ),
         (
-            Welcome(**{**_welcome().__dict__, "game": {"f": object()}}),
-            "welcome.game: object is not JSON-able",
+            _welcome_with_game({"f": object()}),
+            "welcome.spec.game: object is not JSON-able",
         ),
-        (Welcome(**{**_welcome().__dict__, "game": {"big": 2**70}}), "does not fit in 64 bits"),
-        (Welcome(**{**_welcome().__dict__, "game": {1: "x"}}), "map key int is not a str"),
+        (_welcome_with_game({"big": 2**70}), "does not fit in 64 bits"),
+        (_welcome_with_game({1: "x"}), "map key int is not a str"),
         (
             Welcome(**{**_welcome().__dict__, "tables": {"t": ("/x", "<f4", (1,))}}),
             "expected a table map",
@@ -562,7 +602,7 @@ def test_a_big_frame_that_turns_out_not_to_be_a_delta_is_rejected() -> None:
     # one: {"type": "delta", ..., "type": "welcome"} over 1 MiB must not pass as a delta.
     wire = _wire(SAMPLES["welcome"])
     text = "x" * 600_000  # under the string limits, which would catch it otherwise
-    wire |= {"type": "delta", "game": {"a": text, "b": text}}
+    wire |= {"type": "delta", "spec": {**wire["spec"], "game": {"a": text, "b": text}}}
     frame = bytes([0x80 | (len(wire) + 1)]) + _frame(wire)[1:] + _frame("type") + _frame("welcome")
     assert msgpack.unpackb(frame)["type"] == "welcome"
     _raises(frame, "non-delta frame", E_TOO_LARGE)

@@ -6,7 +6,9 @@ applies the receiver's rules too. See ``worker`` for the envelope, the messages 
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 from typing import Any, Final
 
 import msgpack
@@ -49,6 +51,7 @@ from holdemd.protocol.worker import (
     Settings,
     Stop,
     Welcome,
+    WorkerSpec,
 )
 
 MAX_ITEMS: Final = 4096  # msgpack array/map lengths: shapes, tables, the game blob
@@ -59,6 +62,34 @@ _COUNT = Field(integer())
 _SECONDS = Field(seconds())
 _TEXT = Field(text(TEXT_CHARS))
 _FLOATS = Field(numeric_array(FLOAT_DTYPES, 2), array_to_wire)
+
+_SPEC_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
+    "game": json_map,
+    "buckets": text(NAME_CHARS * 16),  # a preset name or a path
+    "seed": integer(0, UINT64_MAX),
+    "linear": boolean,
+    "batch_size": integer(1),
+    "heartbeat_interval": seconds(positive=True),
+}
+
+
+def _worker_spec(value: object) -> WorkerSpec:
+    if type(value) is not dict or value.keys() != _SPEC_FIELDS.keys():
+        raise FieldError(f"expected a map with exactly {', '.join(_SPEC_FIELDS)}")
+    values: dict[str, Any] = {}
+    for name, check in _SPEC_FIELDS.items():
+        try:
+            values[name] = check(value[name])
+        except FieldError as exc:
+            raise FieldError(f".{name}{_detail(exc)}") from None
+    return WorkerSpec(**values)
+
+
+def _detail(exc: FieldError) -> str:
+    """ ": reason", or ".field: reason" from a nested map, so a path reads welcome.spec.seed."""
+    text = str(exc)
+    return text if text.startswith(".") else f": {text}"
+
 
 _SPECS: Final[dict[type[Message], dict[str, Field]]] = {
     Hello: {
@@ -101,14 +132,10 @@ _SPECS: Final[dict[type[Message], dict[str, Field]]] = {
         "run_id": Field(text(NAME_CHARS)),
         "slot": _SLOT,
         "incarnation": _COUNT,
-        "seed": Field(integer(0, UINT64_MAX)),
         "stream": Field(integer(0, UINT64_MAX)),
-        "tables": Field(tables, tables_to_wire),
-        "game": Field(json_map),
-        "batch_size": Field(integer(1)),
-        "heartbeat_interval": Field(seconds(positive=True)),
         "first_iteration": _COUNT,
-        "linear": Field(boolean),
+        "tables": Field(tables, tables_to_wire),
+        "spec": Field(_worker_spec, dataclasses.asdict),
     },
     Pause: {},
     Resume: {},
@@ -153,7 +180,7 @@ def encode(msg: Message) -> bytes:
         try:
             wire[name] = fld.to_wire(value) if fld.to_wire else value
         except FieldError as exc:
-            raise ProtocolError(f"{msg.TYPE}.{name}: {exc}") from None
+            raise ProtocolError(f"{msg.TYPE}.{name}{_detail(exc)}") from None
     _from_wire(wire)
     data: bytes = msgpack.packb(wire, use_bin_type=True)
     _check_size(len(data), msg.TYPE == Delta.TYPE)
@@ -229,7 +256,7 @@ def _from_wire(wire: object) -> Message:
         try:
             values[name] = fld.check(wire[name])
         except FieldError as exc:
-            raise ProtocolError(f"{tag}.{name}: {exc}") from None
+            raise ProtocolError(f"{tag}.{name}{_detail(exc)}") from None
     if cls is Hello:
         values["protocol_version"] = version
     msg: Message = cls(**values)

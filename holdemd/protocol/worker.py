@@ -173,26 +173,35 @@ class Bye:
 
 
 @dataclass(frozen=True)
-class Welcome:
-    """The supervisor's answer to :class:`Hello`: everything the worker needs to run.
+class WorkerSpec:
+    """What every worker of a run runs, each field once: the game (its config section as a
+    JSON-able map, lists come back as lists) and its card abstraction, the solver's seed and
+    weighting, and the batch rhythm."""
 
-    ``seed`` and ``stream`` select the worker's RNG stream; ``game`` is the game's config as a
-    JSON-able map (lists come back as lists); ``first_iteration`` and ``linear`` set the
-    linear-CFR weights of the worker's first batch.
+    game: dict[str, Any]
+    buckets: str
+    seed: int
+    linear: bool  # linear CFR: iteration t's updates weigh t
+    batch_size: int  # iterations per delta
+    heartbeat_interval: float
+
+
+@dataclass(frozen=True)
+class Welcome:
+    """The supervisor's answer to :class:`Hello`: everything one worker needs to run.
+
+    ``spec`` is the run's (the same for every worker); ``stream`` selects this worker's RNG
+    stream; ``first_iteration`` sets the linear-CFR weight of its first batch.
     """
 
     TYPE: ClassVar[str] = "welcome"
     run_id: str
     slot: int
     incarnation: int
-    seed: int
     stream: int
-    tables: dict[str, TableHandle]
-    game: dict[str, Any]
-    batch_size: int
-    heartbeat_interval: float
     first_iteration: int
-    linear: bool
+    tables: dict[str, TableHandle]
+    spec: WorkerSpec
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""From a config, overrides and an optional resume point to a ready `Supervisor`.
+"""From a config, overrides and an optional resume point to a ready `TrainingRun`.
 
 ``holdemd train`` (flags) and ``holdemd serve`` (the control socket's ``start``) both start runs;
 this is the one place that turns their request into a config, a run directory and a resume
@@ -26,7 +26,7 @@ from holdemd.games.report import check_before_building
 from holdemd.rundir.load import find_resume_snapshot, load_snapshot
 from holdemd.rundir.manifest import check_resumable
 from holdemd.rundir.store import latest_snapshot
-from holdemd.training.run import ResumePoint, Supervisor, SupervisorOptions
+from holdemd.training.run import ResumePoint, RunOptions, TrainingRun
 
 log = logging.getLogger("holdemd.plan")
 
@@ -35,7 +35,7 @@ log = logging.getLogger("holdemd.plan")
 class RunPlan:
     config: Config
     run_dir: Path
-    options: SupervisorOptions
+    options: RunOptions
     source: str  # what to name in config errors: the file, or the resumed manifest
     resume: ResumePoint | None
     game: Game | None = None  # built already (loading the resumed snapshot builds it)
@@ -105,11 +105,7 @@ def plan_run(
         source = str(config_path)
     warn_if_small_batch(config)
     workers = config.training.num_workers or available_cores()
-    options = SupervisorOptions(
-        num_workers=workers,
-        batch_size=config.training.batch_size,
-        tensorboard=config.training.tensorboard,
-    )
+    options = RunOptions(num_workers=workers)
     return RunPlan(config, run_dir, options, source, point, game)
 
 
@@ -152,11 +148,11 @@ def plan_game(plan: RunPlan) -> Game:
     return plan.game or build_game(plan.config.game, plan.config.abstraction.buckets)
 
 
-def build_supervisor(plan: RunPlan, **kwargs: Any) -> Supervisor:
+def build_run(plan: RunPlan, **kwargs: Any) -> TrainingRun:
     """The supervisor for ``plan``: builds the game unless the plan has it, checks the tables
     fit."""
     kwargs.setdefault("game", plan.game)
-    return Supervisor(
+    return TrainingRun(
         plan.config,
         plan.run_dir,
         plan.options,

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import zmq
 
+from holdemd.cli.live_line import LiveLine, LiveLineHandler
 from holdemd.config.schema import Config, GameConfig
 from holdemd.errors import SnapshotError
 from holdemd.games.factory import build_game
@@ -31,9 +32,8 @@ from holdemd.rundir.status import read_status
 from holdemd.rundir.store import latest_snapshot
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.tables import Tables, merge_rows
-from holdemd.training.live_line import LiveLine, LiveLineHandler
-from holdemd.training.plan import build_supervisor, plan_run
-from holdemd.training.run import Supervisor
+from holdemd.training.plan import build_run, plan_run
+from holdemd.training.run import TrainingRun
 from holdemd.training.shared_tables import remove_orphaned_segments
 from tests.daemon.processes import Reaper
 from tests.daemon.test_supervisor_e2e import _leduc, _supervisor, _train, _until
@@ -74,7 +74,7 @@ def test_a_copied_nonce_cannot_take_a_live_workers_slot(tmp_path: Path) -> None:
     float32-max deltas that took over a slot's place in the fault campaign."""
     seen: dict[str, object] = {}
 
-    async def impersonate(supervisor: Supervisor) -> None:
+    async def impersonate(supervisor: TrainingRun) -> None:
         slot = supervisor.slots[0]
         await _until(lambda: slot.merged_iterations > 0, "worker 0 merged a batch")
         assert slot.pid is not None
@@ -144,11 +144,11 @@ def test_deltas_beyond_a_batchs_bounds_are_refused_before_they_are_merged(
             delta(10, 1e6),
         ]
         for bad in refused:
-            assert not supervisor._merge(slot, bad, 0.0), bad.iterations
+            assert not supervisor.merge_delta(slot, bad, 0.0), bad.iterations
         assert np.array_equal(supervisor.tables.regret, before)
         assert supervisor.iteration == 0
         assert supervisor.dropped == len(refused)
-        assert supervisor._merge(slot, delta(10, 20.0), 0.0)  # an honest batch
+        assert supervisor.merge_delta(slot, delta(10, 20.0), 0.0)  # an honest batch
         assert supervisor.iteration == 10
         assert supervisor.tables.regret[3, 0] == 20.0
     finally:
@@ -260,11 +260,11 @@ def test_a_stop_right_after_a_resume_ends_cleanly_with_the_resumed_snapshot(
     assert status["last_snapshot"]["written_at"] == written_at
     assert status["updated_at"] != written_at
 
-    async def stop_at_once(supervisor: Supervisor) -> None:
+    async def stop_at_once(supervisor: TrainingRun) -> None:
         supervisor.request_stop("test")
 
     plan = plan_run(None, {"training.iterations": 40_000}, resume=run_dir)
-    result = _train(build_supervisor(plan), stop_at_once)
+    result = _train(build_run(plan), stop_at_once)
     assert result.snapshot is not None
     assert result.snapshot.name == first.snapshot.name
     assert result.iterations == first.iterations

@@ -1,7 +1,7 @@
 """End to end: the training supervisor with real worker processes, and its failure handling.
 
 Every test here starts real ``holdemd.worker`` processes, either through the Python API
-(``Supervisor(...).run()``, workers are this process's children) or through the ``holdemd``
+(``TrainingRun(...).run()``, workers are this process's children) or through the ``holdemd``
 command line (workers are grandchildren). The autouse ``reaper`` fixture kills whatever a test
 leaves running - only processes it saw as descendants of this test process, matched by pid and
 start time - and removes the shared-memory segments of the supervisors the test started, and
@@ -41,7 +41,7 @@ from holdemd.rundir.snapshots import read_manifest
 from holdemd.rundir.status import read_status
 from holdemd.rundir.store import latest_snapshot
 from holdemd.training import metrics as tags
-from holdemd.training.run import Supervisor, SupervisorOptions, TrainingResult
+from holdemd.training.run import RunOptions, TrainingResult, TrainingRun
 from holdemd.training.slots import Timeouts
 from tests.daemon.processes import Reaper, alive, wait_for
 
@@ -61,7 +61,7 @@ PARITY_ITERATIONS = 500_000
 PARITY_BATCH = 200
 PARITY_FACTOR = 3.5
 
-Driver = Callable[[Supervisor], Coroutine[Any, Any, None]]
+Driver = Callable[[TrainingRun], Coroutine[Any, Any, None]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -103,19 +103,23 @@ def _supervisor(
     batch: int = PARITY_BATCH,
     timeouts: Timeouts | None = None,
     stop_timeout: float = 60.0,
-) -> Supervisor:
-    options = SupervisorOptions(
+) -> TrainingRun:
+    options = RunOptions(
         num_workers=workers,
-        batch_size=batch,
-        tensorboard=False,
         timeouts=timeouts or Timeouts(),
         status_interval=0.2,
         stop_timeout=stop_timeout,
     )
-    return Supervisor(config, run_dir, options)
+    return TrainingRun(with_batch(config, batch), run_dir, options)
 
 
-def _train(supervisor: Supervisor, driver: Driver | None = None) -> TrainingResult:
+def with_batch(config: Config, batch: int) -> Config:
+    return dataclasses.replace(
+        config, training=dataclasses.replace(config.training, batch_size=batch)
+    )
+
+
+def _train(supervisor: TrainingRun, driver: Driver | None = None) -> TrainingResult:
     """Run ``supervisor`` to its end, with ``driver`` acting on it meanwhile.
 
     A driver that fails stops the run (as Ctrl-C would) and its error is raised.
@@ -218,7 +222,7 @@ def test_a_killed_worker_is_restarted_and_the_run_completes(tmp_path, caplog, ga
     run_dir = tmp_path / "run"
     killed: dict[str, int] = {}
 
-    async def kill_worker_1(supervisor: Supervisor) -> None:
+    async def kill_worker_1(supervisor: TrainingRun) -> None:
         slot = supervisor.slots[1]
         await _until(lambda: slot.merged_iterations > 0, "worker 1 merged a batch")
         assert slot.pid is not None
@@ -295,7 +299,7 @@ def test_garbage_frames_are_dropped_and_counted(tmp_path, caplog, gate):
         ),
     ]
 
-    async def send_garbage(supervisor: Supervisor) -> None:
+    async def send_garbage(supervisor: TrainingRun) -> None:
         await _until(
             lambda: all(s.merged_iterations > 0 for s in supervisor.slots), "both workers merged"
         )
@@ -425,7 +429,7 @@ def test_ctrl_c_writes_a_final_snapshot_and_resume_continues_from_it(tmp_path, r
 
 
 def test_a_stop_while_the_first_worker_starts_ends_the_run_cleanly(tmp_path):
-    async def stop_during_start_up(supervisor: Supervisor) -> None:
+    async def stop_during_start_up(supervisor: TrainingRun) -> None:
         await _until(lambda: supervisor.slots[0].pid is not None, "worker 0 is spawned")
         assert supervisor.slots[0].state != "running"  # still importing or compiling
         assert supervisor.request_stop("test")
@@ -528,16 +532,14 @@ def _scheduled_run(
     if solver is not None:
         config = dataclasses.replace(config, solver=solver)
     config = dataclasses.replace(
-        config, training=dataclasses.replace(config.training, tensorboard=True)
+        config, training=dataclasses.replace(config.training, tensorboard=True, batch_size=2000)
     )
-    options = SupervisorOptions(
+    options = RunOptions(
         num_workers=workers,
-        batch_size=2000,
-        tensorboard=True,
         timeouts=Timeouts(heartbeat_interval=0.1),
         metrics_interval=0.3,
     )
-    result = _train(Supervisor(config, run_dir, options))
+    result = _train(TrainingRun(config, run_dir, options))
     accumulator = EventAccumulator(str(run_dir / "tensorboard"))
     accumulator.Reload()
     scalars = {
@@ -630,11 +632,15 @@ def test_quality_evaluations_at_an_interval_reach_tensorboard(tmp_path, caplog):
     config = dataclasses.replace(
         config,
         training=dataclasses.replace(
-            config.training, tensorboard=True, quality_interval=1.0, quality_deals=2_000
+            config.training,
+            tensorboard=True,
+            quality_interval=1.0,
+            quality_deals=2_000,
+            batch_size=2000,
         ),
     )
-    options = SupervisorOptions(num_workers=2, batch_size=2000, tensorboard=True)
-    _train(Supervisor(config, tmp_path / "run", options))
+    options = RunOptions(num_workers=2)
+    _train(TrainingRun(config, tmp_path / "run", options))
     accumulator = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
     accumulator.Reload()
     assert {"eval/vs_random", "eval/vs_call"} <= set(accumulator.Tags()["scalars"])

@@ -25,10 +25,17 @@ from holdemd.config.schema import Config
 from holdemd.errors import ExitCode, HoldemdError
 from holdemd.rundir.status import read_status
 from holdemd.rundir.store import latest_snapshot
-from holdemd.training.run import Supervisor, SupervisorOptions
+from holdemd.training.run import RunOptions, TrainingRun
 from holdemd.training.slots import Timeouts, WorkerSlot
 from tests.daemon.processes import Reaper, alive, proc_stat, signal_process
-from tests.daemon.test_supervisor_e2e import _leduc, _matching, _messages, _train, _until
+from tests.daemon.test_supervisor_e2e import (
+    _leduc,
+    _matching,
+    _messages,
+    _train,
+    _until,
+    with_batch,
+)
 from tests.fakes import worker as fake
 
 pytestmark = [
@@ -58,17 +65,15 @@ def _supervisor(
     *fake_args: str,
     timeouts: Timeouts | None = None,
     stop_timeout: float = 60.0,
-) -> Supervisor:
-    options = SupervisorOptions(
+) -> TrainingRun:
+    options = RunOptions(
         num_workers=workers,
-        batch_size=BATCH,
-        tensorboard=False,
         timeouts=timeouts or Timeouts(),
         status_interval=0.2,
         stop_timeout=stop_timeout,
         worker_command=fake.command(*fake_args),
     )
-    return Supervisor(config, run_dir, options)
+    return TrainingRun(with_batch(config, BATCH), run_dir, options)
 
 
 # --------------------------------------------------------------------------------------------
@@ -84,7 +89,7 @@ def test_a_stopped_worker_is_declared_hung_and_replaced(tmp_path, caplog):
     stopped: list[tuple[int, int]] = []  # (pid, start time)
     seen: dict[str, float] = {}
 
-    async def stop_worker_1(supervisor: Supervisor) -> None:
+    async def stop_worker_1(supervisor: TrainingRun) -> None:
         slot = supervisor.slots[1]
         await _until(lambda: slot.merged_iterations > 0, "worker 1 merged a batch")
         assert slot.pid is not None
@@ -133,7 +138,7 @@ FAST_HANG_CHECK = Timeouts(
 def test_a_worker_that_hangs_is_replaced(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="holdemd")
 
-    async def until_replaced(supervisor: Supervisor) -> None:
+    async def until_replaced(supervisor: TrainingRun) -> None:
         slot = supervisor.slots[0]
         await _until(lambda: slot.incarnation == 2, "the hanging worker is replaced", 30)
         await _until(lambda: slot.state == "running", "the new one runs")
@@ -155,7 +160,7 @@ def test_a_worker_busy_without_a_word_is_not_taken_for_hung(tmp_path, caplog):
     about once (a long kernel call is not a hang)."""
     caplog.set_level(logging.INFO, logger="holdemd")
 
-    async def until_busy_and_back(supervisor: Supervisor) -> None:
+    async def until_busy_and_back(supervisor: TrainingRun) -> None:
         slot = supervisor.slots[0]
         await _until(lambda: slot.busy_warned, "the busy worker is noticed", 30)
         marked = slot.merged_iterations
@@ -182,7 +187,7 @@ def test_a_worker_that_keeps_raising_degrades_the_run(tmp_path, caplog):
     timeouts = Timeouts(failures_allowed=2, backoff_first=0.1)
     degraded_status: dict[str, Any] = {}
 
-    async def until_degraded(supervisor: Supervisor) -> None:
+    async def until_degraded(supervisor: TrainingRun) -> None:
         await _until(lambda: supervisor.degraded_reason is not None, "the run is degraded")
         merged = supervisor.slots[0].merged_iterations
         await _until(lambda: supervisor.slots[0].merged_iterations > merged, "worker 0 trains on")

@@ -21,12 +21,12 @@ from tests.fakes import worker
 def main() -> int:
     split = sys.argv.index("--")
     fake, argv = sys.argv[1:split], sys.argv[split + 1 :]
-    real = run_setup.SupervisorOptions
+    real = run_setup.RunOptions
 
-    def with_fake_workers(**kwargs: Any) -> run_setup.SupervisorOptions:
+    def with_fake_workers(**kwargs: Any) -> run_setup.RunOptions:
         return real(worker_command=worker.command(*fake), **kwargs)
 
-    run_setup.SupervisorOptions = with_fake_workers  # type: ignore[misc,assignment]
+    run_setup.RunOptions = with_fake_workers  # type: ignore[misc,assignment]
     return cli.main(argv)
 
 

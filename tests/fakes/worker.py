@@ -1,6 +1,6 @@
 """A fake worker: speaks the worker protocol like ``holdemd.worker`` but runs no kernel.
 
-The supervisor starts it through ``SupervisorOptions.worker_command`` (see :func:`command`),
+The supervisor starts it through ``RunOptions.worker_command`` (see :func:`command`),
 so the supervisor's failure handling is tested in seconds, with no numba compile and no fault
 hook in the real worker. A "batch" is a sleep of ``--batch-seconds`` followed by a delta of
 ``batch_size`` iterations that adds small values to a few rows; heartbeats go out every
@@ -140,7 +140,7 @@ class FakeWorker:
 
     def train(self, welcome: Welcome) -> int:
         args = self.args
-        interval = welcome.heartbeat_interval
+        interval = welcome.spec.heartbeat_interval
         self.heartbeat("compiling")
         if self.fault == "raise" and args.after < 0:
             _inject_fault()
@@ -170,14 +170,14 @@ class FakeWorker:
                     break
             self.seq += 1
             batches += 1
-            self.iterations += welcome.batch_size
+            self.iterations += welcome.spec.batch_size
             values = np.full((rows.size, actions), 0.01, dtype=np.float32)
             self.send(
                 Delta(
                     slot=args.slot,
                     incarnation=args.incarnation,
                     seq=self.seq,
-                    iterations=welcome.batch_size,
+                    iterations=welcome.spec.batch_size,
                     batch_seconds=args.batch_seconds,
                     rows=rows,
                     regret=values,

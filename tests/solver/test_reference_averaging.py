@@ -13,7 +13,7 @@ from holdemd.games.factory import make_game
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables
-from holdemd.training.run import row_streets
+from holdemd.training.schedule_runner import row_streets
 from tests.naive.games import holdem_tiny
 from tests.naive.reference_cards import classes_for
 from tests.naive.reference_mccfr import ReferenceMCCFR, Settings

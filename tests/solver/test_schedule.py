@@ -13,7 +13,7 @@ from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, clear_delta
 from holdemd.solver.schedule import Clock, Schedule, parse_clock
 from holdemd.solver.tables import Tables
-from holdemd.training.run import row_streets
+from holdemd.training.schedule_runner import row_streets
 
 
 def _schedule(**overrides: object) -> Schedule:

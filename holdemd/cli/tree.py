@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # imported when the command runs: `holdemd --help` must not l
     from holdemd.games.report import TreeReport
 
 
-def add_tree_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``tree`` on an argparse subparsers object."""
     tree: argparse.ArgumentParser = subparsers.add_parser(
         "tree",

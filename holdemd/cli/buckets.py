@@ -16,7 +16,7 @@ from typing import Any
 from holdemd.durations import format_bytes, format_duration
 
 
-def add_buckets_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``buckets`` (with ``build`` and ``info``) on an argparse subparsers object."""
     from holdemd.abstraction.presets import PRESETS
 

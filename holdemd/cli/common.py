@@ -1,0 +1,46 @@
+"""What every ``holdemd`` subcommand shares: whole option names, the log level, logging."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+
+class WholeNamesParser(argparse.ArgumentParser):
+    """Takes options by their whole name only.
+
+    With argparse's default prefix matching, ``train --snapshot NAME`` (a flag of ``eval``) was
+    read as ``--snapshot-interval NAME``. Subcommand parsers are made from the parent's class, so
+    setting it here covers every ``holdemd`` parser.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
+def add_log_level(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="default: info",
+    )
+
+
+def setup_logging(level: str, log_file: Path | None = None) -> None:
+    from holdemd.cli.live_line import LiveLineHandler
+    from holdemd.rundir.logs import ResilientFileHandler
+
+    root = logging.getLogger("holdemd")
+    root.setLevel(getattr(logging, level.upper()))
+    root.handlers.clear()
+    console = LiveLineHandler()  # prints above `holdemd train`'s live progress line
+    console.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    root.addHandler(console)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        to_file = ResilientFileHandler(str(log_file))
+        root.addHandler(to_file)

@@ -1,0 +1,144 @@
+"""``holdemd eval``: exact exploitability, head-to-head matches, LBR and curves of a run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from holdemd.errors import ExitCode
+from holdemd.games.kinds import game_kind
+
+log = logging.getLogger("holdemd")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``eval`` on the ``holdemd`` subparsers."""
+    evaluate = subparsers.add_parser(
+        "eval",
+        help="measure a snapshot: exact exploitability (small games), head-to-head, or LBR",
+        description="Evaluate the average strategy of a snapshot. Without --vs or --lbr: "
+        "exactly, for games whose deals can be enumerated (Kuhn, Leduc, fixed-board Hold'em): "
+        "exploitability ((BR0 + BR1) / 2, chips per game) and player 0's game value. "
+        "--vs plays it against bots or another snapshot with duplicate deals; --lbr measures "
+        "a local best response (heads-up Hold'em). Results are mbb/hand (chips per game for "
+        "Kuhn and Leduc) with a 95% confidence interval over deals. --curve measures every "
+        "snapshot of the run alike, one row each (--plot draws it).",
+    )
+    evaluate.add_argument(
+        "--run", type=Path, required=True, help="run directory (train's --logdir)"
+    )
+    evaluate.add_argument(
+        "--snapshot",
+        metavar="NAME",
+        help="snapshot name; first / latest: the oldest / newest kept (default: the latest)",
+    )
+    evaluate.add_argument(
+        "--vs",
+        metavar="LIST",
+        help="opponents, comma-separated: random, call, raise, snapshot:NAME (another snapshot "
+        "of the run; snapshot:first is the oldest kept); with --curve, none for no head-to-head",
+    )
+    evaluate.add_argument(
+        "--lbr",
+        action="store_true",
+        help="local best response: a lower bound on exploitability (heads-up Hold'em)",
+    )
+    evaluate.add_argument(
+        "--hands",
+        type=int,
+        metavar="N",
+        help="deals to play, each once per seat (default: 100,000 with --vs, 5,000 with --lbr)",
+    )
+    evaluate.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the deals (default: 0)"
+    )
+    evaluate.add_argument(
+        "--actions",
+        choices=["expected", "sampled"],
+        help="--vs: weight every action by its probability, or sample them (default: expected "
+        "for trees up to 2,000 nodes, else sampled)",
+    )
+    evaluate.add_argument(
+        "--lbr-bets",
+        metavar="LIST",
+        help="--lbr: LBR's bet sizes as pot fractions and/or allin, e.g. 1,allin; each maps to "
+        "the nearest bet of the tree (default: every bet the tree offers)",
+    )
+    evaluate.add_argument(
+        "--lbr-preflop",
+        choices=["call", "fold-call", "greedy"],
+        help="--lbr: LBR preflop always calls, picks fold or call, or also raises (default: "
+        "fold-call; greedy on a fixed board)",
+    )
+    evaluate.add_argument(
+        "--curve",
+        action="store_true",
+        help="the quality curve: every snapshot kept, oldest first, on the same deals; exact "
+        "exploitability (small games), --vs (default elsewhere: random,call,snapshot:first), "
+        "--lbr",
+    )
+    evaluate.add_argument(
+        "--lbr-hands",
+        type=int,
+        metavar="M",
+        help="--curve --lbr: LBR deals per snapshot (default: 5,000; --hands is for --vs)",
+    )
+    evaluate.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="--curve: also draw it as a PNG line chart (x: iterations, 95%% error bars)",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(handler=cmd_eval)
+    return evaluate
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from holdemd.evaluation.command import (
+        check_exact_flags,
+        resolve_snapshot_name,
+        run_eval_command,
+    )
+    from holdemd.evaluation.curve import refuse_curve_flags, run_curve_command
+    from holdemd.rundir.load import load_snapshot
+    from holdemd.solver.exact import ExactEvaluator
+    from holdemd.solver.tables import average_strategy
+
+    if args.curve:
+        return run_curve_command(args)
+    refuse_curve_flags(args)
+    if args.vs is not None or args.lbr:
+        return run_eval_command(args)
+    loaded = load_snapshot(args.run, resolve_snapshot_name(args.run, args.snapshot))
+    check_exact_flags(args, loaded.game)
+    evaluator = ExactEvaluator(loaded.game)
+    policy = average_strategy(loaded.game, loaded.tables.strategy_sum)
+    exploitability = evaluator.exploitability(policy)
+    value = evaluator.game_value(policy)
+    known = game_kind(loaded.game.name).equilibrium_value
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "run": str(args.run),
+                    "snapshot": loaded.info.name,
+                    "game": loaded.game.name,
+                    "iteration": loaded.manifest.get("iteration"),
+                    "exploitability": exploitability,
+                    "nash_conv": 2 * exploitability,
+                    "game_value": value,
+                    "equilibrium_value": known,
+                }
+            )
+        )
+    else:
+        iteration = loaded.manifest.get("iteration")
+        print(f"{loaded.game.name}, snapshot {loaded.info.name} ({iteration:,} iterations)")
+        print(f"exploitability  {exploitability:.6f} chips/game")
+        reference = f"   (equilibrium {known:.6f})" if known is not None else ""
+        print(f"game value      {value:.6f} for player 0{reference}")
+    return ExitCode.OK

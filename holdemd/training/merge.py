@@ -1,0 +1,98 @@
+"""The merge: a worker's delta checked and added into the global tables.
+
+The supervisor is the tables' only writer, so no update is lost. A delta is refused, and
+nothing of it written, when it does not fit the tables, when it cannot be an honest batch (see
+:meth:`Merger.implausible`), or when adding it would make a float table non-finite. The
+arithmetic itself (floors, int32 rounding) is ``solver.tables.merge_rows``, which the kernel
+tests run too.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from holdemd.games.compiled import Game
+from holdemd.protocol.worker import Delta
+from holdemd.solver.kernels.rng import make_rng_state
+from holdemd.solver.tables import Tables, merge_rows
+
+DELTA_SLACK = 4.0  # see Merger.implausible
+ROUNDING_STREAM = 1 << 62  # the integer-regret rounding's RNG stream: one no worker uses
+
+
+class Merger:
+    def __init__(
+        self,
+        game: Game,
+        tables: Tables,
+        *,
+        batch_size: int,
+        linear: bool,
+        regret_unit: float,
+        seed: int,
+    ) -> None:
+        self.game = game
+        self.tables = tables
+        self.batch_size = batch_size
+        self.linear = linear
+        self.regret_unit = regret_unit
+        self.rounding = make_rng_state(seed, stream=ROUNDING_STREAM)
+        self.touched = np.zeros(game.num_rows, dtype=bool)  # rows any merge reached
+        self.merges = 0
+        self.merge_seconds = 0.0
+        self.delta_bytes = 0
+
+    def merge(
+        self, delta: Delta, *, iteration: int, floor: float | None, prune_probability: float
+    ) -> str | None:
+        """Add ``delta`` to the tables; None when merged, else why it was refused."""
+        rows = delta.rows
+        if rows.size and (
+            int(rows.max()) >= self.game.num_rows or delta.regret.shape[1] != self.game.max_actions
+        ):
+            return "delta does not fit the tables"
+        why = self.implausible(delta, iteration, prune_probability)
+        if why is not None:
+            return why
+        started = time.perf_counter()
+        if not merge_rows(self.tables, rows, delta.regret, delta.strategy, floor, self.rounding):
+            return "it would make the tables non-finite"
+        self.touched[rows] = True
+        self.merge_seconds += time.perf_counter() - started
+        self.merges += 1
+        self.delta_bytes += rows.nbytes + delta.regret.nbytes + delta.strategy.nbytes
+        return None
+
+    def implausible(self, delta: Delta, iteration: int, prune_probability: float) -> str | None:
+        """Why a delta cannot be a worker's honest batch, or None.
+
+        A batch runs at most ``batch_size`` iterations, and per iteration a row's regret
+        changes by at most twice the largest payoff and its strategy sum by at most one per
+        other player, each times the iteration's weight (linear CFR weighs iteration t by t)
+        and the importance weight of pruning's probes (1 / (1 - p)); ``DELTA_SLACK`` leaves
+        room for the kernel's exact bookkeeping. Beyond that a delta is corrupt or forged (a
+        float32-max delta turned tables infinite), and it is refused before it is merged.
+        """
+        iterations = delta.iterations
+        if not 0 <= iterations <= self.batch_size:
+            return f"{iterations} iterations, a batch runs 0 to {self.batch_size:,}"
+        if delta.rows.size == 0:
+            return None
+        weight = DELTA_SLACK * (float(iteration + iterations + 1) if self.linear else 1.0)
+        if prune_probability > 0:
+            weight /= max(1.0 - prune_probability, 1e-6)
+        game = self.game
+        bounds = (
+            ("regret", delta.regret, 2.0 * game.utility_scale * self.regret_unit),
+            # Strategy sums grow where the others traverse: up to once per other player.
+            ("strategy", delta.strategy, float(max(game.num_players - 1, 1))),
+        )
+        for name, values, per_iteration in bounds:
+            limit = per_iteration * weight * max(iterations, 1)
+            largest = max(float(values.max()), -float(values.min()))
+            if not math.isfinite(largest) or largest > limit:
+                return f"{name} change {largest:.3g} over the bound {limit:.3g}"
+        return None

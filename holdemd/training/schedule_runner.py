@@ -1,0 +1,183 @@
+"""The schedule applied to a run (Pluribus's: discounts, pruning, averaging; solver.schedule).
+
+The supervisor is the tables' only writer and runs this between merges, so no update is lost
+or half-scaled. Whole-table passes (a discount, a current-strategy snapshot for the later
+streets' average) go through ``sweeps`` in time slices; what workers need (pruning, which
+streets keep strategy sums) goes to them as a ``Settings`` message when it changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from holdemd.config.schema import Config
+from holdemd.durations import format_duration
+from holdemd.games.compiled import Game
+from holdemd.protocol.worker import Settings
+from holdemd.solver.schedule import Schedule, WorkerSettings, parse_clock
+from holdemd.solver.tables import Tables, normalize_block, row_num_actions, scale_rows
+from holdemd.training.sweeps import TableSweeps
+
+log = logging.getLogger("holdemd.schedule")
+
+SWEEP_STEP_SECONDS = 0.005  # whole-table passes advance this long after each merge and tick
+
+
+class ScheduleRunner:
+    def __init__(
+        self,
+        config: Config,
+        game: Game,
+        tables: Tables,
+        regret_unit: float,
+        *,
+        elapsed: float,
+        iteration: int,
+    ) -> None:
+        self.config = config
+        self.game = game
+        self.tables = tables
+        self.regret_unit = regret_unit
+        self.schedule = build_schedule(config, game, elapsed, iteration, regret_unit)
+        self.sweeps = TableSweeps(game.num_rows)
+        self.settings = self.schedule.worker_settings(elapsed, iteration)
+        averaging = self.schedule.snapshot_averaging
+        self.later_rows = row_streets(game) > 0 if averaging else None
+        self.row_actions = row_num_actions(game) if averaging else None
+        self.discounts = 0
+        self.average_snapshots = 0
+
+    @property
+    def regret_floor(self) -> float | None:
+        return self.schedule.regret_floor
+
+    @property
+    def counts_iterations(self) -> bool:
+        """Some point is an iteration count: check after each merge, not only each tick."""
+        return self.schedule.counts_iterations
+
+    def settings_message(self) -> Settings:
+        return settings_message(self.settings)
+
+    def apply(self, elapsed: float, iteration: int) -> Settings | None:
+        """Queue the events due now; return the workers' new settings if they changed."""
+        factor = self.schedule.discount_due(elapsed, iteration)
+        if factor is not None:
+            self.sweeps.add(partial(self._discount_rows, factor))
+            self.discounts += 1
+            log.info(
+                "linear-CFR discount %d at iteration %s (%s): regrets and strategy sums x %.4f",
+                self.schedule.discounts_done,
+                f"{iteration:,}",
+                format_duration(elapsed),
+                factor,
+            )
+        changed = None
+        settings = self.schedule.worker_settings(elapsed, iteration)
+        if settings != self.settings:
+            if settings.prune_probability > 0 and self.settings.prune_probability == 0:
+                log.info(
+                    "negative-regret pruning on at iteration %s: %.0f%% of iterations skip "
+                    "actions with regret below %g (%g x the utility scale)",
+                    f"{iteration:,}",
+                    100 * settings.prune_probability,
+                    settings.prune_threshold / self.regret_unit,
+                    self.config.schedule.prune_threshold,
+                )
+            self.settings = settings
+            changed = settings_message(settings)
+        if self.schedule.average_snapshot_due(elapsed, iteration):
+            self.queue_average_snapshot(iteration)
+        self.step()
+        return changed
+
+    def step(self) -> None:
+        """Advance a pending whole-table pass by a slice (after a merge, on a tick)."""
+        self.sweeps.step(SWEEP_STEP_SECONDS)
+
+    def finish(self) -> None:
+        """Complete every pending pass: a snapshot must not see one half applied."""
+        self.sweeps.finish()
+
+    def before_the_end(self, iteration: int) -> None:
+        """A short run with first-round averaging: later streets must not stay uniform."""
+        if self.later_rows is not None and self.average_snapshots == 0:
+            self.queue_average_snapshot(iteration)
+        self.finish()
+
+    def queue_average_snapshot(self, iteration: int) -> None:
+        self.sweeps.add(self._average_snapshot_rows)
+        self.average_snapshots += 1
+        log.info(
+            "current-strategy snapshot %d for later streets' average at iteration %s",
+            self.average_snapshots,
+            f"{iteration:,}",
+        )
+
+    def _discount_rows(self, factor: float, lo: int, hi: int) -> None:
+        scale_rows(self.tables.regret, lo, hi, factor)
+        scale_rows(self.tables.strategy_sum, lo, hi, factor)
+
+    def _average_snapshot_rows(self, lo: int, hi: int) -> None:
+        """Add the current strategy of later-street rows to their strategy sums: with
+        ``average: first_round`` those rows hold the sum of such snapshots, which the average
+        strategy normalizes into their mean."""
+        assert self.later_rows is not None and self.row_actions is not None
+        rows = self.later_rows[lo:hi]
+        if rows.any():
+            columns = np.arange(self.game.max_actions)[None, :]
+            legal = columns < self.row_actions[lo:hi][rows][:, None]
+            current = normalize_block(self.tables.regret[lo:hi][rows], legal)
+            strategy_sum = self.tables.strategy_sum
+            strategy_sum[lo:hi][rows] += current.astype(strategy_sum.dtype)
+
+
+def build_schedule(
+    config: Config, game: Game, elapsed: float, iteration: int, unit: float = 1.0
+) -> Schedule:
+    """The run's schedule; ``unit`` is the regret table's units per unit of utility."""
+    cfg = config.schedule
+
+    def clock(value: float | str | None) -> Any:
+        return None if value is None else parse_clock(value)
+
+    return Schedule(
+        discount_interval=clock(cfg.discount_interval),
+        discount_stop=clock(cfg.discount_stop),
+        prune_start=clock(cfg.prune_start),
+        prune_probability=cfg.prune_probability,
+        prune_threshold=cfg.prune_threshold,
+        regret_floor=cfg.regret_floor,
+        average=cfg.average,
+        average_interval=parse_clock(cfg.average_interval),
+        utility_scale=game.utility_scale,
+        regret_unit=unit,
+        num_streets=int(game.arrays.street_buckets.shape[0]),
+        elapsed=elapsed,
+        iteration=iteration,
+    )
+
+
+def row_streets(game: Game) -> np.ndarray:
+    """int8[rows]: the betting round of each infoset row."""
+    arrays = game.arrays
+    nodes = np.flatnonzero(arrays.node_row_base >= 0)
+    streets = arrays.node_street[nodes].astype(np.int64)
+    counts = arrays.street_buckets[streets]
+    starts = arrays.node_row_base[nodes]
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    result = np.zeros(game.num_rows, dtype=np.int8)
+    result[np.repeat(starts, counts) + offsets] = np.repeat(streets, counts)
+    return result
+
+
+def settings_message(settings: WorkerSettings) -> Settings:
+    return Settings(
+        prune_probability=settings.prune_probability,
+        prune_threshold=settings.prune_threshold,
+        average_streets=settings.average_streets,
+    )
