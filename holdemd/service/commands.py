@@ -30,7 +30,9 @@ class ActiveRun(Protocol):
 
     run_id: str
     run_dir: Path
-    iteration: int
+
+    @property
+    def iteration(self) -> int: ...
 
     @property
     def snapshot_in_progress(self) -> bool: ...

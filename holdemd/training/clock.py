@@ -48,3 +48,18 @@ class TrainingClock:
         now = time.monotonic() if now is None else now
         paused = self.paused_seconds + (now - self.paused_since if self.paused_since else 0.0)
         return self.before + (now - self.started_at - paused)
+
+
+class Every:
+    """A periodic chore of the main loop: ``due(now)`` is True once per ``seconds`` (never with
+    None), the first time ``first`` seconds after ``now``."""
+
+    def __init__(self, seconds: float | None, now: float, first: float | None = None) -> None:
+        self.seconds = seconds
+        self.next = now + (seconds if first is None else first) if seconds is not None else None
+
+    def due(self, now: float) -> bool:
+        if self.next is None or self.seconds is None or now < self.next:
+            return False
+        self.next = now + self.seconds
+        return True

@@ -8,14 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from holdemd.rundir.status import RunStatus, write_status
+from holdemd.config.schema import TrainingConfig
+from holdemd.rundir.snapshots import SnapshotInfo
+from holdemd.rundir.status import (
+    UP_SLOT_STATES,
+    RunState,
+    RunStatus,
+    WorkerStatus,
+    utc_now_iso,
+    write_status,
+)
 from holdemd.solver.tables import stored_floor
 from holdemd.training import metrics as tags
+from holdemd.training.merge import Merger
+from holdemd.training.schedule_runner import ScheduleRunner
 from holdemd.training.slots import WorkerSlot
 
 log = logging.getLogger("holdemd.reporting")
@@ -95,4 +108,110 @@ def worker_scalars(slots: list[WorkerSlot], up: int) -> dict[str, float]:
     }
     for slot in slots:
         values[tags.worker_iterations_per_s_tag(slot.slot)] = slot.rate
+    return values
+
+
+def worker_statuses(slots: list[WorkerSlot], now: float) -> list[WorkerStatus]:
+    """Each slot as status.json shows it."""
+    return [
+        WorkerStatus(
+            slot=s.slot,
+            pid=s.pid,
+            incarnation=s.incarnation,
+            state=s.state,
+            iterations=s.merged_iterations,
+            iterations_per_s=s.rate,
+            last_heartbeat_age_s=now - s.last_message_at if s.last_message_at else None,
+            rss_bytes=s.rss_bytes,
+            restarts=s.restarts,
+            last_error=s.last_error,
+            last_traceback=s.last_traceback,
+        )
+        for s in slots
+    ]
+
+
+def run_status(
+    run_id: str,
+    state: RunState,
+    reason: str | None,
+    training: TrainingConfig,
+    game: str,
+    *,
+    iteration: int,
+    rate: float,
+    elapsed: float,
+    slots: list[WorkerSlot],
+    last_snapshot: SnapshotInfo | None,
+    started_at: str,
+    dropped: int,
+    write_failures: dict[str, int],
+) -> RunStatus:
+    """The run as status.json and the control socket show it."""
+    budget = training.time_budget_seconds
+    target = training.iterations or None
+    remaining = []
+    if target and rate > 0:
+        remaining.append((target - iteration) / rate)
+    if budget is not None:
+        remaining.append(budget - elapsed)
+    if state == "running" and reason:
+        state = "degraded"
+    snap = last_snapshot
+    return RunStatus(
+        run_id=run_id,
+        state=state,
+        reason=reason,
+        game=game,
+        iterations=iteration,
+        iterations_target=target,
+        iterations_per_s=rate,
+        elapsed_s=elapsed,
+        time_budget_s=budget,
+        eta_s=max(0.0, min(remaining)) if remaining else None,
+        workers=worker_statuses(slots, time.monotonic()),
+        last_snapshot=None
+        if snap is None
+        else {
+            "name": snap.name,
+            "path": str(snap.path),
+            "iteration": snap.iteration or 0,
+            "written_at": snap.written_at or utc_now_iso(),
+        },
+        pid=os.getpid(),
+        started_at=started_at,
+        updated_at=utc_now_iso(),
+        dropped_messages=dropped,
+        write_failures=write_failures,
+    )
+
+
+def run_scalars(
+    iteration: int,
+    rate: float,
+    elapsed: float,
+    merger: Merger,
+    slots: list[WorkerSlot],
+    schedule: ScheduleRunner,
+    pruning: PruningMeter,
+) -> dict[str, float]:
+    """The TensorBoard scalars of a metrics write (see ``metrics`` for the tags)."""
+    up = sum(1 for slot in slots if slot.state in UP_SLOT_STATES)
+    values = {
+        tags.TRAIN_ITERATIONS: float(iteration),
+        tags.TRAIN_ITERATIONS_PER_S: rate,
+        tags.TRAIN_INFOSET_ROWS_TOUCHED: float(merger.touched.sum()),
+        tags.TRAIN_DELTA_BYTES_PER_S: merger.delta_bytes / max(elapsed, 1e-9),
+        tags.TRAIN_MERGE_LATENCY_MS: 1000 * merger.merge_seconds / max(merger.merges, 1),
+        **worker_scalars(slots, up),
+        tags.SCHEDULE_DISCOUNTS: float(schedule.discounts),
+        tags.SCHEDULE_AVERAGE_SNAPSHOTS: float(schedule.average_snapshots),
+    }
+    pruned = pruning.fraction(slots)
+    if pruned is not None:
+        values[tags.SCHEDULE_PRUNED_FRACTION] = pruned
+    if schedule.regret_floor is not None:
+        values[tags.SCHEDULE_FLOOR_FRACTION] = floor_fraction(
+            schedule.tables.regret, schedule.regret_floor
+        )
     return values

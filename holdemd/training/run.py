@@ -19,51 +19,44 @@ the service uses only the narrow surface: ``status``, ``pause``, ``resume``, ``r
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import signal
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from holdemd.config.binder import dataclass_to_dict
 from holdemd.config.schema import Config
-from holdemd.durations import format_bytes, format_duration, parse_duration
-from holdemd.errors import HoldemdError
 from holdemd.games.compiled import Game
 from holdemd.games.factory import build_game
 from holdemd.games.report import check_fits, game_report, table_itemsize
-from holdemd.protocol.codec import decode
-from holdemd.protocol.errors import ProtocolError
 from holdemd.protocol.worker import (
-    Ack,
     Delta,
-    Hello,
-    Message,
     Pause,
     Resume,
-    Welcome,
-    WorkerSpec,
 )
 from holdemd.rundir.manifest import check_abstraction
 from holdemd.rundir.snapshots import SnapshotInfo
-from holdemd.rundir.status import RunState, RunStatus, WorkerStatus, status_line, utc_now_iso
-from holdemd.rundir.store import remove_stale_temp_dirs
+from holdemd.rundir.status import RunState, RunStatus, utc_now_iso
 from holdemd.solver.tables import Tables, regret_unit
-from holdemd.training import metrics as tags
 from holdemd.training.clock import TrainingClock
+from holdemd.training.dispatch import Dispatcher
 from holdemd.training.link import WorkerLink
+from holdemd.training.loop import run_to_end
 from holdemd.training.merge import Merger
 from holdemd.training.metrics import MetricsWriter, open_metrics
+from holdemd.training.options import (
+    EventSink,
+    ResumePoint,
+    RunOptions,
+    TrainingResult,
+    no_events,
+    worker_spec,
+)
 from holdemd.training.quality import QualityChecks
 from holdemd.training.rate import RateMeter
-from holdemd.training.reporting import PruningMeter, StatusFile, floor_fraction, worker_scalars
+from holdemd.training.reporting import PruningMeter, StatusFile, run_scalars, run_status
 from holdemd.training.schedule_runner import ScheduleRunner
 from holdemd.training.shared_tables import SharedTables, remove_orphaned_segments
-from holdemd.training.slots import DEFAULT_WORKER_COMMAND, Timeouts, WorkerSlot
+from holdemd.training.slots import WorkerSlot
 from holdemd.training.snapshotter import SnapshotBusy, Snapshotter, resumed_snapshot
 from holdemd.training.worker_pool import PoolOptions, WorkerPool
 
@@ -72,57 +65,8 @@ log = logging.getLogger("holdemd.supervisor")
 TICK_SECONDS = 0.1
 STUCK_SECONDS = 30.0  # the main loop silent this long (and not snapshotting): unhealthy
 
-EventSink = Callable[[str, dict[str, Any]], None]  # (kind, data): see docs/control.md, Events
 
 __all__ = ["ResumePoint", "RunOptions", "SnapshotBusy", "TrainingResult", "TrainingRun"]
-
-
-def _no_events(kind: str, data: dict[str, Any]) -> None:
-    pass
-
-
-def _log_progress(line: str) -> None:
-    log.info("%s", line)
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How a run's processes are managed; what it trains (batch size, TensorBoard, ...) is its
-    config's."""
-
-    num_workers: int = 1  # the config's training.num_workers, 0 resolved to the cores
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    status_interval: float = 2.0
-    metrics_interval: float = 5.0
-    stop_timeout: float = 60.0  # how long stopping workers may take to send their last batch
-    handle_signals: bool = True  # SIGINT/SIGTERM stop the run (False: the service handles them)
-    worker_command: tuple[str, ...] = DEFAULT_WORKER_COMMAND  # + --endpoint --slot --incarnation
-    # Where the progress line goes: a log line by default; `holdemd train` in a terminal
-    # draws it in place (cli.live_line).
-    show_progress: Callable[[str], None] = _log_progress
-
-
-@dataclass(frozen=True)
-class ResumePoint:
-    """Where a resumed run starts: the tables and counters of a snapshot."""
-
-    tables: Tables
-    iteration: int
-    elapsed: float
-    sequence: int
-    source: Path
-    abstraction_digest: str | None = None
-    skipped: tuple[str, ...] = ()  # newer snapshots that did not verify, each "name: why"
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    iterations: int
-    elapsed_seconds: float
-    stopped_by: str  # "iterations", "time budget" or "interrupted"
-    snapshot: SnapshotInfo | None
-    exploitability: float | None
-    game_value: float | None
 
 
 class TrainingRun:
@@ -134,7 +78,7 @@ class TrainingRun:
         *,
         config_source: str = "config",
         resume: ResumePoint | None = None,
-        on_event: EventSink = _no_events,
+        on_event: EventSink = no_events,
         game: Game | None = None,
     ) -> None:
         self.config = config
@@ -159,7 +103,7 @@ class TrainingRun:
         self.shared = SharedTables.create(initial, run_tag=str(os.getpid()))
         self.tables = self.shared.tables
         self.resumed_from = resume.source if resume else None
-        self.iteration = resume.iteration if resume else 0
+        start_iteration = resume.iteration if resume else 0
         self.clock = TrainingClock(resume.elapsed if resume else 0.0)
         self.started_at = utc_now_iso()
         self._state: RunState = "starting"
@@ -179,7 +123,7 @@ class TrainingRun:
             self.tables,
             unit,
             elapsed=self.clock.before,
-            iteration=self.iteration,
+            iteration=start_iteration,
         )
         self.merger = Merger(
             self.game,
@@ -189,13 +133,25 @@ class TrainingRun:
             regret_unit=unit,
             seed=solver.seed,
         )
-        self.link = WorkerLink(self._on_frame)
-        self.pool = WorkerPool(
+        self.dispatch = Dispatcher(
+            self.run_id,
+            WorkerLink(lambda identity, payload: self.dispatch.on_frame(identity, payload)),
+            self.merger,
+            self.schedule,
+            tables=self.shared.handles,
+            spec=worker_spec(config, options),
+            iteration=start_iteration,
+            target=config.training.iterations,
+            elapsed=self.elapsed,
+            paused=lambda: self.clock.paused,
+        )
+        self.link = self.dispatch.link
+        self.pool = self.dispatch.pool = WorkerPool(
             PoolOptions(
                 options.num_workers, options.timeouts, options.stop_timeout, options.worker_command
             ),
             self.link,
-            greeting=self._greeting,
+            greeting=self.dispatch.greeting,
             on_event=on_event,
             on_problem=self._set_problem,
         )
@@ -215,14 +171,6 @@ class TrainingRun:
         )
         self.quality = QualityChecks(config, self.game, self.metrics)
         self.pruning = PruningMeter()
-        self.worker_spec = WorkerSpec(
-            game=dataclass_to_dict(config.game),
-            buckets=config.abstraction.buckets,
-            seed=solver.seed,
-            linear=solver.linear_weighting,
-            batch_size=config.training.batch_size,
-            heartbeat_interval=options.timeouts.heartbeat_interval,
-        )
 
     # -- the narrow surface --------------------------------------------------------------
 
@@ -292,8 +240,11 @@ class TrainingRun:
         return True
 
     async def snapshot_now(self) -> SnapshotInfo | None:
-        """Write a snapshot of the merged tables now (the service's ``snapshot`` command)."""
-        return await self._snapshot()
+        """Write a snapshot of the merged tables now (on schedule, and the service's
+        ``snapshot`` command); None if it could not be written (the run is then degraded)."""
+        return await self.snapshotter.write(
+            self.iteration, self.elapsed(), len(self.pool.slots), self.schedule.finish
+        )
 
     def healthy(self, now: float) -> bool:
         """The main loop ticks (or the run is between phases, or writing a snapshot, which take
@@ -306,58 +257,19 @@ class TrainingRun:
         return self.clock.elapsed()
 
     def status(self) -> RunStatus:
-        cfg = self.config.training
-        now = time.monotonic()
-        budget = cfg.time_budget_seconds
-        target = cfg.iterations or None
-        remaining = []
-        if target and self.rate > 0:
-            remaining.append((target - self.iteration) / self.rate)
-        if budget is not None:
-            remaining.append(budget - self.elapsed())
-        state: RunState = self.state
-        if state == "running" and self.degraded_reason:
-            state = "degraded"
-        snap = self.snapshotter.last
-        return RunStatus(
-            run_id=self.run_id,
-            state=state,
-            reason=self.degraded_reason,
-            game=self.game.name,
-            iterations=self.iteration,
-            iterations_target=target,
-            iterations_per_s=self.rate,
-            elapsed_s=self.elapsed(),
-            time_budget_s=budget,
-            eta_s=max(0.0, min(remaining)) if remaining else None,
-            workers=[
-                WorkerStatus(
-                    slot=s.slot,
-                    pid=s.pid,
-                    incarnation=s.incarnation,
-                    state=s.state,
-                    iterations=s.merged_iterations,
-                    iterations_per_s=s.rate,
-                    last_heartbeat_age_s=now - s.last_message_at if s.last_message_at else None,
-                    rss_bytes=s.rss_bytes,
-                    restarts=s.restarts,
-                    last_error=s.last_error,
-                    last_traceback=s.last_traceback,
-                )
-                for s in self.pool.slots
-            ],
-            last_snapshot=None
-            if snap is None
-            else {
-                "name": snap.name,
-                "path": str(snap.path),
-                "iteration": snap.iteration or 0,
-                "written_at": snap.written_at or utc_now_iso(),
-            },
-            pid=os.getpid(),
+        return run_status(
+            self.run_id,
+            self.state,
+            self.degraded_reason,
+            self.config.training,
+            self.game.name,
+            iteration=self.iteration,
+            rate=self.rate,
+            elapsed=self.elapsed(),
+            slots=self.pool.slots,
+            last_snapshot=self.snapshotter.last,
             started_at=self.started_at,
-            updated_at=utc_now_iso(),
-            dropped_messages=self.pool.dropped,
+            dropped=self.pool.dropped,
             write_failures={
                 "status": self.status_file.failures,
                 "snapshot": self.snapshotter.failures,
@@ -365,6 +277,11 @@ class TrainingRun:
         )
 
     # What tests and the service read of the parts, by their old names.
+
+    @property
+    def iteration(self) -> int:
+        """Iterations merged into the tables so far, the run's resumed ones included."""
+        return self.dispatch.iteration
 
     @property
     def slots(self) -> list[WorkerSlot]:
@@ -381,28 +298,8 @@ class TrainingRun:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def run(self) -> TrainingResult:
-        loop = asyncio.get_running_loop()
-        signals = (signal.SIGINT, signal.SIGTERM) if self.options.handle_signals else ()
-        for sig in signals:
-            loop.add_signal_handler(sig, self._on_signal, sig)
-        receiver = asyncio.create_task(self.link.receive())
-        try:
-            await self._startup()
-            stopped_by = await self._main_loop()
-            return await self._shutdown(stopped_by)
-        except HoldemdError as exc:
-            # Scripts read status.json: it must say the run failed, and why.
-            if not self.problems:
-                self.problems["failed"] = str(exc)
-            self.state = "failed"
-            self.status_file.write_now(self.status())
-            raise
-        finally:
-            for sig in signals:
-                loop.remove_signal_handler(sig)
-            receiver.cancel()
-            await self.pool.kill_all(0.5)
-            self.close()
+        """Train until the budget is spent or a stop is asked for (``training.loop``)."""
+        return await run_to_end(self)
 
     def close(self) -> None:
         """Release the socket, the shared tables and the metrics writer (``run`` does this
@@ -411,240 +308,23 @@ class TrainingRun:
         self.shared.close()
         self.metrics.close()
 
-    def _on_signal(self, signum: int) -> None:
-        if self.stop_requested:
-            log.warning(
-                "second %s: stopping now, without a final snapshot", signal.Signals(signum).name
-            )
-            self.force = True
-            return
-        self.stop_requested = True
-        log.info(
-            "stop requested (%s): finishing the batches and writing a final snapshot; "
-            "press Ctrl-C again to force",
-            signal.Signals(signum).name,
-        )
-
-    async def _startup(self) -> None:
-        remove_stale_temp_dirs(self.run_dir)
-        log.info(
-            "training %s: %s infoset rows x %d actions (%s), %d worker process(es), "
-            "batch %s iterations, ZeroMQ ROUTER at %s, tables in shared memory",
-            self.game.name,
-            f"{self.game.num_rows:,}",
-            self.game.max_actions,
-            format_bytes(self.tables.nbytes),
-            len(self.pool.slots),
-            f"{self.config.training.batch_size:,}",
-            self.link.endpoint,
-        )
-        if self._budget_spent() is not None:
-            # A resumed run that had spent its budget: not one more batch.
-            self.pool.stop_sent = True
-        elif await self.pool.start(
-            stopping=lambda: self.stop_requested,
-            forced=lambda: self.force,
-            log_path=self.run_dir / "logs" / "train.log",
-        ):
-            # The budget is for training, not for start-up (a first start compiles the
-            # kernels for half a minute or more): its clock starts with the first worker.
-            self._start_clock()
-            await self.pool.start_the_others()
-        if not self.clock.started:  # stopped while starting: nothing trained, nothing to time
-            self._start_clock()
-        self.state = "paused" if self.clock.paused else "running"
-
-    def _start_clock(self) -> None:
-        self.clock.start()
-        self.rate_meter.reset()
-
-    async def _main_loop(self) -> str:
-        cfg = self.config.training
-        now = time.monotonic()
-        next_status = next_metrics = now
-        next_progress = now + cfg.progress_interval
-        next_snapshot = now + cfg.snapshot_interval_seconds
-        next_exact = (
-            (self.iteration // cfg.eval_interval + 1) * cfg.eval_interval
-            if cfg.eval_interval
-            else None
-        )
-        quality_every = (
-            parse_duration(cfg.quality_interval) if cfg.quality_interval is not None else None
-        )
-        next_quality = now + quality_every if quality_every else None
-        while True:
-            await asyncio.sleep(TICK_SECONDS)
-            self.last_tick = time.monotonic()
-            self.link.poke()
-            if self.force:
-                raise KeyboardInterrupt
-            if self.stop_requested:
-                return "interrupted"
-            spent = self._budget_spent()
-            if spent is not None:
-                return spent
-            await self.pool.watch()
-            self._apply_schedule()
-            now = time.monotonic()
-            if self.clock.paused:
-                self.rate_meter.reset()  # a paused run trains nothing, and shows it at once
-            self.rate = self.rate_meter.add(now, self.iteration)
-            self.pool.update_rates(now, self.clock.paused)
-            if next_exact is not None and self.iteration >= next_exact:
-                await self.quality.exact(self.iteration, self.tables.strategy_sum)
-                next_exact += cfg.eval_interval
-            if now >= next_progress:
-                self.options.show_progress(status_line(self.status()))
-                next_progress = now + cfg.progress_interval
-            if now >= next_status:
-                await self.status_file.write(self.status())
-                next_status = now + self.options.status_interval
-            if now >= next_metrics:
-                self._log_metrics()
-                next_metrics = now + self.options.metrics_interval
-            if next_quality is not None and quality_every and now >= next_quality:
-                self.quality.start_periodic(self.iteration, self.tables.strategy_sum)
-                next_quality = now + quality_every
-            if now >= next_snapshot or self.snapshotter.retry_due(now):
-                await self._snapshot()
-                next_snapshot = time.monotonic() + cfg.snapshot_interval_seconds
-
-    def _budget_spent(self) -> str | None:
-        """What ended the run, if its iteration target or time budget is reached."""
-        cfg = self.config.training
-        if cfg.iterations and self.iteration >= cfg.iterations:
-            return "iterations"
-        budget = cfg.time_budget_seconds
-        if budget is not None and self.elapsed() >= budget:
-            return "time budget"
-        return None
-
-    async def _shutdown(self, stopped_by: str) -> TrainingResult:
-        self.state = "stopping"
-        await self.pool.stop(stopped_by, forced=lambda: self.force)
-        elapsed = self.elapsed()
-        log.info(
-            "stopping (%s) after %s iterations in %s",
-            stopped_by,
-            f"{self.iteration:,}",
-            format_duration(elapsed),
-        )
-        await self.quality.finish_periodic()
-        self.schedule.before_the_end(self.iteration)
-        exploitability, value = await self.quality.exact(self.iteration, self.tables.strategy_sum)
-        snapshot = await self.snapshotter.final(
-            self.iteration,
-            self.elapsed(),
-            len(self.pool.slots),
-            self.schedule.finish,
-            forced=lambda: self.force,
-            patience=self.final_snapshot_patience,
-            waiting=lambda: self.status_file.write_now(self.status()),
-        )
-        await self.status_file.write(self.status())  # a write that works again clears it
-        self.state = "finished" if self.degraded_reason is None else "degraded"
-        self.status_file.write_now(self.status())
-        self._log_metrics()
-        return TrainingResult(self.iteration, elapsed, stopped_by, snapshot, exploitability, value)
-
-    # -- workers' messages ---------------------------------------------------------------
-
-    def _on_frame(self, identity: bytes, payload: bytes) -> None:
-        try:
-            message = decode(payload)
-        except ProtocolError as exc:
-            self.pool.drop(self.pool.by_identity.get(identity), f"undecodable message: {exc}")
-            return
-        if isinstance(message, Hello):
-            self.pool.on_hello(identity, message)
-            return
-        slot = self.pool.sender(identity, message)
-        if slot is None:
-            return
-        if isinstance(message, Delta):
-            self.merge_delta(slot, message, time.monotonic())
-        else:
-            self.pool.on_report(slot, message, time.monotonic())
-
     def merge_delta(self, slot: WorkerSlot, delta: Delta, now: float) -> bool:
-        """Merge a worker's delta and acknowledge it; False (and nothing written) if refused."""
-        why = self.merger.merge(
-            delta,
-            iteration=self.iteration,
-            floor=self.schedule.regret_floor,
-            prune_probability=self.schedule.settings.prune_probability,
-        )
-        if why is not None:
-            self.pool.drop(slot, f"delta refused: {why}")
-            log.warning("worker %d: delta refused: %s", slot.slot, why)
-            return False
-        self.iteration += delta.iterations
-        self.pool.credit(slot, delta, now)
-        if slot.identity is None:
-            return True
-        if self.schedule.counts_iterations:
-            self._apply_schedule()  # iteration points land on the merge reaching them
-        else:
-            self.schedule.step()  # a pending whole-table pass advances between merges
-        target = self.config.training.iterations
-        if target and self.iteration >= target and not self.pool.stop_sent:
-            # Stop now, from the merge path, not at the next tick: a fast game would run many
-            # more batches in a tenth of a second. The Stop goes out before the Ack on the
-            # same socket, so no worker starts another batch.
-            self.pool.send_stop("iterations")
-        self.link.send(slot.identity, Ack(seq=delta.seq))
-        return True
-
-    def _greeting(self, slot: WorkerSlot) -> list[Message]:
-        """A worker's welcome: what to run, from which tables, in which state."""
-        welcome = Welcome(
-            run_id=self.run_id,
-            slot=slot.slot,
-            incarnation=slot.incarnation,
-            # Distinct per slot, incarnation and resume point: no two batches share a stream.
-            stream=(slot.slot << 40) ^ (slot.incarnation << 20) ^ self.iteration,
-            first_iteration=self.iteration,
-            tables=self.shared.handles,
-            spec=self.worker_spec,
-        )
-        messages: list[Message] = [welcome, self.schedule.settings_message()]
-        if self.clock.paused:
-            messages.append(Pause())
-        return messages
+        """Merge a worker's delta and acknowledge it (``dispatch``); False if refused."""
+        return self.dispatch.merge_delta(slot, delta, now)
 
     # -- the schedule, metrics, snapshots --------------------------------------------------
 
-    def _apply_schedule(self) -> None:
-        changed = self.schedule.apply(self.elapsed(), self.iteration)
-        if changed is not None:
-            self.pool.broadcast(changed)
-
-    def _log_metrics(self) -> None:
-        merger = self.merger
-        values = {
-            tags.TRAIN_ITERATIONS: float(self.iteration),
-            tags.TRAIN_ITERATIONS_PER_S: self.rate,
-            tags.TRAIN_INFOSET_ROWS_TOUCHED: float(merger.touched.sum()),
-            tags.TRAIN_DELTA_BYTES_PER_S: merger.delta_bytes / max(self.elapsed(), 1e-9),
-            tags.TRAIN_MERGE_LATENCY_MS: 1000 * merger.merge_seconds / max(merger.merges, 1),
-            **worker_scalars(self.pool.slots, self.pool.up),
-            tags.SCHEDULE_DISCOUNTS: float(self.schedule.discounts),
-            tags.SCHEDULE_AVERAGE_SNAPSHOTS: float(self.schedule.average_snapshots),
-        }
-        pruned = self.pruning.fraction(self.pool.slots)
-        if pruned is not None:
-            values[tags.SCHEDULE_PRUNED_FRACTION] = pruned
-        if self.schedule.regret_floor is not None:
-            values[tags.SCHEDULE_FLOOR_FRACTION] = floor_fraction(
-                self.tables.regret, self.schedule.regret_floor
-            )
-        self.metrics.scalars(values, self.iteration)
-
-    async def _snapshot(self) -> SnapshotInfo | None:
-        return await self.snapshotter.write(
-            self.iteration, self.elapsed(), len(self.pool.slots), self.schedule.finish
+    def log_metrics(self) -> None:
+        values = run_scalars(
+            self.iteration,
+            self.rate,
+            self.elapsed(),
+            self.merger,
+            self.pool.slots,
+            self.schedule,
+            self.pruning,
         )
+        self.metrics.scalars(values, self.iteration)
 
     def _set_problem(self, source: str, reason: str | None) -> None:
         """Record (or, with None, clear) one source of trouble, telling subscribers."""

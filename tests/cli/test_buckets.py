@@ -7,8 +7,8 @@ import argparse
 import pytest
 
 from holdemd.abstraction import AbstractionError
-from holdemd.abstraction.cli import add_buckets_parser
 from holdemd.abstraction.store import shipped_dir
+from holdemd.cli.buckets import add_parser as add_buckets_parser
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -19,7 +19,7 @@ from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.tables import uniform_strategy
 from holdemd.strategy_export import json_to_strategy, strategy_to_json, write_json_atomic
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(tmp_path: Path, game: str, iterations: int, extra: str = "") -> Path:

@@ -1,0 +1,132 @@
+"""What the supervisor does with each frame a worker sends, and what a new worker is told.
+
+Hellos and reports go to the worker pool; a delta is merged, counted and acknowledged, and the
+schedule's iteration points and the iteration target are checked on the merge that reaches
+them. Everything here runs between two awaits of the event loop, so no merge interleaves with
+another, nor with a schedule pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from holdemd.protocol.codec import decode
+from holdemd.protocol.errors import ProtocolError
+from holdemd.protocol.worker import (
+    Ack,
+    Delta,
+    Hello,
+    Message,
+    Pause,
+    TableHandle,
+    Welcome,
+    WorkerSpec,
+)
+from holdemd.training.link import WorkerLink
+from holdemd.training.merge import Merger
+from holdemd.training.schedule_runner import ScheduleRunner
+from holdemd.training.slots import WorkerSlot
+from holdemd.training.worker_pool import WorkerPool
+
+log = logging.getLogger("holdemd.supervisor")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        run_id: str,
+        link: WorkerLink,
+        merger: Merger,
+        schedule: ScheduleRunner,
+        *,
+        tables: dict[str, TableHandle],
+        spec: WorkerSpec,
+        iteration: int,
+        target: int,
+        elapsed: Callable[[], float],
+        paused: Callable[[], bool],
+    ) -> None:
+        self.run_id = run_id
+        self.link = link
+        self.merger = merger
+        self.schedule = schedule
+        self.tables = tables
+        self.spec = spec
+        self.iteration = iteration  # merged iterations of the run: the one count of them
+        self.target = target  # 0: no iteration target
+        self.elapsed = elapsed
+        self.paused = paused
+        self.pool: WorkerPool | None = None  # set once the pool exists (it greets through us)
+
+    def on_frame(self, identity: bytes, payload: bytes) -> None:
+        assert self.pool is not None
+        try:
+            message = decode(payload)
+        except ProtocolError as exc:
+            self.pool.drop(self.pool.by_identity.get(identity), f"undecodable message: {exc}")
+            return
+        if isinstance(message, Hello):
+            self.pool.on_hello(identity, message)
+            return
+        slot = self.pool.sender(identity, message)
+        if slot is None:
+            return
+        if isinstance(message, Delta):
+            self.merge_delta(slot, message, time.monotonic())
+        else:
+            self.pool.on_report(slot, message, time.monotonic())
+
+    def merge_delta(self, slot: WorkerSlot, delta: Delta, now: float) -> bool:
+        """Merge a worker's delta and acknowledge it; False (and nothing written) if refused."""
+        assert self.pool is not None
+        why = self.merger.merge(
+            delta,
+            iteration=self.iteration,
+            floor=self.schedule.regret_floor,
+            prune_probability=self.schedule.settings.prune_probability,
+        )
+        if why is not None:
+            self.pool.drop(slot, f"delta refused: {why}")
+            log.warning("worker %d: delta refused: %s", slot.slot, why)
+            return False
+        self.iteration += delta.iterations
+        self.pool.credit(slot, delta, now)
+        if slot.identity is None:
+            return True
+        if self.schedule.counts_iterations:
+            self.apply_schedule()  # iteration points land on the merge reaching them
+        else:
+            self.schedule.step()  # a pending whole-table pass advances between merges
+        if self.target and self.iteration >= self.target and not self.pool.stop_sent:
+            # Stop now, from the merge path, not at the next tick: a fast game would run many
+            # more batches in a tenth of a second. The Stop goes out before the Ack on the
+            # same socket, so no worker starts another batch.
+            self.pool.send_stop("iterations")
+        self.link.send(slot.identity, Ack(seq=delta.seq))
+        return True
+
+    def apply_schedule(self) -> None:
+        """Queue the schedule's events due now; tell the workers if their settings change."""
+        assert self.pool is not None
+        changed = self.schedule.apply(self.elapsed(), self.iteration)
+        if changed is not None:
+            self.pool.broadcast(changed)
+
+    def greeting(self, slot: WorkerSlot) -> list[Message]:
+        """A worker's welcome: what to run, from which tables, in which state."""
+        welcome = Welcome(
+            run_id=self.run_id,
+            slot=slot.slot,
+            incarnation=slot.incarnation,
+            # Distinct per slot, incarnation and resume point: no two batches share a stream.
+            stream=(slot.slot << 40) ^ (slot.incarnation << 20) ^ self.iteration,
+            first_iteration=self.iteration,
+            tables=self.tables,
+            spec=self.spec,
+        )
+        messages: list[Message] = [welcome, self.schedule.settings_message()]
+        if self.paused():
+            messages.append(Pause())
+        return messages

@@ -1,0 +1,81 @@
+"""What a training run is given and what it gives back: its process options, the point a
+resumed run starts from, and its result."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from holdemd.config.binder import dataclass_to_dict
+from holdemd.config.schema import Config
+from holdemd.protocol.worker import WorkerSpec
+from holdemd.rundir.snapshots import SnapshotInfo
+from holdemd.solver.tables import Tables
+from holdemd.training.slots import DEFAULT_WORKER_COMMAND, Timeouts
+
+log = logging.getLogger("holdemd.supervisor")
+
+EventSink = Callable[[str, dict[str, Any]], None]  # (kind, data): see docs/control.md, Events
+
+
+def no_events(kind: str, data: dict[str, Any]) -> None:
+    pass
+
+
+def log_progress(line: str) -> None:
+    log.info("%s", line)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run's processes are managed; what it trains (batch size, TensorBoard, ...) is its
+    config's."""
+
+    num_workers: int = 1  # the config's training.num_workers, 0 resolved to the cores
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    status_interval: float = 2.0
+    metrics_interval: float = 5.0
+    stop_timeout: float = 60.0  # how long stopping workers may take to send their last batch
+    handle_signals: bool = True  # SIGINT/SIGTERM stop the run (False: the service handles them)
+    worker_command: tuple[str, ...] = DEFAULT_WORKER_COMMAND  # + --endpoint --slot --incarnation
+    # Where the progress line goes: a log line by default; `holdemd train` in a terminal
+    # draws it in place (cli.live_line).
+    show_progress: Callable[[str], None] = log_progress
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where a resumed run starts: the tables and counters of a snapshot."""
+
+    tables: Tables
+    iteration: int
+    elapsed: float
+    sequence: int
+    source: Path
+    abstraction_digest: str | None = None
+    skipped: tuple[str, ...] = ()  # newer snapshots that did not verify, each "name: why"
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    iterations: int
+    elapsed_seconds: float
+    stopped_by: str  # "iterations", "time budget" or "interrupted"
+    snapshot: SnapshotInfo | None
+    exploitability: float | None
+    game_value: float | None
+
+
+def worker_spec(config: Config, options: RunOptions) -> WorkerSpec:
+    """What every worker of the run runs (the Welcome's spec), each field once."""
+    return WorkerSpec(
+        game=dataclass_to_dict(config.game),
+        buckets=config.abstraction.buckets,
+        seed=config.solver.seed,
+        linear=config.solver.linear_weighting,
+        batch_size=config.training.batch_size,
+        heartbeat_interval=options.timeouts.heartbeat_interval,
+    )
