@@ -98,12 +98,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from holdemd.evaluation.command import (
-        check_exact_flags,
-        resolve_snapshot_name,
-        run_eval_command,
-    )
-    from holdemd.evaluation.curve import refuse_curve_flags, run_curve_command
+    from holdemd.cli.eval_curve import refuse_curve_flags, run_curve_command
+    from holdemd.cli.eval_report import check_exact_flags, run_eval_command
+    from holdemd.evaluation.setup import resolve_snapshot_name
     from holdemd.rundir.load import load_snapshot
     from holdemd.solver.exact import ExactEvaluator
     from holdemd.solver.tables import average_strategy

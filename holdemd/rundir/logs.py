@@ -12,6 +12,7 @@ import contextlib
 import logging
 import sys
 import time
+from pathlib import Path
 
 REPORT_EVERY_SECONDS = 60.0
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -36,3 +37,36 @@ class ResilientFileHandler(logging.FileHandler):
                     f"holdemd: cannot write {self.baseFilename}: {why} "
                     f"({self.lost} log record(s) lost so far; logging resumes when it can)\n"
                 )
+
+
+class RunLog:
+    """A run's ``logs/train.log``, added to the ``holdemd`` logger while the run lasts (the
+    daemon's runs: ``holdemd train`` sets its log file up itself)."""
+
+    def __init__(self) -> None:
+        self.handler: logging.Handler | None = None
+
+    def attach(self, run_dir: Path) -> None:
+        self.detach()
+        path = run_dir / "logs" / "train.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handler = ResilientFileHandler(str(path))
+        logging.getLogger("holdemd").addHandler(self.handler)
+
+    def detach(self) -> None:
+        if self.handler is not None:
+            logging.getLogger("holdemd").removeHandler(self.handler)
+            self.handler.close()
+            self.handler = None
+
+
+def reopen_log_files() -> None:
+    """Close every log file of the ``holdemd`` logger; the next record reopens it by its path
+    (after logrotate moved it: SIGHUP)."""
+    for handler in logging.getLogger("holdemd").handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.acquire()
+            try:
+                handler.close()
+            finally:
+                handler.release()

@@ -25,12 +25,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from holdemd.errors import SnapshotError, SnapshotWriteError
 from holdemd.rundir.atomic import fsync_dir
+from holdemd.rundir.checksums import HashingWriter, sha256_file
 
 FORMAT_VERSION = 1
 SNAPSHOTS_DIR = "snapshots"
@@ -41,7 +42,6 @@ TEMP_PREFIX = ".tmp-"  # a snapshot being written (or removed); never read
 ASIDE_PREFIX = ".old-"  # a snapshot being replaced by overwrite=True; restored after a crash
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # no '/', no leading '.' (hidden/temp)
 _STORABLE_KINDS = "biufcmMSUV"  # numpy dtype kinds np.save writes without pickling
-_HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -162,28 +162,11 @@ def _check_write_args(
     return storable
 
 
-class _HashingWriter:
-    """A file wrapper that hashes and counts what ``np.save`` writes through it.
-
-    Hashing on the way out avoids reading multi-gigabyte tables back just to checksum them.
-    """
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self.sha256 = hashlib.sha256()
-        self.bytes = 0
-
-    def write(self, data: bytes) -> int:
-        self.sha256.update(data)
-        self.bytes += memoryview(data).nbytes
-        return self._raw.write(data)
-
-
 def _write_array(directory: Path, key: str, array: np.ndarray) -> dict[str, Any]:
     """Save one array as ``<key>.npy``, fsynced; return its manifest entry."""
     file_name = f"{key}.npy"
     with open(directory / file_name, "wb") as raw:
-        writer = _HashingWriter(raw)
+        writer = HashingWriter(raw)
         np.save(writer, array, allow_pickle=False)
         raw.flush()
         os.fsync(raw.fileno())
@@ -356,7 +339,7 @@ def _check_manifest(path: Path, manifest: Any) -> None:
 def _read_array(path: Path, entry: Mapping[str, Any], *, verify: bool) -> np.ndarray:
     file = path / entry["file"]
     try:
-        if verify and _sha256_file(file) != entry["sha256"]:
+        if verify and sha256_file(file) != entry["sha256"]:
             raise _corrupt(path, f"{file.name} does not match its sha256 in {MANIFEST_FILE}")
         array = np.load(file, allow_pickle=False)
     except FileNotFoundError as exc:
@@ -374,14 +357,6 @@ def _read_array(path: Path, entry: Mapping[str, Any], *, verify: bool) -> np.nda
             f"{entry['dtype']}{entry['shape']}",
         )
     return array
-
-
-def _sha256_file(file: Path) -> str:
-    digest = hashlib.sha256()
-    with open(file, "rb") as stream:
-        while chunk := stream.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _pick_another(path: Path) -> str:

@@ -278,3 +278,28 @@ def _short_duration(seconds: float) -> str:
     if text.endswith("h00m"):
         text = text[:-3]
     return text
+
+
+def past_runs(root: Path, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` run directories under ``root`` that hold a status, newest first:
+    ``run_id``, ``run_dir``, ``state``, ``iterations`` of each."""
+    if not root.is_dir():
+        return []
+    dirs = sorted(
+        (d for d in root.iterdir() if d.is_dir()), key=lambda d: d.stat().st_mtime, reverse=True
+    )
+    runs = []
+    for run_dir in dirs[:limit]:
+        try:
+            status = read_status(run_dir)
+        except UsageError:
+            continue
+        runs.append(
+            {
+                "run_id": status["run_id"],
+                "run_dir": str(run_dir),
+                "state": status["state"],
+                "iterations": status["iterations"],
+            }
+        )
+    return runs

@@ -21,7 +21,7 @@ from holdemd.errors import HoldemdError
 from holdemd.protocol.control import ControlRequest
 from holdemd.protocol.errors import E_BAD_REQUEST, E_BUSY, E_UNKNOWN_COMMAND
 from holdemd.rundir.snapshots import SnapshotInfo
-from holdemd.rundir.status import RunStatus
+from holdemd.rundir.status import UP_SLOT_STATES, RunStatus
 from holdemd.service.control_server import CommandError, Connection
 
 
@@ -213,3 +213,22 @@ async def subscribe(daemon: Daemon, args: Args, conn: Connection) -> Any:
         raise CommandError(E_BAD_REQUEST, "'interval' must be between 0.2 and 3600 seconds")
     conn.subscribe(float(interval))
     return {"subscribed": True}
+
+
+def stats_event(status: RunStatus | None) -> dict[str, Any]:
+    """A ``stats`` event's data from the active run's status (None when idle)."""
+    if status is None:
+        return {
+            "iterations": 0,
+            "iterations_per_s": 0.0,
+            "elapsed_s": 0.0,
+            "workers_alive": 0,
+            "state": "idle",
+        }
+    return {
+        "iterations": status.iterations,
+        "iterations_per_s": status.iterations_per_s,
+        "elapsed_s": status.elapsed_s,
+        "workers_alive": sum(1 for w in status.workers if w.state in UP_SLOT_STATES),
+        "state": status.state,
+    }

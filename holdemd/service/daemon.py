@@ -28,20 +28,14 @@ from typing import Any
 from holdemd import __version__
 from holdemd.config.loader import load_config
 from holdemd.config.overrides import dotted_overrides
-from holdemd.errors import HoldemdError, UsageError
+from holdemd.errors import HoldemdError
 from holdemd.protocol.control import ControlEvent, ControlRequest
 from holdemd.protocol.errors import E_BAD_REQUEST, E_BUSY, E_NOT_RUNNING
 from holdemd.protocol.paths import SOCKET_NAME
-from holdemd.rundir.logs import ResilientFileHandler
-from holdemd.rundir.status import (
-    UP_SLOT_STATES,
-    read_status,
-    status_line,
-    status_to_dict,
-    utc_now_iso,
-)
+from holdemd.rundir.logs import RunLog, reopen_log_files
+from holdemd.rundir.status import past_runs, status_line, status_to_dict, utc_now_iso
 from holdemd.service.active_run import ActiveRunRecord
-from holdemd.service.commands import dispatch, mutating_commands
+from holdemd.service.commands import dispatch, mutating_commands, stats_event
 from holdemd.service.control_server import CommandError, Connection, ControlServer
 from holdemd.service.health import health
 from holdemd.service.lock import DaemonLock
@@ -88,7 +82,7 @@ class Service:
         self.shutdown = asyncio.Event()
         self.shutdown_reason = ""
         self.stats_due: dict[int, float] = {}  # id(connection) -> next stats event
-        self.run_log: logging.Handler | None = None
+        self.run_log = RunLog()  # the active run's logs/train.log gets the daemon's lines too
         self.background: set[asyncio.Task[Any]] = set()
         self._keep_record = False  # the active run outlives this daemon (shutdown, not stop)
         self.recovery_error: str | None = None  # why the recorded active run did not resume
@@ -118,7 +112,7 @@ class Service:
         finally:
             self.notifier.stopping("closing")
             await self.server.close()
-            self._close_run_log()
+            self.run_log.detach()
             self.lock.release()
 
     def request_shutdown(self, why: str) -> bool:
@@ -135,13 +129,7 @@ class Service:
     def _reload(self) -> None:
         """SIGHUP: reopen log files (for logrotate) and re-check the default config."""
         self.notifier.reloading()
-        for handler in logging.getLogger("holdemd").handlers:
-            if isinstance(handler, logging.FileHandler):
-                handler.acquire()
-                try:
-                    handler.close()  # the next record reopens the file by its path
-                finally:
-                    handler.release()
+        reopen_log_files()
         if self.options.default_config is not None:
             try:
                 load_config(self.options.default_config)
@@ -245,7 +233,7 @@ class Service:
         finally:
             self.starting = False
         self.record.write(plan.run_dir, config, overrides, utc_now_iso())
-        self._open_run_log(plan.run_dir)
+        self.run_log.attach(plan.run_dir)
         log.info("run %s started in %s", run.run_id, plan.run_dir)
         self.recovery_error = None
         self.run = run
@@ -282,7 +270,7 @@ class Service:
             if spent and not self._keep_record:
                 self.record.clear()
             self.run = None
-            self._close_run_log()
+            self.run_log.detach()
         return result
 
     async def _stop_run(self, why: str, *, keep_record: bool) -> TrainingResult | None:
@@ -308,20 +296,6 @@ class Service:
         sup = self.run
         what = f"run {sup.run_id} is {sup.state}" if sup else "a run is active"
         return f"{what}; stop it first (holdemctl stop --wait)"
-
-    def _open_run_log(self, run_dir: Path) -> None:
-        self._close_run_log()
-        path = run_dir / "logs" / "train.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = ResilientFileHandler(str(path))
-        logging.getLogger("holdemd").addHandler(handler)
-        self.run_log = handler
-
-    def _close_run_log(self) -> None:
-        if self.run_log is not None:
-            logging.getLogger("holdemd").removeHandler(self.run_log)
-            self.run_log.close()
-            self.run_log = None
 
     # -- events --------------------------------------------------------------------------
 
@@ -405,50 +379,10 @@ class Service:
         return {"changed": changed, "state": run.state, "snapshot": path}
 
     def _past_runs(self) -> list[dict[str, Any]]:
-        if not self.runs_root.is_dir():
-            return []
-        dirs = sorted(
-            (d for d in self.runs_root.iterdir() if d.is_dir()),
-            key=lambda d: d.stat().st_mtime,
-            reverse=True,
-        )
-        runs = []
-        for run_dir in dirs[:PAST_RUNS_LISTED]:
-            try:
-                status = read_status(run_dir)
-            except UsageError:
-                continue
-            runs.append(
-                {
-                    "run_id": status["run_id"],
-                    "run_dir": str(run_dir),
-                    "state": status["state"],
-                    "iterations": status["iterations"],
-                }
-            )
-        return runs
+        return past_runs(self.runs_root, PAST_RUNS_LISTED)
 
     def _newest_run(self) -> Path:
         runs = self._past_runs()
         if not runs:
             raise CommandError(E_BAD_REQUEST, f"no past run in {self.runs_root} to resume")
         return Path(runs[0]["run_dir"])
-
-
-def stats_event(status: Any) -> dict[str, Any]:
-    """A ``stats`` event's data from the active run's status (None when idle)."""
-    if status is None:
-        return {
-            "iterations": 0,
-            "iterations_per_s": 0.0,
-            "elapsed_s": 0.0,
-            "workers_alive": 0,
-            "state": "idle",
-        }
-    return {
-        "iterations": status.iterations,
-        "iterations_per_s": status.iterations_per_s,
-        "elapsed_s": status.elapsed_s,
-        "workers_alive": sum(1 for w in status.workers if w.state in UP_SLOT_STATES),
-        "state": status.state,
-    }

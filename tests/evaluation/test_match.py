@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from holdemd.config.loader import load_config
-from holdemd.evaluation.command import exact_match_value
 from holdemd.evaluation.match import play_match, subtree_ends
 from holdemd.evaluation.policies import (
     Policy,
@@ -19,6 +18,7 @@ from holdemd.evaluation.policies import (
     random_bot,
     row_probabilities,
 )
+from holdemd.evaluation.setup import exact_match_value
 from holdemd.evaluation.stats import Unit, duplicate_estimate
 from holdemd.games.compiled import CHECK_CALL, RAISE, Game
 from holdemd.games.factory import build_game, make_game

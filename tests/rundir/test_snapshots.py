@@ -16,6 +16,7 @@ import pytest
 
 from holdemd.errors import ExitCode, SnapshotError
 from holdemd.rundir import snapshots
+from holdemd.rundir.checksums import sha256_file
 from holdemd.rundir.snapshots import (
     FORMAT_VERSION,
     SnapshotInfo,
@@ -231,7 +232,7 @@ def test_array_that_disagrees_with_the_manifest(tmp_path: Path) -> None:
     # A well-formed .npy file of another shape, with a matching checksum: only the shape differs.
     np.save(info.path / "regret.npy", np.zeros(3, dtype=np.float32))
     manifest = read_manifest(info.path)
-    manifest["files"]["regret"]["sha256"] = snapshots._sha256_file(info.path / "regret.npy")
+    manifest["files"]["regret"]["sha256"] = sha256_file(info.path / "regret.npy")
     manifest["manifest_sha256"] = snapshots.manifest_checksum(manifest)  # a thorough forger
     (info.path / "manifest.json").write_text(json.dumps(manifest))
     assert snapshot_error(read_snapshot, info.path) == (
