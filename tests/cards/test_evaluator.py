@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 
 import numpy as np
 import pytest
@@ -33,10 +32,10 @@ from holdemd.cards import (
     rank7_codes,
     rank_cards,
 )
+from tests.conftest import NO_JIT
 
 from .reference_evaluator import five_card_class_representatives, ref_best, ref_rank5
 
-NO_JIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 needs_jit = pytest.mark.skipif(NO_JIT, reason="exhaustive enumeration needs compiled kernels")
 
 FIVE_CARD_COUNTS = [1302540, 1098240, 123552, 54912, 10200, 5108, 3744, 624, 40]

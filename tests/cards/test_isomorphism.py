@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 
 import numpy as np
 import pytest
@@ -31,10 +30,10 @@ from holdemd.cards import (
     unindex_into,
 )
 from holdemd.errors import UsageError
+from tests.conftest import NO_JIT
 
 from .reference_evaluator import canonical_form
 
-NO_JIT = os.environ.get("NUMBA_DISABLE_JIT") == "1"
 needs_jit = pytest.mark.skipif(NO_JIT, reason="exhaustive enumeration needs compiled kernels")
 
 EXPECTED_COUNTS = {PREFLOP: 169, FLOP: 1286792, TURN: 13960050, RIVER: 123156254}

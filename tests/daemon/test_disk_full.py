@@ -27,9 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mounts a tmpfs"),
-    pytest.mark.skipif(
-        os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="real training runs need the kernels"
-    ),
+    pytest.mark.needs_jit(reason="real training runs need the kernels"),
     pytest.mark.timeout(180),
 ]
 
@@ -53,13 +51,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture(autouse=True)
-def reaper() -> Iterator[Reaper]:
-    reaper = Reaper()
-    try:
-        yield reaper
-    finally:
-        leftovers = reaper.cleanup()
-    assert not leftovers, f"left behind: {leftovers}"
+def _reap(reaper: Reaper) -> None:
+    """Every test here starts processes: the reaper checks each one cleans up."""
 
 
 def fill(disk: Path) -> Path:

@@ -12,7 +12,6 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +37,7 @@ from holdemd.training.shared_tables import remove_orphaned_segments
 from tests.daemon.processes import Reaper
 from tests.daemon.test_supervisor_e2e import _leduc, _supervisor, _train, _until
 
-JIT_ONLY = pytest.mark.skipif(
-    os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="real training runs need the kernels"
-)
+JIT_ONLY = pytest.mark.needs_jit(reason="real training runs need the kernels")
 LINUX_ONLY = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc and /dev/shm"
 )
@@ -48,13 +45,8 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @pytest.fixture(autouse=True)
-def reaper() -> Iterator[Reaper]:
-    reaper = Reaper()
-    try:
-        yield reaper
-    finally:
-        leftovers = reaper.cleanup()
-    assert not leftovers, f"left behind: {leftovers}"
+def _reap(reaper: Reaper) -> None:
+    """Every test here starts processes: the reaper checks each one cleans up."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,9 +31,7 @@ from tests.daemon.processes import Reaper, proc_stat, wait_for
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and /dev/shm"),
-    pytest.mark.skipif(
-        os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="real training runs need the kernels"
-    ),
+    pytest.mark.needs_jit(reason="real training runs need the kernels"),
     pytest.mark.timeout(180),
 ]
 
@@ -101,13 +99,8 @@ def _read_line(conn: socket.socket) -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def reaper() -> Iterator[Reaper]:
-    reaper = Reaper()
-    try:
-        yield reaper
-    finally:
-        leftovers = reaper.cleanup()
-    assert not leftovers, f"left behind: {leftovers}"
+def _reap(reaper: Reaper) -> None:
+    """Every test here starts processes: the reaper checks each one cleans up."""
 
 
 @pytest.fixture

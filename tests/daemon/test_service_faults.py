@@ -25,14 +25,12 @@ from tests.daemon.test_service_e2e import (
     _start_daemon,
     _until,
     dirs,  # noqa: F401 - a fixture
-    reaper,  # noqa: F401 - a fixture
 )
 
 pytestmark = [
+    pytest.mark.usefixtures("reaper"),
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and /dev/shm"),
-    pytest.mark.skipif(
-        os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="real training runs need the kernels"
-    ),
+    pytest.mark.needs_jit(reason="real training runs need the kernels"),
     pytest.mark.timeout(240),
 ]
 
@@ -73,7 +71,7 @@ def disk_state_dirs(tmp_path: Path, dirs: Any) -> Iterator[tuple[Path, Path, Pat
 
 
 def test_a_full_disk_under_the_daemon_degrades_the_run_which_recovers_with_space(
-    reaper: Reaper,  # noqa: F811
+    reaper: Reaper,
     disk_state_dirs: tuple[Path, Path, Path],
 ) -> None:
     daemon = _start_daemon(reaper, disk_state_dirs)
@@ -106,7 +104,7 @@ def test_a_full_disk_under_the_daemon_degrades_the_run_which_recovers_with_space
 
 
 def test_a_killed_daemon_resumes_from_the_newest_snapshot_that_verifies(
-    reaper: Reaper,  # noqa: F811
+    reaper: Reaper,
     dirs: Any,  # noqa: F811
 ) -> None:
     daemon = _start_daemon(reaper, dirs)
@@ -133,7 +131,7 @@ def test_a_killed_daemon_resumes_from_the_newest_snapshot_that_verifies(
 
 
 def test_a_recorded_run_that_cannot_resume_stays_recorded_and_health_is_critical(
-    reaper: Reaper,  # noqa: F811
+    reaper: Reaper,
     dirs: Any,  # noqa: F811
 ) -> None:
     daemon = _start_daemon(reaper, dirs)

@@ -23,7 +23,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +47,7 @@ from tests.daemon.processes import Reaper, alive, wait_for
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and /dev/shm"),
-    pytest.mark.skipif(
-        os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="real training runs need the kernels"
-    ),
+    pytest.mark.needs_jit(reason="real training runs need the kernels"),
     pytest.mark.timeout(120),
 ]
 
@@ -69,13 +67,8 @@ Driver = Callable[[TrainingRun], Coroutine[Any, Any, None]]
 
 
 @pytest.fixture(autouse=True)
-def reaper(monkeypatch: pytest.MonkeyPatch) -> Iterator[Reaper]:
-    reaper = Reaper()
-    try:
-        yield reaper
-    finally:
-        leftovers = reaper.cleanup()
-    assert not leftovers, f"left behind: {leftovers}"
+def _reap(reaper: Reaper) -> None:
+    """Every test here starts processes: the reaper checks each one cleans up."""
 
 
 # --------------------------------------------------------------------------------------------

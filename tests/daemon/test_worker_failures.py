@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +48,8 @@ BATCH = 200
 
 
 @pytest.fixture(autouse=True)
-def reaper() -> Iterator[Reaper]:
-    reaper = Reaper()
-    try:
-        yield reaper
-    finally:
-        leftovers = reaper.cleanup()
-    assert not leftovers, f"left behind: {leftovers}"
+def _reap(reaper: Reaper) -> None:
+    """Every test here starts processes: the reaper checks each one cleans up."""
 
 
 def _supervisor(

@@ -3,7 +3,6 @@ one-line error check."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,7 @@ from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables
 
 ROOT = Path(__file__).resolve().parents[2]
-needs_jit = pytest.mark.skipif(
-    os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="playing many deals needs the kernels"
-)
+needs_jit = pytest.mark.needs_jit(reason="playing many deals needs the kernels")
 
 
 def make_run(run: Path, config: Config, checkpoints: tuple[int, ...]) -> Path:

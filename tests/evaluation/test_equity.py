@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from itertools import combinations
 
 import numpy as np
@@ -12,10 +11,7 @@ from holdemd.cards import parse_cards, rank7
 from holdemd.evaluation.equity import allin_equity, range_equities
 from holdemd.solver.kernels.rng import make_rng_state
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("NUMBA_DISABLE_JIT") == "1",
-    reason="run-out enumerations need the compiled kernels",
-)
+pytestmark = pytest.mark.needs_jit(reason="run-out enumerations need the compiled kernels")
 
 
 def _score(a: int, b: int) -> float:

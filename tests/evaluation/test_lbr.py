@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from itertools import combinations
 from pathlib import Path
 
@@ -25,10 +24,7 @@ from holdemd.solver.tables import Tables
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("NUMBA_DISABLE_JIT") == "1",
-    reason="thousands of LBR hands need the compiled kernels",
-)
+pytestmark = pytest.mark.needs_jit(reason="thousands of LBR hands need the compiled kernels")
 
 
 @pytest.fixture(scope="module")

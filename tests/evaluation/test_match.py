@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +24,7 @@ from holdemd.games.factory import build_game, make_game
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("NUMBA_DISABLE_JIT") == "1",
-    reason="thousands of deals need the compiled kernels",
-)
+pytestmark = pytest.mark.needs_jit(reason="thousands of deals need the compiled kernels")
 
 
 def _mixed_policy(game: Game, seed: int) -> Policy:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +40,7 @@ def test_units():
     assert Unit.of(tiny) == Unit("mbb/hand", 10.0)  # 1 chip = 1/100 big blind = 10 mbb
 
 
-@pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="needs the kernels")
+@pytest.mark.needs_jit(reason="needs the kernels")
 def test_quality_scalars_for_a_training_curve():
     from holdemd.evaluation.periodic import quality_scalars
     from holdemd.solver.tables import Tables

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ def tiny():
     return build_game(load_config(ROOT / "configs" / "holdem_tiny.yaml").game)
 
 
-@pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="needs the compiled kernel")
+@pytest.mark.needs_jit(reason="needs the compiled kernel")
 def test_mccfr_converges_on_fixed_board_holdem(tiny):
     evaluator = ExactEvaluator(tiny)
     assert evaluator.deals.num_deals == 8 * 7 * 6 * 5

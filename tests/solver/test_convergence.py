@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from holdemd.games.factory import make_game
@@ -12,9 +10,7 @@ from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables
 
 
-@pytest.mark.skipif(
-    os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="100k iterations need the compiled kernel"
-)
+@pytest.mark.needs_jit(reason="100k iterations need the compiled kernel")
 @pytest.mark.parametrize(("name", "threshold"), [("kuhn", 0.005), ("leduc", 0.07)])
 def test_mccfr_reaches_exploitability_gate_at_100k_iterations(name, threshold):
     game = make_game(name)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -77,9 +75,7 @@ def _train(regret_dtype: str | None, iterations: int, seed: int) -> float:
     return ExactEvaluator(game).exploitability(solver.average_policy())
 
 
-needs_jit = pytest.mark.skipif(
-    os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="hundreds of thousands of iterations"
-)
+needs_jit = pytest.mark.needs_jit(reason="hundreds of thousands of iterations")
 
 
 def test_in_place_updates_of_an_integer_table_are_whole_quanta() -> None:

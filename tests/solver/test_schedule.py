@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -175,9 +173,7 @@ def test_early_fine_discounting_helps_leduc_on_average() -> None:
     assert (discounted < plain).all(), f"discounted {discounted}, plain {plain}"
 
 
-needs_jit = pytest.mark.skipif(
-    os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="millions of iterations"
-)
+needs_jit = pytest.mark.needs_jit(reason="millions of iterations")
 
 
 def _two_interleaved_workers(seed: int, prune_probability: float) -> float:
