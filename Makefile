@@ -4,17 +4,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-nojit lint bench clean
 
 # Train heads-up no-limit Hold'em on the shipped quick config (45 s, one worker per core).
 run: $(VENV)/.installed
 	$(BIN)/holdemd train --config configs/hunl_quick.yaml
 
-# Lint, type-check and run the fast test suite (slow checks: `$(BIN)/pytest -m slow`).
+# Lint, check formatting, type-check and run the fast test suite (slow checks:
+# `$(BIN)/pytest -m slow`; the kernels' plain-Python path: `make test-nojit`).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The suite with numba's JIT off: the kernels run as plain Python, as the naive references
+# and a debugger see them. Tests marked needs_jit (real training runs, millions of
+# iterations) skip with their reason.
+test-nojit: $(VENV)/.installed-test
+	NUMBA_DISABLE_JIT=1 $(BIN)/pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

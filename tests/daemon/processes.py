@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 SHM = Path("/dev/shm")
-WORKER_TOOLS = ("holdemd.worker", "holdemd.cli", "holdemd serve")  # what the reaper may kill
+# What the reaper may kill: holdemd, its workers, and the fakes that stand in for them.
+WORKER_TOOLS = ("holdemd.worker", "holdemd.cli", "holdemd serve", "tests/fakes/")
 
 
 def proc_stat(pid: int) -> tuple[str, int, int] | None:

@@ -120,13 +120,19 @@ def _start_daemon(
     env: dict[str, str] | None = None,
     extra: tuple[str, ...] = (),
     preexec_fn: Callable[[], None] | None = None,
+    real_workers: bool = False,
 ) -> Daemon:
+    """A daemon on ``dirs``; its runs use fake workers (tests/fakes) unless ``real_workers``:
+    what these tests check is the service, and a real worker costs seconds to start."""
     state, runtime, config = dirs
+    holdemd = (
+        [sys.executable, "-m", "holdemd.cli"]
+        if real_workers
+        else [sys.executable, str(ROOT / "tests" / "fakes" / "cli.py"), "--"]
+    )
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "holdemd.cli",
+            *holdemd,
             "serve",
             "--state-dir",
             str(state),
@@ -190,7 +196,7 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def test_start_status_pause_resume_snapshot_stop(reaper: Reaper, dirs: Any) -> None:
-    daemon = _start_daemon(reaper, dirs)
+    daemon = _start_daemon(reaper, dirs, real_workers=True)
     idle = daemon.ctl_json("status")
     assert idle["run"] is None and idle["health"]["status"] == "ok"
     assert daemon.ctl("pause").returncode == 1  # no run: the daemon says E_NOT_RUNNING
