@@ -137,7 +137,8 @@ def read_bundle(path: Path, command: str) -> tuple[dict[str, npt.NDArray[Any]], 
         )
     arrays: dict[str, npt.NDArray[Any]] = {}
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        # Our own file object: np.load leaks its own when the zip turns out to be damaged.
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as npz:
             for name in BUNDLE_ARRAYS:
                 if name not in npz.files:
                     raise AbstractionError(f"{shown}: no {name!r} table in the file; {fix}")
@@ -200,7 +201,8 @@ def read_river(sha256: str) -> npt.NDArray[Any] | None:
     the caller rebuilds it)."""
     path = river_cache_path(sha256)
     try:
-        table = np.load(path, allow_pickle=False)
+        with open(path, "rb") as handle:
+            table = np.load(handle, allow_pickle=False)
     except (OSError, ValueError):
         return None
     if not isinstance(table, np.ndarray) or table_sha256(table) != sha256:

@@ -36,6 +36,8 @@ def setup_logging(level: str, log_file: Path | None = None) -> None:
 
     root = logging.getLogger("holdemd")
     root.setLevel(getattr(logging, level.upper()))
+    for handler in root.handlers:  # a previous set-up's log file (tests call main twice)
+        handler.close()
     root.handlers.clear()
     console = LiveLineHandler()  # prints above `holdemd train`'s live progress line
     console.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))

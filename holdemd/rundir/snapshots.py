@@ -341,7 +341,8 @@ def _read_array(path: Path, entry: Mapping[str, Any], *, verify: bool) -> np.nda
     try:
         if verify and sha256_file(file) != entry["sha256"]:
             raise _corrupt(path, f"{file.name} does not match its sha256 in {MANIFEST_FILE}")
-        array = np.load(file, allow_pickle=False)
+        with open(file, "rb") as handle:  # closed even when np.load fails halfway
+            array = np.load(handle, allow_pickle=False)
     except FileNotFoundError as exc:
         raise SnapshotError(
             f"snapshot {path}: array file {file.name} is missing; {_pick_another(path)}"

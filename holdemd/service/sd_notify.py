@@ -94,7 +94,6 @@ class Notifier:
             address = parse_notify_socket(address)
         self.address = address or None
         self.watchdog_usec = watchdog_usec if self.address is not None else None
-        self._sock: socket.socket | None = None
         self._lock = threading.Lock()
         self._failed = False  # the first failure is a warning, later ones are debug noise
 
@@ -175,22 +174,18 @@ class Notifier:
             return False
         message = "\n".join(fields).encode("utf-8", "replace")
         with self._lock:
+            # A socket per message: a few a minute, and nothing is left open between them.
             try:
-                if self._sock is None:
-                    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
                     sock.settimeout(SEND_TIMEOUT_SECONDS)
-                    self._sock = sock
-                self._sock.sendto(message, self.address)
+                    sock.sendto(message, self.address)
             except (OSError, ValueError) as exc:  # timeouts, a socket that is gone, bad paths
                 self._report(exc, fields)
                 return False
         return True
 
     def close(self) -> None:
-        with self._lock:
-            if self._sock is not None:
-                self._sock.close()
-                self._sock = None
+        """Nothing to release (each message has its own socket); kept for callers' symmetry."""
 
     def _report(self, exc: Exception, fields: tuple[str, ...]) -> None:
         what = fields[0]

@@ -130,24 +130,25 @@ def _start_daemon(
         if real_workers
         else [sys.executable, str(ROOT / "tests" / "fakes" / "cli.py"), "--"]
     )
-    process = subprocess.Popen(
-        [
-            *holdemd,
-            "serve",
-            "--state-dir",
-            str(state),
-            "--runtime-dir",
-            str(runtime),
-            "--config",
-            str(config),
-            *extra,
-        ],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=open(runtime / "stderr.log", "ab"),  # noqa: SIM115 - the child keeps it
-        preexec_fn=preexec_fn,
-    )
+    with open(runtime / "stderr.log", "ab") as stderr:  # the child keeps its own copy
+        process = subprocess.Popen(
+            [
+                *holdemd,
+                "serve",
+                "--state-dir",
+                str(state),
+                "--runtime-dir",
+                str(runtime),
+                "--config",
+                str(config),
+                *extra,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            preexec_fn=preexec_fn,
+        )
     reaper.add_supervisor(process.pid)
     daemon = Daemon(process, runtime / "control.sock", state, runtime, config)
     ok = wait_for(lambda: _answers(daemon) or process.poll() is not None, 60, interval=0.1)

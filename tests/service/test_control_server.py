@@ -135,13 +135,16 @@ def test_out_of_descriptors_accept_backs_off_quietly_and_recovers(runtime: Path)
             client.settimeout(30)
             client.connect(str(path))
             client.sendall(_line("ping"))
-            assert json.loads(client.makefile("rb").readline())["result"] == {"pong": True}
+            with client.makefile("rb") as replies:
+                assert json.loads(replies.readline())["result"] == {"pong": True}
         assert server.poll() is None
     finally:
         for client in clients:
             client.close()
         server.kill()
         server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
     lines = errors.read_text().splitlines()
     assert "out of system resource" not in "\n".join(lines)  # asyncio's own server's line
     assert 1 <= sum("cannot accept control connections" in line for line in lines) <= 5
