@@ -8,6 +8,7 @@ has a range, and ``holdemd.config_limits`` says why each limit is where it is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from holdemd.config import limits
@@ -209,11 +210,13 @@ class TrainingConfig:
         if self.iterations == 0 and self.time_budget is None:
             raise ValueError("iterations is 0 and time_budget is null: set at least one limit")
 
-    @property
+    # Parsed once (the main loop asks ten times a second); a frozen dataclass still has a
+    # __dict__ for cached_property to keep the value in.
+    @cached_property
     def time_budget_seconds(self) -> float | None:
         return None if self.time_budget is None else parse_duration(self.time_budget)
 
-    @property
+    @cached_property
     def snapshot_interval_seconds(self) -> float:
         return parse_duration(self.snapshot_interval)
 
