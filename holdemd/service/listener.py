@@ -16,16 +16,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import fcntl
 import logging
 import os
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 from holdemd.errors import HoldemdError, UsageError
 from holdemd.protocol.paths import private_dir_problem
+from holdemd.service.lock import PidLock
 from holdemd.service.log_limit import RateLimitedLog
 
 BACKLOG = 4096  # the kernel caps it at net.core.somaxconn (4096 on Linux >= 5.4)
@@ -35,39 +34,17 @@ ACCEPT_BACKOFF_MAX = 2.0
 _CONNECTION_GONE = {errno.ECONNABORTED, errno.EPROTO, errno.EINTR, errno.EAGAIN}
 
 
-class SocketLock:
-    """``<socket>.lock``, flocked while this daemon serves the socket; the kernel drops it when
-    the process dies, so a stale file never blocks a restart. The file is left in place:
-    removing it would race with a daemon that is just locking it."""
+class SocketLock(PidLock):
+    """``<socket>.lock``, held while this daemon serves the socket: a second daemon on the
+    same runtime directory must not take the socket over."""
 
     def __init__(self, socket_path: Path) -> None:
         self.socket_path = socket_path
-        self.path = socket_path.with_name(socket_path.name + ".lock")
-        self._file: IO[str] | None = None
-
-    def acquire(self) -> None:
-        f = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 - held until release()
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "unknown"
-            f.close()
-            raise HoldemdError(
-                f"another holdemd serve (pid {holder}) serves {self.socket_path}; stop it "
-                f"(holdemctl --socket {self.socket_path} shutdown) or give this one another "
-                "--runtime-dir"
-            ) from None
-        f.seek(0)
-        f.truncate()
-        f.write(f"{os.getpid()}\n")
-        f.flush()
-        self._file = f
-
-    def release(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        super().__init__(
+            socket_path.with_name(socket_path.name + ".lock"),
+            f"another holdemd serve (pid {{pid}}) serves {socket_path}; stop it "
+            f"(holdemctl --socket {socket_path} shutdown) or give this one another --runtime-dir",
+        )
 
 
 class Listener:
