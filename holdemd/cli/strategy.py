@@ -30,7 +30,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     export.add_argument("--snapshot", metavar="NAME", help="snapshot name (default: the latest)")
     export.set_defaults(handler=cmd_strategy_export)
 
-    from holdemd.lookup.history import HISTORY_HELP
+    from holdemd.blueprint.history import HISTORY_HELP
 
     seat_help = (
         "the seat to act: heads-up BTN (= SB, acts first preflop) or BB; 6-max UTG, HJ, CO, "

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from holdemd.blueprint.tree import BettingTree
 from holdemd.games.compiled import Game
 from holdemd.games.factory import nolimit_rules
 from holdemd.games.kinds import game_kind
-from holdemd.lookup.tree import BettingTree
 
 
 @dataclass(frozen=True)

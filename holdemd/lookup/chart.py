@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from holdemd.blueprint.tree import Spot, TreeAction, street_name
+from holdemd.blueprint.walk import spot_for
 from holdemd.cards import RANK_CHARS, preflop_grid_position
 from holdemd.games.compiled import ACTION_KIND_NAMES, CHECK_CALL, FOLD, RAISE
 from holdemd.lookup.blueprint import Blueprint
 from holdemd.lookup.show import situation
-from holdemd.lookup.tree import Spot, TreeAction, street_name
-from holdemd.lookup.walk import spot_for
 
 GRID = 13
 NUM_CLASSES = 169

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from holdemd.blueprint.tree import street_name
 from holdemd.errors import UsageError
 from holdemd.games.compiled import CHECK_CALL, FOLD, RAISE
 from holdemd.lookup.chart import GRID, NUM_CLASSES, Chart
 from holdemd.lookup.png import write_png
-from holdemd.lookup.tree import street_name
 
 SCALE = 2  # font pixels per glyph pixel
 ADVANCE = 4 * SCALE  # glyph width plus one pixel of spacing

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from holdemd.blueprint.hands import HandBucket, hand_bucket
+from holdemd.blueprint.history import format_bb
+from holdemd.blueprint.tree import Spot, TreeAction, street_name
+from holdemd.blueprint.walk import spot_for
 from holdemd.games.compiled import ACTION_KIND_NAMES
 from holdemd.lookup.blueprint import Blueprint
-from holdemd.lookup.hands import HandBucket, hand_bucket
-from holdemd.lookup.history import format_bb
-from holdemd.lookup.tree import Spot, TreeAction, street_name
-from holdemd.lookup.walk import spot_for
 
 BAR_WIDTH = 20
 UNTRAINED_NOTE = (

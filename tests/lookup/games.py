@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from holdemd.blueprint.tree import BettingTree
 from holdemd.cards import num_indices
 from holdemd.config.loader import load_config
 from holdemd.config.schema import Config, GameConfig, TrainingConfig
@@ -14,7 +15,6 @@ from holdemd.games.factory import build_game, nolimit_rules
 from holdemd.games.holdem import holdem_game
 from holdemd.games.nolimit import NoLimitRules
 from holdemd.lookup.blueprint import Blueprint
-from holdemd.lookup.tree import BettingTree
 from holdemd.rundir.manifest import snapshot_manifest
 from holdemd.rundir.snapshots import write_snapshot
 from holdemd.solver.mccfr import ExternalSamplingMCCFR

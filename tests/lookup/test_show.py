@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
+from holdemd.blueprint.hands import hand_bucket
 from holdemd.cli import main
 from holdemd.config.schema import GameConfig
 from holdemd.errors import UsageError
 from holdemd.games.factory import build_game, make_game, nolimit_rules
 from holdemd.lookup.blueprint import Blueprint
-from holdemd.lookup.hands import hand_bucket
 from holdemd.lookup.show import look_up, lookup_json, lookup_lines
 from holdemd.solver.tables import average_strategy
 from holdemd.strategy_export import strategy_to_json

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from holdemd.blueprint.history import SYNTAX_HINT, Token, format_bb, parse_history
+from holdemd.blueprint.seats import parse_seat
+from holdemd.blueprint.tree import BettingTree, Spot, TreeAction, street_name
 from holdemd.errors import UsageError
 from holdemd.games.compiled import CHECK_CALL, FOLD, RAISE
-from holdemd.lookup.history import SYNTAX_HINT, Token, format_bb, parse_history
-from holdemd.lookup.seats import parse_seat
-from holdemd.lookup.tree import BettingTree, Spot, TreeAction, street_name
 
 _KIND_OF_LETTER = {"f": FOLD, "k": CHECK_CALL, "x": CHECK_CALL, "c": CHECK_CALL}
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from holdemd.blueprint.tree import street_name
 from holdemd.cards import (
     BOARD_SIZES,
     format_cards,
@@ -23,7 +24,6 @@ from holdemd.cards import (
 )
 from holdemd.errors import UsageError
 from holdemd.games.compiled import DEAL_HOLDEM, DEAL_HOLDEM_FIXED_BOARD, DEAL_KUHN, Game
-from holdemd.lookup.tree import street_name
 
 SMALL_RANKS = "JQK"  # Kuhn and Leduc
 

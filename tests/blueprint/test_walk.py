@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from holdemd.blueprint.seats import parse_seat, seat_names
+from holdemd.blueprint.tree import BettingTree
+from holdemd.blueprint.walk import decision, follow, spot_for
 from holdemd.errors import UsageError
 from holdemd.games.compiled import RAISE
 from holdemd.games.factory import make_game
-from holdemd.lookup.seats import parse_seat, seat_names
-from holdemd.lookup.tree import BettingTree
-from holdemd.lookup.walk import decision, follow, spot_for
 from tests.lookup.games import HU_RULES, SIX_MAX_RULES, hu_game, six_max_game
 
 

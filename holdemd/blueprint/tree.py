@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from holdemd.blueprint.history import format_bb, format_history
+from holdemd.blueprint.seats import seat_names
 from holdemd.errors import GameError
 from holdemd.games.betting import BettingState, apply_action, next_street
 from holdemd.games.compiled import CHECK_CALL, FOLD, Game
 from holdemd.games.kinds import game_kind
 from holdemd.games.nolimit import NoLimitRules
-from holdemd.lookup.history import format_bb, format_history
-from holdemd.lookup.seats import seat_names
 
 
 @dataclass(frozen=True)
