@@ -43,8 +43,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Print the action probabilities (fold / call / each bet size) of the "
         "average strategy at the decision --history leads to, for --hand, with the bucket the "
         "hand falls in. Example: holdemd strategy show --run runs/hunl --hand AsKs "
-        "--history 'r3 c' --board AhKd7c. Bet sizes off the tree map to the nearest tree size "
-        "(by pot fraction) and the output says so.",
+        "--history 'r3 c' --board AhKd7c. A bet size off the tree is translated to the two tree "
+        "sizes around it (pseudo-harmonic, by pot fraction); the output says so and shows the "
+        "more likely one.",
     )
     show.add_argument("--run", type=Path, required=True, help="run directory (train's --logdir)")
     show.add_argument("--snapshot", metavar="NAME", help="snapshot name (default: the latest)")

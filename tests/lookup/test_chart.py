@@ -183,7 +183,10 @@ def test_hunl_quick_run_end_to_end(tmp_path, capsys):
     show = ["strategy", "show", "--run", str(run), "--hand", "AsKs"]
     assert main([*show, "--history", "r3 c / k b2.7p", "--board", "AhKd7c"]) == 0
     out = capsys.readouterr().out
-    assert "note: b2.7p (bet 16.2 bb, 2.70x pot) is not on the tree; mapped to" in out
+    assert (
+        "note: b2.7p (bet 16.2 bb, 2.70x pot) is not on the tree; translated (pseudo-harmonic)"
+        in out
+    )
     png = tmp_path / "btn.png"
     assert main(["strategy", "chart", "--run", str(run), "--seat", "BTN", "--png", str(png)]) == 0
     assert "whole range (1,326 combos)" in capsys.readouterr().out
