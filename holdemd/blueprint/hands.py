@@ -15,11 +15,14 @@ import numpy as np
 from holdemd.blueprint.tree import street_name
 from holdemd.cards import (
     BOARD_SIZES,
+    format_card,
     format_cards,
+    index_from_bits,
     index_hand,
     parse_cards,
     preflop_class_index,
     preflop_class_name,
+    preflop_index,
     unindex_hand,
 )
 from holdemd.errors import UsageError
@@ -71,15 +74,45 @@ def _holdem(game: Game, street: int, hand: str, board: str) -> HandBucket:
             f"--board {board}: {format_cards(sorted(shared))} is also in --hand {hand}"
         )
     index = int(index_hand(street, hole, cards))
+    return _holdem_bucket(game, street, shown, format_cards(cards), index)
+
+
+def _holdem_bucket(game: Game, street: int, shown: str, board: str, index: int) -> HandBucket:
     bucket = int(game.arrays.bucket_tables[street][index])
     label = game.bucket_labels[street][bucket]
     count = int(game.arrays.street_buckets[street])
-    name = street_name(game, street)
     if street == 0 and count == 169:
         detail = f"preflop class {label} (169 lossless classes)"
     else:
+        name = street_name(game, street)
         detail = f"{name} bucket {bucket} of {count} (hand class {index:,})"
-    return HandBucket(shown, format_cards(cards), street, bucket, label, detail)
+    return HandBucket(shown, board, street, bucket, label, detail)
+
+
+_CARD_CODES = {format_card(code): code for code in range(52)}
+
+
+def quick_hand_bucket(game: Game, street: int, hand: str, board: str) -> HandBucket | None:
+    """`hand_bucket` of Hold'em cards written plainly (``AsKs``, ``AhKd7c``: no spaces), with
+    the arithmetic in Python integers; None for anything else, which `hand_bucket` then reads
+    (and explains when it is wrong). The hot path of a single look-up."""
+    need = BOARD_SIZES[street]
+    if game.arrays.deal_kind != DEAL_HOLDEM or len(hand) != 4 or len(board) != 2 * need:
+        return None
+    text = hand + board
+    codes = [_CARD_CODES.get(text[i : i + 2]) for i in range(0, len(text), 2)]
+    if None in codes or len(set(codes)) != len(codes):
+        return None
+    cards = [int(c) for c in codes if c is not None]
+    if street == 0:
+        index = int(preflop_index(cards[0], cards[1]))
+    else:
+        bits = [1 << (16 * (c & 3) + (c >> 2)) for c in cards]
+        board_bits = 0
+        for bit in bits[2:]:
+            board_bits |= bit
+        index = int(index_from_bits(street, bits[0] | bits[1], board_bits))
+    return _holdem_bucket(game, street, hand, board, index)
 
 
 def _hole_cards(hand: str, street: int) -> tuple[np.ndarray, str]:

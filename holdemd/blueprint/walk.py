@@ -359,3 +359,13 @@ def decisions_for(tree: BettingTree, history: str | None, seat: str | None) -> l
         for spot in spots:
             check_seat(tree, spot, player, history)
     return spots
+
+
+def limit_letter_column(tree: BettingTree, node: int, letter: str) -> int | None:
+    """The action column the walk takes for ``letter`` at a Kuhn or Leduc decision ``node``
+    (``None`` where the letter is illegal): the fast path of a look-up asks once per node."""
+    spot = Spot(node, ((),))
+    try:
+        return _limit_match(tree, spot, tree.actions(spot), Token(letter, letter), letter).index
+    except UsageError:
+        return None
