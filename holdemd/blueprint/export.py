@@ -99,14 +99,24 @@ def quantize(game: Game, strategy_sum: np.ndarray, bits: int) -> Quantized:
     return Quantized(out, node_offset, trained, float(worst))
 
 
+def default_bits(game_name: str) -> int:
+    """16 bits for the games evaluated exactly (Kuhn, Leduc, fixed-board Hold'em), whose files
+    are tiny either way and whose exploitability 8 bits would move by a few percent near
+    equilibrium; 8 bits for Hold'em, where the file's size matters (docs/blueprint.md)."""
+    kind = game_kind(game_name)
+    return 16 if kind.fixed_rules or kind.fixed_board else 8
+
+
 def export_blueprint(
-    loaded: LoadedSnapshot, out: Path, *, bits: int = 8, embed: bool | None = None
+    loaded: LoadedSnapshot, out: Path, *, bits: int | None = None, embed: bool | None = None
 ) -> ExportReport:
-    """Write the blueprint of ``loaded`` to ``out`` (atomically). ``embed``: put the card
-    abstraction in the file (default: only when it does not ship with holdemd)."""
+    """Write the blueprint of ``loaded`` to ``out`` (atomically). ``bits``: 8 or 16 (default:
+    `default_bits`). ``embed``: put the card abstraction in the file (default: only when it
+    does not ship with holdemd)."""
     started = time.monotonic()
     game, config = loaded.game, loaded.config
     kind = game_kind(game.name)
+    bits = default_bits(game.name) if bits is None else bits
     rules = None if kind.fixed_rules else nolimit_rules(config.game)
     texts = describe_tree(BettingTree(game, rules))
     quantized = quantize(game, loaded.tables.strategy_sum, bits)

@@ -8,8 +8,9 @@ board leaves. One vectorized step per action of the history.
 ``range_strings``: one range per action at a decision, in the syntax of PioSolver, GTO+ and
 most range tools (``AA,AKs:0.75,KQo:0.4``): weight = reach x probability of the action; hands
 at weight 1 without a suffix, others with ``:w`` to 3 decimals, hands below 0.0005 left out. A
-class is written as a class (``AKs``) when all its unblocked combos have the same weight (always
-preflop), else combo by combo (``AhKh:0.5``).
+class is written as a class (``AKs``) when all its combos have the same weight (always preflop),
+else combo by combo (``AhKh:0.5``), as is a class the board blocks a combo of (so a string never
+names a board card).
 
 ``strategy_csv``: one row per hand and action at a decision (hand, bucket, action, label,
 probability).
@@ -103,7 +104,8 @@ def range_string(hands: HandSet, weights: np.ndarray) -> str:
         if live.size == 0:
             continue
         values = weights[live]
-        if np.all(np.abs(values - values[0]) < 0.5 * 10**-WEIGHT_DECIMALS):
+        whole = live.size == pairs.size  # a class with a board card is written combo by combo
+        if whole and np.all(np.abs(values - values[0]) < 0.5 * 10**-WEIGHT_DECIMALS):
             text = _weight_text(name, float(values.mean()))
             if text:
                 parts.append(text)

@@ -42,8 +42,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--bits",
         type=int,
         choices=(8, 16),
-        default=8,
-        help="bits per probability: 8 (error below 1/255, the default) or 16 (below 1/65535)",
+        help="bits per probability: 8 (error below 1/255) or 16 (below 1/65535); default 8 "
+        "for Hold'em, 16 for Kuhn, Leduc and fixed-board Hold'em",
     )
     export.add_argument(
         "--embed-abstraction",
