@@ -11,7 +11,7 @@ import pytest
 from holdemd.blueprint.container import HEADER_SIZE, MAGIC, Container, write_container
 from holdemd.errors import BlueprintError
 
-ARRAYS = {
+ARRAYS: dict[str, np.ndarray] = {
     "small": np.arange(5, dtype=np.int8),
     "matrix": np.arange(12, dtype=np.float64).reshape(3, 4),
     "empty": np.zeros(0, dtype=np.int64),

@@ -24,10 +24,9 @@ from tests.lookup.games import tiny_config, write_run
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
-    out = {}
-    for name, iterations in (("kuhn", 100_000), ("leduc", 50_000)):
-        write_run(root / name, GameConfig(name=name), iterations)
-        out[name] = root / name
+    write_run(root / "kuhn", GameConfig(name="kuhn"), 100_000)
+    write_run(root / "leduc", GameConfig(name="leduc"), 50_000)
+    out = {"kuhn": root / "kuhn", "leduc": root / "leduc"}
     write_run(root / "tiny", tiny_config(), 20_000)
     out["tiny"] = root / "tiny"
     return out

@@ -62,7 +62,7 @@ def _random_decision(blueprint: Blueprint, rng: np.random.Generator) -> tuple[st
             break
         act = live[int(rng.integers(len(live)))]
         token = act.token
-        if act.kind == "raise" and act.token != "a" and rng.random() < 0.2:
+        if act.pot_fraction is not None and act.token != "a" and rng.random() < 0.2:
             token = f"{'r' if decision.facing_bet else 'b'}{act.pot_fraction * 1.3:.2f}p"
         tokens.append((decision.street, token))
         node = act.child
