@@ -107,6 +107,12 @@ class Blueprint:
             self._game = reader.with_bucket_tables(parts.game, abstraction.tables)
         return self._game
 
+    def preload(self) -> Blueprint:
+        """Load the card abstraction now rather than at the first look-up with cards (a
+        service does this at start, so no request pays for it); returns self."""
+        _ = self.game
+        return self
+
     @property
     def name(self) -> str:
         return self.tree.game.name
