@@ -64,7 +64,8 @@ def random_decisions(blueprint: Blueprint, count: int, seed: int) -> list[tuple[
     a = blueprint.tree.game.arrays
     out = []
     for _ in range(count):
-        node, depth, tokens = 0, int(rng.integers(0, 8)), []
+        node, depth = 0, int(rng.integers(0, 8))
+        tokens: list[tuple[int, str]] = []
         decision = blueprint.decision_at(0)
         while len(tokens) < depth:
             live = [act for act in decision.actions if a.node_player[act.child] >= 0]

@@ -48,12 +48,11 @@ class QuantizedStore:
         self.node_row_base = node_row_base
         self.trained = trained
         self.scale = scale
-        self._inverse = 1.0 / scale
 
     def row(self, node: int, bucket: int) -> tuple[np.ndarray, bool]:
         n = int(self.node_num_actions[node])
         start = int(self.node_offset[node]) + bucket * n
-        probs = self.probabilities[start : start + n] * self._inverse
+        probs = self.probabilities[start : start + n] / self.scale  # as docs/blueprint.md
         row = int(self.node_row_base[node]) + bucket
         return probs, bool((int(self.trained[row >> 3]) >> (row & 7)) & 1)
 
@@ -61,7 +60,7 @@ class QuantizedStore:
         n = int(self.node_num_actions[node])
         buckets = np.asarray(buckets, dtype=np.int64)
         starts = int(self.node_offset[node]) + buckets * n
-        probs = self.probabilities[starts[:, None] + np.arange(n)[None, :]] * self._inverse
+        probs = self.probabilities[starts[:, None] + np.arange(n)[None, :]] / self.scale
         rows = int(self.node_row_base[node]) + buckets
         trained = ((self.trained[rows >> 3] >> (rows & 7).astype(np.uint8)) & 1).astype(bool)
         return probs, trained
