@@ -24,8 +24,8 @@ from tests.lookup.games import tiny_config, write_run
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
-    write_run(root / "kuhn", GameConfig(name="kuhn"), 100_000)
-    write_run(root / "leduc", GameConfig(name="leduc"), 50_000)
+    write_run(root / "kuhn", GameConfig(name="kuhn"), 30_000)
+    write_run(root / "leduc", GameConfig(name="leduc"), 20_000)
     out = {"kuhn": root / "kuhn", "leduc": root / "leduc"}
     write_run(root / "tiny", tiny_config(), 20_000)
     out["tiny"] = root / "tiny"
@@ -101,7 +101,7 @@ def test_file_records_where_it_came_from(runs, tmp_path):
     export_blueprint(loaded, tmp_path / "b.bp")
     blueprint = Blueprint.open(tmp_path / "b.bp")
     info = blueprint.info()
-    assert info["game"] == "leduc" and info["iteration"] == 50_000 and info["bits"] == 16
+    assert info["game"] == "leduc" and info["iteration"] == 20_000 and info["bits"] == 16
     assert info["snapshot"] == loaded.info.name and info["abstraction"] is None
     source = blueprint.manifest["source"]
     assert source["snapshot_manifest_sha256"] == loaded.manifest["manifest_sha256"]
