@@ -20,6 +20,7 @@ share between threads once opened (its caches only ever add entries).
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from holdemd.blueprint import reader
-from holdemd.blueprint.hands import HandBucket, hand_bucket, quick_hand_bucket
+from holdemd.blueprint.hands import HandBucket, hand_bucket, quick_cards, quick_hand_bucket
 from holdemd.blueprint.handsets import HandSet, hand_set
 from holdemd.blueprint.nodes import NodeViews
 from holdemd.blueprint.results import (
@@ -42,6 +43,7 @@ from holdemd.blueprint.results import (
 from holdemd.blueprint.seats import parse_seat
 from holdemd.blueprint.tree import BettingTree, Spot, street_name
 from holdemd.blueprint.walk import decisions_for
+from holdemd.cards import index_hands
 from holdemd.errors import UsageError
 from holdemd.games.compiled import DEAL_HOLDEM, Game
 
@@ -67,6 +69,7 @@ class Blueprint:
         )
         self._game: Game | None = parts.game if ready else None
         self._players: dict[str, int] = {}
+        self._loading = threading.Lock()
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -97,15 +100,20 @@ class Blueprint:
         """The compiled game; for Hold'em from a file, the card abstraction is loaded (and
         found by digest, or installed from the file) on first access."""
         if self._game is None:
-            from holdemd.blueprint.abstraction import load_for_blueprint
-
-            parts = self._parts
-            entry = parts.manifest.get("abstraction") or {}
-            bundle = parts.embedded_bundle() if parts.embedded_bundle else None
-            assert parts.source is not None
-            abstraction = load_for_blueprint(parts.source, entry, bundle)
-            self._game = reader.with_bucket_tables(parts.game, abstraction.tables)
+            with self._loading:  # threads asking at once load it once
+                if self._game is None:
+                    self._game = self._load_abstraction()
         return self._game
+
+    def _load_abstraction(self) -> Game:
+        from holdemd.blueprint.abstraction import load_for_blueprint
+
+        parts = self._parts
+        entry = parts.manifest.get("abstraction") or {}
+        bundle = parts.embedded_bundle() if parts.embedded_bundle else None
+        assert parts.source is not None
+        abstraction = load_for_blueprint(parts.source, entry, bundle)
+        return reader.with_bucket_tables(parts.game, abstraction.tables)
 
     def preload(self) -> Blueprint:
         """Load the card abstraction now rather than at the first look-up with cards (a
@@ -292,21 +300,32 @@ class Blueprint:
         rows for the whole batch in numba and numpy, no loop over hands in Python."""
         decision = self.decision(history, seat, rng)
         if hands is not None:
-            rows = [self._strategy(decision, hand, board) for hand in hands]
-            return StrategyTable(
-                decision,
-                rows[0].board if rows else board,
-                tuple(r.hand for r in rows),
-                np.array([r.bucket for r in rows], dtype=np.int64),
-                np.array([r.probabilities for r in rows]).reshape(len(rows), -1),
-                np.array([r.trained for r in rows], dtype=bool),
-            )
+            labels, buckets, shown = self._buckets_of(decision.street, hands, board)
+            probs, trained = self.store.rows(decision.node, buckets)
+            return StrategyTable(decision, shown, labels, buckets, probs, trained)
         hand_set_ = self.hands(decision.street, board)
         keep = np.flatnonzero(hand_set_.combos > 0)
         buckets = hand_set_.buckets(decision.street)[keep]
         probs, trained = self.store.rows(decision.node, buckets)
         labels = tuple(hand_set_.labels[i] for i in keep)
         return StrategyTable(decision, board, labels, buckets, probs, trained)
+
+    def _buckets_of(
+        self, street: int, hands: list[str], board: str
+    ) -> tuple[tuple[str, ...], np.ndarray, str]:
+        """(hands as shown, int64 buckets, board as shown) of a list of hands: Hold'em cards
+        written plainly are indexed in one numba call, anything else hand by hand (which
+        also explains a mistake)."""
+        game = self.game
+        plain = quick_cards(game, street, hands, board)
+        if plain is None:
+            found = [self.hand_bucket(street, hand, board) for hand in hands]
+            shown = found[0].board if found else board
+            buckets = np.array([f.bucket for f in found], dtype=np.int64)
+            return tuple(f.hand for f in found), buckets, shown
+        table = game.arrays.bucket_tables[street]
+        buckets = np.asarray(table[index_hands(street, plain)], dtype=np.int64)
+        return tuple(hands), buckets, board
 
     def range(
         self,

@@ -92,6 +92,26 @@ def _holdem_bucket(game: Game, street: int, shown: str, board: str, index: int) 
 _CARD_CODES = {format_card(code): code for code in range(52)}
 
 
+def quick_cards(game: Game, street: int, hands: list[str], board: str) -> np.ndarray | None:
+    """int64[n, 2 + k]: each Hold'em hand written plainly, then the board (the input of
+    :func:`holdemd.cards.index_hands`); None unless every hand and the board are plain cards,
+    the board fits the street and no hand shares a card with it."""
+    need = BOARD_SIZES[street]
+    if game.arrays.deal_kind != DEAL_HOLDEM or len(board) != 2 * need:
+        return None
+    shared = [_CARD_CODES.get(board[i : i + 2]) for i in range(0, len(board), 2)]
+    if None in shared or len(set(shared)) != need:
+        return None
+    out = np.empty((len(hands), 2 + need), dtype=np.int64)
+    out[:, 2:] = [c for c in shared if c is not None]
+    for k, hand in enumerate(hands):
+        h0, h1 = _CARD_CODES.get(hand[:2]), _CARD_CODES.get(hand[2:])
+        if len(hand) != 4 or h0 is None or h1 is None or len({h0, h1, *shared}) != need + 2:
+            return None
+        out[k, :2] = (h0, h1)
+    return out
+
+
 def quick_hand_bucket(game: Game, street: int, hand: str, board: str) -> HandBucket | None:
     """`hand_bucket` of Hold'em cards written plainly (``AsKs``, ``AhKd7c``: no spaces), with
     the arithmetic in Python integers; None for anything else, which `hand_bucket` then reads
