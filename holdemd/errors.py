@@ -60,3 +60,10 @@ class GameError(HoldemdError):
     """A game definition cannot be compiled (e.g. no legal action at a decision node)."""
 
     exit_code = ExitCode.USAGE
+
+
+class BlueprintError(HoldemdError):
+    """A blueprint file is missing, truncated, altered or written by a newer holdemd, or the card
+    abstraction it refers to cannot be found; the message names the file and what to do."""
+
+    exit_code = ExitCode.USAGE

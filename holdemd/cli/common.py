@@ -46,3 +46,35 @@ def setup_logging(level: str, log_file: Path | None = None) -> None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         to_file = ResilientFileHandler(str(log_file))
         root.addHandler(to_file)
+
+
+def add_blueprint_source(parser: argparse.ArgumentParser) -> None:
+    """``--run DIR [--snapshot NAME]`` or ``--blueprint FILE``: where a strategy is read from."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=Path, help="run directory (train's --logdir)")
+    source.add_argument(
+        "--blueprint", type=Path, metavar="FILE", help="a blueprint file (holdemd blueprint export)"
+    )
+    parser.add_argument(
+        "--snapshot", metavar="NAME", help="with --run: snapshot name (default: the latest)"
+    )
+
+
+def open_blueprint_source(args: argparse.Namespace) -> Any:
+    """The `holdemd.blueprint.api.Blueprint` that `add_blueprint_source`'s options name."""
+    from holdemd.blueprint.api import Blueprint
+    from holdemd.errors import UsageError
+
+    if args.blueprint is not None:
+        if args.snapshot is not None:
+            raise UsageError("--snapshot: a blueprint file holds one snapshot; drop --snapshot")
+        if args.blueprint.is_dir():
+            raise UsageError(
+                f"--blueprint {args.blueprint}: a directory; give a blueprint file, or --run DIR"
+            )
+        return Blueprint.open(args.blueprint)
+    if not args.run.is_dir():
+        from holdemd.rundir.load import load_snapshot
+
+        load_snapshot(args.run, args.snapshot)  # raises the usual one-line error
+    return Blueprint.open(args.run, args.snapshot)

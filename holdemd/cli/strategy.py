@@ -8,9 +8,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from holdemd.cli.common import add_blueprint_source, open_blueprint_source
 from holdemd.errors import ExitCode, UsageError
 
 log = logging.getLogger("holdemd")
+MAX_JSON_ROWS = 1_000_000  # a JSON export past this is gigabytes: the blueprint file is the way
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -23,14 +25,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "export",
         help="write the average strategy as JSON",
         description="Write the average strategy as one JSON object mapping an infoset key "
-        "(e.g. 'QK:rc/r') to action probabilities (Kuhn [pass, bet]; Leduc [fold, call, raise]).",
+        "(e.g. 'QK:rc/r') to action probabilities (Kuhn [pass, bet]; Leduc [fold, call, raise]). "
+        "From --blueprint FILE: the file's (quantized) probabilities.",
     )
-    export.add_argument("--run", type=Path, required=True, help="run directory (train's --logdir)")
+    add_blueprint_source(export)
     export.add_argument("--out", type=Path, required=True, help="JSON file to write")
-    export.add_argument("--snapshot", metavar="NAME", help="snapshot name (default: the latest)")
     export.set_defaults(handler=cmd_strategy_export)
 
-    from holdemd.lookup.history import HISTORY_HELP
+    from holdemd.blueprint.history import HISTORY_HELP
 
     seat_help = (
         "the seat to act: heads-up BTN (= SB, acts first preflop) or BB; 6-max UTG, HJ, CO, "
@@ -43,11 +45,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Print the action probabilities (fold / call / each bet size) of the "
         "average strategy at the decision --history leads to, for --hand, with the bucket the "
         "hand falls in. Example: holdemd strategy show --run runs/hunl --hand AsKs "
-        "--history 'r3 c' --board AhKd7c. Bet sizes off the tree map to the nearest tree size "
-        "(by pot fraction) and the output says so.",
+        "--history 'r3 c' --board AhKd7c. A bet size off the tree is translated to the two tree "
+        "sizes around it (pseudo-harmonic, by pot fraction); the output says so and shows the "
+        "more likely one.",
     )
-    show.add_argument("--run", type=Path, required=True, help="run directory (train's --logdir)")
-    show.add_argument("--snapshot", metavar="NAME", help="snapshot name (default: the latest)")
+    add_blueprint_source(show)
     show.add_argument(
         "--hand",
         required=True,
@@ -72,8 +74,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "it, offsuit below) of raise, call and fold percentages, elsewhere a list of buckets. "
         "Example: holdemd strategy chart --run runs/hunl --seat BTN --png btn.png",
     )
-    chart.add_argument("--run", type=Path, required=True, help="run directory (train's --logdir)")
-    chart.add_argument("--snapshot", metavar="NAME", help="snapshot name (default: the latest)")
+    add_blueprint_source(chart)
     chart.add_argument("--seat", metavar="SEAT", help=seat_help)
     chart.add_argument("--history", metavar="ACTIONS", help=HISTORY_HELP)
     chart.add_argument(
@@ -88,41 +89,42 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_strategy_export(args: argparse.Namespace) -> int:
-    from holdemd.rundir.load import load_snapshot
-    from holdemd.solver.tables import average_strategy
     from holdemd.strategy_export import strategy_to_json, write_json_atomic
 
-    loaded = load_snapshot(args.run, args.snapshot)
-    data = strategy_to_json(loaded.game, average_strategy(loaded.game, loaded.tables.strategy_sum))
+    blueprint = open_blueprint_source(args)
+    game = blueprint.tree.game
+    if game.num_rows > MAX_JSON_ROWS:
+        raise UsageError(
+            f"{game.name} has {game.num_rows:,} infoset rows, too many for a JSON export; "
+            "use `holdemd blueprint export` (a compact file) or `holdemd blueprint csv`"
+        )
+    data = strategy_to_json(game, blueprint.policy())
     try:
         write_json_atomic(args.out, data)
     except OSError as exc:
         raise UsageError(f"--out {args.out}: cannot write: {exc.strerror or exc}") from exc
     print(
-        f"wrote {len(data)} infosets of {loaded.game.name} (snapshot {loaded.info.name}) "
-        f"to {args.out}"
+        f"wrote {len(data)} infosets of {game.name} (snapshot {blueprint.snapshot}) to {args.out}"
     )
     return ExitCode.OK
 
 
 def cmd_strategy_show(args: argparse.Namespace) -> int:
-    from holdemd.lookup.blueprint import Blueprint
     from holdemd.lookup.show import look_up, lookup_json, lookup_lines
 
-    blueprint = Blueprint.from_run(args.run, args.snapshot)
+    blueprint = open_blueprint_source(args)
     result = look_up(blueprint, args.hand, args.board, args.history, args.seat)
     if args.json:
-        print(json.dumps(lookup_json(result)))
+        print(json.dumps(lookup_json(blueprint, result)))
     else:
-        print("\n".join(lookup_lines(result)))
+        print("\n".join(lookup_lines(blueprint, result)))
     return ExitCode.OK
 
 
 def cmd_strategy_chart(args: argparse.Namespace) -> int:
-    from holdemd.lookup.blueprint import Blueprint
     from holdemd.lookup.chart import chart_json, chart_lines, make_chart
 
-    blueprint = Blueprint.from_run(args.run, args.snapshot)
+    blueprint = open_blueprint_source(args)
     chart = make_chart(blueprint, args.history, args.seat)
     if args.png is not None:
         from holdemd.lookup.chart_png import write_chart_png

@@ -14,12 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from holdemd.blueprint.api import Blueprint
+from holdemd.blueprint.results import Action, Decision
 from holdemd.cards import RANK_CHARS, preflop_grid_position
-from holdemd.games.compiled import ACTION_KIND_NAMES, CHECK_CALL, FOLD, RAISE
-from holdemd.lookup.blueprint import Blueprint
 from holdemd.lookup.show import situation
-from holdemd.lookup.tree import Spot, TreeAction, street_name
-from holdemd.lookup.walk import spot_for
 
 GRID = 13
 NUM_CLASSES = 169
@@ -29,8 +27,8 @@ GROUPS = ("raise", "call", "fold")  # how a chart groups actions: every raise si
 @dataclass(frozen=True)
 class Chart:
     blueprint: Blueprint
-    spot: Spot
-    actions: list[TreeAction]
+    decision: Decision
+    actions: tuple[Action, ...]
     labels: tuple[str, ...]  # per bucket
     probabilities: np.ndarray  # float64[buckets, actions]
     trained: np.ndarray  # bool[buckets]
@@ -47,10 +45,9 @@ class Chart:
         return np.asarray(weights @ self.probabilities)
 
     def group_label(self, name: str) -> str:
-        tree = self.blueprint.tree
-        if name == "call" and tree.to_call(self.spot) <= 0:
+        if name == "call" and self.decision.to_call <= 0:
             return "check"
-        if name == "raise" and not tree.facing_bet(self.spot):
+        if name == "raise" and not self.decision.facing_bet:
             return "bet"
         return name
 
@@ -60,15 +57,15 @@ class Chart:
 
 
 def make_chart(blueprint: Blueprint, history: str | None = None, seat: str | None = None) -> Chart:
-    tree = blueprint.tree
-    spot = spot_for(tree, history, seat)
-    street = tree.street(spot)
-    count = int(blueprint.game.arrays.street_buckets[street])
-    labels = blueprint.game.bucket_labels[street]
+    decision = blueprint.decision(history, seat)
+    street = decision.street
+    game = blueprint.tree.game
+    count = int(game.arrays.street_buckets[street])
+    labels = game.bucket_labels[street]
     grid = street == 0 and labels == _class_names()
-    probs, trained = blueprint.probabilities(spot.node, np.arange(count))
+    probs, trained = blueprint.probabilities(decision.node, np.arange(count))
     combos = np.array([_combos(name) for name in labels]) if grid else np.ones(count)
-    return Chart(blueprint, spot, tree.actions(spot), labels, probs, trained, combos, grid)
+    return Chart(blueprint, decision, decision.actions, labels, probs, trained, combos, grid)
 
 
 def _class_names() -> tuple[str, ...]:
@@ -90,7 +87,7 @@ def _header(chart: Chart) -> list[str]:
     sizes = ", ".join(
         f"{act.token} {100 * overall[i]:.1f}%"
         for i, act in enumerate(chart.actions)
-        if act.kind == RAISE
+        if act.kind == "raise"
     )
     parts = []
     for name in GROUPS:
@@ -103,10 +100,10 @@ def _header(chart: Chart) -> list[str]:
     what = f"{int(chart.combos.sum()):,} combos" if chart.grid else f"{len(chart.labels)} buckets"
     lines = [
         chart.blueprint.describe(),
-        situation(chart.blueprint, chart.spot),
+        situation(chart.decision),
         "actions: " + ", ".join(f"{act.token} {act.label}" for act in chart.actions),
     ]
-    lines += [f"note: {note}" for note in chart.spot.notes]
+    lines += [f"note: {note}" for note in chart.decision.notes]
     lines.append(f"whole range ({what}): " + ", ".join(parts))
     untrained = int((~chart.trained).sum())
     if untrained:
@@ -118,8 +115,7 @@ def _header(chart: Chart) -> list[str]:
 
 
 def _columns(chart: Chart, name: str) -> list[int]:
-    kind = {"raise": RAISE, "call": CHECK_CALL, "fold": FOLD}[name]
-    return [i for i, act in enumerate(chart.actions) if act.kind == kind]
+    return [i for i, act in enumerate(chart.actions) if act.kind == name]
 
 
 def grid_lines(chart: Chart, values: np.ndarray, title: str) -> list[str]:
@@ -144,7 +140,7 @@ def chart_lines(chart: Chart, by_size: bool = False) -> list[str]:
         panels += [
             (chart.probabilities[:, i], f"{act.token}: {act.label}")
             for i, act in enumerate(chart.actions)
-            if act.kind == RAISE
+            if act.kind == "raise"
         ]
     elif _columns(chart, "raise"):
         panels.append((chart.group("raise"), "raise (any size)"))
@@ -171,7 +167,7 @@ def _list_lines(chart: Chart) -> list[str]:
 
 def chart_json(chart: Chart) -> dict[str, Any]:
     blueprint = chart.blueprint
-    tree = blueprint.tree
+    decision = chart.decision
     overall = chart.overall()
     hands = []
     for bucket, label in enumerate(chart.labels):
@@ -188,19 +184,19 @@ def chart_json(chart: Chart) -> dict[str, Any]:
             entry["grid"] = list(chart.cell(bucket))
         hands.append(entry)
     return {
-        "game": blueprint.game.name,
+        "game": blueprint.name,
         "snapshot": blueprint.snapshot,
         "iteration": blueprint.iteration,
-        "history": tree.history(chart.spot),
-        "notes": list(chart.spot.notes),
-        "street": street_name(blueprint.game, tree.street(chart.spot)),
-        "seat": tree.seat(chart.spot),
+        "history": decision.history,
+        "notes": list(decision.notes),
+        "street": decision.street_name,
+        "seat": decision.seat,
         "grid": chart.grid,
         "actions": [
             {
                 "token": act.token,
                 "label": act.label,
-                "kind": ACTION_KIND_NAMES[act.kind],
+                "kind": act.kind,
                 "frequency": float(overall[i]),
             }
             for i, act in enumerate(chart.actions)

@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from holdemd.errors import UsageError
-from holdemd.games.compiled import CHECK_CALL, FOLD, RAISE
 from holdemd.lookup.chart import GRID, NUM_CLASSES, Chart
 from holdemd.lookup.png import write_png
-from holdemd.lookup.tree import street_name
+from holdemd.lookup.show import where
 
 SCALE = 2  # font pixels per glyph pixel
 ADVANCE = 4 * SCALE  # glyph width plus one pixel of spacing
@@ -115,12 +114,12 @@ def text_width(text: str) -> int:
 
 def action_colors(chart: Chart) -> list[tuple[int, int, int]]:
     """A color per action: raises light (small) to dark (large), call green, fold blue."""
-    raises = [i for i, act in enumerate(chart.actions) if act.kind == RAISE]
+    raises = [i for i, act in enumerate(chart.actions) if act.kind == "raise"]
     colors: list[tuple[int, int, int]] = []
     for i, act in enumerate(chart.actions):
-        if act.kind == FOLD:
+        if act.kind == "fold":
             colors.append(FOLD_COLOR)
-        elif act.kind == CHECK_CALL:
+        elif act.kind == "call":
             colors.append(CALL_COLOR)
         else:
             colors.append(_raise_color(raises.index(i), len(raises)))
@@ -136,9 +135,9 @@ def _raise_color(k: int, count: int) -> tuple[int, int, int]:
 
 def bar_order(chart: Chart) -> list[int]:
     """Actions left to right in a cell: largest raise first, then smaller ones, call, fold."""
-    raises = [i for i, act in enumerate(chart.actions) if act.kind == RAISE]
-    rest = [i for i, act in enumerate(chart.actions) if act.kind == CHECK_CALL]
-    rest += [i for i, act in enumerate(chart.actions) if act.kind == FOLD]
+    raises = [i for i, act in enumerate(chart.actions) if act.kind == "raise"]
+    rest = [i for i, act in enumerate(chart.actions) if act.kind == "call"]
+    rest += [i for i, act in enumerate(chart.actions) if act.kind == "fold"]
     return raises[::-1] + rest
 
 
@@ -164,12 +163,11 @@ def chart_image(chart: Chart) -> np.ndarray:
     """uint8[height, width, 3]: the chart of a 169-class preflop decision."""
     if not chart.grid:
         raise ValueError("only a chart of the 169 preflop classes can be drawn")
-    tree = chart.blueprint.tree
+    decision = chart.decision
     colors = action_colors(chart)
     order = bar_order(chart)
     overall = chart.overall()
-    street = street_name(chart.blueprint.game, tree.street(chart.spot))
-    title = f"{tree.seat(chart.spot)} {street} {tree.where(chart.spot)}"
+    title = f"{decision.seat} {decision.street_name} {where(decision)}"
     subtitle = chart.blueprint.describe()
     legend = [
         f"{act.token}  {act.label}  {100 * overall[i]:.1f}%" for i, act in enumerate(chart.actions)

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from holdemd.games.compiled import ACTION_KIND_NAMES
-from holdemd.lookup.blueprint import Blueprint
-from holdemd.lookup.hands import HandBucket, hand_bucket
-from holdemd.lookup.history import format_bb
-from holdemd.lookup.tree import Spot, TreeAction, street_name
-from holdemd.lookup.walk import spot_for
+from holdemd.blueprint.api import Blueprint
+from holdemd.blueprint.history import format_bb
+from holdemd.blueprint.results import Decision, Strategy
 
 BAR_WIDTH = 20
 UNTRAINED_NOTE = (
@@ -21,38 +15,28 @@ UNTRAINED_NOTE = (
 )
 
 
-@dataclass(frozen=True)
-class Lookup:
-    blueprint: Blueprint
-    spot: Spot
-    hand: HandBucket
-    actions: list[TreeAction]
-    probabilities: np.ndarray  # float64[len(actions)]
-    trained: bool
-
-
 def look_up(
     blueprint: Blueprint,
     hand: str,
     board: str = "",
     history: str | None = None,
     seat: str | None = None,
-) -> Lookup:
+) -> Strategy:
     """The decision ``history`` (or ``seat``) leads to, and what the blueprint plays there."""
-    tree = blueprint.tree
-    spot = spot_for(tree, history, seat)
-    cards = hand_bucket(blueprint.game, tree.street(spot), hand, board)
-    probs, trained = blueprint.probabilities(spot.node, cards.bucket)
-    return Lookup(blueprint, spot, cards, tree.actions(spot), probs[0], bool(trained[0]))
+    return blueprint.strategy(hand, board, history, seat)
 
 
-def situation(blueprint: Blueprint, spot: Spot) -> str:
+def where(decision: Decision) -> str:
+    """``after 'r2 c /'``, or ``at the start of the hand``."""
+    return f"after '{decision.history}'" if decision.history else "at the start of the hand"
+
+
+def situation(decision: Decision) -> str:
     """``BTN to act on the flop after 'r2 c /': pot 4 bb, nothing to call``."""
-    tree = blueprint.tree
-    unit = "bb" if tree.rules is not None else "chips"
-    to_call = tree.to_call(spot)
-    owed = f"{format_bb(tree.bb(to_call))} {unit} to call" if to_call > 0 else "nothing to call"
-    street = street_name(blueprint.game, tree.street(spot))
+    unit = decision.unit
+    to_call = decision.to_call
+    owed = f"{format_bb(to_call)} {unit} to call" if to_call > 0 else "nothing to call"
+    street = decision.street_name
     on = (
         street
         if street == "preflop"
@@ -61,22 +45,39 @@ def situation(blueprint: Blueprint, spot: Spot) -> str:
         else f"on the {street}"
     )
     return (
-        f"{tree.seat(spot)} to act {on} {tree.where(spot)}: "
-        f"pot {format_bb(tree.bb(tree.pot(spot)))} {unit}, {owed}"
+        f"{decision.seat} to act {on} {where(decision)}: "
+        f"pot {format_bb(decision.pot)} {unit}, {owed}"
     )
 
 
-def lookup_lines(result: Lookup) -> list[str]:
-    blueprint, spot, cards = result.blueprint, result.spot, result.hand
-    board = f", board {cards.board}" if cards.board else ""
+def lookup_lines(blueprint: Blueprint, result: Strategy) -> list[str]:
+    decision = result.decision
+    board = f", board {result.board}" if result.board else ""
     lines = [
         blueprint.describe(),
-        situation(blueprint, spot),
-        f"hand {cards.hand}{board}: {cards.detail}",
+        situation(decision),
+        f"hand {result.hand}{board}: {result.detail}",
     ]
-    lines += [f"note: {note}" for note in spot.notes]
+    lines += [f"note: {note}" for note in decision.notes]
+    lines += _action_lines(result)
+    if not result.trained:
+        lines.append(f"note: {UNTRAINED_NOTE}")
+    for other in result.branches[1:]:
+        shares = ", ".join(
+            f"{act.token} {100 * float(p):.1f}%"
+            for act, p in zip(other.actions, other.probabilities, strict=True)
+        )
+        lines.append(
+            f"note: the other branch ({100 * other.decision.weight:.0f}%), "
+            f"'{other.decision.history}': {shares}"
+        )
+    return lines
+
+
+def _action_lines(result: Strategy) -> list[str]:
     token_width = max(len(act.token) for act in result.actions)
     label_width = max(len(act.label) for act in result.actions)
+    lines = []
     for act, p in zip(result.actions, result.probabilities, strict=True):
         pot = f"{act.pot_fraction:.2f}x pot" if act.pot_fraction is not None else ""
         bar = "#" * round(float(p) * BAR_WIDTH)
@@ -84,41 +85,32 @@ def lookup_lines(result: Lookup) -> list[str]:
             f"  {act.token:<{token_width}}  {act.label:<{label_width}}  {pot:>10}  "
             f"{100 * float(p):5.1f}%  {bar}".rstrip()
         )
-    if not result.trained:
-        lines.append(f"note: {UNTRAINED_NOTE}")
     return lines
 
 
-def lookup_json(result: Lookup) -> dict[str, Any]:
-    blueprint, spot, cards = result.blueprint, result.spot, result.hand
-    tree = blueprint.tree
+def lookup_json(blueprint: Blueprint, result: Strategy) -> dict[str, Any]:
+    decision = result.decision
+    data = result.as_dict()
     return {
-        "game": blueprint.game.name,
+        "game": blueprint.name,
         "snapshot": blueprint.snapshot,
         "iteration": blueprint.iteration,
-        "history": tree.history(spot),
-        "tree_history": blueprint.game.histories[spot.node],
-        "notes": list(spot.notes),
-        "street": street_name(blueprint.game, tree.street(spot)),
-        "seat": tree.seat(spot),
-        "player": tree.player(spot),
-        "unit": "bb" if tree.rules is not None else "chips",
-        "pot": tree.bb(tree.pot(spot)),
-        "to_call": tree.bb(tree.to_call(spot)),
-        "hand": cards.hand,
-        "board": cards.board,
-        "bucket": cards.bucket,
-        "bucket_label": cards.label,
+        "blueprint": str(blueprint.source) if blueprint.bits is not None else None,
+        "history": decision.history,
+        "tree_history": decision.tree_history,
+        "notes": list(decision.notes),
+        "translations": [t.as_dict() for t in decision.translations],
+        "street": decision.street_name,
+        "seat": decision.seat,
+        "player": decision.player,
+        "unit": decision.unit,
+        "pot": decision.pot,
+        "to_call": decision.to_call,
+        "hand": result.hand,
+        "board": result.board,
+        "bucket": result.bucket,
+        "bucket_label": result.bucket_label,
         "trained": result.trained,
-        "actions": [
-            {
-                "token": act.token,
-                "label": act.label,
-                "kind": ACTION_KIND_NAMES[act.kind],
-                "amount_bb": act.amount_bb,
-                "pot_fraction": act.pot_fraction,
-                "probability": float(p),
-            }
-            for act, p in zip(result.actions, result.probabilities, strict=True)
-        ],
+        "actions": data["actions"],
+        **({"branches": data["branches"]} if "branches" in data else {}),
     }

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from holdemd.blueprint.api import Blueprint
+from holdemd.blueprint.store import TableStore
 from holdemd.cards import num_indices
 from holdemd.config.loader import load_config
 from holdemd.config.schema import Config, GameConfig, TrainingConfig
@@ -13,8 +15,6 @@ from holdemd.games.compiled import Game
 from holdemd.games.factory import build_game, nolimit_rules
 from holdemd.games.holdem import holdem_game
 from holdemd.games.nolimit import NoLimitRules
-from holdemd.lookup.blueprint import Blueprint
-from holdemd.lookup.tree import BettingTree
 from holdemd.rundir.manifest import snapshot_manifest
 from holdemd.rundir.snapshots import write_snapshot
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
@@ -70,14 +70,16 @@ def six_max_game() -> Game:
 def trained(game: Game, iterations: int, rules: NoLimitRules | None = None) -> Blueprint:
     tables = Tables.zeros(game)
     ExternalSamplingMCCFR(game, tables, seed=5).run(iterations)
-    return Blueprint(game, BettingTree(game, rules), tables.strategy_sum, "test", iterations)
+    return Blueprint.from_tables(
+        game, tables.strategy_sum, rules=rules, snapshot="test", iteration=iterations
+    )
 
 
 def random_blueprint(game: Game, rules: NoLimitRules | None, seed: int = 0) -> Blueprint:
     """A blueprint with random positive strategy sums: every row trained, no solver needed."""
     rng = np.random.default_rng(seed)
     strategy_sum = rng.random((game.num_rows, game.max_actions)).astype(np.float32)
-    return Blueprint(game, BettingTree(game, rules), strategy_sum, "random", 0)
+    return Blueprint.from_tables(game, strategy_sum, rules=rules, snapshot="random", iteration=0)
 
 
 def tiny_config() -> GameConfig:
@@ -96,4 +98,13 @@ def write_run(run_dir: Path, game_config: GameConfig, iterations: int) -> Bluepr
     )
     arrays = {"regret": tables.regret, "strategy_sum": tables.strategy_sum}
     info = write_snapshot(run_dir, f"it-{iterations:012d}", arrays, manifest)
-    return Blueprint(game, BettingTree(game, rules), tables.strategy_sum, info.name, iterations)
+    return Blueprint.from_tables(
+        game, tables.strategy_sum, rules=rules, snapshot=info.name, iteration=iterations
+    )
+
+
+def sums(blueprint: Blueprint) -> np.ndarray:
+    """The strategy-sum table under a blueprint made from tables (writable: tests edit it)."""
+    store = blueprint.store
+    assert isinstance(store, TableStore)
+    return store.strategy_sum

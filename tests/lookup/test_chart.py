@@ -24,7 +24,15 @@ from holdemd.lookup.chart_png import (
     write_chart_png,
 )
 from holdemd.lookup.png import SIGNATURE, encode_png
-from tests.lookup.games import HU_RULES, hu_game, random_blueprint, tiny_config, trained, write_run
+from tests.lookup.games import (
+    HU_RULES,
+    hu_game,
+    random_blueprint,
+    sums,
+    tiny_config,
+    trained,
+    write_run,
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +60,8 @@ def test_chart_rows_are_the_blueprint_rows(hu_chart):
     chart = hu_chart
     game = chart.blueprint.game
     aks = chart.labels.index("AKs")
-    row = game.row_of(chart.spot.node, aks)
-    weights = chart.blueprint.strategy_sum[row, :6].astype(np.float64)
+    row = game.row_of(chart.decision.node, aks)
+    weights = sums(chart.blueprint)[row, :6].astype(np.float64)
     np.testing.assert_allclose(chart.probabilities[aks], weights / weights.sum())
 
 
@@ -121,10 +129,10 @@ def test_png_round_trip():
 def test_png_chart_cells_show_the_action_mix(tmp_path):
     blueprint = random_blueprint(hu_game(), HU_RULES, seed=4)
     chart = make_chart(blueprint, seat="BTN")
-    node = chart.spot.node
+    node = chart.decision.node
     aa, k72 = chart.labels.index("AA"), chart.labels.index("72o")
-    blueprint.strategy_sum[blueprint.game.row_of(node, aa), :6] = [0, 0, 0, 1, 0, 0]  # r3 only
-    blueprint.strategy_sum[blueprint.game.row_of(node, k72), :6] = [1, 0, 0, 0, 0, 0]  # fold
+    sums(blueprint)[blueprint.game.row_of(node, aa), :6] = [0, 0, 0, 1, 0, 0]  # r3 only
+    sums(blueprint)[blueprint.game.row_of(node, k72), :6] = [1, 0, 0, 0, 0, 0]  # fold
     chart = make_chart(blueprint, seat="BTN")
     path = tmp_path / "btn.png"
     write_chart_png(chart, path)
@@ -183,7 +191,10 @@ def test_hunl_quick_run_end_to_end(tmp_path, capsys):
     show = ["strategy", "show", "--run", str(run), "--hand", "AsKs"]
     assert main([*show, "--history", "r3 c / k b2.7p", "--board", "AhKd7c"]) == 0
     out = capsys.readouterr().out
-    assert "note: b2.7p (bet 16.2 bb, 2.70x pot) is not on the tree; mapped to" in out
+    assert (
+        "note: b2.7p (bet 16.2 bb, 2.70x pot) is not on the tree; translated (pseudo-harmonic)"
+        in out
+    )
     png = tmp_path / "btn.png"
     assert main(["strategy", "chart", "--run", str(run), "--seat", "BTN", "--png", str(png)]) == 0
     assert "whole range (1,326 combos)" in capsys.readouterr().out

@@ -7,16 +7,24 @@ import json
 import numpy as np
 import pytest
 
+from holdemd.blueprint.api import Blueprint
+from holdemd.blueprint.hands import hand_bucket
 from holdemd.cli import main
 from holdemd.config.schema import GameConfig
 from holdemd.errors import UsageError
 from holdemd.games.factory import build_game, make_game, nolimit_rules
-from holdemd.lookup.blueprint import Blueprint
-from holdemd.lookup.hands import hand_bucket
 from holdemd.lookup.show import look_up, lookup_json, lookup_lines
 from holdemd.solver.tables import average_strategy
 from holdemd.strategy_export import strategy_to_json
-from tests.lookup.games import HU_RULES, hu_game, random_blueprint, tiny_config, trained, write_run
+from tests.lookup.games import (
+    HU_RULES,
+    hu_game,
+    random_blueprint,
+    sums,
+    tiny_config,
+    trained,
+    write_run,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,40 +35,40 @@ def leduc() -> Blueprint:
 def _table_row(blueprint: Blueprint, node: int, bucket: int) -> np.ndarray:
     game = blueprint.game
     n = int(game.arrays.node_num_actions[node])
-    return average_strategy(game, blueprint.strategy_sum)[game.row_of(node, bucket), :n]
+    return average_strategy(game, sums(blueprint))[game.row_of(node, bucket), :n]
 
 
 def test_every_kuhn_infoset_matches_the_average_strategy():
     blueprint = trained(make_game("kuhn"), 2000)
-    game, tree = blueprint.game, blueprint.tree
+    game = blueprint.game
     for node in game.decision_nodes():
         history = game.histories[int(node)]
         for card in "JQK":
             result = look_up(blueprint, card, history=history)
-            assert result.spot.node == node
+            assert result.decision.node == node
             expected = _table_row(blueprint, int(node), "JQK".index(card))
             np.testing.assert_allclose(result.probabilities, expected, rtol=1e-12)
-    assert tree.seat(look_up(blueprint, "K", history="p").spot) == "P1"
+    assert look_up(blueprint, "K", history="p").decision.seat == "P1"
 
 
 def test_leduc_round_two_matches_the_export(leduc):
     result = look_up(leduc, "Kh", board="q", history="r c / r")
     game = leduc.game
-    assert game.histories[result.spot.node] == "rc/r"
-    assert result.hand.label == "KQ" and result.hand.bucket == 3 * 2 + 1
+    assert game.histories[result.decision.node] == "rc/r"
+    assert result.bucket_label == "KQ" and result.bucket == 3 * 2 + 1
     np.testing.assert_allclose(
-        result.probabilities, _table_row(leduc, result.spot.node, result.hand.bucket)
+        result.probabilities, _table_row(leduc, result.decision.node, result.bucket)
     )
-    exported = strategy_to_json(game, average_strategy(game, leduc.strategy_sum))["KQ:rc/r"]
+    exported = strategy_to_json(game, average_strategy(game, sums(leduc)))["KQ:rc/r"]
     # Export columns are [fold, call, raise]; the look-up lists the legal actions in order.
     by_kind = {act.kind: p for act, p in zip(result.actions, result.probabilities, strict=True)}
-    assert exported == pytest.approx([by_kind.get(k, 0.0) for k in range(3)])
+    assert exported == pytest.approx([by_kind.get(k, 0.0) for k in ("fold", "call", "raise")])
     assert [a.token for a in result.actions] == ["f", "c", "r"]
 
 
 def test_text_and_json_output(leduc):
     result = look_up(leduc, "K", board="Q", history="rc/r")
-    lines = lookup_lines(result)
+    lines = lookup_lines(leduc, result)
     assert lines[0] == "leduc, snapshot test (3,000 iterations)"
     assert lines[1] == "P1 to act in round 2 after 'rc/r': pot 10 chips, 4 chips to call"
     assert lines[2] == "hand K, board Q: private K, public Q"
@@ -69,7 +77,7 @@ def test_text_and_json_output(leduc):
         ["c", "call"],
         ["r", "raise"],
     ]
-    data = lookup_json(result)
+    data = lookup_json(leduc, result)
     assert data["history"] == data["tree_history"] == "rc/r"
     assert data["seat"] == "P1" and data["bucket_label"] == "KQ" and data["trained"]
     assert sum(a["probability"] for a in data["actions"]) == pytest.approx(1.0)
@@ -79,10 +87,10 @@ def test_text_and_json_output(leduc):
 def test_fixed_board_hand_buckets_are_the_deck_pairs():
     blueprint = trained(build_game(tiny_config()), 2000, rules=nolimit_rules(tiny_config()))
     result = look_up(blueprint, "AsKs", history="c k / k")
-    assert result.hand.label == "KsAs" and result.hand.board == "AhKd7c2s2d"
-    assert blueprint.tree.history(result.spot) == "c k / k"
+    assert result.bucket_label == "KsAs" and result.board == "AhKd7c2s2d"
+    assert result.decision.history == "c k / k"
     np.testing.assert_allclose(
-        result.probabilities, _table_row(blueprint, result.spot.node, result.hand.bucket)
+        result.probabilities, _table_row(blueprint, result.decision.node, result.bucket)
     )
     with pytest.raises(UsageError, match=r"^--hand 2c3c: holdem_fixed_board deals hole cards"):
         look_up(blueprint, "2c3c")
@@ -135,11 +143,11 @@ def test_small_game_cards():
 
 def test_untrained_rows_say_they_are_uniform():
     blueprint = random_blueprint(hu_game(), HU_RULES)
-    blueprint.strategy_sum[:] = 0
+    sums(blueprint)[:] = 0
     result = look_up(blueprint, "AsKs")
     assert not result.trained
     assert result.probabilities == pytest.approx([1 / 6] * 6)
-    assert lookup_lines(result)[-1].startswith("note: this infoset has no strategy sum")
+    assert lookup_lines(blueprint, result)[-1].startswith("note: this infoset has no strategy sum")
 
 
 def test_cli_show_and_its_errors(tmp_path, capsys):
@@ -155,7 +163,7 @@ def test_cli_show_and_its_errors(tmp_path, capsys):
     node = data["tree_history"]
     assert node == "rc/" and data["seat"] == "P0" and data["bucket_label"] == "QK"
     row = blueprint.game.row_of(blueprint.game.histories.index("rc/"), data["bucket"])
-    expected = average_strategy(blueprint.game, blueprint.strategy_sum)[row, :2]
+    expected = average_strategy(blueprint.game, sums(blueprint))[row, :2]
     assert [a["probability"] for a in data["actions"]] == pytest.approx(expected.tolist())
     # Errors: one line on stderr, exit code 2.
     for args, start in [

@@ -12,18 +12,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from holdemd.blueprint.tree import street_name
 from holdemd.cards import (
     BOARD_SIZES,
+    format_card,
     format_cards,
+    index_from_bits,
     index_hand,
     parse_cards,
     preflop_class_index,
     preflop_class_name,
+    preflop_index,
     unindex_hand,
 )
 from holdemd.errors import UsageError
 from holdemd.games.compiled import DEAL_HOLDEM, DEAL_HOLDEM_FIXED_BOARD, DEAL_KUHN, Game
-from holdemd.lookup.tree import street_name
 
 SMALL_RANKS = "JQK"  # Kuhn and Leduc
 
@@ -71,15 +74,65 @@ def _holdem(game: Game, street: int, hand: str, board: str) -> HandBucket:
             f"--board {board}: {format_cards(sorted(shared))} is also in --hand {hand}"
         )
     index = int(index_hand(street, hole, cards))
+    return _holdem_bucket(game, street, shown, format_cards(cards), index)
+
+
+def _holdem_bucket(game: Game, street: int, shown: str, board: str, index: int) -> HandBucket:
     bucket = int(game.arrays.bucket_tables[street][index])
     label = game.bucket_labels[street][bucket]
     count = int(game.arrays.street_buckets[street])
-    name = street_name(game, street)
     if street == 0 and count == 169:
         detail = f"preflop class {label} (169 lossless classes)"
     else:
+        name = street_name(game, street)
         detail = f"{name} bucket {bucket} of {count} (hand class {index:,})"
-    return HandBucket(shown, format_cards(cards), street, bucket, label, detail)
+    return HandBucket(shown, board, street, bucket, label, detail)
+
+
+_CARD_CODES = {format_card(code): code for code in range(52)}
+
+
+def quick_cards(game: Game, street: int, hands: list[str], board: str) -> np.ndarray | None:
+    """int64[n, 2 + k]: each Hold'em hand written plainly, then the board (the input of
+    :func:`holdemd.cards.index_hands`); None unless every hand and the board are plain cards,
+    the board fits the street and no hand shares a card with it."""
+    need = BOARD_SIZES[street]
+    if game.arrays.deal_kind != DEAL_HOLDEM or len(board) != 2 * need:
+        return None
+    shared = [_CARD_CODES.get(board[i : i + 2]) for i in range(0, len(board), 2)]
+    if None in shared or len(set(shared)) != need:
+        return None
+    out = np.empty((len(hands), 2 + need), dtype=np.int64)
+    out[:, 2:] = [c for c in shared if c is not None]
+    for k, hand in enumerate(hands):
+        h0, h1 = _CARD_CODES.get(hand[:2]), _CARD_CODES.get(hand[2:])
+        if len(hand) != 4 or h0 is None or h1 is None or len({h0, h1, *shared}) != need + 2:
+            return None
+        out[k, :2] = (h0, h1)
+    return out
+
+
+def quick_hand_bucket(game: Game, street: int, hand: str, board: str) -> HandBucket | None:
+    """`hand_bucket` of Hold'em cards written plainly (``AsKs``, ``AhKd7c``: no spaces), with
+    the arithmetic in Python integers; None for anything else, which `hand_bucket` then reads
+    (and explains when it is wrong). The hot path of a single look-up."""
+    need = BOARD_SIZES[street]
+    if game.arrays.deal_kind != DEAL_HOLDEM or len(hand) != 4 or len(board) != 2 * need:
+        return None
+    text = hand + board
+    codes = [_CARD_CODES.get(text[i : i + 2]) for i in range(0, len(text), 2)]
+    if None in codes or len(set(codes)) != len(codes):
+        return None
+    cards = [int(c) for c in codes if c is not None]
+    if street == 0:
+        index = int(preflop_index(cards[0], cards[1]))
+    else:
+        bits = [1 << (16 * (c & 3) + (c >> 2)) for c in cards]
+        board_bits = 0
+        for bit in bits[2:]:
+            board_bits |= bit
+        index = int(index_from_bits(street, bits[0] | bits[1], board_bits))
+    return _holdem_bucket(game, street, hand, board, index)
 
 
 def _hole_cards(hand: str, street: int) -> tuple[np.ndarray, str]:

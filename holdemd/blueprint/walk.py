@@ -1,57 +1,132 @@
 """Following a ``--history`` down the betting tree to the decision it leads to.
 
 Each typed action is matched to a tree action: letters by kind, no-limit sizes by amount. A size
-that is legal in the real game but not on the tree's menu is mapped to the tree size nearest in
-pot fraction, with a note; an illegal action, or a raise the abstraction does not allow, is a
-one-line `UsageError` naming ``--history``.
+that is legal in the real game but not on the tree's menu is translated with pseudo-harmonic
+action translation (:mod:`holdemd.blueprint.translation`) to the two tree sizes around it, in
+pot fractions: the walk then splits into two weighted *branches* (`branches`), and `follow`
+takes one of them, sampled with the caller's random generator or, without one, the more
+likely. Each branch's spot says what was translated (``notes``, ``translations``) and how
+likely the branch is (``weight``). An illegal action, or a raise the abstraction does not allow,
+is a one-line `UsageError` naming ``--history``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
+import numpy as np
+
+from holdemd.blueprint.history import SYNTAX_HINT, Token, format_bb, parse_history
+from holdemd.blueprint.seats import parse_seat
+from holdemd.blueprint.translation import neighbours
+from holdemd.blueprint.tree import BettingTree, Spot, Translation, TreeAction, street_name
 from holdemd.errors import UsageError
 from holdemd.games.compiled import CHECK_CALL, FOLD, RAISE
-from holdemd.lookup.history import SYNTAX_HINT, Token, format_bb, parse_history
-from holdemd.lookup.seats import parse_seat
-from holdemd.lookup.tree import BettingTree, Spot, TreeAction, street_name
 
 _KIND_OF_LETTER = {"f": FOLD, "k": CHECK_CALL, "x": CHECK_CALL, "c": CHECK_CALL}
 
 
-def follow(tree: BettingTree, text: str, start: Spot | None = None) -> Spot:
-    """The spot ``text`` leads to from ``start`` (default: the root); raises `UsageError` on an
-    illegal action, an action past the end of the hand, or an action the tree cannot map."""
-    spot = start or tree.root()
-    breaks = len(spot.streets) - 1
+def branches(tree: BettingTree, text: str, start: Spot | None = None) -> list[Spot]:
+    """Every spot ``text`` leads to from ``start`` (default: the root), with weights summing to
+    one: a single spot unless an off-tree size was translated to two tree sizes.
+
+    A branch that a later action makes impossible (a size translated to all-in, then a raise)
+    is dropped and the others' weights renormalized; when every branch fails, the first one's
+    `UsageError` is raised (an illegal action, an action past the end of the hand, or an action
+    the tree cannot map).
+    """
+    first = start or tree.root()
+    live = [(first, len(first.streets) - 1)]  # (spot, street breaks seen)
     for token in parse_history(text):
-        if tree.is_terminal(spot):
-            raise UsageError(
-                f"--history {text!r}: the hand is over {tree.where(spot)} "
-                f"({tree.why_over(spot)}); nothing can follow"
-            )
-        if token.is_street_break:
-            street = tree.street(spot)
-            if breaks + 1 > street:
-                raise UsageError(
-                    f"--history {text!r}: '/' {tree.where(spot)} comes before the "
-                    f"{street_name(tree.game, street)} betting is over ({tree.seat(spot)} to act)"
-                )
-            breaks += 1
-            continue
-        spot = _take_token(tree, spot, token, text)
-    return spot
+        advanced: list[tuple[Spot, int]] = []
+        failure: UsageError | None = None
+        for spot, breaks in live:
+            try:
+                advanced.extend(_advance(tree, spot, breaks, token, text))
+            except UsageError as exc:
+                failure = failure or exc
+        if not advanced:
+            assert failure is not None
+            raise failure
+        live = advanced
+    return _renormalized([spot for spot, _ in live])
 
 
-def decision(tree: BettingTree, text: str) -> Spot:
-    """Like `follow`, but the spot must be a decision (not the end of the hand)."""
-    spot = follow(tree, text)
+def _renormalized(spots: list[Spot]) -> list[Spot]:
+    """Branches whose weights sum to one again after some were dropped, saying so."""
+    total = sum(spot.weight for spot in spots)
+    if abs(total - 1.0) <= 1e-12:
+        return spots
+    note = (
+        f"a translated size's other branch ({1.0 - total:.2f} of the weight) cannot reach this "
+        "point of the history and was dropped"
+    )
+    return [replace(spot, weight=spot.weight / total, notes=(*spot.notes, note)) for spot in spots]
+
+
+def follow(
+    tree: BettingTree,
+    text: str,
+    start: Spot | None = None,
+    rng: np.random.Generator | None = None,
+) -> Spot:
+    """The spot ``text`` leads to from ``start`` (default: the root): one of `branches`, drawn
+    with ``rng`` by weight, or without ``rng`` the most likely one (the smaller size on a tie).
+    Raises `UsageError` like `branches`."""
+    return pick(branches(tree, text, start), rng)
+
+
+def pick(spots: Sequence[Spot], rng: np.random.Generator | None = None) -> Spot:
+    """One branch: drawn with ``rng`` by weight, or the most likely one (the first on a tie)."""
+    if len(spots) == 1:
+        return spots[0]
+    if rng is None:
+        return max(spots, key=lambda spot: spot.weight)
+    u = float(rng.random())
+    for spot in spots:
+        u -= spot.weight
+        if u < 0.0:
+            return spot
+    return spots[-1]
+
+
+def _advance(
+    tree: BettingTree, spot: Spot, breaks: int, token: Token, text: str
+) -> list[tuple[Spot, int]]:
     if tree.is_terminal(spot):
+        raise UsageError(
+            f"--history {text!r}: the hand is over {tree.where(spot)} "
+            f"({tree.why_over(spot)}); nothing can follow"
+        )
+    if token.is_street_break:
+        street = tree.street(spot)
+        if breaks + 1 > street:
+            raise UsageError(
+                f"--history {text!r}: '/' {tree.where(spot)} comes before the "
+                f"{street_name(tree.game, street)} betting is over ({tree.seat(spot)} to act)"
+            )
+        return [(spot, breaks + 1)]
+    return [(child, breaks) for child in _take_token(tree, spot, token, text)]
+
+
+def decision(tree: BettingTree, text: str, rng: np.random.Generator | None = None) -> Spot:
+    """Like `follow`, but the spot must be a decision (not the end of the hand)."""
+    return pick(decision_branches(tree, text), rng)
+
+
+def decision_branches(tree: BettingTree, text: str) -> list[Spot]:
+    """Like `branches`, keeping the branches that end at a decision (reweighted); raises
+    `UsageError` when none does."""
+    spots = branches(tree, text)
+    live = [spot for spot in spots if not tree.is_terminal(spot)]
+    if not live:
+        spot = spots[0]
         raise UsageError(
             f"--history {text!r}: no decision is left: the hand is over "
             f"{tree.where(spot)} ({tree.why_over(spot)})"
         )
-    return spot
+    return _renormalized(live)
 
 
 def fold_to(tree: BettingTree, seat: int) -> Spot:
@@ -92,10 +167,10 @@ def check_seat(tree: BettingTree, spot: Spot, seat: int, text: str) -> None:
 # -- matching one typed action to a tree action --------------------------------------------------
 
 
-def _take_token(tree: BettingTree, spot: Spot, token: Token, text: str) -> Spot:
+def _take_token(tree: BettingTree, spot: Spot, token: Token, text: str) -> list[Spot]:
     actions = tree.actions(spot)
     if tree.rules is None:
-        return tree.take(spot, _limit_match(tree, spot, actions, token, text))
+        return [tree.take(spot, _limit_match(tree, spot, actions, token, text))]
     return _nolimit_take(tree, spot, actions, token, text)
 
 
@@ -128,7 +203,7 @@ def _limit_match(
 
 def _nolimit_take(
     tree: BettingTree, spot: Spot, actions: list[TreeAction], token: Token, text: str
-) -> Spot:
+) -> list[Spot]:
     seat = tree.seat(spot)
     to_call = tree.to_call(spot)
     by_kind = {act.kind: act for act in actions if act.kind != RAISE}
@@ -144,7 +219,7 @@ def _nolimit_take(
             raise _illegal(
                 tree, spot, token, text, f"{seat} can check (k); there is no bet to fold to"
             )
-        return tree.take(spot, by_kind[FOLD])
+        return [tree.take(spot, by_kind[FOLD])]
     if letter in "kx":
         if to_call > 0:
             raise _illegal(
@@ -154,15 +229,15 @@ def _nolimit_take(
                 text,
                 f"{seat} faces a bet ({format_bb(tree.bb(to_call))} bb to call): use c, f or a raise",
             )
-        return tree.take(spot, by_kind[CHECK_CALL])
+        return [tree.take(spot, by_kind[CHECK_CALL])]
     if letter == "c":
-        return tree.take(spot, by_kind[CHECK_CALL])
+        return [tree.take(spot, by_kind[CHECK_CALL])]
     return _nolimit_raise(tree, spot, actions, token, text)
 
 
 def _nolimit_raise(
     tree: BettingTree, spot: Spot, actions: list[TreeAction], token: Token, text: str
-) -> Spot:
+) -> list[Spot]:
     assert spot.state is not None and tree.rules is not None
     rules, state = tree.rules, spot.state
     p = state.player
@@ -174,7 +249,7 @@ def _nolimit_raise(
     if stack <= top or not others_can_bet:
         call = next(act for act in actions if act.kind == CHECK_CALL)
         if token.letter == "a" and stack <= top:
-            return tree.take(spot, call)  # calling is all-in: the same action
+            return [tree.take(spot, call)]  # calling is all-in: the same action
         why = (
             "every other player is all-in"
             if stack > top
@@ -234,25 +309,63 @@ def _nolimit_raise(
         )
     for act in raises:
         if act.amount == target:
-            return tree.take(spot, act)
+            return [tree.take(spot, act)]
     fraction = (target - top) / (sum(state.contrib) + top - state.contrib[p])
-    nearest = min(raises, key=lambda act: abs((act.pot_fraction or 0.0) - fraction))
+    sizes = [act.pot_fraction or 0.0 for act in raises]
+    options = [(raises[i], p) for i, p in neighbours(sizes, fraction).options()]
     typed = format_bb(tree.bb(target - start))
-    note = (
-        f"{token.text} ({'bet' if tree.street_bet(spot) <= 0 else 'raise to'} {typed} bb, "
-        f"{fraction:.2f}x pot) is not on the tree; mapped to the nearest tree action "
-        f"{nearest.token} ({nearest.label}, {nearest.pot_fraction or 0.0:.2f}x pot)"
-    )
-    return tree.take(spot, nearest, note)
+    what = "bet" if tree.street_bet(spot) <= 0 else "raise to"
+    described = f"{token.text} ({what} {typed} bb, {fraction:.2f}x pot) is not on the tree"
+    if len(options) == 1:
+        only = options[0][0]
+        why = "smaller than the tree's smallest size" if fraction < sizes[0] else "beyond its sizes"
+        mapped = f"; {why}: mapped to {_described(only)}"
+        translation = Translation(token.text, fraction, ((only, 1.0),), only)
+        return [tree.take(spot, only, described + mapped, translation)]
+    listed = " and ".join(f"{_described(act)} with probability {p:.2f}" for act, p in options)
+    out = []
+    for act, probability in options:
+        note = (
+            f"{described}; translated (pseudo-harmonic) to {listed}: this branch takes {act.token}"
+        )
+        translation = Translation(token.text, fraction, tuple(options), act)
+        out.append(tree.take(spot, act, note, translation, probability))
+    return out
 
 
-def spot_for(tree: BettingTree, history: str | None, seat: str | None) -> Spot:
+def _described(act: TreeAction) -> str:
+    return f"{act.token} ({act.label}, {act.pot_fraction or 0.0:.2f}x pot)"
+
+
+def spot_for(
+    tree: BettingTree,
+    history: str | None,
+    seat: str | None,
+    rng: np.random.Generator | None = None,
+) -> Spot:
     """The decision a command asks for: ``--history`` from the root, else ``--seat``'s first
-    decision after folds, else the root; ``--seat`` with ``--history`` must name the actor."""
+    decision after folds, else the root; ``--seat`` with ``--history`` must name the actor.
+    Translated sizes take the branch `pick` takes."""
+    return pick(decisions_for(tree, history, seat), rng)
+
+
+def decisions_for(tree: BettingTree, history: str | None, seat: str | None) -> list[Spot]:
+    """`spot_for`'s decision with every branch of its translated sizes (see `branches`)."""
     player = None if seat is None else parse_seat(seat, tree.game.name, tree.game.num_players)
     if history is None:
-        return tree.root() if player is None else fold_to(tree, player)
-    spot = decision(tree, history)
+        return [tree.root() if player is None else fold_to(tree, player)]
+    spots = decision_branches(tree, history)
     if player is not None:
-        check_seat(tree, spot, player, history)
-    return spot
+        for spot in spots:
+            check_seat(tree, spot, player, history)
+    return spots
+
+
+def limit_letter_column(tree: BettingTree, node: int, letter: str) -> int | None:
+    """The action column the walk takes for ``letter`` at a Kuhn or Leduc decision ``node``
+    (``None`` where the letter is illegal): the fast path of a look-up asks once per node."""
+    spot = Spot(node, ((),))
+    try:
+        return _limit_match(tree, spot, tree.actions(spot), Token(letter, letter), letter).index
+    except UsageError:
+        return None

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from holdemd.blueprint.history import format_bb, format_history
+from holdemd.blueprint.seats import seat_names
 from holdemd.errors import GameError
 from holdemd.games.betting import BettingState, apply_action, next_street
 from holdemd.games.compiled import CHECK_CALL, FOLD, Game
 from holdemd.games.kinds import game_kind
 from holdemd.games.nolimit import NoLimitRules
-from holdemd.lookup.history import format_bb, format_history
-from holdemd.lookup.seats import seat_names
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,16 @@ class TreeAction:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """An off-tree bet size and the tree actions pseudo-harmonic translation maps it to."""
+
+    typed: str  # the token as written, e.g. "b2.7p"
+    fraction: float  # its size as a pot fraction (the raise increment over the pot after calling)
+    options: tuple[tuple[TreeAction, float], ...]  # tree actions with their probabilities
+    chosen: TreeAction  # the one this spot's branch took
+
+
+@dataclass(frozen=True)
 class Spot:
     """A node reached by a history, with what is needed to describe it."""
 
@@ -42,6 +52,8 @@ class Spot:
     notes: tuple[str, ...] = ()  # off-tree actions and the tree actions they were mapped to
     state: BettingState | None = None  # no-limit games: pot, stacks, raises of the street
     street_start: tuple[float, ...] = ()  # no-limit: contributions when the street began
+    translations: tuple[Translation, ...] = ()  # off-tree sizes on the way here
+    weight: float = 1.0  # probability of this branch given the translations (1 without any)
 
 
 def street_name(game: Game, street: int) -> str:
@@ -168,8 +180,16 @@ class BettingTree:
         assert spot.state is not None
         return max(c - s for c, s in zip(spot.state.contrib, spot.street_start, strict=True))
 
-    def take(self, spot: Spot, action: TreeAction, note: str | None = None) -> Spot:
-        """The spot after ``action``; ``note`` records an off-tree action mapped onto it."""
+    def take(
+        self,
+        spot: Spot,
+        action: TreeAction,
+        note: str | None = None,
+        translation: Translation | None = None,
+        probability: float = 1.0,
+    ) -> Spot:
+        """The spot after ``action``; ``note`` and ``translation`` record an off-tree size
+        mapped onto it, taken with ``probability`` (which multiplies the spot's weight)."""
         street = self.street(spot)
         streets = list(spot.streets)
         streets[street] = (*streets[street], action.token)
@@ -191,4 +211,6 @@ class BettingTree:
             new_street = int(self.game.arrays.node_street[child])
             streets.extend(() for _ in range(new_street + 1 - len(streets)))
         notes = (*spot.notes, note) if note else spot.notes
-        return Spot(child, tuple(streets), notes, state, start)
+        translations = (*spot.translations, translation) if translation else spot.translations
+        weight = spot.weight * probability
+        return Spot(child, tuple(streets), notes, state, start, translations, weight)

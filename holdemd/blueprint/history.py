@@ -32,7 +32,8 @@ HISTORY_HELP = (
     "a all-in, b<N>/r<N> bet or raise to N big blinds on this street (preflop blinds "
     "included), b<F>p/r<F>p bet or raise F times the pot (e.g. b0.5p), / between streets "
     "(optional); Kuhn p/b and Leduc f/c/r as in exported keys (e.g. 'rc/r'); off-tree sizes "
-    "map to the nearest tree size (default: the first decision, or --seat's after folds)"
+    "are translated to the tree sizes around them (pseudo-harmonic; the more likely shown) "
+    "(default: the first decision, or --seat's after folds)"
 )
 
 SYNTAX_HINT = (

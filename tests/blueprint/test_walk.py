@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from holdemd.blueprint.seats import parse_seat, seat_names
+from holdemd.blueprint.tree import BettingTree
+from holdemd.blueprint.walk import decision, decision_branches, follow, spot_for
 from holdemd.errors import UsageError
 from holdemd.games.compiled import RAISE
 from holdemd.games.factory import make_game
-from holdemd.lookup.seats import parse_seat, seat_names
-from holdemd.lookup.tree import BettingTree
-from holdemd.lookup.walk import decision, follow, spot_for
 from tests.lookup.games import HU_RULES, SIX_MAX_RULES, hu_game, six_max_game
 
 
@@ -60,19 +61,43 @@ def test_postflop_bets_count_the_street_only(hu):
     assert decision(hu, "r3 c / k b1p").node == spot.node  # the same bet as a pot fraction
 
 
-def test_off_tree_size_maps_to_the_nearest_and_says_so(hu):
-    # 2.7x pot when the menu has 0.5 / 1 / 2 pot: the nearest is 2x pot (b12), not all-in.
-    spot = decision(hu, "r3 c / x b2.7p")
-    assert hu.history(spot) == "r3 c / k b12"
-    assert spot.notes == (
-        "b2.7p (bet 16.2 bb, 2.70x pot) is not on the tree; mapped to the nearest tree "
-        "action b12 (bet 12 bb, 2.00x pot)",
+def test_off_tree_size_is_translated_pseudo_harmonically_and_says_so(hu):
+    # 2.7x pot when the menu has 0.5 / 1 / 2 pot and all-in (97 bb into 6: 16.17x pot).
+    a, b, x = 2.0, 97 / 6, 2.7
+    p_a = (b - x) * (1 + a) / ((b - a) * (1 + x))
+    spots = decision_branches(hu, "r3 c / x b2.7p")
+    assert [hu.history(s) for s in spots] == ["r3 c / k b12", "r3 c / k a"]
+    assert [s.weight for s in spots] == pytest.approx([p_a, 1 - p_a])
+    assert spots[0].notes == (
+        "b2.7p (bet 16.2 bb, 2.70x pot) is not on the tree; translated (pseudo-harmonic) to "
+        "b12 (bet 12 bb, 2.00x pot) with probability 0.77 and a (all-in 97 bb, 16.17x pot) "
+        "with probability 0.23: this branch takes b12",
     )
-    # A size in big blinds: 2.4 bb is 0.7x pot preflop, nearer 0.5 pot (r2) than pot (r3).
-    assert hu.history(decision(hu, "r2.4")) == "r2"
-    assert decision(hu, "r2").notes == ()  # on the tree: no note
-    # A huge raise maps to all-in when that is nearest.
-    assert hu.history(decision(hu, "r60")) == "a"
+    (translation,) = spots[1].translations
+    assert translation.fraction == pytest.approx(2.7) and translation.chosen.token == "a"
+    assert [(act.token, p) for act, p in translation.options] == [
+        ("b12", pytest.approx(p_a)),
+        ("a", pytest.approx(1 - p_a)),
+    ]
+    # Without a generator the more likely branch; with one, each branch as often as its weight.
+    assert hu.history(decision(hu, "r3 c / x b2.7p")) == "r3 c / k b12"
+    rng = np.random.default_rng(3)
+    taken = [hu.history(decision(hu, "r3 c / x b2.7p", rng)) for _ in range(2000)]
+    assert taken.count("r3 c / k b12") / 2000 == pytest.approx(p_a, abs=0.03)
+    # 2.4 bb preflop is 0.7x pot, between 0.5 pot (r2) and pot (r3).
+    assert [hu.history(s) for s in decision_branches(hu, "r2.4")] == ["r2", "r3"]
+    assert decision(hu, "r2").notes == () and decision(hu, "r2").weight == 1.0  # on the tree
+    # Below the smallest tree size: the smallest, with probability 1.
+    (small,) = decision_branches(hu, "r3 c / k b0.2p")
+    assert hu.history(small) == "r3 c / k b3" and small.weight == 1.0
+    assert "smaller than the tree's smallest size: mapped to b3" in small.notes[0]
+
+
+def test_a_translated_branch_that_cannot_continue_is_dropped(hu):
+    # Translated to all-in, the call ends the betting: no flop decision follows on that branch.
+    (spot,) = decision_branches(hu, "r3 c / x b2.7p c / k")
+    assert hu.history(spot) == "r3 c / k b12 c / k" and spot.weight == 1.0
+    assert "other branch (0.23 of the weight) cannot reach this point" in spot.notes[-1]
 
 
 def test_all_in_when_calling_is_all_in(hu):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from holdemd.blueprint.history import Token, format_bb, format_history, parse_history
+from holdemd.blueprint.tree import BettingTree, Spot
+from holdemd.blueprint.walk import follow
 from holdemd.errors import UsageError
 from holdemd.games.factory import build_game, make_game, nolimit_rules
-from holdemd.lookup.history import Token, format_bb, format_history, parse_history
-from holdemd.lookup.tree import BettingTree, Spot
-from holdemd.lookup.walk import follow
 from tests.lookup.games import HU_RULES, SIX_MAX_RULES, hu_game, six_max_game, tiny_config
 
 
