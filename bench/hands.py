@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from holdemd.cards import rank7_codes
+from holdemd.jit import kernel
 
 
-@njit(cache=True)
+@kernel
 def random_hands(n: int, width: int, seed: int) -> np.ndarray:
     """int8[n, width] hands of distinct random cards (rejection sampling on a 52-bit mask)."""
     np.random.seed(seed)
@@ -25,7 +25,7 @@ def random_hands(n: int, width: int, seed: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@kernel
 def sum_rank7(hands: np.ndarray) -> int:
     """Sum of rank7_codes over the rows of int8[n, 7]."""
     total = 0

@@ -16,10 +16,9 @@ values. The evaluator dominates the cost, so this is near evaluator-bound.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.cards import rank7_codes
+from holdemd.jit import inline_kernel, kernel
 
 #: Equity = numerator / EQUITY_DENOMINATOR; numerator = 2 * wins + ties in 0..1980.
 EQUITY_DENOMINATOR = 2 * 990
@@ -33,7 +32,7 @@ _LOW_MASK = (1 << _LOW_BITS) - 1
 _BUCKETS = 1 << _LOW_BITS
 
 
-@njit(inline="always")
+@inline_kernel
 def river_equity_numerators(
     b0: int,
     b1: int,
@@ -131,7 +130,7 @@ def river_equity_numerators(
 SCRATCH_SIZE = 3 * RIVER_PAIRS + _BUCKETS + 104
 
 
-@njit(cache=True)
+@kernel
 def board_equities(board: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Equity numerators of every hole pair on one river board (for tests and tools).
 

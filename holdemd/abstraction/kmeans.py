@@ -28,14 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import prange
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
+from holdemd.jit import inline_kernel, kernel, parallel_kernel
 
 LEVELS = 256  # rows are uint8
 
 
-@njit(inline="always")
+@inline_kernel
 def emd(points: np.ndarray, i: int, centers: np.ndarray, j: int) -> int:
     """L1 distance between ``points[i]`` and ``centers[j]`` (uint8 rows of equal width)."""
     total = 0
@@ -44,7 +44,7 @@ def emd(points: np.ndarray, i: int, centers: np.ndarray, j: int) -> int:
     return total
 
 
-@njit(cache=True)
+@kernel
 def row_sums(rows: np.ndarray) -> np.ndarray:
     """int64[n] sums of the uint8[n, d] rows."""
     out = np.empty(rows.shape[0], dtype=np.int64)
@@ -56,7 +56,7 @@ def row_sums(rows: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel
 def assign(
     points: np.ndarray,
     centers: np.ndarray,
@@ -118,7 +118,7 @@ def assign(
             distances[i - lo] = best
 
 
-@njit(cache=True)
+@kernel
 def median_centers(points: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Coordinate-wise (lower) median of each cluster.
 
@@ -157,7 +157,7 @@ def median_centers(points: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.n
     return centers, sizes
 
 
-@njit(cache=True)
+@kernel
 def _min_distance_update(
     points: np.ndarray, centers: np.ndarray, j: int, nearest: np.ndarray
 ) -> None:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.cards import BOARD_SIZES, index_from_bits, suit_rank_bit
+from holdemd.jit import inline_kernel, kernel
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-@njit(inline="always")
+@inline_kernel
 def _splitmix64(state: np.uint64) -> tuple[np.uint64, np.uint64]:
     """Next (state, output) of SplitMix64."""
     state = state + np.uint64(0x9E3779B97F4A7C15)
@@ -26,7 +25,7 @@ def _splitmix64(state: np.uint64) -> tuple[np.uint64, np.uint64]:
     return state, z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@kernel
 def _sample(street: int, board_size: int, n: int, seed: int) -> np.ndarray:
     """int64[n] indices of ``n`` uniformly random deals of ``street`` (SplitMix64 stream)."""
     out = np.empty(n, dtype=np.int64)

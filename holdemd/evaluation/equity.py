@@ -16,16 +16,15 @@ Equity = P(win) + P(tie) / 2. Two uses:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.cards import rank7_codes
+from holdemd.jit import inline_kernel, kernel
 from holdemd.solver.kernels.rng import below
 
 NUM_CARDS = 52
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def unseen_cards(known, num_known, out):  # type: ignore[no-untyped-def]
     """Fill ``out`` with the cards not in ``known[:num_known]``; returns how many."""
     n = 0
@@ -40,7 +39,7 @@ def unseen_cards(known, num_known, out):  # type: ignore[no-untyped-def]
     return n
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def draw_cards(pool, n, k, rng, full, first):  # type: ignore[no-untyped-def]
     """Put ``k`` distinct random cards of ``pool[:n]`` at ``full[first:first + k]``."""
     for i in range(k):
@@ -51,7 +50,7 @@ def draw_cards(pool, n, k, rng, full, first):  # type: ignore[no-untyped-def]
         full[first + i] = pool[i]
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _score(mine, theirs):  # type: ignore[no-untyped-def]
     if mine > theirs:
         return 1.0
@@ -60,7 +59,7 @@ def _score(mine, theirs):  # type: ignore[no-untyped-def]
     return 0.0
 
 
-@njit(cache=True)
+@kernel
 def allin_equity(cards, num_board, samples, rng, scratch):  # type: ignore[no-untyped-def]
     """Seat 0's equity against seat 1 over the boards that complete ``num_board`` known cards.
 
@@ -118,7 +117,7 @@ def allin_equity(cards, num_board, samples, rng, scratch):  # type: ignore[no-un
     return total / count if count > 0 else 0.5
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _accumulate(h0, h1, full, num_fresh, combos, weight, wins, counts):  # type: ignore[no-untyped-def]
     """Score hole pair (h0, h1) against every live pair on the complete board ``full``;
     pairs holding one of the ``num_fresh`` run-out cards at ``full[5 - num_fresh:]`` skip."""
@@ -139,7 +138,7 @@ def _accumulate(h0, h1, full, num_fresh, combos, weight, wins, counts):  # type:
         counts[k] += 1.0
 
 
-@njit(cache=True)
+@kernel
 def range_equities(h0, h1, board, num_board, combos, weight, runouts, rng, scratch, out):  # type: ignore[no-untyped-def]
     """Equity of hole pair (h0, h1) against each live opponent pair, over the unseen board.
 

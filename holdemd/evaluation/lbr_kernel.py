@@ -6,14 +6,13 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.cards.isomorphism import index_from_bits, preflop_index, suit_rank_bit
 from holdemd.evaluation.equity import draw_cards, range_equities, unseen_cards
 from holdemd.evaluation.policies import action_probabilities
 from holdemd.evaluation.tree_kernels import called_value, pick_continuing
 from holdemd.games.compiled import CHECK_CALL, DEAL_HOLDEM, FOLD
+from holdemd.jit import inline_kernel, kernel
 from holdemd.solver.kernels.deal import sample_cards
 from holdemd.solver.kernels.rng import next_u64, uniform
 
@@ -27,7 +26,7 @@ NUM_COUNTS = 4
 BOARD_CARDS = (0, 3, 4, 5)  # cards on the board per street
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def pair_bucket(g, street, c0, c1, board_bits):  # type: ignore[no-untyped-def]
     """The bucket of hole pair (c0, c1) on ``street``, as `deal_outcome` computes it."""
     if g.deal_kind == DEAL_HOLDEM:
@@ -42,7 +41,7 @@ def pair_bucket(g, street, c0, c1, board_bits):  # type: ignore[no-untyped-def]
     return hi * (hi - 1) // 2 + lo
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _normalize(weight):  # type: ignore[no-untyped-def]
     total = 0.0
     for k in range(weight.shape[0]):
@@ -53,7 +52,7 @@ def _normalize(weight):  # type: ignore[no-untyped-def]
     return total
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _choose(g, node, me, them, weight, pair_buckets, equity, bp_w, bp_by_node, menu, probs):  # type: ignore[no-untyped-def]
     """LBR's action at ``node``: the largest check-down value (ties go to the earlier action
     in the order check/call, raises ascending, fold)."""
@@ -109,7 +108,7 @@ def _choose(g, node, me, them, weight, pair_buckets, equity, bp_w, bp_by_node, m
     return best_action
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _deal_board(known, num_known, num_new, pairs, weight, board, num_board, rng, scratch):  # type: ignore[no-untyped-def]
     """Deal ``num_new`` board cards after ``board[:num_board]``, as the real deal would.
 
@@ -134,7 +133,7 @@ def _deal_board(known, num_known, num_new, pairs, weight, board, num_board, rng,
     draw_cards(scratch, n, num_new, rng, board, num_board)
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _expected_equity(weight, pair_probs, action, equity):  # type: ignore[no-untyped-def]
     """LBR's equity over the range, after the blueprint takes ``action`` (-1: as it stands)."""
     total = 0.0
@@ -148,7 +147,7 @@ def _expected_equity(weight, pair_probs, action, equity):  # type: ignore[no-unt
     return won / total if total > 0.0 else 0.5
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _showdown_equities(  # type: ignore[no-untyped-def]
     showdown_street,
     street,
@@ -172,7 +171,7 @@ def _showdown_equities(  # type: ignore[no-untyped-def]
     return street if num_board >= 4 else -1
 
 
-@njit(cache=True)
+@kernel
 def lbr_deals(  # type: ignore[no-untyped-def]
     g,
     bp_w,

@@ -35,13 +35,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.evaluation.equity import allin_equity
 from holdemd.evaluation.policies import Policy, action_probabilities
 from holdemd.evaluation.tree_kernels import called_value, pick_continuing
 from holdemd.games.compiled import DEAL_HOLDEM, SHOWDOWN, Game, GameArrays
+from holdemd.jit import inline_kernel, kernel
 from holdemd.solver.kernels.deal import deal_outcome, sample_cards
 from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import make_rng_state, next_u64, uniform
@@ -67,7 +66,7 @@ def uses_allin_ev(game: Game) -> bool:
     return game.arrays.deal_kind == DEAL_HOLDEM and game.num_players == 2
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def terminal_value(g, node, hero, ranks, cards, allin_ev, equity, samples, rng, scratch):  # type: ignore[no-untyped-def]
     """The hero's payoff at a terminal; an all-in showdown before the river by its equity.
 
@@ -82,7 +81,7 @@ def terminal_value(g, node, hero, ranks, cards, allin_ev, equity, samples, rng, 
     return payoff(g.node_contrib, g.node_alive, node, ranks, hero)
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def sampled_value(  # type: ignore[no-untyped-def]
     g,
     hero,
@@ -139,7 +138,7 @@ def sampled_value(  # type: ignore[no-untyped-def]
         node = g.node_children[node, a]
 
 
-@njit(cache=True)
+@kernel
 def play_deals(  # type: ignore[no-untyped-def]
     g,
     ends,

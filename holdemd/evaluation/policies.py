@@ -18,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.games.compiled import CHECK_CALL, RAISE, Game
+from holdemd.jit import inline_kernel
 from holdemd.solver.tables import normalize_rows
 
 
@@ -87,7 +86,7 @@ def combine_by_player(game: Game, per_player: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def action_probabilities(weights, by_node, row_base, node, bucket, n, out):  # type: ignore[no-untyped-def]
     """Probabilities of the ``n`` legal actions at ``node`` for a player holding ``bucket``.
 

@@ -3,12 +3,10 @@ share: the value of a called showdown by equity, and the sampled continuation of
 
 from __future__ import annotations
 
-from numba import njit
-
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
+from holdemd.jit import inline_kernel
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def called_value(g, node, equity):  # type: ignore[no-untyped-def]
     """Heads-up, a showdown at ``node`` won with probability ``equity``: the smaller stake is
     what changes hands, so the value is stake * (2 * equity - 1)."""
@@ -17,7 +15,7 @@ def called_value(g, node, equity):  # type: ignore[no-untyped-def]
     return (c0 if c0 < c1 else c1) * (2.0 * equity - 1.0)
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def pick_continuing(g, node, probs, last, u):  # type: ignore[no-untyped-def]
     """The action that ``u`` (uniform over the total probability of the actions that do not
     end the hand) selects among those actions; ``last`` (the last of them) if rounding leaves

@@ -8,15 +8,14 @@ so both agree by construction.
 
 from __future__ import annotations
 
-from numba import njit
-
 from holdemd.cards import rank7_codes
 from holdemd.cards.isomorphism import index_from_bits, preflop_index, suit_rank_bit
 from holdemd.games.compiled import DEAL_HOLDEM, DEAL_KUHN, DEAL_LEDUC
+from holdemd.jit import inline_kernel
 from holdemd.solver.kernels.rng import below
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def sample_cards(deck, k, state, cards_out):  # type: ignore[no-untyped-def]
     """Draw ``k`` distinct cards into ``cards_out[:k]``.
 
@@ -40,7 +39,7 @@ def sample_cards(deck, k, state, cards_out):  # type: ignore[no-untyped-def]
         cards_out[i] = deck[i]
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def deal_outcome(g, cards, buckets_out, ranks_out):  # type: ignore[no-untyped-def]
     """Fill each player's bucket per street and showdown rank from a deal's cards.
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import overload
 
 from holdemd.games.compiled import GameArrays
+from holdemd.jit import inline_kernel, kernel
 from holdemd.solver.kernels.deal import deal_outcome, sample_cards
 from holdemd.solver.kernels.integer_regrets import INT32_LOWEST, rounded_sum
 from holdemd.solver.kernels.payoff import payoff
@@ -107,7 +108,7 @@ def no_delta_buffer(max_actions: int, dtype: np.dtype | type) -> DeltaBuffer:
     return make_delta_buffer(0, max_actions, 0, dtype)
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def regret_matching(regret, delta_regret, row, slot, n, out, k, inflight_regret, inflight_slot):  # type: ignore[no-untyped-def]
     """Current strategy of a row into ``out[k, :n]``: positive regrets normalized, else uniform.
 
@@ -143,12 +144,12 @@ def regret_matching(regret, delta_regret, row, slot, n, out, k, inflight_regret,
             out[k, a] = 1.0 / n
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _add_integer_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
     regret[row, column] = rounded_sum(regret[row, column], change, INT32_LOWEST, rng)
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _add_float_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
     regret[row, column] += change
 
@@ -173,14 +174,14 @@ def _add_regret_compiled(regret, row, column, change, rng):  # type: ignore[no-u
     )
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _pending_slot(delta, row):  # type: ignore[no-untyped-def]
     if delta.slot_of_row.shape[0] == 0:
         return -1
     return delta.slot_of_row[row]
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
     """Slot for row's changes, claiming a free one; -1 when the buffer is full."""
     slot = delta.slot_of_row[row]
@@ -195,7 +196,7 @@ def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
     return slot
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _next_action(ws, sp, a, n):  # type: ignore[no-untyped-def]
     """The first action >= a of frame sp that is not pruned; n if none."""
     if not ws.any_pruned[sp]:
@@ -205,7 +206,7 @@ def _next_action(ws, sp, a, n):  # type: ignore[no-untyped-def]
     return a
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _action_mult(ws, sp, a, probe_weight):  # type: ignore[no-untyped-def]
     """Weight multiplier of the updates at and below action a of frame sp: the frame's own,
     times ``probe_weight`` if pruning iterations skip that action."""
@@ -214,7 +215,7 @@ def _action_mult(ws, sp, a, probe_weight):  # type: ignore[no-untyped-def]
     return ws.frame_mult[sp]
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def traverse(  # type: ignore[no-untyped-def]
     g,
     traverser,
@@ -404,7 +405,7 @@ def traverse(  # type: ignore[no-untyped-def]
             sp -= 1
 
 
-@njit(cache=True)
+@kernel
 def run_iterations(  # type: ignore[no-untyped-def]
     g,
     regret,

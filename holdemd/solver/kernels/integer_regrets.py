@@ -9,15 +9,15 @@ for merging workers' float deltas.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from holdemd.jit import inline_kernel, kernel
 from holdemd.solver.kernels.rng import uniform
 
 INT32_LOWEST = -2147483648.0
 INT32_HIGHEST = 2147483647.0
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def rounded_sum(current, change, lower, rng):  # type: ignore[no-untyped-def]
     """``current + change`` rounded stochastically to an integer in [lower, INT32_HIGHEST].
 
@@ -27,7 +27,7 @@ def rounded_sum(current, change, lower, rng):  # type: ignore[no-untyped-def]
     return min(max(value, lower), INT32_HIGHEST)
 
 
-@njit(cache=True)
+@kernel
 def add_integer_rows(regret, rows, delta, lower, rng):  # type: ignore[no-untyped-def]
     """``regret[rows[i]] += delta[i]`` for an int32 table, each entry by :func:`rounded_sum`.
 

@@ -6,10 +6,10 @@ needs payoff code of its own.
 
 from __future__ import annotations
 
-from numba import njit
+from holdemd.jit import inline_kernel, kernel
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _heads_up(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
     """Two players: the same result as the layered rule, without its loops (the hot case)."""
     other = 1 - player
@@ -30,7 +30,7 @@ def _heads_up(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-d
     return 0.0
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def payoff(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
     """Chips ``player`` wins minus chips ``player`` put in.
 
@@ -86,7 +86,7 @@ def payoff(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
     return won - contrib[node, player]
 
 
-@njit(cache=True)
+@kernel
 def terminal_payoffs(contrib, alive, nodes, ranks, out):  # type: ignore[no-untyped-def]
     """Payoffs of many terminals over many deals, for the exact evaluator.
 

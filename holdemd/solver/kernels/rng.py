@@ -8,7 +8,8 @@ All arithmetic stays in uint64 (numba promotes uint64 mixed with int64 to float6
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from holdemd.jit import inline_kernel
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -43,7 +44,7 @@ def _mix(value: int) -> int:
     return z ^ (z >> 31)
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def next_u64(state):  # type: ignore[no-untyped-def]
     """Next 64 random bits. ``state``: uint64[1], advanced in place."""
     state[0] += _GOLDEN
@@ -53,13 +54,13 @@ def next_u64(state):  # type: ignore[no-untyped-def]
     return z ^ (z >> _S31)
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def uniform(state):  # type: ignore[no-untyped-def]
     """A float64 in [0, 1) with 53 random bits."""
     return float(next_u64(state) >> _S11) * _INV_2_53
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def below(state, n):  # type: ignore[no-untyped-def]
     """An integer in [0, n) for 0 < n < 2**32 (multiply-shift; bias below 2**-32)."""
     return np.int64(((next_u64(state) >> _S32) * np.uint64(n)) >> _S32)
