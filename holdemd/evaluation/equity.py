@@ -19,7 +19,7 @@ import numpy as np
 
 from holdemd.cards import rank7_codes
 from holdemd.jit import inline_kernel, kernel
-from holdemd.solver.kernels.rng import below
+from holdemd.solver.kernels.deal import draw_cards
 
 NUM_CARDS = 52
 
@@ -37,17 +37,6 @@ def unseen_cards(known, num_known, out):  # type: ignore[no-untyped-def]
             out[n] = c
             n += 1
     return n
-
-
-@inline_kernel
-def draw_cards(pool, n, k, rng, full, first):  # type: ignore[no-untyped-def]
-    """Put ``k`` distinct random cards of ``pool[:n]`` at ``full[first:first + k]``."""
-    for i in range(k):
-        j = i + below(rng, n - i)
-        tmp = pool[i]
-        pool[i] = pool[j]
-        pool[j] = tmp
-        full[first + i] = pool[i]
 
 
 @inline_kernel

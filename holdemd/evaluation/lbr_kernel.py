@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from holdemd.cards.isomorphism import index_from_bits, preflop_index, suit_rank_bit
-from holdemd.evaluation.equity import draw_cards, range_equities, unseen_cards
+from holdemd.cards.isomorphism import suit_rank_bit
+from holdemd.evaluation.equity import range_equities, unseen_cards
 from holdemd.evaluation.policies import action_probabilities
 from holdemd.evaluation.tree_kernels import called_value, pick_continuing
 from holdemd.games.compiled import CHECK_CALL, DEAL_HOLDEM, FOLD
 from holdemd.jit import inline_kernel, kernel
-from holdemd.solver.kernels.deal import sample_cards
+from holdemd.solver.kernels.deal import draw_cards, hole_pair_bucket
 from holdemd.solver.kernels.rng import next_u64, uniform
 
 # counts[] layout
@@ -24,21 +24,6 @@ COUNT_RAISES = 3
 NUM_COUNTS = 4
 
 BOARD_CARDS = (0, 3, 4, 5)  # cards on the board per street
-
-
-@inline_kernel
-def pair_bucket(g, street, c0, c1, board_bits):  # type: ignore[no-untyped-def]
-    """The bucket of hole pair (c0, c1) on ``street``, as `deal_outcome` computes it."""
-    if g.deal_kind == DEAL_HOLDEM:
-        if street == 0:
-            return np.int64(g.bucket_tables[0][preflop_index(c0, c1)])
-        hole_bits = suit_rank_bit(c0) | suit_rank_bit(c1)
-        return np.int64(g.bucket_tables[street][index_from_bits(street, hole_bits, board_bits)])
-    s0 = g.card_slot[c0]
-    s1 = g.card_slot[c1]
-    hi = s0 if s0 > s1 else s1
-    lo = s1 if s0 > s1 else s0
-    return hi * (hi - 1) // 2 + lo
 
 
 @inline_kernel
@@ -94,9 +79,9 @@ def _choose(g, node, me, them, weight, pair_buckets, equity, bp_w, bp_by_node, m
                 fold = 0.0
                 if fold_at >= 0:
                     action_probabilities(
-                        bp_w, bp_by_node, g.node_row_base, child, pair_buckets[k], m, probs
+                        bp_w, bp_by_node, g.node_row_base, child, pair_buckets[k], m, probs, 0
                     )
-                    fold = probs[fold_at]
+                    fold = probs[0, fold_at]
                 folds += weight[k] * fold
                 calls += weight[k] * (1.0 - fold)
                 calls_won += weight[k] * (1.0 - fold) * equity[k]
@@ -232,12 +217,13 @@ def lbr_deals(  # type: ignore[no-untyped-def]
     pair_probs = np.zeros((num_pairs, width))
     equity = np.zeros(num_pairs)  # for LBR's decisions on this street
     showdown = np.zeros(num_pairs)  # for scoring a showdown on this street
-    probs = np.zeros(width)
+    probs = np.zeros(width)  # the blueprint's probabilities over its range
+    choice_probs = np.zeros((1, width))  # scratch of `_choose`
     scratch = np.zeros(52, dtype=np.int64)
     play_rng = np.zeros(1, dtype=np.uint64)
     seat_seeds = np.zeros(2, dtype=np.uint64)
     for d in range(num_deals):
-        sample_cards(deck, g.cards_per_deal, rng, cards)
+        draw_cards(deck, deck.shape[0], g.cards_per_deal, rng, cards, 0)
         seat_seeds[0] = next_u64(rng)
         seat_seeds[1] = next_u64(rng)
         for me in range(2):
@@ -284,7 +270,7 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                             for i in range(num_board):
                                 if board[i] == c0 or board[i] == c1:
                                     weight[k] = 0.0
-                        pair_buckets[k] = pair_bucket(g, street, c0, c1, board_bits)
+                        pair_buckets[k] = hole_pair_bucket(g, street, c0, c1, board_bits)
                     _normalize(weight)
                 p = g.node_player[node]
                 n = g.node_num_actions[node]
@@ -300,7 +286,8 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                                 node,
                                 pair_buckets[k],
                                 n,
-                                pair_probs[k],
+                                pair_probs,
+                                k,
                             )
                             for a in range(n):
                                 probs[a] += weight[k] * pair_probs[k, a]
@@ -371,7 +358,7 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                         bp_w,
                         bp_by_node,
                         menu,
-                        probs,
+                        choice_probs,
                     )
                 kind = g.node_action_kind[node, a]
                 if kind == FOLD:

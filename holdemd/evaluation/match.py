@@ -41,7 +41,7 @@ from holdemd.evaluation.policies import Policy, action_probabilities
 from holdemd.evaluation.tree_kernels import called_value, pick_continuing
 from holdemd.games.compiled import DEAL_HOLDEM, SHOWDOWN, Game, GameArrays
 from holdemd.jit import inline_kernel, kernel
-from holdemd.solver.kernels.deal import deal_outcome, sample_cards
+from holdemd.solver.kernels.deal import deal_outcome, draw_cards
 from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import make_rng_state, next_u64, uniform
 
@@ -106,7 +106,9 @@ def sampled_value(  # type: ignore[no-untyped-def]
     their probability times their payoff; the hand continues with one of the other actions,
     sampled in proportion to its probability, and what follows is weighted by their total
     probability. This has the expectation of plain sampling with less variance.
+    ``probs`` is float64[1, A] scratch.
     """
+    row = probs[0]
     node = 0
     weight = 1.0
     total = 0.0
@@ -115,25 +117,25 @@ def sampled_value(  # type: ignore[no-untyped-def]
         n = g.node_num_actions[node]
         bucket = buckets[p, g.node_street[node]]
         if p == hero:
-            action_probabilities(hero_w, hero_by_node, g.node_row_base, node, bucket, n, probs)
+            action_probabilities(hero_w, hero_by_node, g.node_row_base, node, bucket, n, probs, 0)
         else:
-            action_probabilities(opp_w, opp_by_node, g.node_row_base, node, bucket, n, probs)
+            action_probabilities(opp_w, opp_by_node, g.node_row_base, node, bucket, n, probs, 0)
         going_on = 0.0
         last = -1
         for a in range(n):
             child = g.node_children[node, a]
             if g.node_player[child] < 0:
-                if probs[a] > 0.0:
+                if row[a] > 0.0:
                     value = terminal_value(
                         g, child, hero, ranks, cards, allin_ev, equity, samples, equity_rng, scratch
                     )
-                    total += weight * probs[a] * value
-            elif probs[a] > 0.0:
-                going_on += probs[a]
+                    total += weight * row[a] * value
+            elif row[a] > 0.0:
+                going_on += row[a]
                 last = a
         if last < 0:
             return total
-        a = pick_continuing(g, node, probs, last, uniform(action_rng) * going_on)
+        a = pick_continuing(g, node, row, last, uniform(action_rng) * going_on)
         weight *= going_on
         node = g.node_children[node, a]
 
@@ -181,13 +183,13 @@ def play_deals(  # type: ignore[no-untyped-def]
     buckets = np.zeros((num_players, g.street_buckets.shape[0]), dtype=np.int64)
     ranks = np.zeros(num_players, dtype=np.int64)
     reach = np.zeros(num_nodes)
-    probs = np.zeros(g.node_children.shape[1])
+    probs = np.zeros((1, g.node_children.shape[1]))
     scratch = np.zeros(52, dtype=np.int64)
     equity = np.zeros(4)
     equity_rng = np.zeros(1, dtype=np.uint64)
     action_rng = np.zeros(1, dtype=np.uint64)
     for d in range(num_deals):
-        sample_cards(deck, g.cards_per_deal, rng, cards)
+        draw_cards(deck, deck.shape[0], g.cards_per_deal, rng, cards, 0)
         deal_outcome(g, cards, buckets, ranks)
         equity_rng[0] = next_u64(rng)
         action_seed = next_u64(rng)
@@ -212,14 +214,14 @@ def play_deals(  # type: ignore[no-untyped-def]
                         bucket = buckets[p, g.node_street[i]]
                         if p == hero:
                             action_probabilities(
-                                hero_w, hero_by_node, g.node_row_base, i, bucket, n, probs
+                                hero_w, hero_by_node, g.node_row_base, i, bucket, n, probs, 0
                             )
                         else:
                             action_probabilities(
-                                opp_w, opp_by_node, g.node_row_base, i, bucket, n, probs
+                                opp_w, opp_by_node, g.node_row_base, i, bucket, n, probs, 0
                             )
                         for a in range(n):
-                            reach[g.node_children[i, a]] = r * probs[a]
+                            reach[g.node_children[i, a]] = r * probs[0, a]
                     i += 1
             else:
                 action_rng[0] = action_seed  # the same random numbers for every seat

@@ -1,8 +1,8 @@
 """Strategies to evaluate: a snapshot's blueprint, and the baseline bots it plays against.
 
 A `Policy` is a table of non-negative action weights that kernels normalize one row at a time,
-exactly as `holdemd.solver.tables.average_strategy` does (negative weights count as zero; an
-all-zero row is uniform over the legal actions). A blueprint's table is its strategy sums, one
+as `holdemd.solver.tables.average_strategy` does (`holdemd.solver.kernels.normalize`: negative
+weights count as zero; an all-zero row is uniform over the legal actions). A blueprint's table is its strategy sums, one
 row per infoset (``by_node=False``: row = ``node_row_base[node] + bucket``), so no float64 copy
 of a large table is ever made. A bot ignores its cards, so its table has one row per node
 (``by_node=True``):
@@ -21,6 +21,7 @@ import numpy as np
 
 from holdemd.games.compiled import CHECK_CALL, RAISE, Game
 from holdemd.jit import inline_kernel
+from holdemd.solver.kernels.normalize import normalize_positive
 from holdemd.solver.tables import normalize_rows
 
 
@@ -87,8 +88,9 @@ def combine_by_player(game: Game, per_player: list[np.ndarray]) -> np.ndarray:
 
 
 @inline_kernel
-def action_probabilities(weights, by_node, row_base, node, bucket, n, out):  # type: ignore[no-untyped-def]
-    """Probabilities of the ``n`` legal actions at ``node`` for a player holding ``bucket``.
+def action_probabilities(weights, by_node, row_base, node, bucket, n, out, k):  # type: ignore[no-untyped-def]
+    """Probabilities of the ``n`` legal actions at ``node`` for a player holding ``bucket``,
+    into ``out[k, :n]``.
 
     Parameters
     ----------
@@ -99,18 +101,11 @@ def action_probabilities(weights, by_node, row_base, node, bucket, n, out):  # t
     row_base : int64[N]
         ``GameArrays.node_row_base``.
     node, bucket, n : int
-    out : float64[>= n], out
+    out : float64[K, >= n], out
+    k : int
+        The row of ``out`` to fill.
     """
     index = node if by_node else row_base[node] + bucket
-    total = 0.0
     for a in range(n):
-        w = float(weights[index, a])
-        w = w if w > 0.0 else 0.0
-        out[a] = w
-        total += w
-    if total > 0.0:
-        for a in range(n):
-            out[a] /= total
-    else:
-        for a in range(n):
-            out[a] = 1.0 / n
+        out[k, a] = float(weights[index, a])
+    normalize_positive(out, k, n)

@@ -1,7 +1,7 @@
 """The blueprint a look-up reads: a snapshot's average strategy, one infoset row at a time.
 
-Rows are normalized exactly as `holdemd.solver.tables.average_strategy` does (negative sums
-count as zero; a row never updated is uniform), but only the rows asked for: a Hold'em table
+Rows are normalized by `holdemd.solver.tables.normalize_block`, as ``average_strategy`` does
+(negative sums count as zero; a row never updated is uniform), but only the rows asked for: a Hold'em table
 has hundreds of thousands of rows and a look-up needs one, or 169 for a chart.
 """
 
@@ -15,6 +15,7 @@ import numpy as np
 from holdemd.game_factory import nolimit_rules
 from holdemd.games import Game
 from holdemd.lookup.tree import BettingTree
+from holdemd.solver.tables import normalize_block
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,6 @@ class Blueprint:
         a = self.game.arrays
         n = int(a.node_num_actions[node])
         rows = int(a.node_row_base[node]) + np.atleast_1d(np.asarray(buckets, dtype=np.int64))
-        weights = np.maximum(self.strategy_sum[rows, :n].astype(np.float64), 0.0)
-        totals = weights.sum(axis=1, keepdims=True)
-        trained = totals[:, 0] > 0
-        probs = np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / n)
-        return probs, trained
+        weights = self.strategy_sum[rows, :n]
+        probs = normalize_block(weights, np.ones(weights.shape, dtype=np.bool_))
+        return probs, np.asarray((weights > 0).any(axis=1))

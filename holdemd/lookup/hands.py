@@ -1,9 +1,9 @@
 """A hand (and board) as the card class the blueprint was trained on: its bucket on a street.
 
 The same mapping as the deal kernel (``holdemd.solver.kernels.deal.deal_outcome``): Kuhn's
-bucket is the card, Leduc's the private rank then ``3 * private + public``, Hold'em's the
-per-street bucket table at the suit-isomorphic hand index, and the fixed-board game's the pair
-of deck positions of the hole cards.
+bucket is the card, Leduc's the private rank then ``3 * private + public``; Hold'em's (the
+per-street bucket table at the suit-isomorphic hand index, or in the fixed-board game the pair
+of deck positions of the hole cards) is the deal kernel's own ``hole_pair_bucket``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from holdemd.cards import (
     parse_cards,
     preflop_class_index,
     preflop_class_name,
+    suit_rank_bit,
     unindex_hand,
 )
 from holdemd.errors import UsageError
 from holdemd.games import Game
 from holdemd.games.compiled import DEAL_HOLDEM, DEAL_HOLDEM_FIXED_BOARD, DEAL_KUHN
 from holdemd.lookup.tree import street_name
+from holdemd.solver.kernels.deal import hole_pair_bucket
 
 SMALL_RANKS = "JQK"  # Kuhn and Leduc
 
@@ -72,7 +74,7 @@ def _holdem(game: Game, street: int, hand: str, board: str) -> HandBucket:
             f"--board {board}: {format_cards(sorted(shared))} is also in --hand {hand}"
         )
     index = int(index_hand(street, hole, cards))
-    bucket = int(game.arrays.bucket_tables[street][index])
+    bucket = _bucket(game, street, hole, cards)
     label = game.bucket_labels[street][bucket]
     count = int(game.arrays.street_buckets[street])
     name = street_name(game, street)
@@ -81,6 +83,14 @@ def _holdem(game: Game, street: int, hand: str, board: str) -> HandBucket:
     else:
         detail = f"{name} bucket {bucket} of {count} (hand class {index:,})"
     return HandBucket(shown, format_cards(cards), street, bucket, label, detail)
+
+
+def _bucket(game: Game, street: int, hole: np.ndarray, board: np.ndarray) -> int:
+    board_bits = 0
+    for card in board:
+        board_bits |= int(suit_rank_bit(int(card)))
+    c0, c1 = int(hole[0]), int(hole[1])
+    return int(hole_pair_bucket(game.arrays, street, c0, c1, np.int64(board_bits)))
 
 
 def _hole_cards(hand: str, street: int) -> tuple[np.ndarray, str]:
@@ -115,8 +125,7 @@ def _fixed_board(game: Game, street: int, hand: str, board: str) -> HandBucket:
                 f"--board {board}: {game.name} has a fixed board, "
                 f"{format_cards(a.fixed_board, ' ')}; drop --board or give those cards"
             )
-    hi, lo = max(slots), min(slots)
-    bucket = hi * (hi - 1) // 2 + lo
+    bucket = _bucket(game, street, hole, a.fixed_board)
     label = game.bucket_labels[street][bucket]
     detail = f"hole cards {label} (lossless: {int(a.street_buckets[street])} hole pairs)"
     return HandBucket(

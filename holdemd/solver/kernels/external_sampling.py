@@ -24,8 +24,9 @@ from numba.extending import overload
 
 from holdemd.games.compiled import GameArrays
 from holdemd.jit import inline_kernel, kernel
-from holdemd.solver.kernels.deal import deal_outcome, sample_cards
+from holdemd.solver.kernels.deal import deal_outcome, draw_cards
 from holdemd.solver.kernels.integer_regrets import INT32_LOWEST, rounded_sum
+from holdemd.solver.kernels.normalize import normalize_positive
 from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import uniform
 
@@ -125,23 +126,14 @@ def regret_matching(regret, delta_regret, row, slot, n, out, k, inflight_regret,
         Changes sent but not yet merged into ``regret``; read only when ``inflight_slot >= 0``.
     inflight_slot : int
     """
-    total = 0.0
     for a in range(n):
         r = float(regret[row, a])
         if slot >= 0:
             r += float(delta_regret[slot, a])
         if inflight_slot >= 0:
             r += float(inflight_regret[inflight_slot, a])
-        r = r if r > 0.0 else 0.0
         out[k, a] = r
-        total += r
-    if total > 0.0:
-        inv = 1.0 / total  # one division, not n: the reference in tests/naive does the same
-        for a in range(n):
-            out[k, a] *= inv
-    else:
-        for a in range(n):
-            out[k, a] = 1.0 / n
+    normalize_positive(out, k, n)
 
 
 @inline_kernel
@@ -481,7 +473,7 @@ def run_iterations(  # type: ignore[no-untyped-def]
         if prune_probability > 0.0 and not prune and prune_probability < 1.0:
             probe_weight = 1.0 / (1.0 - prune_probability)
         for traverser in range(num_players):
-            sample_cards(ws.deck, k, rng, ws.cards)
+            draw_cards(ws.deck, ws.deck.shape[0], k, rng, ws.cards, 0)
             deal_outcome(g, ws.cards, ws.buckets, ws.ranks)
             traverse(
                 g,

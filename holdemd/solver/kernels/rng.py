@@ -1,5 +1,10 @@
 """SplitMix64: a small, fast generator whose whole state is one uint64 the caller owns.
 
+The package's only random number generator for kernels (training, evaluation, and the
+abstraction's training sample), with its two draws: :func:`uniform` floats and
+:func:`below`, an exactly uniform integer in a range. Cards are dealt with
+:func:`holdemd.solver.kernels.deal.draw_cards`, on top of :func:`below`.
+
 Kernels never touch numpy's global generator: the state is an explicit ``uint64[1]`` array, so
 a run is reproducible from its seed and a worker's stream is independent of its neighbours'.
 All arithmetic stays in uint64 (numba promotes uint64 mixed with int64 to float64).
@@ -19,6 +24,8 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _S32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_TWO32 = np.uint64(1 << 32)
 _INV_2_53 = 1.0 / 9007199254740992.0
 
 
@@ -62,5 +69,20 @@ def uniform(state):  # type: ignore[no-untyped-def]
 
 @inline_kernel
 def below(state, n):  # type: ignore[no-untyped-def]
-    """An integer in [0, n) for 0 < n < 2**32 (multiply-shift; bias below 2**-32)."""
-    return np.int64(((next_u64(state) >> _S32) * np.uint64(n)) >> _S32)
+    """An integer in [0, n), each value equally likely, for 0 < n < 2**32.
+
+    Lemire's multiply-shift with rejection (D. Lemire, "Fast random integer generation in an
+    interval", 2019): the high half of the top 32 random bits times n. Of the 2**32 inputs,
+    ``2**32 mod n`` would make some results one input more likely than others; they are the
+    products whose low half is below ``2**32 mod n``, and are redrawn (probability below
+    n / 2**32, so the common path stays a multiply and a compare). Returns int64.
+    """
+    bound = np.uint64(n)
+    product = (next_u64(state) >> _S32) * bound
+    low = product & _LOW32
+    if low < bound:  # only then can it be one of the surplus inputs
+        surplus = (_TWO32 - bound) % bound
+        while low < surplus:
+            product = (next_u64(state) >> _S32) * bound
+            low = product & _LOW32
+    return np.int64(product >> _S32)
