@@ -137,7 +137,8 @@ def turn_pass(
                         c1[m] = rest[pair_j[p]]
                         pid[m] = p
                         m += 1
-                river_equity_numerators(b0, b1, b2, b3, rest[k], c0, c1, m, numer, scratch)
+                board = (b0, b1, b2, b3, rest[k])
+                river_equity_numerators(board, c0, c1, m, numer, scratch)
                 for q in range(m):
                     hist[pid[q], equity_bin(numer[q], bins)] += 1
                     river_counts[unit, numer[q]] += weight

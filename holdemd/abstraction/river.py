@@ -152,7 +152,7 @@ def river_pass(
                         c0[m] = a
                         c1[m] = b
                         m += 1
-            river_equity_numerators(b0, b1, b2, b3, b4, c0, c1, m, numer, scratch)
+            river_equity_numerators((b0, b1, b2, b3, b4), c0, c1, m, numer, scratch)
             for p in range(m):
                 hole_bits = suit_rank_bit(c0[p]) | suit_rank_bit(c1[p])
                 table[index_from_bits(RIVER_STREET, hole_bits, board_bits)] = lut[numer[p]]

@@ -15,6 +15,8 @@ Equity = P(win) + P(tie) / 2. Two uses:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from holdemd.cards import rank7_codes
@@ -22,6 +24,13 @@ from holdemd.jit import inline_kernel, kernel
 from holdemd.solver.kernels.deal import draw_cards
 
 NUM_CARDS = 52
+
+
+class Range(NamedTuple):
+    """Hole pairs a player may hold, and how likely each is."""
+
+    pairs: np.ndarray  # int64[K, 2]
+    weight: np.ndarray  # float64[K]: non-negative; 0 rules a pair out
 
 
 @inline_kernel
@@ -128,7 +137,7 @@ def _accumulate(h0, h1, full, num_fresh, combos, weight, wins, counts):  # type:
 
 
 @kernel
-def range_equities(h0, h1, board, num_board, combos, weight, runouts, rng, scratch, out):  # type: ignore[no-untyped-def]
+def range_equities(h0, h1, board, num_board, opponents, runouts, rng, out):  # type: ignore[no-untyped-def]
     """Equity of hole pair (h0, h1) against each live opponent pair, over the unseen board.
 
     Parameters
@@ -139,16 +148,17 @@ def range_equities(h0, h1, board, num_board, combos, weight, runouts, rng, scrat
         The board; only ``board[:num_board]`` is known.
     num_board : int
         0, 3, 4 or 5 known board cards.
-    combos : int64[K, 2]
-        Opponent hole pairs.
-    weight : float64[K]
-        Range weights; pairs with weight 0 are skipped (their equity is left at 0.5).
+    opponents : Range
+        Opponent hole pairs and their weights; pairs with weight 0 are skipped (their equity
+        is left at 0.5).
     runouts : int
         Random run-outs for a flop or preflop board.
     rng : uint64[1]
-    scratch : int64[>= 52]
     out : float64[K], out
     """
+    combos = opponents.pairs
+    weight = opponents.weight
+    scratch = np.empty(NUM_CARDS, dtype=np.int64)
     num_combos = combos.shape[0]
     wins = np.zeros(num_combos)
     counts = np.zeros(num_combos)

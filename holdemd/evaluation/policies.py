@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,11 +26,22 @@ from holdemd.solver.kernels.normalize import normalize_positive
 from holdemd.solver.tables import normalize_rows
 
 
+class PolicyArrays(NamedTuple):
+    """The numeric part of a `Policy`, as kernels take it."""
+
+    weights: np.ndarray  # float[rows, A] (by infoset row) or [nodes, A] (by node)
+    by_node: bool
+
+
 @dataclass(frozen=True)
 class Policy:
     name: str
     weights: np.ndarray  # [rows, A] (by infoset row) or [nodes, A] (by node): action weights
     by_node: bool
+
+    @property
+    def arrays(self) -> PolicyArrays:
+        return PolicyArrays(self.weights, bool(self.by_node))
 
 
 def blueprint_policy(name: str, strategy_sum: np.ndarray) -> Policy:
@@ -88,16 +100,14 @@ def combine_by_player(game: Game, per_player: list[np.ndarray]) -> np.ndarray:
 
 
 @inline_kernel
-def action_probabilities(weights, by_node, row_base, node, bucket, n, out, k):  # type: ignore[no-untyped-def]
+def action_probabilities(policy, row_base, node, bucket, n, out, k):  # type: ignore[no-untyped-def]
     """Probabilities of the ``n`` legal actions at ``node`` for a player holding ``bucket``,
     into ``out[k, :n]``.
 
     Parameters
     ----------
-    weights : float[rows or nodes, A]
-        A `Policy` table.
-    by_node : bool
-        Whether ``weights`` has one row per node (a bot) or per infoset row (a blueprint).
+    policy : PolicyArrays
+        ``weights`` has one row per node (a bot, ``by_node``) or per infoset row (a blueprint).
     row_base : int64[N]
         ``GameArrays.node_row_base``.
     node, bucket, n : int
@@ -105,7 +115,7 @@ def action_probabilities(weights, by_node, row_base, node, bucket, n, out, k):  
     k : int
         The row of ``out`` to fill.
     """
-    index = node if by_node else row_base[node] + bucket
+    index = node if policy.by_node else row_base[node] + bucket
     for a in range(n):
-        out[k, a] = float(weights[index, a])
+        out[k, a] = float(policy.weights[index, a])
     normalize_positive(out, k, n)

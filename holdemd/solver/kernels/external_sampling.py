@@ -72,6 +72,59 @@ class Workspace(NamedTuple):
     ranks: np.ndarray  # int64[P]
 
 
+class LiveTables(NamedTuple):
+    """The tables a batch reads, and where its changes go."""
+
+    regret: np.ndarray  # float32, float64 or int32 [rows, A], in table units
+    strategy_sum: np.ndarray  # float32 or float64 [rows, A]
+    delta: DeltaBuffer  # receives the changes unless in_place (float, in table units)
+    inflight: DeltaBuffer  # sent to the tables' owner, not yet merged: read, never written
+    in_place: bool  # write into regret and strategy_sum themselves (delta is then unused)
+
+
+class BatchSettings(NamedTuple):
+    """What the schedule sets for a batch (``holdemd.solver.schedule``); see `run_iterations`."""
+
+    first_iteration: int  # global index of the batch's first iteration, 0-based
+    linear: bool  # weight increments by the iteration number (linear CFR)
+    regret_unit: float  # regret-table units per unit of utility (``tables.regret_unit``)
+    prune_probability: float  # chance that an iteration prunes
+    prune_threshold: float  # in table units
+    average_streets: int  # strategy sums only on streets below this
+
+
+def batch_settings(
+    first_iteration: int,
+    *,
+    linear: bool = False,
+    regret_unit: float = 1.0,
+    prune_probability: float = 0.0,
+    prune_threshold: float = 0.0,
+    average_streets: int = 127,
+) -> BatchSettings:
+    """`BatchSettings` with each field of one fixed type, so numba compiles one signature.
+
+    The defaults change nothing: no pruning, strategy sums on every street.
+    """
+    return BatchSettings(
+        first_iteration=int(first_iteration),
+        linear=bool(linear),
+        regret_unit=float(regret_unit),
+        prune_probability=float(prune_probability),
+        prune_threshold=float(prune_threshold),
+        average_streets=int(average_streets),
+    )
+
+
+class IterationWeights(NamedTuple):
+    """How much one iteration's updates count; set by `run_iterations` for `traverse`."""
+
+    weight: float  # multiplies every strategy-sum increment (1, or t for linear CFR)
+    regret_weight: float  # multiplies every regret increment: weight * regret_unit
+    prune: bool  # this iteration skips actions below the prune threshold
+    probe_weight: float  # 1, or 1 / (1 - prune probability) on what pruning would skip
+
+
 def make_workspace(game: GameArrays, max_actions: int) -> Workspace:
     depth = game.max_depth + 1
     return Workspace(
@@ -110,28 +163,30 @@ def no_delta_buffer(max_actions: int, dtype: np.dtype | type) -> DeltaBuffer:
 
 
 @inline_kernel
-def regret_matching(regret, delta_regret, row, slot, n, out, k, inflight_regret, inflight_slot):  # type: ignore[no-untyped-def]
+def regret_matching(tables, row, pending, sent, n, out, k):  # type: ignore[no-untyped-def]
     """Current strategy of a row into ``out[k, :n]``: positive regrets normalized, else uniform.
 
     Parameters
     ----------
-    regret : float[rows, A]
-    delta_regret : float[capacity, A]
-        Pending changes; read only when ``slot >= 0``.
-    row, slot, n : int
-    out : float64[K, >= n]
+    tables : LiveTables
+        The row's regret is ``tables.regret[row]`` plus its pending and in-flight changes.
+    row : int
+    pending : int
+        Slot of the row in ``tables.delta`` (-1: none).
+    sent : int
+        Slot of the row in ``tables.inflight`` (-1: none).
+    n : int
+        Legal actions.
+    out : float64[K, >= n], out
     k : int
         Row of ``out`` to fill (an index rather than a view: views cost in the hot loop).
-    inflight_regret : float[capacity2, A]
-        Changes sent but not yet merged into ``regret``; read only when ``inflight_slot >= 0``.
-    inflight_slot : int
     """
     for a in range(n):
-        r = float(regret[row, a])
-        if slot >= 0:
-            r += float(delta_regret[slot, a])
-        if inflight_slot >= 0:
-            r += float(inflight_regret[inflight_slot, a])
+        r = float(tables.regret[row, a])
+        if pending >= 0:
+            r += float(tables.delta.regret[pending, a])
+        if sent >= 0:
+            r += float(tables.inflight.regret[sent, a])
         out[k, a] = r
     normalize_positive(out, k, n)
 
@@ -208,68 +263,49 @@ def _action_mult(ws, sp, a, probe_weight):  # type: ignore[no-untyped-def]
 
 
 @inline_kernel
-def traverse(  # type: ignore[no-untyped-def]
-    g,
-    traverser,
-    regret,
-    strategy_sum,
-    delta,
-    inflight,
-    in_place,
-    weight,
-    regret_weight,
-    rng,
-    ws,
-    counters,
-    prune,
-    prune_threshold,
-    average_streets,
-    probe_weight,
-):
+def traverse(g, traverser, tables, settings, weights, rng, ws, counters):  # type: ignore[no-untyped-def]
     """One external-sampling traversal for ``traverser`` on the deal already in ``ws``.
 
     Parameters
     ----------
     g : GameArrays
     traverser : int
-    regret : float32, float64 or int32 [rows, A]
-        Live regrets, in table units; written only when ``in_place``.
-    strategy_sum : float32 or float64 [rows, A]
-        Live strategy sums; written only when ``in_place``.
-    delta : DeltaBuffer
-        Receives the changes unless ``in_place``.
-    inflight : DeltaBuffer
-        Changes already sent but not yet merged into the tables: read, never written.
-    in_place : bool
-    weight : float
-        Multiplies every strategy-sum increment (1, or t for linear CFR).
-    regret_weight : float
-        Multiplies every regret increment: ``weight`` times the table's units per unit of
-        utility (1 for float tables, quanta for integer ones).
+    tables : LiveTables
+        Read at every decision; the changes go to the tables (``in_place``) or ``delta``.
+    settings : BatchSettings
+        ``prune_threshold``: with ``weights.prune``, skip the traverser's actions whose regret
+        is below it (Pluribus's negative-regret pruning), except on the last street and for
+        actions that end the hand; a skipped action is neither explored nor updated.
+        ``average_streets``: strategy sums are accumulated only at nodes of streets below
+        this (1: first betting round only, Pluribus's choice; later streets are averaged from
+        snapshots).
+    weights : IterationWeights
+        ``probe_weight`` is 1, or (in an iteration that could have pruned but does not)
+        1 / (1 - prune probability): the actions a pruning iteration would skip are explored,
+        and every update they lead to (their regret, the traverser's regrets below them, the
+        strategy sums on the way) is multiplied by it. Pruning then leaves every update
+        unbiased.
     rng : uint64[1]
     ws : Workspace
         ``ws.buckets`` and ``ws.ranks`` hold the deal.
     counters : int64[NUM_COUNTERS]
-    prune : bool
-        Skip the traverser's actions whose regret is below ``prune_threshold`` (Pluribus's
-        negative-regret pruning), except on the last street and for actions that end the hand;
-        a skipped action is neither explored nor updated.
-    prune_threshold : float
-        In table units (the caller scales it by the game's utility scale).
-    average_streets : int
-        Strategy sums are accumulated only at nodes of streets below this (1: first betting
-        round only, Pluribus's choice; later streets are averaged from snapshots).
-    probe_weight : float
-        1, or (in an iteration that could have pruned but does not) 1 / (1 - prune
-        probability): the actions a pruning iteration would skip are explored, and every
-        update they lead to (their regret, the traverser's regrets below them, the strategy
-        sums on the way) is multiplied by it. Pruning then leaves every update unbiased.
 
     Returns
     -------
     float
         The sampled value of the root for ``traverser``.
     """
+    regret = tables.regret
+    strategy_sum = tables.strategy_sum
+    delta = tables.delta
+    inflight = tables.inflight
+    in_place = tables.in_place
+    weight = weights.weight
+    regret_weight = weights.regret_weight
+    prune = weights.prune
+    probe_weight = weights.probe_weight
+    prune_threshold = settings.prune_threshold
+    average_streets = settings.average_streets
     last_street = g.street_buckets.shape[0] - 1
     sp = -1
     node = 0
@@ -291,9 +327,7 @@ def traverse(  # type: ignore[no-untyped-def]
             sent = -1 if in_place else _pending_slot(inflight, row)
             if player == traverser:
                 sp += 1
-                regret_matching(
-                    regret, delta.regret, row, pending, n, ws.strat, sp, inflight.regret, sent
-                )
+                regret_matching(tables, row, pending, sent, n, ws.strat, sp)
                 ws.frame_node[sp] = node
                 ws.frame_row[sp] = row
                 skipped = 0
@@ -326,7 +360,7 @@ def traverse(  # type: ignore[no-untyped-def]
                 mult = _action_mult(ws, sp, first, probe_weight)
                 node = g.node_children[node, first]
                 continue
-            regret_matching(regret, delta.regret, row, pending, n, strat, 0, inflight.regret, sent)
+            regret_matching(tables, row, pending, sent, n, strat, 0)
             if g.node_street[node] >= average_streets:
                 pass  # averaged from snapshots of the current strategy instead
             elif in_place:
@@ -398,59 +432,33 @@ def traverse(  # type: ignore[no-untyped-def]
 
 
 @kernel
-def run_iterations(  # type: ignore[no-untyped-def]
-    g,
-    regret,
-    strategy_sum,
-    delta,
-    inflight,
-    in_place,
-    n_iterations,
-    first_iteration,
-    linear,
-    regret_unit,
-    rng,
-    ws,
-    counters,
-    prune_probability,
-    prune_threshold,
-    average_streets,
-):
+def run_iterations(g, tables, settings, n_iterations, rng, ws, counters):  # type: ignore[no-untyped-def]
     """Run up to ``n_iterations`` MCCFR iterations; returns how many ran.
 
     Parameters
     ----------
     g : GameArrays
-    regret : float32, float64 or int32 [rows, A]
-    strategy_sum : float32 or float64 [rows, A]
-    delta : DeltaBuffer
-        Float buffers whatever the regret dtype (changes in table units). Ignored when
-        ``in_place``. Otherwise the batch stops early, at an iteration boundary, once the
-        buffer may not hold another iteration's new rows (the caller then drains it).
-    inflight : DeltaBuffer
-        A buffer sent to the tables' owner but not yet merged: its regrets count as part of
-        the tables when computing strategies, so a worker never loses sight of its own work.
-        Pass an empty buffer when there is none.
-    in_place : bool
+    tables : LiveTables
+        ``delta`` holds float buffers whatever the regret dtype (changes in table units). It is
+        ignored when ``in_place``; otherwise the batch stops early, at an iteration boundary,
+        once the buffer may not hold another iteration's new rows (the caller then drains it).
+        ``inflight`` is a buffer sent to the tables' owner but not yet merged: its regrets
+        count as part of the tables when computing strategies, so a worker never loses sight
+        of its own work (an empty buffer when there is none).
+    settings : BatchSettings
+        ``first_iteration`` sets the linear-CFR weight t + 1. ``prune_probability`` is the
+        chance that an iteration prunes (see `traverse`); 0 draws no random number, so runs
+        without pruning are the same as before it existed. The other iterations explore what
+        pruning skips, with weight 1 / (1 - prune_probability) (``IterationWeights``).
     n_iterations : int
-    first_iteration : int
-        Global index of the first iteration (0-based); sets the linear-CFR weight t + 1.
-    linear : bool
-        Weight increments by the iteration number (linear CFR) instead of 1.
-    regret_unit : float
-        Regret-table units per unit of utility (``tables.regret_unit``): 1 for float tables.
     rng : uint64[1]
     ws : Workspace
     counters : int64[NUM_COUNTERS]
         Accumulated; see the COUNTER_* indices.
-    prune_probability : float
-        Chance that an iteration prunes (see ``traverse``); 0 draws no random number, so runs
-        without pruning are the same as before it existed. The other iterations explore what
-        pruning skips, with weight 1 / (1 - prune_probability) (``traverse``'s probe_weight).
-    prune_threshold : float
-    average_streets : int
-        See ``traverse``.
     """
+    delta = tables.delta
+    in_place = tables.in_place
+    prune_probability = settings.prune_probability
     num_players = g.num_players
     k = g.cards_per_deal
     # A buffer with a slot for every row can never fill up; a smaller one may.
@@ -461,8 +469,8 @@ def run_iterations(  # type: ignore[no-untyped-def]
         if bounded and i > 0 and before + 2 * most_new_rows > delta.rows.shape[0]:
             # Stop while there is still room for twice the largest iteration seen.
             return i
-        weight = float(first_iteration + i + 1) if linear else 1.0
-        regret_weight = weight * regret_unit
+        weight = float(settings.first_iteration + i + 1) if settings.linear else 1.0
+        regret_weight = weight * settings.regret_unit
         prune = prune_probability > 0.0 and uniform(rng) < prune_probability
         # Importance weighting: what pruning skips gets its expected update from the iterations
         # that do not prune. Without it a skipped action and its subtree learn 1 / (1 - p)
@@ -472,27 +480,11 @@ def run_iterations(  # type: ignore[no-untyped-def]
         probe_weight = 1.0
         if prune_probability > 0.0 and not prune and prune_probability < 1.0:
             probe_weight = 1.0 / (1.0 - prune_probability)
+        weights = IterationWeights(weight, regret_weight, prune, probe_weight)
         for traverser in range(num_players):
             draw_cards(ws.deck, ws.deck.shape[0], k, rng, ws.cards, 0)
             deal_outcome(g, ws.cards, ws.buckets, ws.ranks)
-            traverse(
-                g,
-                traverser,
-                regret,
-                strategy_sum,
-                delta,
-                inflight,
-                in_place,
-                weight,
-                regret_weight,
-                rng,
-                ws,
-                counters,
-                prune,
-                prune_threshold,
-                average_streets,
-                probe_weight,
-            )
+            traverse(g, traverser, tables, settings, weights, rng, ws, counters)
         if not in_place:
             added = delta.used[0] - before
             if added > most_new_rows:
