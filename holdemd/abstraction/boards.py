@@ -24,7 +24,13 @@ from holdemd.jit import kernel
 
 @kernel
 def _class_size(m0: int, m1: int, m2: int, m3: int) -> int:
-    """Boards in the class of a canonical board with sorted suit masks ``m0 >= ... >= m3``."""
+    """Boards in the class of a canonical board with sorted suit masks ``m0 >= ... >= m3``.
+
+    Parameters
+    ----------
+    m0, m1, m2, m3 : int
+        The board's 13-bit rank mask of each suit, non-increasing.
+    """
     stabilizer = 1
     run = 1
     prev = m0

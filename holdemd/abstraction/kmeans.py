@@ -37,7 +37,15 @@ LEVELS = 256  # rows are uint8
 
 @inline_kernel
 def emd(points: np.ndarray, i: int, centers: np.ndarray, j: int) -> int:
-    """L1 distance between ``points[i]`` and ``centers[j]`` (uint8 rows of equal width)."""
+    """L1 distance between ``points[i]`` and ``centers[j]``.
+
+    Parameters
+    ----------
+    points : uint8[n, d]
+    i : int
+    centers : uint8[k, d]
+    j : int
+    """
     total = 0
     for b in range(points.shape[1]):
         total += abs(np.int32(points[i, b]) - np.int32(centers[j, b]))
@@ -161,7 +169,17 @@ def median_centers(points: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.n
 def _min_distance_update(
     points: np.ndarray, centers: np.ndarray, j: int, nearest: np.ndarray
 ) -> None:
-    """``nearest[i] = min(nearest[i], emd(points[i], centers[j]))`` for every point."""
+    """``nearest[i] = min(nearest[i], emd(points[i], centers[j]))`` for every point.
+
+    Parameters
+    ----------
+    points : uint8[n, d]
+    centers : uint8[k, d]
+    j : int
+        The centre just added.
+    nearest : int64[n], in/out
+        Each point's distance to its nearest centre so far.
+    """
     for i in range(points.shape[0]):
         d = emd(points, i, centers, j)
         if d < nearest[i]:

@@ -99,7 +99,7 @@ def rank7_codes(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int, c6: int) -
 
     Parameters
     ----------
-    c0, ..., c6 : int
+    c0, c1, c2, c3, c4, c5, c6 : int
         Card codes 0..51, distinct, any integer type, any order.
 
     Returns
@@ -117,7 +117,13 @@ def rank7_codes(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int, c6: int) -
 
 @kernel
 def rank6_codes(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int) -> np.int32:
-    """Value of the best 5-card hand among 6 distinct cards (see :func:`rank7_codes`)."""
+    """Value of the best 5-card hand among 6 distinct cards (see :func:`rank7_codes`).
+
+    Parameters
+    ----------
+    c0, c1, c2, c3, c4, c5 : int
+        Card codes 0..51, distinct, any integer type, any order.
+    """
     key = FLUSH_BIAS + _key(c0) + _key(c1) + _key(c2) + _key(c3) + _key(c4) + _key(c5)
     flush = (key >> SUIT_SHIFT) & FLUSH_BITS
     if flush:
@@ -128,7 +134,13 @@ def rank6_codes(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int) -> np.int3
 
 @kernel
 def rank5_codes(c0: int, c1: int, c2: int, c3: int, c4: int) -> np.int32:
-    """Value of 5 distinct cards (see :func:`rank7_codes`)."""
+    """Value of 5 distinct cards (see :func:`rank7_codes`).
+
+    Parameters
+    ----------
+    c0, c1, c2, c3, c4 : int
+        Card codes 0..51, distinct, any integer type, any order.
+    """
     key = FLUSH_BIAS + _key(c0) + _key(c1) + _key(c2) + _key(c3) + _key(c4)
     flush = (key >> SUIT_SHIFT) & FLUSH_BITS
     if flush:
@@ -232,7 +244,18 @@ def _checksum(
     hash_values: np.ndarray,
     category_of_value: np.ndarray,
 ) -> int:
-    """Checksum of the evaluator tables."""
+    """Checksum of the evaluator tables.
+
+    Parameters
+    ----------
+    card_key : int64[52]
+    card_bit : int64[52]
+    flush_values : int16[8192]
+    hash_disp : int32[2**HASH_BUCKET_BITS]
+    hash_values : int16[2**HASH_SLOT_BITS]
+    category_of_value : int8[7463]
+        The tables of :mod:`holdemd.cards.evaluator_tables`, under their lower-case names.
+    """
     total = _mix(0, card_key)
     total = _mix(total, card_bit)
     total = _mix(total, flush_values)

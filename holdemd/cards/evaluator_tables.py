@@ -96,13 +96,29 @@ def _encode(category: int, r0: int, r1: int, r2: int, r3: int, r4: int) -> int:
 
     Within a category every hand uses the same number of tie-break ranks, so padding with 0
     never confuses two hands.
+
+    Parameters
+    ----------
+    category : int
+        0 (high card) .. 8 (straight flush).
+    r0, r1, r2, r3, r4 : int
+        Tie-break ranks 0..12, most significant first (0 where unused).
     """
     return ((((category * 13 + r0) * 13 + r1) * 13 + r2) * 13 + r3) * 13 + r4
 
 
 @kernel
 def _top_ranks(mask: int, n: int, out: np.ndarray) -> None:
-    """Write the ``n`` highest ranks of a 13-bit mask, descending, into ``out[:n]``."""
+    """Write the ``n`` highest ranks of a 13-bit mask, descending, into ``out[:n]``.
+
+    Parameters
+    ----------
+    mask : int
+        Bit r set for each rank r present.
+    n : int
+        Ranks to write; at most the bits set in ``mask``.
+    out : int64[>= n], out
+    """
     k = 0
     for r in range(12, -1, -1):
         if k < n and (mask >> r) & 1:
@@ -275,7 +291,17 @@ def _class_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 @kernel
 def _hash_parts(key: int, mult: int, bits: int) -> int:
-    """Top ``bits`` bits of ``key * mult mod 2**HASH_WINDOW`` (no product reaches 2**63)."""
+    """Top ``bits`` bits of ``key * mult mod 2**HASH_WINDOW`` (no product reaches 2**63).
+
+    Parameters
+    ----------
+    key : int
+        A rank key.
+    mult : int
+        The hash multiplier (``HASH_MULT_BUCKET`` or ``HASH_MULT_SLOT``).
+    bits : int
+        Bits of the result (``HASH_BUCKET_BITS`` or ``HASH_SLOT_BITS``).
+    """
     return ((key * mult) & ((1 << HASH_WINDOW) - 1)) >> (HASH_WINDOW - bits)
 
 
@@ -286,6 +312,13 @@ def _build_displacements(keys: np.ndarray, mult_bucket: int, mult_slot: int) -> 
     Buckets are placed largest first, each with the smallest displacement whose slots are all
     free. Returns int32[2**HASH_BUCKET_BITS], or an empty array if some bucket holds two keys
     with the same slot hash (then no displacement can separate them; try other multipliers).
+
+    Parameters
+    ----------
+    keys : int64[n]
+        The distinct rank keys to place.
+    mult_bucket, mult_slot : int
+        Hash multipliers of the bucket and of the slot within it.
     """
     nb = 1 << HASH_BUCKET_BITS
     ns = 1 << HASH_SLOT_BITS

@@ -204,7 +204,12 @@ def _preflop_ranks(index: int) -> tuple[int, int]:
 def _suit_key(hole_bits: int, board_bits: int, suit: int) -> int:
     """Sort key of one suit: ``shape << 16 | pattern rank`` (pattern rank < 36,036).
 
-    ``hole_bits`` and ``board_bits`` hold one 13-bit rank set per suit, 16 bits apart.
+    Parameters
+    ----------
+    hole_bits, board_bits : int64
+        One 13-bit rank set per suit, 16 bits apart (OR of :func:`suit_rank_bit`).
+    suit : int
+        0..3.
     """
     h = (hole_bits >> (16 * suit)) & 0x1FFF
     b = (board_bits >> (16 * suit)) & 0x1FFF
@@ -224,7 +229,14 @@ def _suit_key(hole_bits: int, board_bits: int, suit: int) -> int:
 
 @kernel
 def _pick(p: int, a0: int, a1: int, a2: int, a3: int) -> int:
-    """``(a0, a1, a2, a3)[p]`` without building a tuple or array."""
+    """``(a0, a1, a2, a3)[p]`` without building a tuple or array.
+
+    Parameters
+    ----------
+    p : int
+        0..3.
+    a0, a1, a2, a3 : int
+    """
     if p == 0:
         return a0
     if p == 1:
@@ -364,7 +376,18 @@ def _unrank_multiset(rank: int, k: int, n: int, first: int) -> int:
     """Inverse of the multiset rank of a run of ``k`` suits with ``n`` possible patterns.
 
     Returns the patterns x_0 >= ... >= x_{k-1} packed 16 bits apart, x_t at bit
-    ``16 * (first + t)`` (``first`` = the run's first canonical position).
+    ``16 * (first + t)``.
+
+    Parameters
+    ----------
+    rank : int
+        The multiset's rank.
+    k : int
+        Suits in the run.
+    n : int
+        Possible patterns of one suit.
+    first : int
+        The run's first canonical position (0..3).
     """
     if k == 1:
         return rank << (16 * first)
@@ -456,7 +479,16 @@ def unindex_into(street: int, index: int, out: np.ndarray) -> None:
 
 @kernel
 def _unindex_batch(street: int, indices: np.ndarray, width: int) -> np.ndarray:
-    """int8[n, width] representative hands of int64[n] class indices."""
+    """int8[n, width] representative hands of class indices.
+
+    Parameters
+    ----------
+    street : int
+        0 preflop .. 3 river.
+    indices : int64[n]
+    width : int
+        Cards per hand: 2 + board cards of ``street``.
+    """
     out = np.empty((indices.size, width), dtype=np.int8)
     for i in range(indices.size):
         unindex_into(street, indices[i], out[i])

@@ -35,7 +35,14 @@ class Range(NamedTuple):
 
 @inline_kernel
 def unseen_cards(known, num_known, out):  # type: ignore[no-untyped-def]
-    """Fill ``out`` with the cards not in ``known[:num_known]``; returns how many."""
+    """Fill ``out`` with the cards not in ``known[:num_known]``, ascending; returns how many.
+
+    Parameters
+    ----------
+    known : int64[>= num_known]
+    num_known : int
+    out : int64[>= 52 - num_known], out
+    """
     n = 0
     for c in range(NUM_CARDS):
         seen = False
@@ -116,9 +123,27 @@ def allin_equity(cards, num_board, samples, rng, scratch):  # type: ignore[no-un
 
 
 @inline_kernel
-def _accumulate(h0, h1, full, num_fresh, combos, weight, wins, counts):  # type: ignore[no-untyped-def]
+def _accumulate(h0, h1, full, num_fresh, opponents, wins, counts):  # type: ignore[no-untyped-def]
     """Score hole pair (h0, h1) against every live pair on the complete board ``full``;
-    pairs holding one of the ``num_fresh`` run-out cards at ``full[5 - num_fresh:]`` skip."""
+    pairs holding one of the ``num_fresh`` run-out cards at ``full[5 - num_fresh:]`` skip.
+
+    Parameters
+    ----------
+    h0, h1 : int
+        The hand's hole cards.
+    full : int64[5]
+        A complete board.
+    num_fresh : int
+        Run-out cards at the end of ``full`` (not known when the range was formed).
+    opponents : Range
+        Pairs with weight 0 are skipped.
+    wins : float64[K], in/out
+        Adds 1 per win and 1/2 per tie.
+    counts : float64[K], in/out
+        Adds 1 per scored board.
+    """
+    combos = opponents.pairs
+    weight = opponents.weight
     mine = rank7_codes(h0, h1, full[0], full[1], full[2], full[3], full[4])
     for k in range(combos.shape[0]):
         if weight[k] <= 0.0:
@@ -157,7 +182,6 @@ def range_equities(h0, h1, board, num_board, opponents, runouts, rng, out):  # t
     out : float64[K], out
     """
     combos = opponents.pairs
-    weight = opponents.weight
     scratch = np.empty(NUM_CARDS, dtype=np.int64)
     num_combos = combos.shape[0]
     wins = np.zeros(num_combos)
@@ -172,14 +196,14 @@ def range_equities(h0, h1, board, num_board, opponents, runouts, rng, out):  # t
     n = unseen_cards(known, 2 + num_board, scratch)
     missing = 5 - num_board
     if missing == 0:
-        _accumulate(h0, h1, full, 0, combos, weight, wins, counts)
+        _accumulate(h0, h1, full, 0, opponents, wins, counts)
     elif missing == 1:
         for i in range(n):
             full[4] = scratch[i]
-            _accumulate(h0, h1, full, 1, combos, weight, wins, counts)
+            _accumulate(h0, h1, full, 1, opponents, wins, counts)
     else:
         for _ in range(runouts):
             draw_cards(scratch, n, missing, rng, full, num_board)
-            _accumulate(h0, h1, full, missing, combos, weight, wins, counts)
+            _accumulate(h0, h1, full, missing, opponents, wins, counts)
     for k in range(num_combos):
         out[k] = wins[k] / counts[k] if counts[k] > 0.0 else 0.5

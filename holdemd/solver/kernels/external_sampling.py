@@ -193,11 +193,31 @@ def regret_matching(tables, row, pending, sent, n, out, k):  # type: ignore[no-u
 
 @inline_kernel
 def _add_integer_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+    """``regret[row, column] += change``, rounded stochastically (`rounded_sum`).
+
+    Parameters
+    ----------
+    regret : int32[rows, A], in/out
+    row, column : int
+    change : float
+        In table units.
+    rng : uint64[1]
+    """
     regret[row, column] = rounded_sum(regret[row, column], change, INT32_LOWEST, rng)
 
 
 @inline_kernel
 def _add_float_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+    """``regret[row, column] += change``.
+
+    Parameters
+    ----------
+    regret : float32 or float64 [rows, A], in/out
+    row, column : int
+    change : float
+    rng : uint64[1]
+        Unused (the integer variant's signature).
+    """
     regret[row, column] += change
 
 
@@ -245,7 +265,17 @@ def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
 
 @inline_kernel
 def _next_action(ws, sp, a, n):  # type: ignore[no-untyped-def]
-    """The first action >= a of frame sp that is not pruned; n if none."""
+    """The first action >= a of frame sp that is not pruned; n if none.
+
+    Parameters
+    ----------
+    ws : Workspace
+    sp : int
+        The frame (stack position).
+    a : int
+    n : int
+        Actions of the frame's node.
+    """
     if not ws.any_pruned[sp]:
         return a  # the common case: nothing to skip, nothing to read
     while a < n and ws.pruned[sp, a]:
@@ -256,7 +286,17 @@ def _next_action(ws, sp, a, n):  # type: ignore[no-untyped-def]
 @inline_kernel
 def _action_mult(ws, sp, a, probe_weight):  # type: ignore[no-untyped-def]
     """Weight multiplier of the updates at and below action a of frame sp: the frame's own,
-    times ``probe_weight`` if pruning iterations skip that action."""
+    times ``probe_weight`` if pruning iterations skip that action.
+
+    Parameters
+    ----------
+    ws : Workspace
+    sp : int
+        The frame (stack position).
+    a : int
+    probe_weight : float
+        See `traverse`.
+    """
     if ws.probed[sp] and ws.pruned[sp, a]:
         return ws.frame_mult[sp] * probe_weight
     return ws.frame_mult[sp]

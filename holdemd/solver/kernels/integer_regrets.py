@@ -21,7 +21,21 @@ INT32_HIGHEST = 2147483647.0
 def rounded_sum(current, change, lower, rng):  # type: ignore[no-untyped-def]
     """``current + change`` rounded stochastically to an integer in [lower, INT32_HIGHEST].
 
-    ``lower`` is an integer-valued float >= INT32_LOWEST; ``rng`` a uint64[1] generator state.
+    Parameters
+    ----------
+    current : int32
+        The table entry.
+    change : float
+        In table units; rounded up with probability equal to its fraction.
+    lower : float
+        An integer value >= INT32_LOWEST: the floor.
+    rng : uint64[1]
+        Generator state.
+
+    Returns
+    -------
+    float
+        An integer value, to store in the int32 table.
     """
     value = float(current) + np.floor(change + uniform(rng))
     return min(max(value, lower), INT32_HIGHEST)

@@ -11,7 +11,17 @@ from holdemd.jit import inline_kernel, kernel
 
 @inline_kernel
 def _heads_up(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
-    """Two players: the same result as the layered rule, without its loops (the hot case)."""
+    """Two players: the same result as the layered rule, without its loops (the hot case).
+
+    Parameters
+    ----------
+    contrib : float64[N, 2]
+    alive : int8[N, 2]
+    node : int
+    ranks : int64[2]
+    player : int
+        See `payoff`.
+    """
     other = 1 - player
     if alive[node, player] == 0:
         return -contrib[node, player]
