@@ -34,7 +34,7 @@ class Range(NamedTuple):
 
 
 @inline_kernel
-def unseen_cards(known, num_known, out):  # type: ignore[no-untyped-def]
+def unseen_cards(known, num_known, out):
     """Fill ``out`` with the cards not in ``known[:num_known]``, ascending; returns how many.
 
     Parameters
@@ -56,7 +56,7 @@ def unseen_cards(known, num_known, out):  # type: ignore[no-untyped-def]
 
 
 @inline_kernel
-def _score(mine, theirs):  # type: ignore[no-untyped-def]
+def _score(mine, theirs):
     if mine > theirs:
         return 1.0
     if mine == theirs:
@@ -65,7 +65,7 @@ def _score(mine, theirs):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def allin_equity(cards, num_board, samples, rng, scratch):  # type: ignore[no-untyped-def]
+def allin_equity(cards, num_board, samples, rng, scratch):
     """Seat 0's equity against seat 1 over the boards that complete ``num_board`` known cards.
 
     Parameters
@@ -123,7 +123,7 @@ def allin_equity(cards, num_board, samples, rng, scratch):  # type: ignore[no-un
 
 
 @inline_kernel
-def _accumulate(h0, h1, full, num_fresh, opponents, wins, counts):  # type: ignore[no-untyped-def]
+def _accumulate(h0, h1, full, num_fresh, opponents, wins, counts):
     """Score hole pair (h0, h1) against every live pair on the complete board ``full``;
     pairs holding one of the ``num_fresh`` run-out cards at ``full[5 - num_fresh:]`` skip.
 
@@ -162,7 +162,7 @@ def _accumulate(h0, h1, full, num_fresh, opponents, wins, counts):  # type: igno
 
 
 @kernel
-def range_equities(h0, h1, board, num_board, opponents, runouts, rng, out):  # type: ignore[no-untyped-def]
+def range_equities(h0, h1, board, num_board, opponents, runouts, rng, out):
     """Equity of hole pair (h0, h1) against each live opponent pair, over the unseen board.
 
     Parameters

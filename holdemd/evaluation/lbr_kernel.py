@@ -56,7 +56,7 @@ class ShowdownEquity(NamedTuple):
 
 
 @inline_kernel
-def _normalize(weight):  # type: ignore[no-untyped-def]
+def _normalize(weight):
     total = 0.0
     for k in range(weight.shape[0]):
         total += weight[k]
@@ -67,7 +67,7 @@ def _normalize(weight):  # type: ignore[no-untyped-def]
 
 
 @inline_kernel
-def _choose(g, node, me, blueprint, menu, beliefs, equity, probs):  # type: ignore[no-untyped-def]
+def _choose(g, node, me, blueprint, menu, beliefs, equity, probs):
     """LBR's action at ``node``: the largest check-down value (ties go to the earlier action
     in the order check/call, raises ascending, fold).
 
@@ -141,7 +141,7 @@ def _choose(g, node, me, blueprint, menu, beliefs, equity, probs):  # type: igno
 
 
 @inline_kernel
-def _deal_board(known, num_known, num_new, hands, board, num_board, rng, scratch):  # type: ignore[no-untyped-def]
+def _deal_board(known, num_known, num_new, hands, board, num_board, rng, scratch):
     """Deal ``num_new`` board cards after ``board[:num_board]``, as the real deal would.
 
     The blueprint's hole pair is drawn from the range first and kept off the board, so the new
@@ -182,7 +182,7 @@ def _deal_board(known, num_known, num_new, hands, board, num_board, rng, scratch
 
 
 @inline_kernel
-def _expected_equity(weight, pair_probs, action, equity):  # type: ignore[no-untyped-def]
+def _expected_equity(weight, pair_probs, action, equity):
     """LBR's equity over the range, after the blueprint takes ``action`` (-1: as it stands).
 
     Parameters
@@ -207,7 +207,7 @@ def _expected_equity(weight, pair_probs, action, equity):  # type: ignore[no-unt
 
 
 @inline_kernel
-def _showdown_equities(showdown, street, h0, h1, board, num_board, hands):  # type: ignore[no-untyped-def]
+def _showdown_equities(showdown, street, h0, h1, board, num_board, hands):
     """Fill ``showdown.equity`` (LBR's equity against each pair at a showdown) unless it
     already holds this street's; before the turn it is not kept (the run-outs are sampled
     afresh each time).
@@ -231,7 +231,7 @@ def _showdown_equities(showdown, street, h0, h1, board, num_board, hands):  # ty
 
 
 @kernel
-def lbr_deals(g, blueprint, settings, num_deals, rng, out, counts):  # type: ignore[no-untyped-def]
+def lbr_deals(g, blueprint, settings, num_deals, rng, out, counts):
     """Play LBR with each seat's cards of ``num_deals`` deals; ``out[d, s]`` is LBR's expected
     payoff in chips in seat s, given its cards, the board and the public actions sampled.
 

@@ -97,7 +97,9 @@ class AllinEquity(NamedTuple):
 
 
 @inline_kernel
-def terminal_value(g, node, hero, deal, settings, allin):  # type: ignore[no-untyped-def]
+def terminal_value(
+    g: GameArrays, node: int, hero: int, deal: Deal, settings: MatchSettings, allin: AllinEquity
+) -> float:
     """The hero's payoff at a terminal; an all-in showdown before the river by its equity.
 
     Parameters
@@ -125,7 +127,9 @@ def terminal_value(g, node, hero, deal, settings, allin):  # type: ignore[no-unt
 
 
 @inline_kernel
-def _acting_policy(g, matchup, hero, deal, node, out):  # type: ignore[no-untyped-def]
+def _acting_policy(
+    g: GameArrays, matchup: Matchup, hero: int, deal: Deal, node: int, out: np.ndarray
+) -> int:
     """Probabilities of the actions at decision ``node`` for the player to act, into
     ``out[0]``; returns how many actions there are.
 
@@ -151,7 +155,16 @@ def _acting_policy(g, matchup, hero, deal, node, out):  # type: ignore[no-untype
 
 
 @inline_kernel
-def sampled_value(g, hero, matchup, deal, settings, allin, probs, action_rng):  # type: ignore[no-untyped-def]
+def sampled_value(
+    g: GameArrays,
+    hero: int,
+    matchup: Matchup,
+    deal: Deal,
+    settings: MatchSettings,
+    allin: AllinEquity,
+    probs: np.ndarray,
+    action_rng: np.ndarray,
+) -> float:
     """One hand with sampled actions, scored with the exact value of the actions that end it.
 
     At each decision the actions that lead straight to a terminal (a fold, a last call) add
@@ -197,7 +210,15 @@ def sampled_value(g, hero, matchup, deal, settings, allin, probs, action_rng):  
 
 
 @kernel
-def play_deals(g, ends, matchup, settings, num_deals, rng, out):  # type: ignore[no-untyped-def]
+def play_deals(
+    g: GameArrays,
+    ends: np.ndarray,
+    matchup: Matchup,
+    settings: MatchSettings,
+    num_deals: int,
+    rng: np.ndarray,
+    out: np.ndarray,
+) -> None:
     """Play ``num_deals`` deals once per seat; ``out[d, s]`` is the hero's payoff in seat s.
 
     Parameters

@@ -100,7 +100,15 @@ def combine_by_player(game: Game, per_player: list[np.ndarray]) -> np.ndarray:
 
 
 @inline_kernel
-def action_probabilities(policy, row_base, node, bucket, n, out, k):  # type: ignore[no-untyped-def]
+def action_probabilities(
+    policy: PolicyArrays,
+    row_base: np.ndarray,
+    node: int,
+    bucket: int,
+    n: int,
+    out: np.ndarray,
+    k: int,
+) -> None:
     """Probabilities of the ``n`` legal actions at ``node`` for a player holding ``bucket``,
     into ``out[k, :n]``.
 

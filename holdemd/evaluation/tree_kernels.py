@@ -7,7 +7,7 @@ from holdemd.jit import inline_kernel
 
 
 @inline_kernel
-def called_value(g, node, equity):  # type: ignore[no-untyped-def]
+def called_value(g, node, equity):
     """Heads-up, a showdown at ``node`` won with probability ``equity``: the smaller stake is
     what changes hands, so the value is stake * (2 * equity - 1).
 
@@ -25,7 +25,7 @@ def called_value(g, node, equity):  # type: ignore[no-untyped-def]
 
 
 @inline_kernel
-def pick_continuing(g, node, probs, last, u):  # type: ignore[no-untyped-def]
+def pick_continuing(g, node, probs, last, u):
     """The action that ``u`` (uniform over the total probability of the actions that do not
     end the hand) selects among those actions; ``last`` (the last of them) if rounding leaves
     ``u`` past the end. Hand-ending actions are scored exactly by the callers instead.

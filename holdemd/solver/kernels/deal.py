@@ -22,7 +22,7 @@ from holdemd.solver.kernels.rng import below
 
 
 @inline_kernel
-def draw_cards(pool, n, k, rng, out, first):  # type: ignore[no-untyped-def]
+def draw_cards(pool, n, k, rng, out, first):
     """Put ``k`` distinct random cards of ``pool[:n]`` at ``out[first:first + k]``.
 
     A partial Fisher-Yates shuffle: each of the ``n! / (n - k)!`` ordered draws is equally
@@ -52,7 +52,7 @@ def draw_cards(pool, n, k, rng, out, first):  # type: ignore[no-untyped-def]
 
 
 @inline_kernel
-def hole_pair_bucket(g, street, c0, c1, board_bits):  # type: ignore[no-untyped-def]
+def hole_pair_bucket(g, street, c0, c1, board_bits):
     """The bucket of Hold'em hole cards (c0, c1) on ``street``.
 
     Parameters
@@ -85,7 +85,7 @@ def hole_pair_bucket(g, street, c0, c1, board_bits):  # type: ignore[no-untyped-
 
 
 @inline_kernel
-def deal_outcome(g, cards, buckets_out, ranks_out):  # type: ignore[no-untyped-def]
+def deal_outcome(g, cards, buckets_out, ranks_out):
     """Fill each player's bucket per street and showdown rank from a deal's cards.
 
     Parameters

@@ -163,7 +163,7 @@ def no_delta_buffer(max_actions: int, dtype: np.dtype | type) -> DeltaBuffer:
 
 
 @inline_kernel
-def regret_matching(tables, row, pending, sent, n, out, k):  # type: ignore[no-untyped-def]
+def regret_matching(tables, row, pending, sent, n, out, k):
     """Current strategy of a row into ``out[k, :n]``: positive regrets normalized, else uniform.
 
     Parameters
@@ -192,7 +192,7 @@ def regret_matching(tables, row, pending, sent, n, out, k):  # type: ignore[no-u
 
 
 @inline_kernel
-def _add_integer_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+def _add_integer_regret(regret, row, column, change, rng):
     """``regret[row, column] += change``, rounded stochastically (`rounded_sum`).
 
     Parameters
@@ -207,7 +207,7 @@ def _add_integer_regret(regret, row, column, change, rng):  # type: ignore[no-un
 
 
 @inline_kernel
-def _add_float_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+def _add_float_regret(regret, row, column, change, rng):
     """``regret[row, column] += change``.
 
     Parameters
@@ -221,7 +221,7 @@ def _add_float_regret(regret, row, column, change, rng):  # type: ignore[no-unty
     regret[row, column] += change
 
 
-def add_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+def add_regret(regret, row, column, change, rng):
     """``regret[row, column] += change`` for a float or an integer regret table (compiled code
     gets the dtype's variant from the overload below; this body runs without JIT)."""
     if np.issubdtype(regret.dtype, np.integer):
@@ -231,7 +231,7 @@ def add_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def
 
 
 @overload(add_regret, inline="always")
-def _add_regret_compiled(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+def _add_regret_compiled(regret, row, column, change, rng):
     if isinstance(regret.dtype, types.Integer):
         return lambda regret, row, column, change, rng: _add_integer_regret(
             regret, row, column, change, rng
@@ -242,14 +242,14 @@ def _add_regret_compiled(regret, row, column, change, rng):  # type: ignore[no-u
 
 
 @inline_kernel
-def _pending_slot(delta, row):  # type: ignore[no-untyped-def]
+def _pending_slot(delta, row):
     if delta.slot_of_row.shape[0] == 0:
         return -1
     return delta.slot_of_row[row]
 
 
 @inline_kernel
-def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
+def _claim_slot(delta, row):
     """Slot for row's changes, claiming a free one; -1 when the buffer is full."""
     slot = delta.slot_of_row[row]
     if slot >= 0:
@@ -264,7 +264,7 @@ def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
 
 
 @inline_kernel
-def _next_action(ws, sp, a, n):  # type: ignore[no-untyped-def]
+def _next_action(ws, sp, a, n):
     """The first action >= a of frame sp that is not pruned; n if none.
 
     Parameters
@@ -284,7 +284,7 @@ def _next_action(ws, sp, a, n):  # type: ignore[no-untyped-def]
 
 
 @inline_kernel
-def _action_mult(ws, sp, a, probe_weight):  # type: ignore[no-untyped-def]
+def _action_mult(ws, sp, a, probe_weight):
     """Weight multiplier of the updates at and below action a of frame sp: the frame's own,
     times ``probe_weight`` if pruning iterations skip that action.
 
@@ -303,7 +303,7 @@ def _action_mult(ws, sp, a, probe_weight):  # type: ignore[no-untyped-def]
 
 
 @inline_kernel
-def traverse(g, traverser, tables, settings, weights, rng, ws, counters):  # type: ignore[no-untyped-def]
+def traverse(g, traverser, tables, settings, weights, rng, ws, counters):
     """One external-sampling traversal for ``traverser`` on the deal already in ``ws``.
 
     Parameters
@@ -472,7 +472,7 @@ def traverse(g, traverser, tables, settings, weights, rng, ws, counters):  # typ
 
 
 @kernel
-def run_iterations(g, tables, settings, n_iterations, rng, ws, counters):  # type: ignore[no-untyped-def]
+def run_iterations(g, tables, settings, n_iterations, rng, ws, counters):
     """Run up to ``n_iterations`` MCCFR iterations; returns how many ran.
 
     Parameters

@@ -18,7 +18,7 @@ INT32_HIGHEST = 2147483647.0
 
 
 @inline_kernel
-def rounded_sum(current, change, lower, rng):  # type: ignore[no-untyped-def]
+def rounded_sum(current, change, lower, rng):
     """``current + change`` rounded stochastically to an integer in [lower, INT32_HIGHEST].
 
     Parameters
@@ -42,7 +42,7 @@ def rounded_sum(current, change, lower, rng):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def add_integer_rows(regret, rows, delta, lower, rng):  # type: ignore[no-untyped-def]
+def add_integer_rows(regret, rows, delta, lower, rng):
     """``regret[rows[i]] += delta[i]`` for an int32 table, each entry by :func:`rounded_sum`.
 
     Parameters

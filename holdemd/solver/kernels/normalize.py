@@ -13,7 +13,7 @@ from holdemd.jit import inline_kernel
 
 
 @inline_kernel
-def normalize_positive(out, k, n):  # type: ignore[no-untyped-def]
+def normalize_positive(out, k, n):
     """``out[k, :n]`` in place: ``max(x, 0) / sum(max(x, 0))``, or ``1 / n`` each if no x > 0.
 
     Parameters

@@ -10,7 +10,7 @@ from holdemd.jit import inline_kernel, kernel
 
 
 @inline_kernel
-def _heads_up(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
+def _heads_up(contrib, alive, node, ranks, player):
     """Two players: the same result as the layered rule, without its loops (the hot case).
 
     Parameters
@@ -41,7 +41,7 @@ def _heads_up(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-d
 
 
 @inline_kernel
-def payoff(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
+def payoff(contrib, alive, node, ranks, player):
     """Chips ``player`` wins minus chips ``player`` put in.
 
     Parameters
@@ -97,7 +97,7 @@ def payoff(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def terminal_payoffs(contrib, alive, nodes, ranks, out):  # type: ignore[no-untyped-def]
+def terminal_payoffs(contrib, alive, nodes, ranks, out):
     """Payoffs of many terminals over many deals, for the exact evaluator.
 
     Parameters

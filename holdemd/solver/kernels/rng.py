@@ -52,7 +52,7 @@ def _mix(value: int) -> int:
 
 
 @inline_kernel
-def next_u64(state):  # type: ignore[no-untyped-def]
+def next_u64(state):
     """Next 64 random bits. ``state``: uint64[1], advanced in place."""
     state[0] += _GOLDEN
     z = state[0]
@@ -62,13 +62,13 @@ def next_u64(state):  # type: ignore[no-untyped-def]
 
 
 @inline_kernel
-def uniform(state):  # type: ignore[no-untyped-def]
+def uniform(state):
     """A float64 in [0, 1) with 53 random bits."""
     return float(next_u64(state) >> _S11) * _INV_2_53
 
 
 @inline_kernel
-def below(state, n):  # type: ignore[no-untyped-def]
+def below(state, n):
     """An integer in [0, n), each value equally likely, for 0 < n < 2**32.
 
     Lemire's multiply-shift with rejection (D. Lemire, "Fast random integer generation in an
