@@ -22,7 +22,7 @@ import numpy as np
 
 from holdemd.games.compiled import CHECK_CALL, RAISE, Game
 from holdemd.jit import inline_kernel
-from holdemd.solver.kernels.normalize import normalize_positive
+from holdemd.solver.kernels.normalize import normalize_positive, positive_part
 from holdemd.solver.tables import normalize_rows
 
 
@@ -124,6 +124,9 @@ def action_probabilities(
         The row of ``out`` to fill.
     """
     index = node if policy.by_node else row_base[node] + bucket
+    total = 0.0
     for a in range(n):
-        out[k, a] = float(policy.weights[index, a])
-    normalize_positive(out, k, n)
+        w = positive_part(float(policy.weights[index, a]))
+        out[k, a] = w
+        total += w
+    normalize_positive(out, k, n, total)

@@ -13,7 +13,7 @@ from holdemd.config import load_config
 from holdemd.game_factory import build_game
 from holdemd.jit import kernel
 from holdemd.solver.kernels.deal import draw_cards, hole_pair_bucket
-from holdemd.solver.kernels.normalize import normalize_positive
+from holdemd.solver.kernels.normalize import normalize_positive, positive_part
 from holdemd.solver.kernels.rng import below, make_rng_state
 from holdemd.solver.tables import normalize_block
 
@@ -101,9 +101,16 @@ def test_normalize_positive_agrees_with_the_numpy_twin():
     want = normalize_block(weights, mask)
     got = weights.copy()
     for k in range(200):
-        normalize_positive(got, k, int(legal[k]))
+        n = int(legal[k])
+        total = 0.0
+        for a in range(n):  # the callers' loop (see kernels.normalize)
+            got[k, a] = positive_part(weights[k, a])
+            total += got[k, a]
+        normalize_positive(got, k, n, total)
     np.testing.assert_allclose(np.where(mask, got, 0.0), want, rtol=1e-15, atol=0)
     assert (got[~mask] == weights[~mask]).all()  # columns past n are left alone
+    assert positive_part(-0.5) == 0.0 and positive_part(np.nan) == 0.0
+    assert positive_part(2.5) == 2.5
 
 
 def test_hole_pair_bucket_of_the_fixed_board_game_is_the_pair_its_label_names():

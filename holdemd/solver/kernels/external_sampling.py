@@ -26,7 +26,7 @@ from holdemd.games.compiled import GameArrays
 from holdemd.jit import inline_kernel, kernel
 from holdemd.solver.kernels.deal import deal_outcome, draw_cards
 from holdemd.solver.kernels.integer_regrets import INT32_LOWEST, rounded_sum
-from holdemd.solver.kernels.normalize import normalize_positive
+from holdemd.solver.kernels.normalize import normalize_positive, positive_part
 from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import uniform
 
@@ -181,14 +181,17 @@ def regret_matching(tables, row, pending, sent, n, out, k):
     k : int
         Row of ``out`` to fill (an index rather than a view: views cost in the hot loop).
     """
+    total = 0.0
     for a in range(n):
         r = float(tables.regret[row, a])
         if pending >= 0:
             r += float(tables.delta.regret[pending, a])
         if sent >= 0:
             r += float(tables.inflight.regret[sent, a])
+        r = positive_part(r)
         out[k, a] = r
-    normalize_positive(out, k, n)
+        total += r
+    normalize_positive(out, k, n, total)
 
 
 @inline_kernel
