@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from holdemd.jit import inline_kernel
+from holdemd.jit import inline_kernel, kernel
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -79,10 +79,27 @@ def below(state, n):
     """
     bound = np.uint64(n)
     product = (next_u64(state) >> _S32) * bound
-    low = product & _LOW32
-    if low < bound:  # only then can it be one of the surplus inputs
-        surplus = (_TWO32 - bound) % bound
-        while low < surplus:
-            product = (next_u64(state) >> _S32) * bound
-            low = product & _LOW32
+    if (product & _LOW32) < bound:  # only then can it be one of the surplus inputs
+        product = _redraw_surplus(state, bound, product)
     return np.int64(product >> _S32)
+
+
+@kernel
+def _redraw_surplus(state, bound, product):
+    """`below`'s rare path: redraw while ``product`` is one of the surplus inputs.
+
+    A kernel of its own, not inlined: inlined, its modulo and loop made every draw's code
+    bigger, and Leduc MCCFR about 5% slower.
+
+    Parameters
+    ----------
+    state : uint64[1]
+    bound : uint64
+        The n of `below`.
+    product : uint64
+        The first draw's product, whose low half is below ``bound``.
+    """
+    surplus = (_TWO32 - bound) % bound  # 2**32 mod n
+    while (product & _LOW32) < surplus:
+        product = (next_u64(state) >> _S32) * bound
+    return product
