@@ -338,17 +338,9 @@ def traverse(g, traverser, tables, settings, weights, rng, ws, counters):
     float
         The sampled value of the root for ``traverser``.
     """
-    regret = tables.regret
-    strategy_sum = tables.strategy_sum
-    delta = tables.delta
-    inflight = tables.inflight
-    in_place = tables.in_place
-    weight = weights.weight
-    regret_weight = weights.regret_weight
-    prune = weights.prune
-    probe_weight = weights.probe_weight
-    prune_threshold = settings.prune_threshold
-    average_streets = settings.average_streets
+    # Fields are read where they are used, not unpacked into locals here: with eleven more
+    # values live across the loop, Leduc ran about 10% slower (interleaved runs, 4 processes
+    # each).
     last_street = g.street_buckets.shape[0] - 1
     sp = -1
     node = 0
@@ -366,31 +358,31 @@ def traverse(g, traverser, tables, settings, weights, rng, ws, counters):
                 break
             row = g.node_row_base[node] + ws.buckets[player, g.node_street[node]]
             n = g.node_num_actions[node]
-            pending = -1 if in_place else _pending_slot(delta, row)
-            sent = -1 if in_place else _pending_slot(inflight, row)
+            pending = -1 if tables.in_place else _pending_slot(tables.delta, row)
+            sent = -1 if tables.in_place else _pending_slot(tables.inflight, row)
             if player == traverser:
                 sp += 1
                 regret_matching(tables, row, pending, sent, n, ws.strat, sp)
                 ws.frame_node[sp] = node
                 ws.frame_row[sp] = row
                 skipped = 0
-                probing = probe_weight != 1.0
-                if (prune or probing) and g.node_street[node] < last_street:
+                probing = weights.probe_weight != 1.0
+                if (weights.prune or probing) and g.node_street[node] < last_street:
                     for a in range(n):
                         ws.pruned[sp, a] = False
                         if g.node_terminal[g.node_children[node, a]] != 0:
                             continue  # an action that ends the hand is always explored
-                        r = float(regret[row, a])
+                        r = float(tables.regret[row, a])
                         if pending >= 0:
-                            r += float(delta.regret[pending, a])
+                            r += float(tables.delta.regret[pending, a])
                         if sent >= 0:
-                            r += float(inflight.regret[sent, a])
-                        if r < prune_threshold:
+                            r += float(tables.inflight.regret[sent, a])
+                        if r < settings.prune_threshold:
                             ws.pruned[sp, a] = True
                             skipped += 1
                     if skipped == n:  # never prune every action of a node
                         skipped = 0
-                    if prune:
+                    if weights.prune:
                         counters[COUNTER_PRUNABLE] += n
                         counters[COUNTER_PRUNED] += skipped
                 ws.probed[sp] = probing and skipped > 0
@@ -400,20 +392,20 @@ def traverse(g, traverser, tables, settings, weights, rng, ws, counters):
                 first = _next_action(ws, sp, 0, n)
                 ws.frame_action[sp] = first
                 ws.frame_mult[sp] = mult
-                mult = _action_mult(ws, sp, first, probe_weight)
+                mult = _action_mult(ws, sp, first, weights.probe_weight)
                 node = g.node_children[node, first]
                 continue
             regret_matching(tables, row, pending, sent, n, strat, 0)
-            if g.node_street[node] >= average_streets:
+            if g.node_street[node] >= settings.average_streets:
                 pass  # averaged from snapshots of the current strategy instead
-            elif in_place:
+            elif tables.in_place:
                 for a in range(n):
-                    strategy_sum[row, a] += weight * mult * strat[0, a]
+                    tables.strategy_sum[row, a] += weights.weight * mult * strat[0, a]
             else:
-                slot = _claim_slot(delta, row)
+                slot = _claim_slot(tables.delta, row)
                 if slot >= 0:
                     for a in range(n):
-                        delta.strategy[slot, a] += weight * mult * strat[0, a]
+                        tables.delta.strategy[slot, a] += weights.weight * mult * strat[0, a]
                 else:
                     counters[COUNTER_DROPPED] += 1
             r = uniform(rng)
@@ -438,7 +430,7 @@ def traverse(g, traverser, tables, settings, weights, rng, ws, counters):
             if following < n:
                 ws.frame_action[sp] = following
                 node = g.node_children[fnode, following]
-                mult = _action_mult(ws, sp, following, probe_weight)
+                mult = _action_mult(ws, sp, following, weights.probe_weight)
                 break
             # The node's value over the explored actions; renormalized, as a pruned action
             # still has probability when every regret is negative (uniform strategy).
@@ -456,18 +448,20 @@ def traverse(g, traverser, tables, settings, weights, rng, ws, counters):
                 for b in range(n):
                     v += ws.strat[sp, b] * ws.vals[sp, b]
             row = ws.frame_row[sp]
-            if in_place:
+            if tables.in_place:
                 for b in range(n):
                     if not (any_pruned and ws.pruned[sp, b]):
-                        w = regret_weight * _action_mult(ws, sp, b, probe_weight)
-                        add_regret(regret, row, b, w * (ws.vals[sp, b] - v), rng)
+                        w = weights.regret_weight * _action_mult(ws, sp, b, weights.probe_weight)
+                        add_regret(tables.regret, row, b, w * (ws.vals[sp, b] - v), rng)
             else:
-                slot = _claim_slot(delta, row)
+                slot = _claim_slot(tables.delta, row)
                 if slot >= 0:
                     for b in range(n):
                         if not (any_pruned and ws.pruned[sp, b]):
-                            w = regret_weight * _action_mult(ws, sp, b, probe_weight)
-                            delta.regret[slot, b] += w * (ws.vals[sp, b] - v)
+                            w = weights.regret_weight * _action_mult(
+                                ws, sp, b, weights.probe_weight
+                            )
+                            tables.delta.regret[slot, b] += w * (ws.vals[sp, b] - v)
                 else:
                     counters[COUNTER_DROPPED] += 1
             value = v
