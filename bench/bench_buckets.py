@@ -34,7 +34,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from holdemd import numba_cache
+from holdemd import jit
 from holdemd.abstraction.boards import canonical_boards
 from holdemd.abstraction.equity import NUM_EQUITY_VALUES, RIVER_PAIRS, TURN_PAIRS
 from holdemd.abstraction.histograms import turn_pass
@@ -120,7 +120,7 @@ def build_preset(name: str, threads: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-buckets-") as tmp:
         env = dict(os.environ)
         env["XDG_CACHE_HOME"] = tmp
-        env.setdefault("NUMBA_CACHE_DIR", str(numba_cache.cache_dir()))
+        env.setdefault("NUMBA_CACHE_DIR", str(jit.cache_dir()))
         start = time.perf_counter()
         result = subprocess.run(
             [sys.executable, "-c", _BUILD, name, f"{tmp}/{name}.npz", str(threads)],

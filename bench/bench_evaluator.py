@@ -30,7 +30,6 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
 from holdemd.cards import (
     BOARD_SIZES,
@@ -40,6 +39,7 @@ from holdemd.cards import (
     rank7_codes,
     unindex_into,
 )
+from holdemd.jit import kernel
 
 # Run as a script from anywhere: the repository root makes `bench` importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -48,12 +48,12 @@ from bench.hands import random_hands, sum_rank7
 PH_EVALUATOR_RATE = 56e6  # REFERENCE.md: PH Evaluator (C), 7 cards, random hands, one core
 
 
-@njit(cache=True)
+@kernel
 def _sort2(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a >= b else (b, a)
 
 
-@njit(cache=True)
+@kernel
 def naive_rank5(c0: int, c1: int, c2: int, c3: int, c4: int) -> int:
     """Strength of 5 cards without tables: category * 13**5 + tie-break ranks in base 13.
 
@@ -120,7 +120,7 @@ SUBSETS = np.array(
 )
 
 
-@njit(cache=True)
+@kernel
 def naive_rank7(h: np.ndarray) -> int:
     """Best naive_rank5 over the 21 five-card subsets of 7 cards."""
     best = 0
@@ -130,7 +130,7 @@ def naive_rank7(h: np.ndarray) -> int:
     return best
 
 
-@njit(cache=True)
+@kernel
 def sum_naive7(hands: np.ndarray) -> int:
     total = 0
     for i in range(hands.shape[0]):
@@ -138,7 +138,7 @@ def sum_naive7(hands: np.ndarray) -> int:
     return total
 
 
-@njit(cache=True)
+@kernel
 def disagreements(hands: np.ndarray) -> int:
     """Pairs of consecutive hands that the two evaluators order differently."""
     bad = 0
@@ -153,7 +153,7 @@ def disagreements(hands: np.ndarray) -> int:
     return bad
 
 
-@njit(cache=True)
+@kernel
 def sum_index(street: int, hands: np.ndarray) -> int:
     total = 0
     for i in range(hands.shape[0]):
@@ -161,7 +161,7 @@ def sum_index(street: int, hands: np.ndarray) -> int:
     return total
 
 
-@njit(cache=True)
+@kernel
 def sum_unindex(street: int, indices: np.ndarray) -> int:
     out = np.zeros(2 + (street + 2 if street > 0 else 0), dtype=np.int64)
     total = 0

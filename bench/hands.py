@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from holdemd.cards import rank7_codes
+from holdemd.jit import kernel
+from holdemd.solver.kernels.deal import draw_cards
+from holdemd.solver.kernels.rng import make_rng_state
 
 
-@njit(cache=True)
-def random_hands(n: int, width: int, seed: int) -> np.ndarray:
-    """int8[n, width] hands of distinct random cards (rejection sampling on a 52-bit mask)."""
-    np.random.seed(seed)
+@kernel
+def _deal_hands(n: int, width: int, rng: np.ndarray) -> np.ndarray:
     out = np.empty((n, width), dtype=np.int8)
+    deck = np.arange(52, dtype=np.int64)
+    cards = np.empty(width, dtype=np.int64)
     for i in range(n):
-        used = 0
-        j = 0
-        while j < width:
-            c = np.random.randint(0, 52)
-            if not (used >> c) & 1:
-                used |= 1 << c
-                out[i, j] = c
-                j += 1
+        draw_cards(deck, 52, width, rng, cards, 0)
+        for j in range(width):
+            out[i, j] = cards[j]
     return out
 
 
-@njit(cache=True)
+def random_hands(n: int, width: int, seed: int) -> np.ndarray:
+    """int8[n, width] hands of distinct random cards."""
+    return _deal_hands(n, width, make_rng_state(seed))
+
+
+@kernel
 def sum_rank7(hands: np.ndarray) -> int:
     """Sum of rank7_codes over the rows of int8[n, 7]."""
     total = 0

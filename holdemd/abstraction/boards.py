@@ -18,14 +18,19 @@ from __future__ import annotations
 from math import comb
 
 import numpy as np
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
+from holdemd.jit import kernel
 
 
-@njit(cache=True)
+@kernel
 def _class_size(m0: int, m1: int, m2: int, m3: int) -> int:
-    """Boards in the class of a canonical board with sorted suit masks ``m0 >= ... >= m3``."""
+    """Boards in the class of a canonical board with sorted suit masks ``m0 >= ... >= m3``.
+
+    Parameters
+    ----------
+    m0, m1, m2, m3 : int
+        The board's 13-bit rank mask of each suit, non-increasing.
+    """
     stabilizer = 1
     run = 1
     prev = m0
@@ -39,7 +44,7 @@ def _class_size(m0: int, m1: int, m2: int, m3: int) -> int:
     return 24 // stabilizer
 
 
-@njit(cache=True)
+@kernel
 def _canonical_boards(size: int, capacity: int) -> tuple[np.ndarray, np.ndarray]:
     """Canonical boards of ``size`` cards, in lexicographic order of their card codes.
 

@@ -16,10 +16,9 @@ values. The evaluator dominates the cost, so this is near evaluator-bound.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.cards import rank7_codes
+from holdemd.jit import inline_kernel, kernel
 
 #: Equity = numerator / EQUITY_DENOMINATOR; numerator = 2 * wins + ties in 0..1980.
 EQUITY_DENOMINATOR = 2 * 990
@@ -33,13 +32,9 @@ _LOW_MASK = (1 << _LOW_BITS) - 1
 _BUCKETS = 1 << _LOW_BITS
 
 
-@njit(inline="always")
+@inline_kernel
 def river_equity_numerators(
-    b0: int,
-    b1: int,
-    b2: int,
-    b3: int,
-    b4: int,
+    board: tuple[int, int, int, int, int],
     c0: np.ndarray,
     c1: np.ndarray,
     n: int,
@@ -50,8 +45,8 @@ def river_equity_numerators(
 
     Parameters
     ----------
-    b0, b1, b2, b3, b4 : int
-        The river board's card codes.
+    board : (int64, int64, int64, int64, int64)
+        The river board's card codes, as a tuple (a value: no array to allocate or index).
     c0, c1 : int[>= n]
         The hole pairs' card codes. They must be exactly the pairs of the cards not on the
         board (1,081 of them, any order): the opponent counts assume that.
@@ -69,7 +64,7 @@ def river_equity_numerators(
     below_with = scratch[3 * n + _BUCKETS : 3 * n + _BUCKETS + 52]
     equal_with = scratch[3 * n + _BUCKETS + 52 : 3 * n + _BUCKETS + 104]
     for p in range(n):
-        values[p] = rank7_codes(c0[p], c1[p], b0, b1, b2, b3, b4)
+        values[p] = rank7_codes(c0[p], c1[p], board[0], board[1], board[2], board[3], board[4])
     # LSD radix sort of the pair ids by value: low 7 bits into tmp, high 6 bits into order.
     buckets[:] = 0
     for p in range(n):
@@ -131,7 +126,7 @@ def river_equity_numerators(
 SCRATCH_SIZE = 3 * RIVER_PAIRS + _BUCKETS + 104
 
 
-@njit(cache=True)
+@kernel
 def board_equities(board: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Equity numerators of every hole pair on one river board (for tests and tools).
 
@@ -163,7 +158,12 @@ def board_equities(board: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
                 n += 1
     numer = np.empty(RIVER_PAIRS, dtype=np.int32)
     scratch = np.empty(SCRATCH_SIZE, dtype=np.int32)
-    river_equity_numerators(
-        board[0], board[1], board[2], board[3], board[4], c0, c1, n, numer, scratch
+    cards = (
+        np.int64(board[0]),
+        np.int64(board[1]),
+        np.int64(board[2]),
+        np.int64(board[3]),
+        np.int64(board[4]),
     )
+    river_equity_numerators(cards, c0, c1, n, numer, scratch)
     return c0, c1, numer

@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import prange
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.abstraction.equity import (
     EQUITY_DENOMINATOR,
     RIVER_PAIRS,
@@ -38,6 +37,7 @@ from holdemd.abstraction.equity import (
     river_equity_numerators,
 )
 from holdemd.cards import index_from_bits, suit_rank_bit, unindex_into
+from holdemd.jit import inline_kernel, parallel_kernel
 
 TURN_STREET = 2
 FLOP_STREET = 1
@@ -62,13 +62,13 @@ def mean_equities(rows: npt.NDArray[np.uint8], total: int) -> npt.NDArray[np.flo
     return (bins - 0.5) / bins - sums / (total * bins)
 
 
-@njit(inline="always")
+@inline_kernel
 def equity_bin(numer: int, bins: int) -> int:
     """Bin 0..bins-1 of an equity numerator (equal-width bins over [0, 1], 1 in the last)."""
     return min(numer * bins // EQUITY_DENOMINATOR, bins - 1)
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel
 def turn_pass(
     boards: np.ndarray,
     class_sizes: np.ndarray,
@@ -137,7 +137,8 @@ def turn_pass(
                         c1[m] = rest[pair_j[p]]
                         pid[m] = p
                         m += 1
-                river_equity_numerators(b0, b1, b2, b3, rest[k], c0, c1, m, numer, scratch)
+                board = (b0, b1, b2, b3, rest[k])
+                river_equity_numerators(board, c0, c1, m, numer, scratch)
                 for q in range(m):
                     hist[pid[q], equity_bin(numer[q], bins)] += 1
                     river_counts[unit, numer[q]] += weight
@@ -153,7 +154,7 @@ def turn_pass(
                     turn_rows[index, b] = running
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel
 def flop_pass(turn_rows: np.ndarray, lo: int, hi: int, chunks: int, flop_rows: np.ndarray) -> None:
     """Flop CDF rows ``lo..hi-1``: the sum of the turn rows of each of the 47 turn cards.
 

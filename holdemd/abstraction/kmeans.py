@@ -28,23 +28,31 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import prange
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
+from holdemd.jit import inline_kernel, kernel, parallel_kernel
 
 LEVELS = 256  # rows are uint8
 
 
-@njit(inline="always")
+@inline_kernel
 def emd(points: np.ndarray, i: int, centers: np.ndarray, j: int) -> int:
-    """L1 distance between ``points[i]`` and ``centers[j]`` (uint8 rows of equal width)."""
+    """L1 distance between ``points[i]`` and ``centers[j]``.
+
+    Parameters
+    ----------
+    points : uint8[n, d]
+    i : int
+    centers : uint8[k, d]
+    j : int
+    """
     total = 0
     for b in range(points.shape[1]):
         total += abs(np.int32(points[i, b]) - np.int32(centers[j, b]))
     return total
 
 
-@njit(cache=True)
+@kernel
 def row_sums(rows: np.ndarray) -> np.ndarray:
     """int64[n] sums of the uint8[n, d] rows."""
     out = np.empty(rows.shape[0], dtype=np.int64)
@@ -56,7 +64,7 @@ def row_sums(rows: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel
 def assign(
     points: np.ndarray,
     centers: np.ndarray,
@@ -118,7 +126,7 @@ def assign(
             distances[i - lo] = best
 
 
-@njit(cache=True)
+@kernel
 def median_centers(points: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Coordinate-wise (lower) median of each cluster.
 
@@ -157,11 +165,21 @@ def median_centers(points: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.n
     return centers, sizes
 
 
-@njit(cache=True)
+@kernel
 def _min_distance_update(
     points: np.ndarray, centers: np.ndarray, j: int, nearest: np.ndarray
 ) -> None:
-    """``nearest[i] = min(nearest[i], emd(points[i], centers[j]))`` for every point."""
+    """``nearest[i] = min(nearest[i], emd(points[i], centers[j]))`` for every point.
+
+    Parameters
+    ----------
+    points : uint8[n, d]
+    centers : uint8[k, d]
+    j : int
+        The centre just added.
+    nearest : int64[n], in/out
+        Each point's distance to its nearest centre so far.
+    """
     for i in range(points.shape[0]):
         d = emd(points, i, centers, j)
         if d < nearest[i]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from holdemd.abstraction.model import AbstractionError
 
 #: Bumped when the construction changes in a way that changes the tables for the same inputs.
-METHOD_VERSION = 1
+METHOD_VERSION = 2  # 2: the training sample is dealt with kernels.deal.draw_cards
 
 
 @dataclass(frozen=True)

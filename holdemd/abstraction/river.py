@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import prange
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.abstraction.equity import (
     NUM_EQUITY_VALUES,
     RIVER_PAIRS,
@@ -23,12 +22,13 @@ from holdemd.abstraction.equity import (
     river_equity_numerators,
 )
 from holdemd.cards import index_from_bits, suit_rank_bit
+from holdemd.jit import kernel, parallel_kernel
 
 RIVER_STREET = 3
 _WEIGHT_SCALE = 1 << 20
 
 
-@njit(cache=True)
+@kernel
 def _balanced_partition(cum: np.ndarray, k: int) -> np.ndarray:
     """Split ``n`` weighted values (cumulative weights ``cum``, int64[n + 1]) into ``k``
     contiguous non-empty groups minimising the sum of squared group weights.
@@ -109,7 +109,7 @@ def equal_mass_lut(counts: npt.ArrayLike, buckets: int) -> npt.NDArray[np.int64]
     return lut
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel
 def river_pass(
     boards: np.ndarray, lo: int, hi: int, chunks: int, lut: np.ndarray, table: np.ndarray
 ) -> None:
@@ -152,7 +152,7 @@ def river_pass(
                         c0[m] = a
                         c1[m] = b
                         m += 1
-            river_equity_numerators(b0, b1, b2, b3, b4, c0, c1, m, numer, scratch)
+            river_equity_numerators((b0, b1, b2, b3, b4), c0, c1, m, numer, scratch)
             for p in range(m):
                 hole_bits = suit_rank_bit(c0[p]) | suit_rank_bit(c1[p])
                 table[index_from_bits(RIVER_STREET, hole_bits, board_bits)] = lut[numer[p]]

@@ -8,46 +8,37 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.cards import BOARD_SIZES, index_from_bits, suit_rank_bit
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-@njit(inline="always")
-def _splitmix64(state: np.uint64) -> tuple[np.uint64, np.uint64]:
-    """Next (state, output) of SplitMix64."""
-    state = state + np.uint64(0x9E3779B97F4A7C15)
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return state, z ^ (z >> np.uint64(31))
+from holdemd.jit import kernel
+from holdemd.solver.kernels.deal import draw_cards
+from holdemd.solver.kernels.rng import make_rng_state
 
 
-@njit(cache=True)
-def _sample(street: int, board_size: int, n: int, seed: int) -> np.ndarray:
-    """int64[n] indices of ``n`` uniformly random deals of ``street`` (SplitMix64 stream)."""
+@kernel
+def _sample(street: int, board_size: int, n: int, rng: np.ndarray) -> np.ndarray:
+    """int64[n] indices of ``n`` uniformly random deals of ``street``.
+
+    Parameters
+    ----------
+    street : int
+        1 flop, 2 turn, 3 river.
+    board_size : int
+        Board cards on ``street`` (3, 4 or 5).
+    n : int
+        Deals to draw.
+    rng : uint64[1]
+        Generator state, advanced.
+    """
     out = np.empty(n, dtype=np.int64)
-    state = np.uint64(seed) * _GOLDEN
+    deck = np.arange(52, dtype=np.int64)
+    cards = np.empty(2 + board_size, dtype=np.int64)
     for i in range(n):
-        used = np.int64(0)
-        hole_bits = np.int64(0)
+        draw_cards(deck, 52, 2 + board_size, rng, cards, 0)
+        hole_bits = suit_rank_bit(cards[0]) | suit_rank_bit(cards[1])
         board_bits = np.int64(0)
-        dealt = 0
-        while dealt < 2 + board_size:
-            state, r = _splitmix64(state)
-            card = np.int64(r % np.uint64(52))
-            bit = suit_rank_bit(card)
-            if used & bit:
-                continue
-            used |= bit
-            if dealt < 2:
-                hole_bits |= bit
-            else:
-                board_bits |= bit
-            dealt += 1
+        for j in range(2, 2 + board_size):
+            board_bits |= suit_rank_bit(cards[j])
         out[i] = index_from_bits(street, hole_bits, board_bits)
     return out
 
@@ -57,4 +48,4 @@ def sample_indices(street: int, n: int, seed: int) -> npt.NDArray[np.int64]:
     for ``seed``."""
     if street not in (1, 2, 3):
         raise ValueError(f"street must be 1..3, got {street}")
-    return _sample(street, BOARD_SIZES[street], n, seed)
+    return _sample(street, BOARD_SIZES[street], n, make_rng_state(seed))

@@ -2,8 +2,9 @@
 
 The same mapping as the deal kernel (``holdemd.solver.kernels.deal.deal_outcome``): Kuhn's
 bucket is the card, Leduc's the private rank then ``3 * private + public``, Hold'em's the
-per-street bucket table at the suit-isomorphic hand index, and the fixed-board game's the pair
-of deck positions of the hole cards.
+per-street bucket table at the suit-isomorphic hand index (computed here in Python integers,
+since a single look-up is the hot path of a bot's query), and the fixed-board game's the pair
+of deck positions of the hole cards (the deal kernel's own ``hole_pair_bucket``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from holdemd.cards import (
 )
 from holdemd.errors import UsageError
 from holdemd.games.compiled import DEAL_HOLDEM, DEAL_HOLDEM_FIXED_BOARD, DEAL_KUHN, Game
+from holdemd.solver.kernels.deal import hole_pair_bucket
 
 SMALL_RANKS = "JQK"  # Kuhn and Leduc
 
@@ -167,8 +169,8 @@ def _fixed_board(game: Game, street: int, hand: str, board: str) -> HandBucket:
                 f"--board {board}: {game.name} has a fixed board, "
                 f"{format_cards(a.fixed_board, ' ')}; drop --board or give those cards"
             )
-    hi, lo = max(slots), min(slots)
-    bucket = hi * (hi - 1) // 2 + lo
+    # the deal kernel's own mapping (the board is known, so the bucket is the hole pair)
+    bucket = int(hole_pair_bucket(a, street, int(hole[0]), int(hole[1]), np.int64(0)))
     label = game.bucket_labels[street][bucket]
     detail = f"hole cards {label} (lossless: {int(a.street_buckets[street])} hole pairs)"
     return HandBucket(

@@ -5,22 +5,22 @@ I/O, no raise."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (sets the kernel cache directory first)
 from holdemd.cards.isomorphism import index_from_bits, suit_rank_bit
+from holdemd.jit import kernel
+from holdemd.solver.kernels.normalize import normalize_positive, positive_part
 
 NUM_PAIRS = 1326  # two-card hands from 52 cards
 
 
-@njit(cache=True)
-def quantize_strategy(  # type: ignore[no-untyped-def]
+@kernel
+def quantize_strategy(
     strategy_sum, node_row_base, node_num_actions, node_rows, node_offset, scale, out, trained
 ):
     """Normalize every infoset row and round it to integers summing exactly to ``scale``.
 
-    Normalization is :func:`holdemd.solver.tables.average_strategy`'s (negative sums count as
-    zero; a row whose sum is zero is uniform). Rounding is largest-remainder: each probability
+    Normalization is the kernels' own (``normalize_positive``: negative sums count as zero; a
+    row whose sum is zero is uniform), as in :func:`holdemd.solver.tables.average_strategy`. Rounding is largest-remainder: each probability
     ``p`` becomes ``floor(p * scale)``, and the units still missing go one each to the actions
     with the largest remainders (the lower column on a tie), so every decoded probability
     ``q / scale`` is within ``1 / scale`` of ``p`` and a row's integers sum to ``scale``.
@@ -50,7 +50,7 @@ def quantize_strategy(  # type: ignore[no-untyped-def]
         The largest ``|q / scale - p|`` over all probabilities.
     """
     worst = 0.0
-    probs = np.empty(strategy_sum.shape[1], dtype=np.float64)
+    probs = np.empty((1, strategy_sum.shape[1]), dtype=np.float64)
     units = np.empty(strategy_sum.shape[1], dtype=np.int64)
     rest = np.empty(strategy_sum.shape[1], dtype=np.float64)
     for node in range(node_row_base.shape[0]):
@@ -62,19 +62,15 @@ def quantize_strategy(  # type: ignore[no-untyped-def]
             row = base + b
             total = 0.0
             for i in range(n):
-                w = np.float64(strategy_sum[row, i])
-                probs[i] = w if w > 0.0 else 0.0
-                total += probs[i]
+                w = positive_part(np.float64(strategy_sum[row, i]))
+                probs[0, i] = w
+                total += w
             if total > 0.0:
                 trained[row >> 3] |= np.uint8(1 << (row & 7))
-                for i in range(n):
-                    probs[i] = probs[i] / total
-            else:
-                for i in range(n):
-                    probs[i] = 1.0 / n
+            normalize_positive(probs, 0, n, total)
             given = 0
             for i in range(n):
-                u = probs[i] * scale
+                u = probs[0, i] * scale
                 units[i] = np.int64(np.floor(u))
                 rest[i] = u - units[i]
                 given += units[i]
@@ -88,14 +84,14 @@ def quantize_strategy(  # type: ignore[no-untyped-def]
             start = node_offset[node] + b * n
             for i in range(n):
                 out[start + i] = units[i]
-                error = abs(units[i] / scale - probs[i])
+                error = abs(units[i] / scale - probs[0, i])
                 if error > worst:
                     worst = error
     return worst
 
 
-@njit(cache=True)
-def pair_indices(street, board, out):  # type: ignore[no-untyped-def]
+@kernel
+def pair_indices(street, board, out):
     """Suit-isomorphic hand index of every hole pair with ``board`` on ``street``.
 
     Parameters
@@ -121,8 +117,8 @@ def pair_indices(street, board, out):  # type: ignore[no-untyped-def]
                 out[k] = index_from_bits(street, hole_bits, board_bits)
 
 
-@njit(cache=True)
-def pair_buckets(indices, table, out):  # type: ignore[no-untyped-def]
+@kernel
+def pair_buckets(indices, table, out):
     """``out[k] = table[indices[k]]``, -1 where ``indices[k]`` is -1 (a blocked pair).
 
     Parameters

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from holdemd.games.compiled import Game
-from holdemd.solver.tables import average_strategy
+from holdemd.solver.tables import average_strategy, normalize_block
 
 
 class StrategyStore(Protocol):
@@ -97,11 +97,9 @@ class TableStore:
     def rows(self, node: int, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = int(self.node_num_actions[node])
         rows = int(self.node_row_base[node]) + np.asarray(buckets, dtype=np.int64)
-        weights = np.maximum(self.strategy_sum[rows, :n].astype(np.float64), 0.0)
-        totals = weights.sum(axis=1, keepdims=True)
-        trained = totals[:, 0] > 0
-        probs = np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / n)
-        return probs, trained
+        weights = self.strategy_sum[rows, :n]
+        probs = normalize_block(weights, np.ones(weights.shape, dtype=np.bool_))
+        return probs, np.asarray((weights > 0).any(axis=1))
 
     def policy(self, game: Game) -> np.ndarray:
         return average_strategy(game, self.strategy_sum)

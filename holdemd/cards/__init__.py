@@ -20,7 +20,6 @@ Numba kernels for other kernels to call inline (no checks, no allocation)::
     unindex_into(street, index, out int[2+k])
 """
 
-from holdemd import numba_cache  # noqa: F401  (sets the kernel cache directory first)
 from holdemd.cards.codes import (
     CARD_DTYPE,
     NUM_CARDS,

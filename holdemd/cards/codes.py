@@ -16,9 +16,9 @@ from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from holdemd.errors import UsageError
+from holdemd.jit import kernel
 
 NUM_RANKS = 13
 NUM_SUITS = 4
@@ -145,7 +145,7 @@ def format_cards(codes: Iterable[int] | npt.NDArray[np.integer], sep: str = "") 
     return sep.join(format_card(int(c)) for c in np.asarray(codes).reshape(-1))
 
 
-@njit(cache=True)
+@kernel
 def first_invalid_row(hands: np.ndarray) -> int:
     """Index of the first row of int[n, k] holding a code outside 0..51 or a repeated card,
     or -1 if every row is a valid set of cards."""

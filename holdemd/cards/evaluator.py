@@ -6,7 +6,7 @@ each other. :func:`hand_category` gives the category (0 = high card ... 8 = stra
 
 Two layers:
 
-* Scalar kernels for other numba code to call inline (they are ``@njit`` and take card codes
+* Scalar kernels for other numba code to call inline (they are ``@kernel``s and take card codes
   ``4 * rank + suit`` of any integer type):
 
   - :func:`rank7_codes` ``(c0, ..., c6) -> int32``: the fast path for showdowns, about
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from holdemd.cards.codes import as_card_matrix
 from holdemd.cards.evaluator_tables import (
@@ -48,13 +47,14 @@ from holdemd.cards.evaluator_tables import (
     RANK_KEY_MASK,
     SUIT_SHIFT,
 )
+from holdemd.jit import kernel
 
 _WINDOW_MASK = (1 << HASH_WINDOW) - 1
 _BUCKET_SHIFT = HASH_WINDOW - HASH_BUCKET_BITS
 _SLOT_SHIFT = HASH_WINDOW - HASH_SLOT_BITS
 
 
-@njit(cache=True)
+@kernel
 def _flush_value(flush: int, bits: int) -> np.int32:
     """Value of a hand holding a flush.
 
@@ -71,7 +71,7 @@ def _flush_value(flush: int, bits: int) -> np.int32:
     return np.int32(FLUSH_VALUES[(bits >> (16 * suit)) & 0x1FFF])
 
 
-@njit(cache=True)
+@kernel
 def _rank_key_value(key: int) -> np.int32:
     """Value of a hand without a flush, from its summed card keys (perfect-hash lookup)."""
     x = key & RANK_KEY_MASK
@@ -81,25 +81,25 @@ def _rank_key_value(key: int) -> np.int32:
     return np.int32(HASH_VALUES[np.uintp(slot ^ HASH_DISP[np.uintp(bucket)])])
 
 
-@njit(cache=True)
+@kernel
 def _key(card: int) -> int:
     """``CARD_KEY[card]``; the unsigned index spares numba's negative-index wraparound."""
     return CARD_KEY[np.uintp(card)]
 
 
-@njit(cache=True)
+@kernel
 def _bit(card: int) -> int:
     """``CARD_BIT[card]`` (unsigned index, as in :func:`_key`)."""
     return CARD_BIT[np.uintp(card)]
 
 
-@njit(cache=True)
+@kernel
 def rank7_codes(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int, c6: int) -> np.int32:
     """Value of the best 5-card hand among 7 distinct cards.
 
     Parameters
     ----------
-    c0, ..., c6 : int
+    c0, c1, c2, c3, c4, c5, c6 : int
         Card codes 0..51, distinct, any integer type, any order.
 
     Returns
@@ -115,9 +115,15 @@ def rank7_codes(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int, c6: int) -
     return _rank_key_value(key)
 
 
-@njit(cache=True)
+@kernel
 def rank6_codes(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int) -> np.int32:
-    """Value of the best 5-card hand among 6 distinct cards (see :func:`rank7_codes`)."""
+    """Value of the best 5-card hand among 6 distinct cards (see :func:`rank7_codes`).
+
+    Parameters
+    ----------
+    c0, c1, c2, c3, c4, c5 : int
+        Card codes 0..51, distinct, any integer type, any order.
+    """
     key = FLUSH_BIAS + _key(c0) + _key(c1) + _key(c2) + _key(c3) + _key(c4) + _key(c5)
     flush = (key >> SUIT_SHIFT) & FLUSH_BITS
     if flush:
@@ -126,9 +132,15 @@ def rank6_codes(c0: int, c1: int, c2: int, c3: int, c4: int, c5: int) -> np.int3
     return _rank_key_value(key)
 
 
-@njit(cache=True)
+@kernel
 def rank5_codes(c0: int, c1: int, c2: int, c3: int, c4: int) -> np.int32:
-    """Value of 5 distinct cards (see :func:`rank7_codes`)."""
+    """Value of 5 distinct cards (see :func:`rank7_codes`).
+
+    Parameters
+    ----------
+    c0, c1, c2, c3, c4 : int
+        Card codes 0..51, distinct, any integer type, any order.
+    """
     key = FLUSH_BIAS + _key(c0) + _key(c1) + _key(c2) + _key(c3) + _key(c4)
     flush = (key >> SUIT_SHIFT) & FLUSH_BITS
     if flush:
@@ -136,7 +148,7 @@ def rank5_codes(c0: int, c1: int, c2: int, c3: int, c4: int) -> np.int32:
     return _rank_key_value(key)
 
 
-@njit(cache=True)
+@kernel
 def rank_cards(cards: np.ndarray) -> np.int32:
     """Value of the best 5-card hand among 5, 6 or 7 distinct cards.
 
@@ -162,14 +174,14 @@ def rank_cards(cards: np.ndarray) -> np.int32:
     return _rank_key_value(key)
 
 
-@njit(cache=True)
+@kernel
 def hand_category(value: int) -> int:
     """Category of a hand value: 0 high card, 1 pair, 2 two pair, 3 trips, 4 straight,
     5 flush, 6 full house, 7 quads, 8 straight flush (names in ``CATEGORY_NAMES``)."""
     return int(CATEGORY_OF_VALUE[value])
 
 
-@njit(cache=True)
+@kernel
 def _rank_batch(hands: np.ndarray) -> np.ndarray:
     """int32[n] values of int[n, k] hands, k = 5, 6 or 7."""
     n, k = hands.shape
@@ -215,7 +227,7 @@ def hand_categories(values: npt.ArrayLike) -> npt.NDArray[np.int8]:
 _CHECKSUM_MOD = (1 << 31) - 1  # keeps every intermediate far below 2**63, even in plain Python
 
 
-@njit(cache=True)
+@kernel
 def _mix(total: int, table: np.ndarray) -> int:
     """Fold a 1-D integer table into a running position-weighted checksum."""
     for i in range(table.size):
@@ -223,7 +235,7 @@ def _mix(total: int, table: np.ndarray) -> int:
     return total
 
 
-@njit(cache=True)
+@kernel
 def _checksum(
     card_key: np.ndarray,
     card_bit: np.ndarray,
@@ -232,7 +244,18 @@ def _checksum(
     hash_values: np.ndarray,
     category_of_value: np.ndarray,
 ) -> int:
-    """Checksum of the evaluator tables."""
+    """Checksum of the evaluator tables.
+
+    Parameters
+    ----------
+    card_key : int64[52]
+    card_bit : int64[52]
+    flush_values : int16[8192]
+    hash_disp : int32[2**HASH_BUCKET_BITS]
+    hash_values : int16[2**HASH_SLOT_BITS]
+    category_of_value : int8[7463]
+        The tables of :mod:`holdemd.cards.evaluator_tables`, under their lower-case names.
+    """
     total = _mix(0, card_key)
     total = _mix(total, card_bit)
     total = _mix(total, flush_values)
@@ -241,7 +264,7 @@ def _checksum(
     return _mix(total, category_of_value)
 
 
-@njit(cache=True)
+@kernel
 def _frozen_checksum() -> int:
     """:func:`_checksum` of the tables as compiled into this module's (cached) kernels."""
     return (
@@ -256,7 +279,7 @@ def _check_cache_is_current() -> None:
     would return wrong values silently (see :mod:`holdemd.cards.evaluator_tables`)."""
     live = _checksum(CARD_KEY, CARD_BIT, FLUSH_VALUES, HASH_DISP, HASH_VALUES, CATEGORY_OF_VALUE)
     if _frozen_checksum() != live ^ HASH_MULT_BUCKET ^ HASH_MULT_SLOT:
-        from holdemd.numba_cache import cache_dir
+        from holdemd.jit import cache_dir
 
         raise RuntimeError(
             "holdemd.cards.evaluator: numba cache holds kernels built from other evaluator "

@@ -36,7 +36,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+
+from holdemd.jit import kernel
 
 HIGH_CARD, PAIR, TWO_PAIR, THREE_OF_A_KIND, STRAIGHT = 0, 1, 2, 3, 4
 FLUSH, FULL_HOUSE, FOUR_OF_A_KIND, STRAIGHT_FLUSH = 5, 6, 7, 8
@@ -74,7 +75,7 @@ HASH_MULT_CANDIDATES: tuple[tuple[int, int], ...] = (
 )
 
 
-@njit(cache=True)
+@kernel
 def _straight_top(mask: int) -> int:
     """Top rank (3..12) of the best straight in a 13-bit rank mask, or -1 if there is none.
 
@@ -89,19 +90,35 @@ def _straight_top(mask: int) -> int:
     return -1
 
 
-@njit(cache=True)
+@kernel
 def _encode(category: int, r0: int, r1: int, r2: int, r3: int, r4: int) -> int:
     """Strength key: category then up to five tie-break ranks, base 13, most significant first.
 
     Within a category every hand uses the same number of tie-break ranks, so padding with 0
     never confuses two hands.
+
+    Parameters
+    ----------
+    category : int
+        0 (high card) .. 8 (straight flush).
+    r0, r1, r2, r3, r4 : int
+        Tie-break ranks 0..12, most significant first (0 where unused).
     """
     return ((((category * 13 + r0) * 13 + r1) * 13 + r2) * 13 + r3) * 13 + r4
 
 
-@njit(cache=True)
+@kernel
 def _top_ranks(mask: int, n: int, out: np.ndarray) -> None:
-    """Write the ``n`` highest ranks of a 13-bit mask, descending, into ``out[:n]``."""
+    """Write the ``n`` highest ranks of a 13-bit mask, descending, into ``out[:n]``.
+
+    Parameters
+    ----------
+    mask : int
+        Bit r set for each rank r present.
+    n : int
+        Ranks to write; at most the bits set in ``mask``.
+    out : int64[>= n], out
+    """
     k = 0
     for r in range(12, -1, -1):
         if k < n and (mask >> r) & 1:
@@ -109,7 +126,7 @@ def _top_ranks(mask: int, n: int, out: np.ndarray) -> None:
             k += 1
 
 
-@njit(cache=True)
+@kernel
 def _flush_strength(mask: int) -> int:
     """Strength key of the best hand formed by the ranks of a flush suit (>= 5 bits set)."""
     top = _straight_top(mask)
@@ -120,7 +137,7 @@ def _flush_strength(mask: int) -> int:
     return _encode(FLUSH, r[0], r[1], r[2], r[3], r[4])
 
 
-@njit(cache=True)
+@kernel
 def _multiset_strength(counts: np.ndarray) -> int:
     """Strength key of the best 5-card non-flush hand in a rank multiset of 5..7 cards.
 
@@ -176,7 +193,7 @@ def _multiset_strength(counts: np.ndarray) -> int:
     return _encode(HIGH_CARD, k[0], k[1], k[2], k[3], k[4])
 
 
-@njit(cache=True)
+@kernel
 def _enumerate_multisets(size: int) -> tuple[np.ndarray, np.ndarray]:
     """All rank multisets of ``size`` cards with no rank more than 4 times.
 
@@ -221,7 +238,7 @@ def _enumerate_multisets(size: int) -> tuple[np.ndarray, np.ndarray]:
     return keys[:m], counts[:m]
 
 
-@njit(cache=True)
+@kernel
 def _popcount13(mask: int) -> int:
     """Number of set bits of a 13-bit rank mask."""
     n = 0
@@ -230,7 +247,7 @@ def _popcount13(mask: int) -> int:
     return n
 
 
-@njit(cache=True)
+@kernel
 def _class_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Strengths of all 5..7-card rank multisets and all flush masks.
 
@@ -272,19 +289,36 @@ def _class_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return five_strengths, multiset_keys, multiset_strengths, flush
 
 
-@njit(cache=True)
+@kernel
 def _hash_parts(key: int, mult: int, bits: int) -> int:
-    """Top ``bits`` bits of ``key * mult mod 2**HASH_WINDOW`` (no product reaches 2**63)."""
+    """Top ``bits`` bits of ``key * mult mod 2**HASH_WINDOW`` (no product reaches 2**63).
+
+    Parameters
+    ----------
+    key : int
+        A rank key.
+    mult : int
+        The hash multiplier (``HASH_MULT_BUCKET`` or ``HASH_MULT_SLOT``).
+    bits : int
+        Bits of the result (``HASH_BUCKET_BITS`` or ``HASH_SLOT_BITS``).
+    """
     return ((key * mult) & ((1 << HASH_WINDOW) - 1)) >> (HASH_WINDOW - bits)
 
 
-@njit(cache=True)
+@kernel
 def _build_displacements(keys: np.ndarray, mult_bucket: int, mult_slot: int) -> np.ndarray:
     """Greedy hash-and-displace: a displacement per bucket making ``slot ^ disp`` injective.
 
     Buckets are placed largest first, each with the smallest displacement whose slots are all
     free. Returns int32[2**HASH_BUCKET_BITS], or an empty array if some bucket holds two keys
     with the same slot hash (then no displacement can separate them; try other multipliers).
+
+    Parameters
+    ----------
+    keys : int64[n]
+        The distinct rank keys to place.
+    mult_bucket, mult_slot : int
+        Hash multipliers of the bucket and of the slot within it.
     """
     nb = 1 << HASH_BUCKET_BITS
     ns = 1 << HASH_SLOT_BITS

@@ -43,10 +43,10 @@ from math import comb
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from holdemd.cards.codes import RANK_CHARS, as_card_matrix
 from holdemd.errors import UsageError
+from holdemd.jit import kernel
 
 PREFLOP, FLOP, TURN, RIVER = 0, 1, 2, 3
 STREET_NAMES: tuple[str, ...] = ("preflop", "flop", "turn", "river")
@@ -154,7 +154,7 @@ def _check_street(street: int) -> None:
         raise ValueError(f"street must be 0..3 (preflop..river), got {street}")
 
 
-@njit(cache=True)
+@kernel
 def _choose(n: int, k: int) -> int:
     """Binomial coefficient for small ``k`` (exact in int64 for the sizes used here)."""
     if k < 0 or n < k:
@@ -165,7 +165,7 @@ def _choose(n: int, k: int) -> int:
     return r
 
 
-@njit(cache=True)
+@kernel
 def suit_rank_bit(card: int) -> int:
     """``1 << (16 * suit + rank)`` of a card code: OR these to get a hand's rank sets per suit
     (13 bits each, 16 apart), the input of :func:`index_from_bits`. Returns int64."""
@@ -173,7 +173,7 @@ def suit_rank_bit(card: int) -> int:
     return np.int64(1) << (16 * (c & 3) + (c >> 2))
 
 
-@njit(cache=True)
+@kernel
 def preflop_index(c0: int, c1: int) -> int:
     """Preflop class of two distinct cards: pairs 0..12, suited 13..90, offsuit 91..168."""
     r0 = np.int64(c0) >> 2  # widen: int8 arithmetic would overflow in plain Python
@@ -188,7 +188,7 @@ def preflop_index(c0: int, c1: int) -> int:
     return 91 + pos
 
 
-@njit(cache=True)
+@kernel
 def _preflop_ranks(index: int) -> tuple[int, int]:
     """(high rank, low rank) of preflop class ``index`` (inverse of :func:`_preflop_index`)."""
     if index < 13:
@@ -200,11 +200,16 @@ def _preflop_ranks(index: int) -> tuple[int, int]:
     return hi, pos - hi * (hi - 1) // 2
 
 
-@njit(cache=True)
+@kernel
 def _suit_key(hole_bits: int, board_bits: int, suit: int) -> int:
     """Sort key of one suit: ``shape << 16 | pattern rank`` (pattern rank < 36,036).
 
-    ``hole_bits`` and ``board_bits`` hold one 13-bit rank set per suit, 16 bits apart.
+    Parameters
+    ----------
+    hole_bits, board_bits : int64
+        One 13-bit rank set per suit, 16 bits apart (OR of :func:`suit_rank_bit`).
+    suit : int
+        0..3.
     """
     h = (hole_bits >> (16 * suit)) & 0x1FFF
     b = (board_bits >> (16 * suit)) & 0x1FFF
@@ -222,9 +227,16 @@ def _suit_key(hole_bits: int, board_bits: int, suit: int) -> int:
     return (shape << 16) | (_COLEX[h] * _BOARD_SPAN[shape] + _COLEX[b])
 
 
-@njit(cache=True)
+@kernel
 def _pick(p: int, a0: int, a1: int, a2: int, a3: int) -> int:
-    """``(a0, a1, a2, a3)[p]`` without building a tuple or array."""
+    """``(a0, a1, a2, a3)[p]`` without building a tuple or array.
+
+    Parameters
+    ----------
+    p : int
+        0..3.
+    a0, a1, a2, a3 : int
+    """
     if p == 0:
         return a0
     if p == 1:
@@ -234,7 +246,7 @@ def _pick(p: int, a0: int, a1: int, a2: int, a3: int) -> int:
     return a3
 
 
-@njit(cache=True)
+@kernel
 def _preflop_index_from_bits(hole_bits: int) -> int:
     """:func:`preflop_index` of the two cards whose :func:`suit_rank_bit` are ORed in
     ``hole_bits``."""
@@ -248,7 +260,7 @@ def _preflop_index_from_bits(hole_bits: int) -> int:
     return preflop_index(cards & 0xFF, cards >> 8)
 
 
-@njit(cache=True)
+@kernel
 def index_from_bits(street: int, hole_bits: int, board_bits: int) -> int:
     """Canonical index of a hand given as per-suit rank sets.
 
@@ -313,7 +325,7 @@ def index_from_bits(street: int, hole_bits: int, board_bits: int) -> int:
     return _CFG_OFFSET[street, config] + index
 
 
-@njit(cache=True)
+@kernel
 def index_hand(street: int, hole: np.ndarray, board: np.ndarray) -> int:
     """Canonical index of hole cards and a board.
 
@@ -343,13 +355,13 @@ def index_hand(street: int, hole: np.ndarray, board: np.ndarray) -> int:
     return index_from_bits(street, suit_rank_bit(h0) | suit_rank_bit(h1), board_bits)
 
 
-@njit(cache=True)
+@kernel
 def index_cards(street: int, cards: np.ndarray) -> int:
     """:func:`index_hand` of ``cards = [hole0, hole1, board...]`` (int[2 + k])."""
     return index_hand(street, cards[:2], cards[2 : 2 + (street > 0) * (street + 2)])
 
 
-@njit(cache=True)
+@kernel
 def _index_batch(street: int, cards: np.ndarray) -> np.ndarray:
     """int64[n] indices of int[n, 2 + k] hands (hole cards then board)."""
     n = cards.shape[0]
@@ -359,12 +371,23 @@ def _index_batch(street: int, cards: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@kernel
 def _unrank_multiset(rank: int, k: int, n: int, first: int) -> int:
     """Inverse of the multiset rank of a run of ``k`` suits with ``n`` possible patterns.
 
     Returns the patterns x_0 >= ... >= x_{k-1} packed 16 bits apart, x_t at bit
-    ``16 * (first + t)`` (``first`` = the run's first canonical position).
+    ``16 * (first + t)``.
+
+    Parameters
+    ----------
+    rank : int
+        The multiset's rank.
+    k : int
+        Suits in the run.
+    n : int
+        Possible patterns of one suit.
+    first : int
+        The run's first canonical position (0..3).
     """
     if k == 1:
         return rank << (16 * first)
@@ -385,7 +408,7 @@ def _unrank_multiset(rank: int, k: int, n: int, first: int) -> int:
     return packed
 
 
-@njit(cache=True)
+@kernel
 def unindex_into(street: int, index: int, out: np.ndarray) -> None:
     """Write a representative hand of class ``index`` into ``out``.
 
@@ -454,9 +477,18 @@ def unindex_into(street: int, index: int, out: np.ndarray) -> None:
                 nb += 1
 
 
-@njit(cache=True)
+@kernel
 def _unindex_batch(street: int, indices: np.ndarray, width: int) -> np.ndarray:
-    """int8[n, width] representative hands of int64[n] class indices."""
+    """int8[n, width] representative hands of class indices.
+
+    Parameters
+    ----------
+    street : int
+        0 preflop .. 3 river.
+    indices : int64[n]
+    width : int
+        Cards per hand: 2 + board cards of ``street``.
+    """
     out = np.empty((indices.size, width), dtype=np.int8)
     for i in range(indices.size):
         unindex_into(street, indices[i], out[i])

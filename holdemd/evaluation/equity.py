@@ -15,19 +15,34 @@ Equity = P(win) + P(tie) / 2. Two uses:
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit
+from typing import NamedTuple
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
+import numpy as np
+
 from holdemd.cards import rank7_codes
-from holdemd.solver.kernels.rng import below
+from holdemd.jit import inline_kernel, kernel
+from holdemd.solver.kernels.deal import draw_cards
 
 NUM_CARDS = 52
 
 
-@njit(cache=True, inline="always")
-def unseen_cards(known, num_known, out):  # type: ignore[no-untyped-def]
-    """Fill ``out`` with the cards not in ``known[:num_known]``; returns how many."""
+class Range(NamedTuple):
+    """Hole pairs a player may hold, and how likely each is."""
+
+    pairs: np.ndarray  # int64[K, 2]
+    weight: np.ndarray  # float64[K]: non-negative; 0 rules a pair out
+
+
+@inline_kernel
+def unseen_cards(known, num_known, out):
+    """Fill ``out`` with the cards not in ``known[:num_known]``, ascending; returns how many.
+
+    Parameters
+    ----------
+    known : int64[>= num_known]
+    num_known : int
+    out : int64[>= 52 - num_known], out
+    """
     n = 0
     for c in range(NUM_CARDS):
         seen = False
@@ -40,19 +55,8 @@ def unseen_cards(known, num_known, out):  # type: ignore[no-untyped-def]
     return n
 
 
-@njit(cache=True, inline="always")
-def draw_cards(pool, n, k, rng, full, first):  # type: ignore[no-untyped-def]
-    """Put ``k`` distinct random cards of ``pool[:n]`` at ``full[first:first + k]``."""
-    for i in range(k):
-        j = i + below(rng, n - i)
-        tmp = pool[i]
-        pool[i] = pool[j]
-        pool[j] = tmp
-        full[first + i] = pool[i]
-
-
-@njit(cache=True, inline="always")
-def _score(mine, theirs):  # type: ignore[no-untyped-def]
+@inline_kernel
+def _score(mine, theirs):
     if mine > theirs:
         return 1.0
     if mine == theirs:
@@ -60,8 +64,8 @@ def _score(mine, theirs):  # type: ignore[no-untyped-def]
     return 0.0
 
 
-@njit(cache=True)
-def allin_equity(cards, num_board, samples, rng, scratch):  # type: ignore[no-untyped-def]
+@kernel
+def allin_equity(cards, num_board, samples, rng, scratch):
     """Seat 0's equity against seat 1 over the boards that complete ``num_board`` known cards.
 
     Parameters
@@ -118,10 +122,28 @@ def allin_equity(cards, num_board, samples, rng, scratch):  # type: ignore[no-un
     return total / count if count > 0 else 0.5
 
 
-@njit(cache=True, inline="always")
-def _accumulate(h0, h1, full, num_fresh, combos, weight, wins, counts):  # type: ignore[no-untyped-def]
+@inline_kernel
+def _accumulate(h0, h1, full, num_fresh, opponents, wins, counts):
     """Score hole pair (h0, h1) against every live pair on the complete board ``full``;
-    pairs holding one of the ``num_fresh`` run-out cards at ``full[5 - num_fresh:]`` skip."""
+    pairs holding one of the ``num_fresh`` run-out cards at ``full[5 - num_fresh:]`` skip.
+
+    Parameters
+    ----------
+    h0, h1 : int
+        The hand's hole cards.
+    full : int64[5]
+        A complete board.
+    num_fresh : int
+        Run-out cards at the end of ``full`` (not known when the range was formed).
+    opponents : Range
+        Pairs with weight 0 are skipped.
+    wins : float64[K], in/out
+        Adds 1 per win and 1/2 per tie.
+    counts : float64[K], in/out
+        Adds 1 per scored board.
+    """
+    combos = opponents.pairs
+    weight = opponents.weight
     mine = rank7_codes(h0, h1, full[0], full[1], full[2], full[3], full[4])
     for k in range(combos.shape[0]):
         if weight[k] <= 0.0:
@@ -139,8 +161,8 @@ def _accumulate(h0, h1, full, num_fresh, combos, weight, wins, counts):  # type:
         counts[k] += 1.0
 
 
-@njit(cache=True)
-def range_equities(h0, h1, board, num_board, combos, weight, runouts, rng, scratch, out):  # type: ignore[no-untyped-def]
+@kernel
+def range_equities(h0, h1, board, num_board, opponents, runouts, rng, out):
     """Equity of hole pair (h0, h1) against each live opponent pair, over the unseen board.
 
     Parameters
@@ -151,16 +173,16 @@ def range_equities(h0, h1, board, num_board, combos, weight, runouts, rng, scrat
         The board; only ``board[:num_board]`` is known.
     num_board : int
         0, 3, 4 or 5 known board cards.
-    combos : int64[K, 2]
-        Opponent hole pairs.
-    weight : float64[K]
-        Range weights; pairs with weight 0 are skipped (their equity is left at 0.5).
+    opponents : Range
+        Opponent hole pairs and their weights; pairs with weight 0 are skipped (their equity
+        is left at 0.5).
     runouts : int
         Random run-outs for a flop or preflop board.
     rng : uint64[1]
-    scratch : int64[>= 52]
     out : float64[K], out
     """
+    combos = opponents.pairs
+    scratch = np.empty(NUM_CARDS, dtype=np.int64)
     num_combos = combos.shape[0]
     wins = np.zeros(num_combos)
     counts = np.zeros(num_combos)
@@ -174,14 +196,14 @@ def range_equities(h0, h1, board, num_board, combos, weight, runouts, rng, scrat
     n = unseen_cards(known, 2 + num_board, scratch)
     missing = 5 - num_board
     if missing == 0:
-        _accumulate(h0, h1, full, 0, combos, weight, wins, counts)
+        _accumulate(h0, h1, full, 0, opponents, wins, counts)
     elif missing == 1:
         for i in range(n):
             full[4] = scratch[i]
-            _accumulate(h0, h1, full, 1, combos, weight, wins, counts)
+            _accumulate(h0, h1, full, 1, opponents, wins, counts)
     else:
         for _ in range(runouts):
             draw_cards(scratch, n, missing, rng, full, num_board)
-            _accumulate(h0, h1, full, missing, combos, weight, wins, counts)
+            _accumulate(h0, h1, full, missing, opponents, wins, counts)
     for k in range(num_combos):
         out[k] = wins[k] / counts[k] if counts[k] > 0.0 else 0.5

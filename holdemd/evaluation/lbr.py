@@ -61,7 +61,7 @@ from itertools import combinations
 import numpy as np
 
 from holdemd.errors import UsageError
-from holdemd.evaluation.lbr_kernel import NUM_COUNTS, lbr_deals
+from holdemd.evaluation.lbr_kernel import NUM_COUNTS, LbrSettings, lbr_deals
 from holdemd.evaluation.policies import Policy
 from holdemd.games.compiled import (
     CHECK_CALL,
@@ -161,7 +161,9 @@ def local_best_response(
         a = game.arrays
         first_round = a.node_street == 0
         menu[first_round] &= a.node_action_kind[first_round] != RAISE
-    pairs = opponent_pairs(game)
+    settings = LbrSettings(
+        opponent_pairs(game), menu, preflop != "call", int(runouts), VALUE_RUNOUTS
+    )
     rng = make_rng_state(seed, stream=0x6C6272)  # "lbr"
     out = np.zeros((deals, 2))
     counts = np.zeros(NUM_COUNTS, dtype=np.int64)
@@ -169,18 +171,7 @@ def local_best_response(
     while done < deals:
         chunk = min(CHUNK_DEALS, deals - done)
         lbr_deals(
-            game.arrays,
-            blueprint.weights,
-            blueprint.by_node,
-            pairs,
-            menu,
-            preflop != "call",
-            runouts,
-            VALUE_RUNOUTS,
-            chunk,
-            rng,
-            out[done : done + chunk],
-            counts,
+            game.arrays, blueprint.arrays, settings, chunk, rng, out[done : done + chunk], counts
         )
         done += chunk
         if progress is not None:

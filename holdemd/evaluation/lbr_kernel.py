@@ -5,16 +5,17 @@
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit
+from typing import NamedTuple
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
-from holdemd.cards.isomorphism import index_from_bits, preflop_index, suit_rank_bit
-from holdemd.evaluation.equity import draw_cards, range_equities, unseen_cards
+import numpy as np
+
+from holdemd.cards.isomorphism import suit_rank_bit
+from holdemd.evaluation.equity import Range, range_equities, unseen_cards
 from holdemd.evaluation.policies import action_probabilities
 from holdemd.evaluation.tree_kernels import called_value, pick_continuing
 from holdemd.games.compiled import CHECK_CALL, DEAL_HOLDEM, FOLD
-from holdemd.solver.kernels.deal import sample_cards
+from holdemd.jit import inline_kernel, kernel
+from holdemd.solver.kernels.deal import draw_cards, hole_pair_bucket
 from holdemd.solver.kernels.rng import next_u64, uniform
 
 # counts[] layout
@@ -27,23 +28,35 @@ NUM_COUNTS = 4
 BOARD_CARDS = (0, 3, 4, 5)  # cards on the board per street
 
 
-@njit(cache=True, inline="always")
-def pair_bucket(g, street, c0, c1, board_bits):  # type: ignore[no-untyped-def]
-    """The bucket of hole pair (c0, c1) on ``street``, as `deal_outcome` computes it."""
-    if g.deal_kind == DEAL_HOLDEM:
-        if street == 0:
-            return np.int64(g.bucket_tables[0][preflop_index(c0, c1)])
-        hole_bits = suit_rank_bit(c0) | suit_rank_bit(c1)
-        return np.int64(g.bucket_tables[street][index_from_bits(street, hole_bits, board_bits)])
-    s0 = g.card_slot[c0]
-    s1 = g.card_slot[c1]
-    hi = s0 if s0 > s1 else s1
-    lo = s1 if s0 > s1 else s0
-    return hi * (hi - 1) // 2 + lo
+class LbrSettings(NamedTuple):
+    pairs: np.ndarray  # int64[K, 2]: every hole pair of the deck (`opponent_pairs`)
+    menu: np.ndarray  # bool[N, A]: actions LBR may take (`menu_mask`)
+    greedy_preflop: bool  # choose greedily preflop too, among the menu (else check/call)
+    runouts: int  # random run-outs for LBR's flop (and greedy preflop) equities
+    # Fresh random run-outs for the equity of an all-in called before the turn (independent of
+    # the decision's, which would otherwise flatter the choices it made).
+    value_runouts: int
 
 
-@njit(cache=True, inline="always")
-def _normalize(weight):  # type: ignore[no-untyped-def]
+class Beliefs(NamedTuple):
+    """What LBR knows about the blueprint's hole cards, updated as the hand goes on."""
+
+    hands: Range  # every pair, weighted by its probability given what LBR has seen
+    buckets: np.ndarray  # int64[K]: each pair's bucket on the current street
+    probs: np.ndarray  # float64[K, A]: each pair's action probabilities at the latest decision
+
+
+class ShowdownEquity(NamedTuple):
+    """LBR's equity against each pair at a showdown, kept while it is valid."""
+
+    equity: np.ndarray  # float64[K]
+    street: np.ndarray  # int64[1]: the street ``equity`` holds; -1: none
+    runouts: int  # random run-outs before the turn
+    rng: np.ndarray  # uint64[1]
+
+
+@inline_kernel
+def _normalize(weight):
     total = 0.0
     for k in range(weight.shape[0]):
         total += weight[k]
@@ -53,10 +66,29 @@ def _normalize(weight):  # type: ignore[no-untyped-def]
     return total
 
 
-@njit(cache=True, inline="always")
-def _choose(g, node, me, them, weight, pair_buckets, equity, bp_w, bp_by_node, menu, probs):  # type: ignore[no-untyped-def]
+@inline_kernel
+def _choose(g, node, me, blueprint, menu, beliefs, equity, probs):
     """LBR's action at ``node``: the largest check-down value (ties go to the earlier action
-    in the order check/call, raises ascending, fold)."""
+    in the order check/call, raises ascending, fold).
+
+    Parameters
+    ----------
+    g : GameArrays
+    node : int
+        LBR's decision.
+    me : int
+        LBR's seat.
+    blueprint : PolicyArrays
+    menu : bool[N, A]
+        Actions LBR may take.
+    beliefs : Beliefs
+    equity : float64[K]
+        LBR's equity against each pair on this street.
+    probs : float64[1, A]
+        Scratch.
+    """
+    them = 1 - me
+    weight = beliefs.hands.weight
     n = g.node_num_actions[node]
     wp = 0.0
     for k in range(weight.shape[0]):
@@ -94,10 +126,9 @@ def _choose(g, node, me, them, weight, pair_buckets, equity, bp_w, bp_by_node, m
                     continue
                 fold = 0.0
                 if fold_at >= 0:
-                    action_probabilities(
-                        bp_w, bp_by_node, g.node_row_base, child, pair_buckets[k], m, probs
-                    )
-                    fold = probs[fold_at]
+                    bucket = beliefs.buckets[k]
+                    action_probabilities(blueprint, g.node_row_base, child, bucket, m, probs, 0)
+                    fold = probs[0, fold_at]
                 folds += weight[k] * fold
                 calls += weight[k] * (1.0 - fold)
                 calls_won += weight[k] * (1.0 - fold) * equity[k]
@@ -109,14 +140,30 @@ def _choose(g, node, me, them, weight, pair_buckets, equity, bp_w, bp_by_node, m
     return best_action
 
 
-@njit(cache=True, inline="always")
-def _deal_board(known, num_known, num_new, pairs, weight, board, num_board, rng, scratch):  # type: ignore[no-untyped-def]
+@inline_kernel
+def _deal_board(known, num_known, num_new, hands, board, num_board, rng, scratch):
     """Deal ``num_new`` board cards after ``board[:num_board]``, as the real deal would.
 
     The blueprint's hole pair is drawn from the range first and kept off the board, so the new
     cards follow their true distribution given everything LBR has seen (a range that holds
     aces makes an ace on the board less likely); then the pair is forgotten again.
+
+    Parameters
+    ----------
+    known : int64[>= num_known + num_board + 2]
+        LBR's own cards first (``known[:num_known]``); the rest is scratch.
+    num_known : int
+    num_new : int
+        Board cards to deal.
+    hands : Range
+        The blueprint's range.
+    board : int64[5], in/out
+    num_board : int
+        Board cards already dealt.
+    rng : uint64[1]
+    scratch : int64[52]
     """
+    weight = hands.weight
     u = uniform(rng)
     pick = 0
     cumulative = 0.0
@@ -128,15 +175,26 @@ def _deal_board(known, num_known, num_new, pairs, weight, board, num_board, rng,
                 break
     for i in range(num_board):
         known[num_known + i] = board[i]
-    known[num_known + num_board] = pairs[pick, 0]
-    known[num_known + num_board + 1] = pairs[pick, 1]
+    known[num_known + num_board] = hands.pairs[pick, 0]
+    known[num_known + num_board + 1] = hands.pairs[pick, 1]
     n = unseen_cards(known, num_known + num_board + 2, scratch)
     draw_cards(scratch, n, num_new, rng, board, num_board)
 
 
-@njit(cache=True, inline="always")
-def _expected_equity(weight, pair_probs, action, equity):  # type: ignore[no-untyped-def]
-    """LBR's equity over the range, after the blueprint takes ``action`` (-1: as it stands)."""
+@inline_kernel
+def _expected_equity(weight, pair_probs, action, equity):
+    """LBR's equity over the range, after the blueprint takes ``action`` (-1: as it stands).
+
+    Parameters
+    ----------
+    weight : float64[K]
+        The range's weights.
+    pair_probs : float64[K, A]
+        Each pair's probability of ``action``.
+    action : int
+    equity : float64[K]
+        LBR's equity against each pair.
+    """
     total = 0.0
     won = 0.0
     for k in range(weight.shape[0]):
@@ -148,45 +206,32 @@ def _expected_equity(weight, pair_probs, action, equity):  # type: ignore[no-unt
     return won / total if total > 0.0 else 0.5
 
 
-@njit(cache=True, inline="always")
-def _showdown_equities(  # type: ignore[no-untyped-def]
-    showdown_street,
-    street,
-    h0,
-    h1,
-    board,
-    num_board,
-    pairs,
-    weight,
-    runouts,
-    rng,
-    scratch,
-    showdown,
-):
-    """Fill ``showdown`` (LBR's equity against each range pair at a showdown) unless it already
-    holds this street's; returns the street it now holds, or -1 when it must be recomputed
-    next time (before the turn the run-outs are sampled afresh)."""
-    if showdown_street == street:
-        return showdown_street
-    range_equities(h0, h1, board, num_board, pairs, weight, runouts, rng, scratch, showdown)
-    return street if num_board >= 4 else -1
+@inline_kernel
+def _showdown_equities(showdown, street, h0, h1, board, num_board, hands):
+    """Fill ``showdown.equity`` (LBR's equity against each pair at a showdown) unless it
+    already holds this street's; before the turn it is not kept (the run-outs are sampled
+    afresh each time).
+
+    Parameters
+    ----------
+    showdown : ShowdownEquity
+    street : int
+    h0, h1 : int
+        LBR's hole cards.
+    board : int64[5]
+    num_board : int
+        Board cards dealt.
+    hands : Range
+        The blueprint's range.
+    """
+    if showdown.street[0] == street:
+        return
+    range_equities(h0, h1, board, num_board, hands, showdown.runouts, showdown.rng, showdown.equity)
+    showdown.street[0] = street if num_board >= 4 else -1
 
 
-@njit(cache=True)
-def lbr_deals(  # type: ignore[no-untyped-def]
-    g,
-    bp_w,
-    bp_by_node,
-    pairs,
-    menu,
-    greedy_preflop,
-    runouts,
-    value_runouts,
-    num_deals,
-    rng,
-    out,
-    counts,
-):
+@kernel
+def lbr_deals(g, blueprint, settings, num_deals, rng, out, counts):
     """Play LBR with each seat's cards of ``num_deals`` deals; ``out[d, s]`` is LBR's expected
     payoff in chips in seat s, given its cards, the board and the public actions sampled.
 
@@ -200,19 +245,8 @@ def lbr_deals(  # type: ignore[no-untyped-def]
     ----------
     g : GameArrays
         Heads-up Hold'em (DEAL_HOLDEM or DEAL_HOLDEM_FIXED_BOARD).
-    bp_w : float[rows or nodes, A]
-        The blueprint's `Policy` table; ``bp_by_node`` says which.
-    pairs : int64[K, 2]
-        Every hole pair of the deck (`opponent_pairs`).
-    menu : bool[N, A]
-        Actions LBR may take (`menu_mask`).
-    greedy_preflop : bool
-        Choose greedily preflop too, among what ``menu`` allows (else always check/call).
-    runouts : int
-        Random run-outs for LBR's flop (and greedy preflop) equities when it decides.
-    value_runouts : int
-        Fresh random run-outs for the equity of an all-in called before the turn (independent
-        of the decision's, which would otherwise flatter the choices it made).
+    blueprint : PolicyArrays
+    settings : LbrSettings
     num_deals : int
     rng : uint64[1]
         Deals the hole cards and seeds each seat's own stream (board, actions, run-outs).
@@ -220,6 +254,8 @@ def lbr_deals(  # type: ignore[no-untyped-def]
     counts : int64[NUM_COUNTS]
         Added to: LBR decisions, folds, checks/calls, bets/raises.
     """
+    pairs = settings.pairs
+    menu = settings.menu
     num_pairs = pairs.shape[0]
     width = g.node_children.shape[1]
     holdem = g.deal_kind == DEAL_HOLDEM
@@ -231,14 +267,19 @@ def lbr_deals(  # type: ignore[no-untyped-def]
     weight = np.zeros(num_pairs)
     pair_buckets = np.zeros(num_pairs, dtype=np.int64)
     pair_probs = np.zeros((num_pairs, width))
+    hands = Range(pairs, weight)
+    beliefs = Beliefs(hands, pair_buckets, pair_probs)
     equity = np.zeros(num_pairs)  # for LBR's decisions on this street
-    showdown = np.zeros(num_pairs)  # for scoring a showdown on this street
-    probs = np.zeros(width)
+    probs = np.zeros(width)  # the blueprint's probabilities over its range
+    choice_probs = np.zeros((1, width))  # scratch of `_choose`
     scratch = np.zeros(52, dtype=np.int64)
     play_rng = np.zeros(1, dtype=np.uint64)
+    showdown = ShowdownEquity(
+        np.zeros(num_pairs), np.zeros(1, dtype=np.int64), settings.value_runouts, play_rng
+    )
     seat_seeds = np.zeros(2, dtype=np.uint64)
     for d in range(num_deals):
-        sample_cards(deck, g.cards_per_deal, rng, cards)
+        draw_cards(deck, deck.shape[0], g.cards_per_deal, rng, cards, 0)
         seat_seeds[0] = next_u64(rng)
         seat_seeds[1] = next_u64(rng)
         for me in range(2):
@@ -260,7 +301,7 @@ def lbr_deals(  # type: ignore[no-untyped-def]
             num_board = 0 if holdem else 5
             street = -1
             equity_street = -1
-            showdown_street = -1
+            showdown.street[0] = -1
             node = 0
             reach = 1.0
             total = 0.0
@@ -269,9 +310,7 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                     street = g.node_street[node]
                     if holdem and BOARD_CARDS[street] > num_board:
                         new = BOARD_CARDS[street] - num_board
-                        _deal_board(
-                            known, 2, new, pairs, weight, board, num_board, play_rng, scratch
-                        )
+                        _deal_board(known, 2, new, hands, board, num_board, play_rng, scratch)
                         num_board = BOARD_CARDS[street]
                     board_bits = np.int64(0)
                     for i in range(num_board):
@@ -285,7 +324,7 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                             for i in range(num_board):
                                 if board[i] == c0 or board[i] == c1:
                                     weight[k] = 0.0
-                        pair_buckets[k] = pair_bucket(g, street, c0, c1, board_bits)
+                        pair_buckets[k] = hole_pair_bucket(g, street, c0, c1, board_bits)
                     _normalize(weight)
                 p = g.node_player[node]
                 n = g.node_num_actions[node]
@@ -294,14 +333,9 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                         probs[a] = 0.0
                     for k in range(num_pairs):
                         if weight[k] > 0.0:
+                            bucket = pair_buckets[k]
                             action_probabilities(
-                                bp_w,
-                                bp_by_node,
-                                g.node_row_base,
-                                node,
-                                pair_buckets[k],
-                                n,
-                                pair_probs[k],
+                                blueprint, g.node_row_base, node, bucket, n, pair_probs, k
                             )
                             for a in range(n):
                                 probs[a] += weight[k] * pair_probs[k, a]
@@ -317,21 +351,8 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                         elif g.node_alive[child, them] == 0:
                             total += reach * probs[a] * g.node_contrib[child, them]
                         else:
-                            showdown_street = _showdown_equities(
-                                showdown_street,
-                                street,
-                                h0,
-                                h1,
-                                board,
-                                num_board,
-                                pairs,
-                                weight,
-                                value_runouts,
-                                play_rng,
-                                scratch,
-                                showdown,
-                            )
-                            wp = _expected_equity(weight, pair_probs, a, showdown)
+                            _showdown_equities(showdown, street, h0, h1, board, num_board, hands)
+                            wp = _expected_equity(weight, pair_probs, a, showdown.equity)
                             total += reach * probs[a] * called_value(g, child, wp)
                     if last < 0:
                         break
@@ -344,36 +365,15 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                     node = g.node_children[node, a]
                     continue
                 counts[COUNT_DECISIONS] += 1
-                if street == 0 and not greedy_preflop:
+                if street == 0 and not settings.greedy_preflop:
                     a = 0 if g.node_action_kind[node, 0] == CHECK_CALL else 1
                 else:
                     if equity_street != street:
                         range_equities(
-                            h0,
-                            h1,
-                            board,
-                            num_board,
-                            pairs,
-                            weight,
-                            runouts,
-                            play_rng,
-                            scratch,
-                            equity,
+                            h0, h1, board, num_board, hands, settings.runouts, play_rng, equity
                         )
                         equity_street = street
-                    a = _choose(
-                        g,
-                        node,
-                        me,
-                        them,
-                        weight,
-                        pair_buckets,
-                        equity,
-                        bp_w,
-                        bp_by_node,
-                        menu,
-                        probs,
-                    )
+                    a = _choose(g, node, me, blueprint, menu, beliefs, equity, choice_probs)
                 kind = g.node_action_kind[node, a]
                 if kind == FOLD:
                     counts[COUNT_FOLDS] += 1
@@ -388,21 +388,8 @@ def lbr_deals(  # type: ignore[no-untyped-def]
                 if g.node_alive[child, me] == 0:
                     total -= reach * g.node_contrib[child, me]
                 else:
-                    showdown_street = _showdown_equities(
-                        showdown_street,
-                        street,
-                        h0,
-                        h1,
-                        board,
-                        num_board,
-                        pairs,
-                        weight,
-                        value_runouts,
-                        play_rng,
-                        scratch,
-                        showdown,
-                    )
-                    wp = _expected_equity(weight, pair_probs, -1, showdown)
+                    _showdown_equities(showdown, street, h0, h1, board, num_board, hands)
+                    wp = _expected_equity(weight, pair_probs, -1, showdown.equity)
                     total += reach * called_value(g, child, wp)
                 break
             out[d, me] = total

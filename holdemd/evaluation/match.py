@@ -33,16 +33,16 @@ against ``random`` the interval narrows 1.3× for 20% more time per deal.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.evaluation.equity import allin_equity
-from holdemd.evaluation.policies import Policy, action_probabilities
+from holdemd.evaluation.policies import Policy, PolicyArrays, action_probabilities
 from holdemd.evaluation.tree_kernels import called_value, pick_continuing
 from holdemd.games.compiled import DEAL_HOLDEM, SHOWDOWN, Game, GameArrays
-from holdemd.solver.kernels.deal import deal_outcome, sample_cards
+from holdemd.jit import inline_kernel, kernel
+from holdemd.solver.kernels.deal import deal_outcome, draw_cards
 from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import make_rng_state, next_u64, uniform
 
@@ -67,93 +67,158 @@ def uses_allin_ev(game: Game) -> bool:
     return game.arrays.deal_kind == DEAL_HOLDEM and game.num_players == 2
 
 
-@njit(cache=True, inline="always")
-def terminal_value(g, node, hero, ranks, cards, allin_ev, equity, samples, rng, scratch):  # type: ignore[no-untyped-def]
+class Matchup(NamedTuple):
+    """The two policies of a match, as kernels take them."""
+
+    hero: PolicyArrays  # the policy being evaluated, in one seat at a time
+    opponent: PolicyArrays  # every other seat
+
+
+class MatchSettings(NamedTuple):
+    expected: bool  # walk every branch weighted by its probability (else sample one action)
+    allin_ev: bool  # score all-ins before the river by their equity (heads-up Hold'em only)
+    samples: int  # boards sampled for a preflop or flop all-in's equity
+
+
+class Deal(NamedTuple):
+    """One deal's cards and what they mean (`deal_outcome`)."""
+
+    cards: np.ndarray  # int64[cards_per_deal]
+    buckets: np.ndarray  # int64[P, S]
+    ranks: np.ndarray  # int64[P]
+
+
+class AllinEquity(NamedTuple):
+    """Seat 0's all-in equity per street for the current deal, computed on first use."""
+
+    equity: np.ndarray  # float64[4]: per street; -1 until computed
+    rng: np.ndarray  # uint64[1]: the run-outs' generator
+    scratch: np.ndarray  # int64[52]
+
+
+@inline_kernel
+def terminal_value(
+    g: GameArrays, node: int, hero: int, deal: Deal, settings: MatchSettings, allin: AllinEquity
+) -> float:
     """The hero's payoff at a terminal; an all-in showdown before the river by its equity.
 
-    ``equity[s]`` caches seat 0's all-in equity on street s for this deal (-1: not computed).
+    Parameters
+    ----------
+    g : GameArrays
+    node : int
+        A terminal node.
+    hero : int
+        The hero's seat.
+    deal : Deal
+    settings : MatchSettings
+    allin : AllinEquity
+        Filled for the node's street on first use.
     """
     street = g.node_street[node]
-    if allin_ev and g.node_terminal[node] == SHOWDOWN and street < 3:
+    if settings.allin_ev and g.node_terminal[node] == SHOWDOWN and street < 3:
+        equity = allin.equity
         if equity[street] < 0.0:
             num_board = 0 if street == 0 else street + 2
-            equity[street] = allin_equity(cards, num_board, samples, rng, scratch)
+            equity[street] = allin_equity(
+                deal.cards, num_board, settings.samples, allin.rng, allin.scratch
+            )
         return called_value(g, node, equity[street] if hero == 0 else 1.0 - equity[street])
-    return payoff(g.node_contrib, g.node_alive, node, ranks, hero)
+    return payoff(g.node_contrib, g.node_alive, node, deal.ranks, hero)
 
 
-@njit(cache=True, inline="always")
-def sampled_value(  # type: ignore[no-untyped-def]
-    g,
-    hero,
-    hero_w,
-    hero_by_node,
-    opp_w,
-    opp_by_node,
-    buckets,
-    ranks,
-    cards,
-    allin_ev,
-    equity,
-    samples,
-    equity_rng,
-    scratch,
-    probs,
-    action_rng,
-):
+@inline_kernel
+def _acting_policy(
+    g: GameArrays, matchup: Matchup, hero: int, deal: Deal, node: int, out: np.ndarray
+) -> int:
+    """Probabilities of the actions at decision ``node`` for the player to act, into
+    ``out[0]``; returns how many actions there are.
+
+    Parameters
+    ----------
+    g : GameArrays
+    matchup : Matchup
+    hero : int
+        The hero's seat; every other seat plays ``matchup.opponent``.
+    deal : Deal
+    node : int
+    out : float64[1, A], out
+    """
+    p = g.node_player[node]
+    n = g.node_num_actions[node]
+    bucket = deal.buckets[p, g.node_street[node]]
+    # Not one call with a chosen policy: the two tables may have different dtypes.
+    if p == hero:
+        action_probabilities(matchup.hero, g.node_row_base, node, bucket, n, out, 0)
+    else:
+        action_probabilities(matchup.opponent, g.node_row_base, node, bucket, n, out, 0)
+    return n
+
+
+@inline_kernel
+def sampled_value(
+    g: GameArrays,
+    hero: int,
+    matchup: Matchup,
+    deal: Deal,
+    settings: MatchSettings,
+    allin: AllinEquity,
+    probs: np.ndarray,
+    action_rng: np.ndarray,
+) -> float:
     """One hand with sampled actions, scored with the exact value of the actions that end it.
 
     At each decision the actions that lead straight to a terminal (a fold, a last call) add
     their probability times their payoff; the hand continues with one of the other actions,
     sampled in proportion to its probability, and what follows is weighted by their total
     probability. This has the expectation of plain sampling with less variance.
+
+    Parameters
+    ----------
+    g : GameArrays
+    hero : int
+    matchup : Matchup
+    deal : Deal
+    settings : MatchSettings
+    allin : AllinEquity
+    probs : float64[1, A]
+        Scratch.
+    action_rng : uint64[1]
+        Samples the actions.
     """
+    row = probs[0]
     node = 0
     weight = 1.0
     total = 0.0
     while True:
-        p = g.node_player[node]
-        n = g.node_num_actions[node]
-        bucket = buckets[p, g.node_street[node]]
-        if p == hero:
-            action_probabilities(hero_w, hero_by_node, g.node_row_base, node, bucket, n, probs)
-        else:
-            action_probabilities(opp_w, opp_by_node, g.node_row_base, node, bucket, n, probs)
+        n = _acting_policy(g, matchup, hero, deal, node, probs)
         going_on = 0.0
         last = -1
         for a in range(n):
             child = g.node_children[node, a]
             if g.node_player[child] < 0:
-                if probs[a] > 0.0:
-                    value = terminal_value(
-                        g, child, hero, ranks, cards, allin_ev, equity, samples, equity_rng, scratch
-                    )
-                    total += weight * probs[a] * value
-            elif probs[a] > 0.0:
-                going_on += probs[a]
+                if row[a] > 0.0:
+                    value = terminal_value(g, child, hero, deal, settings, allin)
+                    total += weight * row[a] * value
+            elif row[a] > 0.0:
+                going_on += row[a]
                 last = a
         if last < 0:
             return total
-        a = pick_continuing(g, node, probs, last, uniform(action_rng) * going_on)
+        a = pick_continuing(g, node, row, last, uniform(action_rng) * going_on)
         weight *= going_on
         node = g.node_children[node, a]
 
 
-@njit(cache=True)
-def play_deals(  # type: ignore[no-untyped-def]
-    g,
-    ends,
-    hero_w,
-    hero_by_node,
-    opp_w,
-    opp_by_node,
-    num_deals,
-    expected,
-    allin_ev,
-    samples,
-    rng,
-    out,
-):
+@kernel
+def play_deals(
+    g: GameArrays,
+    ends: np.ndarray,
+    matchup: Matchup,
+    settings: MatchSettings,
+    num_deals: int,
+    rng: np.ndarray,
+    out: np.ndarray,
+) -> None:
     """Play ``num_deals`` deals once per seat; ``out[d, s]`` is the hero's payoff in seat s.
 
     Parameters
@@ -161,15 +226,9 @@ def play_deals(  # type: ignore[no-untyped-def]
     g : GameArrays
     ends : int64[N]
         `subtree_ends` of the game.
-    hero_w, opp_w : float[rows or nodes, A]
-        `Policy` tables; ``hero_by_node`` / ``opp_by_node`` say which.
+    matchup : Matchup
+    settings : MatchSettings
     num_deals : int
-    expected : bool
-        Walk every branch weighted by its probability (else sample one action per decision).
-    allin_ev : bool
-        Score all-ins before the river by their equity (heads-up Hold'em only).
-    samples : int
-        Boards sampled for a preflop all-in's equity.
     rng : uint64[1]
         Advanced by the same draws per deal whatever is played, so the same seed gives the
         same deals against every opponent.
@@ -178,24 +237,24 @@ def play_deals(  # type: ignore[no-untyped-def]
     num_players = g.num_players
     num_nodes = g.node_player.shape[0]
     deck = g.deck.copy()
-    cards = np.zeros(g.cards_per_deal, dtype=np.int64)
-    buckets = np.zeros((num_players, g.street_buckets.shape[0]), dtype=np.int64)
-    ranks = np.zeros(num_players, dtype=np.int64)
+    deal = Deal(
+        np.zeros(g.cards_per_deal, dtype=np.int64),
+        np.zeros((num_players, g.street_buckets.shape[0]), dtype=np.int64),
+        np.zeros(num_players, dtype=np.int64),
+    )
+    allin = AllinEquity(np.zeros(4), np.zeros(1, dtype=np.uint64), np.zeros(52, dtype=np.int64))
     reach = np.zeros(num_nodes)
-    probs = np.zeros(g.node_children.shape[1])
-    scratch = np.zeros(52, dtype=np.int64)
-    equity = np.zeros(4)
-    equity_rng = np.zeros(1, dtype=np.uint64)
+    probs = np.zeros((1, g.node_children.shape[1]))
     action_rng = np.zeros(1, dtype=np.uint64)
     for d in range(num_deals):
-        sample_cards(deck, g.cards_per_deal, rng, cards)
-        deal_outcome(g, cards, buckets, ranks)
-        equity_rng[0] = next_u64(rng)
+        draw_cards(deck, deck.shape[0], g.cards_per_deal, rng, deal.cards, 0)
+        deal_outcome(g, deal.cards, deal.buckets, deal.ranks)
+        allin.rng[0] = next_u64(rng)
         action_seed = next_u64(rng)
-        equity[:] = -1.0
+        allin.equity[:] = -1.0
         for hero in range(num_players):
             total = 0.0
-            if expected:
+            if settings.expected:
                 reach[0] = 1.0
                 i = 0
                 while i < num_nodes:
@@ -203,45 +262,16 @@ def play_deals(  # type: ignore[no-untyped-def]
                     if r == 0.0:
                         i = ends[i]  # nobody plays into this subtree
                         continue
-                    p = g.node_player[i]
-                    if p < 0:
-                        total += r * terminal_value(
-                            g, i, hero, ranks, cards, allin_ev, equity, samples, equity_rng, scratch
-                        )
+                    if g.node_player[i] < 0:
+                        total += r * terminal_value(g, i, hero, deal, settings, allin)
                     else:
-                        n = g.node_num_actions[i]
-                        bucket = buckets[p, g.node_street[i]]
-                        if p == hero:
-                            action_probabilities(
-                                hero_w, hero_by_node, g.node_row_base, i, bucket, n, probs
-                            )
-                        else:
-                            action_probabilities(
-                                opp_w, opp_by_node, g.node_row_base, i, bucket, n, probs
-                            )
+                        n = _acting_policy(g, matchup, hero, deal, i, probs)
                         for a in range(n):
-                            reach[g.node_children[i, a]] = r * probs[a]
+                            reach[g.node_children[i, a]] = r * probs[0, a]
                     i += 1
             else:
                 action_rng[0] = action_seed  # the same random numbers for every seat
-                total = sampled_value(
-                    g,
-                    hero,
-                    hero_w,
-                    hero_by_node,
-                    opp_w,
-                    opp_by_node,
-                    buckets,
-                    ranks,
-                    cards,
-                    allin_ev,
-                    equity,
-                    samples,
-                    equity_rng,
-                    scratch,
-                    probs,
-                    action_rng,
-                )
+                total = sampled_value(g, hero, matchup, deal, settings, allin, probs, action_rng)
             out[d, hero] = total
 
 
@@ -269,25 +299,14 @@ def play_match(
         raise ValueError("all-in EV needs heads-up Hold'em with a dealt board")
     arrays: GameArrays = game.arrays
     ends = subtree_ends(game)
+    matchup = Matchup(hero.arrays, opponent.arrays)
+    settings = MatchSettings(bool(expected), bool(allin_ev), ALLIN_SAMPLES)
     rng = make_rng_state(seed, stream=0x6576616C)  # "eval": not a training stream
     out = np.zeros((deals, game.num_players))
     done = 0
     while done < deals:
         chunk = min(CHUNK_DEALS, deals - done)
-        play_deals(
-            arrays,
-            ends,
-            hero.weights,
-            hero.by_node,
-            opponent.weights,
-            opponent.by_node,
-            chunk,
-            expected,
-            allin_ev,
-            ALLIN_SAMPLES,
-            rng,
-            out[done : done + chunk],
-        )
+        play_deals(arrays, ends, matchup, settings, chunk, rng, out[done : done + chunk])
         done += chunk
         if progress is not None:
             progress(done)

@@ -1,8 +1,8 @@
 """Strategies to evaluate: a snapshot's blueprint, and the baseline bots it plays against.
 
 A `Policy` is a table of non-negative action weights that kernels normalize one row at a time,
-exactly as `holdemd.solver.tables.average_strategy` does (negative weights count as zero; an
-all-zero row is uniform over the legal actions). A blueprint's table is its strategy sums, one
+as `holdemd.solver.tables.average_strategy` does (`holdemd.solver.kernels.normalize`: negative
+weights count as zero; an all-zero row is uniform over the legal actions). A blueprint's table is its strategy sums, one
 row per infoset (``by_node=False``: row = ``node_row_base[node] + bucket``), so no float64 copy
 of a large table is ever made. A bot ignores its cards, so its table has one row per node
 (``by_node=True``):
@@ -16,13 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
-from holdemd import numba_cache  # noqa: F401  (cache dir before any kernel)
 from holdemd.games.compiled import CHECK_CALL, RAISE, Game
+from holdemd.jit import inline_kernel
+from holdemd.solver.kernels.normalize import normalize_positive, positive_part
 from holdemd.solver.tables import normalize_rows
+
+
+class PolicyArrays(NamedTuple):
+    """The numeric part of a `Policy`, as kernels take it."""
+
+    weights: np.ndarray  # float[rows, A] (by infoset row) or [nodes, A] (by node)
+    by_node: bool
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,10 @@ class Policy:
     name: str
     weights: np.ndarray  # [rows, A] (by infoset row) or [nodes, A] (by node): action weights
     by_node: bool
+
+    @property
+    def arrays(self) -> PolicyArrays:
+        return PolicyArrays(self.weights, bool(self.by_node))
 
 
 def blueprint_policy(name: str, strategy_sum: np.ndarray) -> Policy:
@@ -87,31 +99,34 @@ def combine_by_player(game: Game, per_player: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-@njit(cache=True, inline="always")
-def action_probabilities(weights, by_node, row_base, node, bucket, n, out):  # type: ignore[no-untyped-def]
-    """Probabilities of the ``n`` legal actions at ``node`` for a player holding ``bucket``.
+@inline_kernel
+def action_probabilities(
+    policy: PolicyArrays,
+    row_base: np.ndarray,
+    node: int,
+    bucket: int,
+    n: int,
+    out: np.ndarray,
+    k: int,
+) -> None:
+    """Probabilities of the ``n`` legal actions at ``node`` for a player holding ``bucket``,
+    into ``out[k, :n]``.
 
     Parameters
     ----------
-    weights : float[rows or nodes, A]
-        A `Policy` table.
-    by_node : bool
-        Whether ``weights`` has one row per node (a bot) or per infoset row (a blueprint).
+    policy : PolicyArrays
+        ``weights`` has one row per node (a bot, ``by_node``) or per infoset row (a blueprint).
     row_base : int64[N]
         ``GameArrays.node_row_base``.
     node, bucket, n : int
-    out : float64[>= n], out
+    out : float64[K, >= n], out
+    k : int
+        The row of ``out`` to fill.
     """
-    index = node if by_node else row_base[node] + bucket
+    index = node if policy.by_node else row_base[node] + bucket
     total = 0.0
     for a in range(n):
-        w = float(weights[index, a])
-        w = w if w > 0.0 else 0.0
-        out[a] = w
+        w = positive_part(float(policy.weights[index, a]))
+        out[k, a] = w
         total += w
-    if total > 0.0:
-        for a in range(n):
-            out[a] /= total
-    else:
-        for a in range(n):
-            out[a] = 1.0 / n
+    normalize_positive(out, k, n, total)

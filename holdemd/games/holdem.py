@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from itertools import combinations
 
 import numpy as np
 
@@ -111,8 +110,9 @@ def fixed_board_game(
         fixed_board=board,
         card_slot=card_slot,
     )
-    # Bucket of the pair at deck positions hi > lo is hi * (hi - 1) / 2 + lo (see deal kernel).
-    names = [""] * pairs
-    for lo, hi in combinations(range(len(deck)), 2):
-        names[hi * (hi - 1) // 2 + lo] = format_card(deck[hi]) + format_card(deck[lo])
+    # A pair's bucket is the colex rank of its deck positions (kernels.deal.hole_pair_bucket):
+    # pairs ordered by the higher position, then the lower.
+    names = [
+        format_card(deck[hi]) + format_card(deck[lo]) for hi in range(len(deck)) for lo in range(hi)
+    ]
     return _game(name, arrays, histories, num_rows, (tuple(names),) * rules.num_streets)

@@ -17,6 +17,8 @@ from holdemd.solver.kernels.external_sampling import (
     COUNTER_PRUNED,
     NUM_COUNTERS,
     DeltaBuffer,
+    LiveTables,
+    batch_settings,
     make_delta_buffer,
     make_workspace,
     no_delta_buffer,
@@ -99,24 +101,24 @@ class ExternalSamplingMCCFR:
     def _run(
         self, delta: DeltaBuffer, inflight: DeltaBuffer, in_place: bool, iterations: int
     ) -> int:
+        tables = LiveTables(self.tables.regret, self.tables.strategy_sum, delta, inflight, in_place)
+        settings = batch_settings(
+            self.iteration,
+            linear=self.linear,
+            regret_unit=self.regret_unit,
+            prune_probability=self.prune_probability,
+            prune_threshold=self.prune_threshold,
+            average_streets=self.average_streets,
+        )
         done = int(
             run_iterations(
                 self.game.arrays,
-                self.tables.regret,
-                self.tables.strategy_sum,
-                delta,
-                inflight,
-                in_place,
+                tables,
+                settings,
                 iterations,
-                self.iteration,
-                self.linear,
-                self.regret_unit,
                 self.rng,
                 self.workspace,
                 self.counters,
-                self.prune_probability,
-                self.prune_threshold,
-                self.average_streets,
             )
         )
         self.iteration += done

@@ -61,7 +61,11 @@ def normalize_rows(game: Game, weights: np.ndarray) -> np.ndarray:
 
 def normalize_block(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """:func:`normalize_rows` for any rows, given their legal-action mask (a caller that works
-    through a big table in chunks passes each chunk's rows of both)."""
+    through a big table in chunks passes each chunk's rows of both).
+
+    The vectorized twin of the kernels' ``kernels.normalize.normalize_positive`` (one row at
+    a time inside a traversal, where numpy cannot go); tests/solver check that they agree.
+    """
     w = np.where(mask, np.maximum(weights.astype(np.float64), 0.0), 0.0)
     totals = w.sum(axis=1, keepdims=True)
     uniform = mask / mask.sum(axis=1, keepdims=True)

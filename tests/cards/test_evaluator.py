@@ -6,7 +6,6 @@ import itertools
 
 import numpy as np
 import pytest
-from numba import njit
 
 from holdemd.cards import (
     CATEGORY_NAMES,
@@ -32,6 +31,7 @@ from holdemd.cards import (
     rank7_codes,
     rank_cards,
 )
+from holdemd.jit import kernel
 from tests.conftest import NO_JIT
 
 from .reference_evaluator import five_card_class_representatives, ref_best, ref_rank5
@@ -257,7 +257,7 @@ def test_best_of_five_consistency(k):
 # --- exhaustive enumerations ---------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel
 def five_card_histogram() -> np.ndarray:
     """int64[7463]: number of 5-card hands of each value, over all 2,598,960 hands."""
     hist = np.zeros(NUM_VALUES + 1, dtype=np.int64)
@@ -270,7 +270,7 @@ def five_card_histogram() -> np.ndarray:
     return hist
 
 
-@njit(cache=True)
+@kernel
 def six_card_mismatches() -> tuple[int, np.ndarray]:
     """Over all 20,358,520 six-card hands: how many rank6 values differ from the best rank5
     of the six 5-card subsets, and the value histogram."""
@@ -296,7 +296,7 @@ def six_card_mismatches() -> tuple[int, np.ndarray]:
     return bad, hist
 
 
-@njit(cache=True)
+@kernel
 def seven_card_histogram() -> np.ndarray:
     """int64[7463]: number of 7-card hands of each value, over all 133,784,560 hands."""
     hist = np.zeros(NUM_VALUES + 1, dtype=np.int64)

@@ -6,7 +6,6 @@ import itertools
 
 import numpy as np
 import pytest
-from numba import njit
 
 from holdemd.cards import (
     BOARD_SIZES,
@@ -30,6 +29,7 @@ from holdemd.cards import (
     unindex_into,
 )
 from holdemd.errors import UsageError
+from holdemd.jit import kernel
 from tests.conftest import NO_JIT
 
 from .reference_evaluator import canonical_form
@@ -202,7 +202,7 @@ def test_bad_input():
 # --- exhaustive ----------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel
 def flop_coverage() -> tuple[int, int, np.ndarray]:
     """Index every (hole, flop) of the deck: (hands, out-of-range, hits per index)."""
     hits = np.zeros(1286792, dtype=np.int32)
@@ -232,7 +232,7 @@ def flop_coverage() -> tuple[int, int, np.ndarray]:
     return hands, bad, hits
 
 
-@njit(cache=True)
+@kernel
 def turn_coverage() -> tuple[int, int, int]:
     """Index every (hole, turn board) of the deck: (hands, out-of-range, indices never hit)."""
     hits = np.zeros(13960050, dtype=np.bool_)
@@ -264,7 +264,7 @@ def turn_coverage() -> tuple[int, int, int]:
     return hands, bad, hits.size - np.count_nonzero(hits)
 
 
-@njit(cache=True)
+@kernel
 def round_trip_failures(street: int, count: int) -> int:
     """Indices ``i`` in ``0..count-1`` with ``index(unindex(i)) != i``."""
     out = np.zeros(2 + (street + 2), dtype=np.int64)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from holdemd.cards import parse_cards, rank7
-from holdemd.evaluation.equity import allin_equity, range_equities
+from holdemd.evaluation.equity import Range, allin_equity, range_equities
 from holdemd.solver.kernels.rng import make_rng_state
 
 pytestmark = pytest.mark.needs_jit(reason="run-out enumerations need the compiled kernels")
@@ -60,10 +60,8 @@ def test_range_equities_are_exact_on_the_river_and_turn():
         )
         weight = np.ones(len(pairs))
         out = np.zeros(len(pairs))
-        range_equities(
-            hole[0], hole[1], board, known.size, pairs, weight, 0, make_rng_state(0),
-            np.zeros(52, dtype=np.int64), out,
-        )  # fmt: skip
+        opponents = Range(pairs, weight)
+        range_equities(hole[0], hole[1], board, known.size, opponents, 0, make_rng_state(0), out)
         for k in range(0, len(pairs), 11):
             want = _brute_equity(hole.tolist(), pairs[k].tolist(), known.tolist())
             assert out[k] == pytest.approx(want, abs=1e-12)
@@ -77,10 +75,8 @@ def test_flop_range_equities_sample_runouts_without_the_pairs_cards():
     pairs = np.array([parse_cards("Qd Qs"), parse_cards("7c 2d"), parse_cards("Jh Th")])
     pairs = pairs.astype(np.int64)
     out = np.zeros(3)
-    range_equities(
-        hole[0], hole[1], board, 3, pairs, np.ones(3), 4000, make_rng_state(2),
-        np.zeros(52, dtype=np.int64), out,
-    )  # fmt: skip
+    opponents = Range(pairs, np.ones(3))
+    range_equities(hole[0], hole[1], board, 3, opponents, 4000, make_rng_state(2), out)
     for k in range(3):
         want = _brute_equity(hole.tolist(), pairs[k].tolist(), flop.tolist())
         assert out[k] == pytest.approx(want, abs=0.02)
@@ -91,10 +87,8 @@ def test_range_equities_skip_pairs_without_weight():
     board = parse_cards("As Ks Qs Js 9h").astype(np.int64)
     pairs = np.array([parse_cards("Ts 3c"), parse_cards("3c 4c")]).astype(np.int64)
     out = np.full(2, -1.0)
-    range_equities(
-        hole[0], hole[1], board, 5, pairs, np.array([1.0, 0.0]), 0, make_rng_state(0),
-        np.zeros(52, dtype=np.int64), out,
-    )  # fmt: skip
+    opponents = Range(pairs, np.array([1.0, 0.0]))
+    range_equities(hole[0], hole[1], board, 5, opponents, 0, make_rng_state(0), out)
     assert out.tolist() == [0.0, 0.5]  # the royal flush wins; the dead pair keeps the default
 
 

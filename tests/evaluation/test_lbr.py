@@ -12,13 +12,12 @@ from holdemd.cards import parse_cards, rank7
 from holdemd.config.loader import load_config
 from holdemd.errors import UsageError
 from holdemd.evaluation.lbr import check_lbr_game, local_best_response, menu_mask
-from holdemd.evaluation.lbr_kernel import pair_bucket
 from holdemd.evaluation.policies import Policy, blueprint_policy, call_bot, row_probabilities
 from holdemd.evaluation.stats import Unit, duplicate_estimate
 from holdemd.games.compiled import CHECK_CALL, FOLD, RAISE, Game
 from holdemd.games.factory import build_game, make_game
 from holdemd.solver.exact import ExactEvaluator
-from holdemd.solver.kernels.deal import deal_outcome
+from holdemd.solver.kernels.deal import deal_outcome, hole_pair_bucket
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables
 
@@ -56,7 +55,7 @@ def _probabilities(policy: Policy, game: Game, node: int, bucket: int) -> list[f
     total = 0.0
     for w in weights:
         total += w
-    return [w / total for w in weights] if total > 0 else [1.0 / n] * n
+    return [w * (1.0 / total) for w in weights] if total > 0 else [1.0 / n] * n
 
 
 def _normalized(weight: list[float]) -> list[float]:
@@ -244,11 +243,11 @@ def test_pair_buckets_match_the_deal_kernel():
             bits = 0
             for c in cards[4 : 4 + shown]:
                 bits |= int(suit_rank_bit(c))
-            got = pair_bucket(hunl.arrays, street, cards[2], cards[3], np.int64(bits))
+            got = hole_pair_bucket(hunl.arrays, street, cards[2], cards[3], np.int64(bits))
             assert got == buckets[1, street]
     # And in the fixed-board game, the pair index of the deal kernel.
     tiny = build_game(load_config(ROOT / "configs" / "holdem_tiny.yaml").game)
     hole = parse_cards("Td As").astype(np.int64)
     cards = np.array([*hole, *parse_cards("Ks 3s")], dtype=np.int64)
     deal_outcome(tiny.arrays, cards, buckets, ranks)
-    assert pair_bucket(tiny.arrays, 2, hole[0], hole[1], np.int64(0)) == buckets[0, 2]
+    assert hole_pair_bucket(tiny.arrays, 2, hole[0], hole[1], np.int64(0)) == buckets[0, 2]

@@ -19,7 +19,7 @@ import pytest
 
 from holdemd.games.compiled import Game
 from holdemd.games.factory import make_game
-from holdemd.solver.kernels.deal import deal_outcome, sample_cards
+from holdemd.solver.kernels.deal import deal_outcome, draw_cards
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables
@@ -35,7 +35,7 @@ def _kernel_deals(game: Game, seed: int, count: int) -> np.ndarray:
     rng = make_rng_state(seed)
     out = np.zeros((count, g.cards_per_deal), dtype=np.int64)
     for i in range(count):
-        sample_cards(deck, g.cards_per_deal, rng, out[i])
+        draw_cards(deck, deck.shape[0], g.cards_per_deal, rng, out[i], 0)
     return out
 
 

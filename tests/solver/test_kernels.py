@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from holdemd.games.factory import make_game
-from holdemd.solver.kernels.external_sampling import make_delta_buffer, regret_matching
+from holdemd.solver.kernels.external_sampling import (
+    LiveTables,
+    make_delta_buffer,
+    regret_matching,
+)
 from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import below, make_rng_state, uniform
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, apply_delta
@@ -94,21 +98,24 @@ def test_full_delta_buffer_stops_the_batch_early_without_dropping_updates():
 
 
 def _strategy(regrets, pending=None, inflight=None):
+    n = len(regrets)
     regret = np.array([regrets], dtype=np.float64)
-    zeros = [0.0] * len(regrets)
-    delta = np.array([pending if pending is not None else zeros])
-    sent = np.array([inflight if inflight is not None else zeros])
-    out = np.zeros((2, len(regrets)))
+    delta = make_delta_buffer(1, n, 1, np.float64)
+    sent = make_delta_buffer(1, n, 1, np.float64)
+    if pending is not None:
+        delta.regret[0] = pending
+    if inflight is not None:
+        sent.regret[0] = inflight
+    tables = LiveTables(regret, np.zeros_like(regret), delta, sent, False)
+    out = np.zeros((2, n))
     regret_matching(
-        regret,
-        delta,
+        tables,
         0,
         0 if pending is not None else -1,
-        len(regrets),
+        0 if inflight is not None else -1,
+        n,
         out,
         1,
-        sent,
-        0 if inflight is not None else -1,
     )
     assert not out[0].any()  # only the requested row of `out` is written
     return out[1].tolist()

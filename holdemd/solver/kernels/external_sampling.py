@@ -19,12 +19,14 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import overload
 
 from holdemd.games.compiled import GameArrays
-from holdemd.solver.kernels.deal import deal_outcome, sample_cards
+from holdemd.jit import inline_kernel, kernel
+from holdemd.solver.kernels.deal import deal_outcome, draw_cards
 from holdemd.solver.kernels.integer_regrets import INT32_LOWEST, rounded_sum
+from holdemd.solver.kernels.normalize import normalize_positive, positive_part
 from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import uniform
 
@@ -70,6 +72,59 @@ class Workspace(NamedTuple):
     ranks: np.ndarray  # int64[P]
 
 
+class LiveTables(NamedTuple):
+    """The tables a batch reads, and where its changes go."""
+
+    regret: np.ndarray  # float32, float64 or int32 [rows, A], in table units
+    strategy_sum: np.ndarray  # float32 or float64 [rows, A]
+    delta: DeltaBuffer  # receives the changes unless in_place (float, in table units)
+    inflight: DeltaBuffer  # sent to the tables' owner, not yet merged: read, never written
+    in_place: bool  # write into regret and strategy_sum themselves (delta is then unused)
+
+
+class BatchSettings(NamedTuple):
+    """What the schedule sets for a batch (``holdemd.solver.schedule``); see `run_iterations`."""
+
+    first_iteration: int  # global index of the batch's first iteration, 0-based
+    linear: bool  # weight increments by the iteration number (linear CFR)
+    regret_unit: float  # regret-table units per unit of utility (``tables.regret_unit``)
+    prune_probability: float  # chance that an iteration prunes
+    prune_threshold: float  # in table units
+    average_streets: int  # strategy sums only on streets below this
+
+
+def batch_settings(
+    first_iteration: int,
+    *,
+    linear: bool = False,
+    regret_unit: float = 1.0,
+    prune_probability: float = 0.0,
+    prune_threshold: float = 0.0,
+    average_streets: int = 127,
+) -> BatchSettings:
+    """`BatchSettings` with each field of one fixed type, so numba compiles one signature.
+
+    The defaults change nothing: no pruning, strategy sums on every street.
+    """
+    return BatchSettings(
+        first_iteration=int(first_iteration),
+        linear=bool(linear),
+        regret_unit=float(regret_unit),
+        prune_probability=float(prune_probability),
+        prune_threshold=float(prune_threshold),
+        average_streets=int(average_streets),
+    )
+
+
+class IterationWeights(NamedTuple):
+    """How much one iteration's updates count; set by `run_iterations` for `traverse`."""
+
+    weight: float  # multiplies every strategy-sum increment (1, or t for linear CFR)
+    regret_weight: float  # multiplies every regret increment: weight * regret_unit
+    prune: bool  # this iteration skips actions below the prune threshold
+    probe_weight: float  # 1, or 1 / (1 - prune probability) on what pruning would skip
+
+
 def make_workspace(game: GameArrays, max_actions: int) -> Workspace:
     depth = game.max_depth + 1
     return Workspace(
@@ -107,53 +162,69 @@ def no_delta_buffer(max_actions: int, dtype: np.dtype | type) -> DeltaBuffer:
     return make_delta_buffer(0, max_actions, 0, dtype)
 
 
-@njit(cache=True, inline="always")
-def regret_matching(regret, delta_regret, row, slot, n, out, k, inflight_regret, inflight_slot):  # type: ignore[no-untyped-def]
+@inline_kernel
+def regret_matching(tables, row, pending, sent, n, out, k):
     """Current strategy of a row into ``out[k, :n]``: positive regrets normalized, else uniform.
 
     Parameters
     ----------
-    regret : float[rows, A]
-    delta_regret : float[capacity, A]
-        Pending changes; read only when ``slot >= 0``.
-    row, slot, n : int
-    out : float64[K, >= n]
+    tables : LiveTables
+        The row's regret is ``tables.regret[row]`` plus its pending and in-flight changes.
+    row : int
+    pending : int
+        Slot of the row in ``tables.delta`` (-1: none).
+    sent : int
+        Slot of the row in ``tables.inflight`` (-1: none).
+    n : int
+        Legal actions.
+    out : float64[K, >= n], out
     k : int
         Row of ``out`` to fill (an index rather than a view: views cost in the hot loop).
-    inflight_regret : float[capacity2, A]
-        Changes sent but not yet merged into ``regret``; read only when ``inflight_slot >= 0``.
-    inflight_slot : int
     """
     total = 0.0
     for a in range(n):
-        r = float(regret[row, a])
-        if slot >= 0:
-            r += float(delta_regret[slot, a])
-        if inflight_slot >= 0:
-            r += float(inflight_regret[inflight_slot, a])
-        r = r if r > 0.0 else 0.0
+        r = float(tables.regret[row, a])
+        if pending >= 0:
+            r += float(tables.delta.regret[pending, a])
+        if sent >= 0:
+            r += float(tables.inflight.regret[sent, a])
+        r = positive_part(r)
         out[k, a] = r
         total += r
-    if total > 0.0:
-        inv = 1.0 / total  # one division, not n: the reference in tests/naive does the same
-        for a in range(n):
-            out[k, a] *= inv
-    else:
-        for a in range(n):
-            out[k, a] = 1.0 / n
+    normalize_positive(out, k, n, total)
 
 
-@njit(cache=True, inline="always")
-def _add_integer_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+@inline_kernel
+def _add_integer_regret(regret, row, column, change, rng):
+    """``regret[row, column] += change``, rounded stochastically (`rounded_sum`).
+
+    Parameters
+    ----------
+    regret : int32[rows, A], in/out
+    row, column : int
+    change : float
+        In table units.
+    rng : uint64[1]
+    """
     regret[row, column] = rounded_sum(regret[row, column], change, INT32_LOWEST, rng)
 
 
-@njit(cache=True, inline="always")
-def _add_float_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+@inline_kernel
+def _add_float_regret(regret, row, column, change, rng):
+    """``regret[row, column] += change``.
+
+    Parameters
+    ----------
+    regret : float32 or float64 [rows, A], in/out
+    row, column : int
+    change : float
+    rng : uint64[1]
+        Unused (the integer variant's signature).
+    """
     regret[row, column] += change
 
 
-def add_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+def add_regret(regret, row, column, change, rng):
     """``regret[row, column] += change`` for a float or an integer regret table (compiled code
     gets the dtype's variant from the overload below; this body runs without JIT)."""
     if np.issubdtype(regret.dtype, np.integer):
@@ -163,7 +234,7 @@ def add_regret(regret, row, column, change, rng):  # type: ignore[no-untyped-def
 
 
 @overload(add_regret, inline="always")
-def _add_regret_compiled(regret, row, column, change, rng):  # type: ignore[no-untyped-def]
+def _add_regret_compiled(regret, row, column, change, rng):
     if isinstance(regret.dtype, types.Integer):
         return lambda regret, row, column, change, rng: _add_integer_regret(
             regret, row, column, change, rng
@@ -173,15 +244,15 @@ def _add_regret_compiled(regret, row, column, change, rng):  # type: ignore[no-u
     )
 
 
-@njit(cache=True, inline="always")
-def _pending_slot(delta, row):  # type: ignore[no-untyped-def]
+@inline_kernel
+def _pending_slot(delta, row):
     if delta.slot_of_row.shape[0] == 0:
         return -1
     return delta.slot_of_row[row]
 
 
-@njit(cache=True, inline="always")
-def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
+@inline_kernel
+def _claim_slot(delta, row):
     """Slot for row's changes, claiming a free one; -1 when the buffer is full."""
     slot = delta.slot_of_row[row]
     if slot >= 0:
@@ -195,9 +266,19 @@ def _claim_slot(delta, row):  # type: ignore[no-untyped-def]
     return slot
 
 
-@njit(cache=True, inline="always")
-def _next_action(ws, sp, a, n):  # type: ignore[no-untyped-def]
-    """The first action >= a of frame sp that is not pruned; n if none."""
+@inline_kernel
+def _next_action(ws, sp, a, n):
+    """The first action >= a of frame sp that is not pruned; n if none.
+
+    Parameters
+    ----------
+    ws : Workspace
+    sp : int
+        The frame (stack position).
+    a : int
+    n : int
+        Actions of the frame's node.
+    """
     if not ws.any_pruned[sp]:
         return a  # the common case: nothing to skip, nothing to read
     while a < n and ws.pruned[sp, a]:
@@ -205,78 +286,61 @@ def _next_action(ws, sp, a, n):  # type: ignore[no-untyped-def]
     return a
 
 
-@njit(cache=True, inline="always")
-def _action_mult(ws, sp, a, probe_weight):  # type: ignore[no-untyped-def]
+@inline_kernel
+def _action_mult(ws, sp, a, probe_weight):
     """Weight multiplier of the updates at and below action a of frame sp: the frame's own,
-    times ``probe_weight`` if pruning iterations skip that action."""
+    times ``probe_weight`` if pruning iterations skip that action.
+
+    Parameters
+    ----------
+    ws : Workspace
+    sp : int
+        The frame (stack position).
+    a : int
+    probe_weight : float
+        See `traverse`.
+    """
     if ws.probed[sp] and ws.pruned[sp, a]:
         return ws.frame_mult[sp] * probe_weight
     return ws.frame_mult[sp]
 
 
-@njit(cache=True, inline="always")
-def traverse(  # type: ignore[no-untyped-def]
-    g,
-    traverser,
-    regret,
-    strategy_sum,
-    delta,
-    inflight,
-    in_place,
-    weight,
-    regret_weight,
-    rng,
-    ws,
-    counters,
-    prune,
-    prune_threshold,
-    average_streets,
-    probe_weight,
-):
+@inline_kernel
+def traverse(g, traverser, tables, settings, weights, rng, ws, counters):
     """One external-sampling traversal for ``traverser`` on the deal already in ``ws``.
 
     Parameters
     ----------
     g : GameArrays
     traverser : int
-    regret : float32, float64 or int32 [rows, A]
-        Live regrets, in table units; written only when ``in_place``.
-    strategy_sum : float32 or float64 [rows, A]
-        Live strategy sums; written only when ``in_place``.
-    delta : DeltaBuffer
-        Receives the changes unless ``in_place``.
-    inflight : DeltaBuffer
-        Changes already sent but not yet merged into the tables: read, never written.
-    in_place : bool
-    weight : float
-        Multiplies every strategy-sum increment (1, or t for linear CFR).
-    regret_weight : float
-        Multiplies every regret increment: ``weight`` times the table's units per unit of
-        utility (1 for float tables, quanta for integer ones).
+    tables : LiveTables
+        Read at every decision; the changes go to the tables (``in_place``) or ``delta``.
+    settings : BatchSettings
+        ``prune_threshold``: with ``weights.prune``, skip the traverser's actions whose regret
+        is below it (Pluribus's negative-regret pruning), except on the last street and for
+        actions that end the hand; a skipped action is neither explored nor updated.
+        ``average_streets``: strategy sums are accumulated only at nodes of streets below
+        this (1: first betting round only, Pluribus's choice; later streets are averaged from
+        snapshots).
+    weights : IterationWeights
+        ``probe_weight`` is 1, or (in an iteration that could have pruned but does not)
+        1 / (1 - prune probability): the actions a pruning iteration would skip are explored,
+        and every update they lead to (their regret, the traverser's regrets below them, the
+        strategy sums on the way) is multiplied by it. Pruning then leaves every update
+        unbiased.
     rng : uint64[1]
     ws : Workspace
         ``ws.buckets`` and ``ws.ranks`` hold the deal.
     counters : int64[NUM_COUNTERS]
-    prune : bool
-        Skip the traverser's actions whose regret is below ``prune_threshold`` (Pluribus's
-        negative-regret pruning), except on the last street and for actions that end the hand;
-        a skipped action is neither explored nor updated.
-    prune_threshold : float
-        In table units (the caller scales it by the game's utility scale).
-    average_streets : int
-        Strategy sums are accumulated only at nodes of streets below this (1: first betting
-        round only, Pluribus's choice; later streets are averaged from snapshots).
-    probe_weight : float
-        1, or (in an iteration that could have pruned but does not) 1 / (1 - prune
-        probability): the actions a pruning iteration would skip are explored, and every
-        update they lead to (their regret, the traverser's regrets below them, the strategy
-        sums on the way) is multiplied by it. Pruning then leaves every update unbiased.
 
     Returns
     -------
     float
         The sampled value of the root for ``traverser``.
     """
+    # Fields are read where they are used, not unpacked into locals here: with eleven more
+    # values live across the loop, Leduc ran about 10% slower (interleaved runs, 4 processes
+    # each).
     last_street = g.street_buckets.shape[0] - 1
     sp = -1
     node = 0
@@ -294,33 +358,31 @@ def traverse(  # type: ignore[no-untyped-def]
                 break
             row = g.node_row_base[node] + ws.buckets[player, g.node_street[node]]
             n = g.node_num_actions[node]
-            pending = -1 if in_place else _pending_slot(delta, row)
-            sent = -1 if in_place else _pending_slot(inflight, row)
+            pending = -1 if tables.in_place else _pending_slot(tables.delta, row)
+            sent = -1 if tables.in_place else _pending_slot(tables.inflight, row)
             if player == traverser:
                 sp += 1
-                regret_matching(
-                    regret, delta.regret, row, pending, n, ws.strat, sp, inflight.regret, sent
-                )
+                regret_matching(tables, row, pending, sent, n, ws.strat, sp)
                 ws.frame_node[sp] = node
                 ws.frame_row[sp] = row
                 skipped = 0
-                probing = probe_weight != 1.0
-                if (prune or probing) and g.node_street[node] < last_street:
+                probing = weights.probe_weight != 1.0
+                if (weights.prune or probing) and g.node_street[node] < last_street:
                     for a in range(n):
                         ws.pruned[sp, a] = False
                         if g.node_terminal[g.node_children[node, a]] != 0:
                             continue  # an action that ends the hand is always explored
-                        r = float(regret[row, a])
+                        r = float(tables.regret[row, a])
                         if pending >= 0:
-                            r += float(delta.regret[pending, a])
+                            r += float(tables.delta.regret[pending, a])
                         if sent >= 0:
-                            r += float(inflight.regret[sent, a])
-                        if r < prune_threshold:
+                            r += float(tables.inflight.regret[sent, a])
+                        if r < settings.prune_threshold:
                             ws.pruned[sp, a] = True
                             skipped += 1
                     if skipped == n:  # never prune every action of a node
                         skipped = 0
-                    if prune:
+                    if weights.prune:
                         counters[COUNTER_PRUNABLE] += n
                         counters[COUNTER_PRUNED] += skipped
                 ws.probed[sp] = probing and skipped > 0
@@ -330,20 +392,20 @@ def traverse(  # type: ignore[no-untyped-def]
                 first = _next_action(ws, sp, 0, n)
                 ws.frame_action[sp] = first
                 ws.frame_mult[sp] = mult
-                mult = _action_mult(ws, sp, first, probe_weight)
+                mult = _action_mult(ws, sp, first, weights.probe_weight)
                 node = g.node_children[node, first]
                 continue
-            regret_matching(regret, delta.regret, row, pending, n, strat, 0, inflight.regret, sent)
-            if g.node_street[node] >= average_streets:
+            regret_matching(tables, row, pending, sent, n, strat, 0)
+            if g.node_street[node] >= settings.average_streets:
                 pass  # averaged from snapshots of the current strategy instead
-            elif in_place:
+            elif tables.in_place:
                 for a in range(n):
-                    strategy_sum[row, a] += weight * mult * strat[0, a]
+                    tables.strategy_sum[row, a] += weights.weight * mult * strat[0, a]
             else:
-                slot = _claim_slot(delta, row)
+                slot = _claim_slot(tables.delta, row)
                 if slot >= 0:
                     for a in range(n):
-                        delta.strategy[slot, a] += weight * mult * strat[0, a]
+                        tables.delta.strategy[slot, a] += weights.weight * mult * strat[0, a]
                 else:
                     counters[COUNTER_DROPPED] += 1
             r = uniform(rng)
@@ -368,7 +430,7 @@ def traverse(  # type: ignore[no-untyped-def]
             if following < n:
                 ws.frame_action[sp] = following
                 node = g.node_children[fnode, following]
-                mult = _action_mult(ws, sp, following, probe_weight)
+                mult = _action_mult(ws, sp, following, weights.probe_weight)
                 break
             # The node's value over the explored actions; renormalized, as a pruned action
             # still has probability when every regret is negative (uniform strategy).
@@ -386,78 +448,54 @@ def traverse(  # type: ignore[no-untyped-def]
                 for b in range(n):
                     v += ws.strat[sp, b] * ws.vals[sp, b]
             row = ws.frame_row[sp]
-            if in_place:
+            if tables.in_place:
                 for b in range(n):
                     if not (any_pruned and ws.pruned[sp, b]):
-                        w = regret_weight * _action_mult(ws, sp, b, probe_weight)
-                        add_regret(regret, row, b, w * (ws.vals[sp, b] - v), rng)
+                        w = weights.regret_weight * _action_mult(ws, sp, b, weights.probe_weight)
+                        add_regret(tables.regret, row, b, w * (ws.vals[sp, b] - v), rng)
             else:
-                slot = _claim_slot(delta, row)
+                slot = _claim_slot(tables.delta, row)
                 if slot >= 0:
                     for b in range(n):
                         if not (any_pruned and ws.pruned[sp, b]):
-                            w = regret_weight * _action_mult(ws, sp, b, probe_weight)
-                            delta.regret[slot, b] += w * (ws.vals[sp, b] - v)
+                            w = weights.regret_weight * _action_mult(
+                                ws, sp, b, weights.probe_weight
+                            )
+                            tables.delta.regret[slot, b] += w * (ws.vals[sp, b] - v)
                 else:
                     counters[COUNTER_DROPPED] += 1
             value = v
             sp -= 1
 
 
-@njit(cache=True)
-def run_iterations(  # type: ignore[no-untyped-def]
-    g,
-    regret,
-    strategy_sum,
-    delta,
-    inflight,
-    in_place,
-    n_iterations,
-    first_iteration,
-    linear,
-    regret_unit,
-    rng,
-    ws,
-    counters,
-    prune_probability,
-    prune_threshold,
-    average_streets,
-):
+@kernel
+def run_iterations(g, tables, settings, n_iterations, rng, ws, counters):
     """Run up to ``n_iterations`` MCCFR iterations; returns how many ran.
 
     Parameters
     ----------
     g : GameArrays
-    regret : float32, float64 or int32 [rows, A]
-    strategy_sum : float32 or float64 [rows, A]
-    delta : DeltaBuffer
-        Float buffers whatever the regret dtype (changes in table units). Ignored when
-        ``in_place``. Otherwise the batch stops early, at an iteration boundary, once the
-        buffer may not hold another iteration's new rows (the caller then drains it).
-    inflight : DeltaBuffer
-        A buffer sent to the tables' owner but not yet merged: its regrets count as part of
-        the tables when computing strategies, so a worker never loses sight of its own work.
-        Pass an empty buffer when there is none.
-    in_place : bool
+    tables : LiveTables
+        ``delta`` holds float buffers whatever the regret dtype (changes in table units). It is
+        ignored when ``in_place``; otherwise the batch stops early, at an iteration boundary,
+        once the buffer may not hold another iteration's new rows (the caller then drains it).
+        ``inflight`` is a buffer sent to the tables' owner but not yet merged: its regrets
+        count as part of the tables when computing strategies, so a worker never loses sight
+        of its own work (an empty buffer when there is none).
+    settings : BatchSettings
+        ``first_iteration`` sets the linear-CFR weight t + 1. ``prune_probability`` is the
+        chance that an iteration prunes (see `traverse`); 0 draws no random number, so runs
+        without pruning are the same as before it existed. The other iterations explore what
+        pruning skips, with weight 1 / (1 - prune_probability) (``IterationWeights``).
     n_iterations : int
-    first_iteration : int
-        Global index of the first iteration (0-based); sets the linear-CFR weight t + 1.
-    linear : bool
-        Weight increments by the iteration number (linear CFR) instead of 1.
-    regret_unit : float
-        Regret-table units per unit of utility (``tables.regret_unit``): 1 for float tables.
     rng : uint64[1]
     ws : Workspace
     counters : int64[NUM_COUNTERS]
         Accumulated; see the COUNTER_* indices.
-    prune_probability : float
-        Chance that an iteration prunes (see ``traverse``); 0 draws no random number, so runs
-        without pruning are the same as before it existed. The other iterations explore what
-        pruning skips, with weight 1 / (1 - prune_probability) (``traverse``'s probe_weight).
-    prune_threshold : float
-    average_streets : int
-        See ``traverse``.
     """
+    delta = tables.delta
+    in_place = tables.in_place
+    prune_probability = settings.prune_probability
     num_players = g.num_players
     k = g.cards_per_deal
     # A buffer with a slot for every row can never fill up; a smaller one may.
@@ -468,8 +506,8 @@ def run_iterations(  # type: ignore[no-untyped-def]
         if bounded and i > 0 and before + 2 * most_new_rows > delta.rows.shape[0]:
             # Stop while there is still room for twice the largest iteration seen.
             return i
-        weight = float(first_iteration + i + 1) if linear else 1.0
-        regret_weight = weight * regret_unit
+        weight = float(settings.first_iteration + i + 1) if settings.linear else 1.0
+        regret_weight = weight * settings.regret_unit
         prune = prune_probability > 0.0 and uniform(rng) < prune_probability
         # Importance weighting: what pruning skips gets its expected update from the iterations
         # that do not prune. Without it a skipped action and its subtree learn 1 / (1 - p)
@@ -479,27 +517,11 @@ def run_iterations(  # type: ignore[no-untyped-def]
         probe_weight = 1.0
         if prune_probability > 0.0 and not prune and prune_probability < 1.0:
             probe_weight = 1.0 / (1.0 - prune_probability)
+        weights = IterationWeights(weight, regret_weight, prune, probe_weight)
         for traverser in range(num_players):
-            sample_cards(ws.deck, k, rng, ws.cards)
+            draw_cards(ws.deck, ws.deck.shape[0], k, rng, ws.cards, 0)
             deal_outcome(g, ws.cards, ws.buckets, ws.ranks)
-            traverse(
-                g,
-                traverser,
-                regret,
-                strategy_sum,
-                delta,
-                inflight,
-                in_place,
-                weight,
-                regret_weight,
-                rng,
-                ws,
-                counters,
-                prune,
-                prune_threshold,
-                average_streets,
-                probe_weight,
-            )
+            traverse(g, traverser, tables, settings, weights, rng, ws, counters)
         if not in_place:
             added = delta.used[0] - before
             if added > most_new_rows:

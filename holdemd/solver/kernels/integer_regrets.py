@@ -9,26 +9,40 @@ for merging workers' float deltas.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from holdemd.jit import inline_kernel, kernel
 from holdemd.solver.kernels.rng import uniform
 
 INT32_LOWEST = -2147483648.0
 INT32_HIGHEST = 2147483647.0
 
 
-@njit(cache=True, inline="always")
-def rounded_sum(current, change, lower, rng):  # type: ignore[no-untyped-def]
+@inline_kernel
+def rounded_sum(current, change, lower, rng):
     """``current + change`` rounded stochastically to an integer in [lower, INT32_HIGHEST].
 
-    ``lower`` is an integer-valued float >= INT32_LOWEST; ``rng`` a uint64[1] generator state.
+    Parameters
+    ----------
+    current : int32
+        The table entry.
+    change : float
+        In table units; rounded up with probability equal to its fraction.
+    lower : float
+        An integer value >= INT32_LOWEST: the floor.
+    rng : uint64[1]
+        Generator state.
+
+    Returns
+    -------
+    float
+        An integer value, to store in the int32 table.
     """
     value = float(current) + np.floor(change + uniform(rng))
     return min(max(value, lower), INT32_HIGHEST)
 
 
-@njit(cache=True)
-def add_integer_rows(regret, rows, delta, lower, rng):  # type: ignore[no-untyped-def]
+@kernel
+def add_integer_rows(regret, rows, delta, lower, rng):
     """``regret[rows[i]] += delta[i]`` for an int32 table, each entry by :func:`rounded_sum`.
 
     Parameters

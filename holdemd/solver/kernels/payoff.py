@@ -6,12 +6,22 @@ needs payoff code of its own.
 
 from __future__ import annotations
 
-from numba import njit
+from holdemd.jit import inline_kernel, kernel
 
 
-@njit(cache=True, inline="always")
-def _heads_up(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
-    """Two players: the same result as the layered rule, without its loops (the hot case)."""
+@inline_kernel
+def _heads_up(contrib, alive, node, ranks, player):
+    """Two players: the same result as the layered rule, without its loops (the hot case).
+
+    Parameters
+    ----------
+    contrib : float64[N, 2]
+    alive : int8[N, 2]
+    node : int
+    ranks : int64[2]
+    player : int
+        See `payoff`.
+    """
     other = 1 - player
     if alive[node, player] == 0:
         return -contrib[node, player]
@@ -30,8 +40,8 @@ def _heads_up(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-d
     return 0.0
 
 
-@njit(cache=True, inline="always")
-def payoff(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
+@inline_kernel
+def payoff(contrib, alive, node, ranks, player):
     """Chips ``player`` wins minus chips ``player`` put in.
 
     Parameters
@@ -86,8 +96,8 @@ def payoff(contrib, alive, node, ranks, player):  # type: ignore[no-untyped-def]
     return won - contrib[node, player]
 
 
-@njit(cache=True)
-def terminal_payoffs(contrib, alive, nodes, ranks, out):  # type: ignore[no-untyped-def]
+@kernel
+def terminal_payoffs(contrib, alive, nodes, ranks, out):
     """Payoffs of many terminals over many deals, for the exact evaluator.
 
     Parameters
