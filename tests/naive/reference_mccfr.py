@@ -16,13 +16,9 @@ dict tables keyed by (node, bucket). What it does:
   action it would skip, and everything below such an action) the weight 1 / (1 - p). One coin
   decides the whole iteration, so that update is made on a 1 - p share of iterations and its
   expectation is the unpruned update: the weight is 1 / (1 - p) however many skippable actions
-  lie on the path (``probe_rule="per_path"``). That holds where skipped actions have
-  probability zero (their row has a positive regret); with every regret of a row negative the
-  strategy is uniform, and a pruning iteration's renormalized value is not the full one.
-  ``probe_rule="compound"`` multiplies the weight in once per skippable action on the path
-  instead, which is what the kernel does as of this writing (see
-  tests/solver/test_reference_pruning.py); it is here so the rest of pruning can still be
-  checked number for number.
+  lie on the path. That holds where skipped actions have probability zero (their row has a
+  positive regret); with every regret of a row negative the strategy is uniform, and a pruning
+  iteration's renormalized value is not the full one.
 * First-round averaging: strategy sums only at nodes of streets below ``average_streets``.
 * Integer regrets: changes in quanta (2**16 per utility scale), stochastically rounded,
   saturating at the int32 range (``reference_integer``).
@@ -43,7 +39,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +48,6 @@ from holdemd.solver.kernels.rng import uniform
 from tests.naive.reference_cards import CardClasses, classes_for, deal
 from tests.naive.reference_integer import QUANTA_PER_UTILITY_SCALE, rounded_add
 
-ProbeRule = Literal["per_path", "compound"]
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -61,7 +55,6 @@ class Settings:
     prune_probability: float = 0.0
     prune_threshold: float = 0.0  # in regret-table units
     average_streets: int = 127  # strategy sums only on streets below this
-    probe_rule: ProbeRule = "per_path"
 
 
 def two_player_payoff(contrib: list[float], alive: list[int], ranks: list[Any], p: int) -> float:
@@ -242,8 +235,6 @@ class ReferenceMCCFR:
         if self.probe == 1.0:
             return mult
         self.nested += skippable and mult != 1.0
-        if self.settings.probe_rule == "compound":
-            return mult * self.probe if skippable else mult
         return self.probe if (skippable or mult != 1.0) else 1.0
 
     def _opponent(self, children, strategy, traverser, buckets, ranks, reach, mult) -> float:

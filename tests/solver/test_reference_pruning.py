@@ -2,10 +2,10 @@
 
 The reference (tests/naive/reference_mccfr.py) is written from the definition: one coin per
 iteration decides whether it prunes, so an update a pruning iteration would not make is made
-on a 1 - p share of iterations and gets weight 1 / (1 - p), once. The kernel multiplies that
-weight in once per skippable action on the path (``probe_rule="compound"``), which
-over-weights what lies below two or more of them by further factors of 1 / (1 - p): see
-``test_probe_weights_below_nested_skippable_actions``.
+on a 1 - p share of iterations and gets weight 1 / (1 - p), once, however many skippable
+actions lie above it. (Until December 2026 the kernel multiplied it in once per skippable
+action, over-weighting what lies below two of them by 1 / (1 - p) again;
+``test_probe_weights_below_nested_skippable_actions`` is the case that caught it.)
 """
 
 from __future__ import annotations
@@ -19,11 +19,6 @@ from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables, legal_mask
 from tests.naive.reference_mccfr import ExpectedUpdates, ReferenceMCCFR, Settings
-
-COMPOUNDING = (
-    "the kernel multiplies the probe weight 1/(1-p) in once per skippable action on the path, "
-    "so what lies below two of them gets 1/(1-p)**2 on a 1-p share of iterations: biased"
-)
 
 
 def _trained(game: Game, iterations: int) -> Tables:
@@ -103,15 +98,15 @@ def test_kuhn_never_prunes_its_only_street_but_draws_the_coin():
     assert (tables.regret < settings.prune_threshold).any()  # so there was something to skip
 
 
-@pytest.mark.parametrize(("probability", "rule"), [(1.0, "per_path"), (0.75, "compound")])
-def test_pruning_where_skipped_actions_have_probability_matches_the_reference(probability, rule):
+@pytest.mark.parametrize("probability", [1.0, 0.75])
+def test_pruning_where_skipped_actions_have_probability_matches_the_reference(probability):
     # With every regret negative a skipped action still has probability (the strategy is
     # uniform): the node's value is then the average over the explored actions, renormalized.
     # Where every action is skippable, none is skipped.
     game = make_game("leduc")
     regret = _all_negative(game, seed=0)
     threshold = -2.0 * game.utility_scale
-    settings = Settings(prune_probability=probability, prune_threshold=threshold, probe_rule=rule)
+    settings = Settings(prune_probability=probability, prune_threshold=threshold)
     kernel, reference = _both(game, regret, np.zeros_like(regret), settings, seed=5)
     kernel.run(200)
     reference.iterate(200)
@@ -120,23 +115,13 @@ def test_pruning_where_skipped_actions_have_probability_matches_the_reference(pr
     assert kernel.pruned_actions == (reference.pruned, reference.prunable)
 
 
-@pytest.mark.parametrize(
-    "rule",
-    [
-        "compound",
-        pytest.param("per_path", marks=pytest.mark.xfail(strict=True, reason=COMPOUNDING)),
-    ],
-)
-def test_probe_weights_below_nested_skippable_actions(rule):
+def test_probe_weights_below_nested_skippable_actions():
     # Hostile regrets put skippable actions below skippable actions (on Leduc's first round,
-    # e.g. check at the root, then a re-raise after the opponent's raise). Everything but the
-    # weight rule agrees with the reference; the weight rule is the reference's "compound",
-    # not the unbiased "per_path".
+    # e.g. check at the root, then a re-raise after the opponent's raise): what lies below two
+    # of them gets 1 / (1 - p) once, as in the reference.
     game = make_game("leduc")
     regret = _hostile(game, seed=4)
-    settings = Settings(
-        prune_probability=0.75, prune_threshold=-2.0 * game.utility_scale, probe_rule=rule
-    )
+    settings = Settings(prune_probability=0.75, prune_threshold=-2.0 * game.utility_scale)
     kernel, reference = _both(game, regret, np.zeros_like(regret), settings, seed=7)
     kernel.run(200)
     reference.iterate(200)
@@ -144,15 +129,8 @@ def test_probe_weights_below_nested_skippable_actions(rule):
     _assert_same_tables(kernel, reference)
 
 
-@pytest.mark.parametrize(
-    "rule",
-    [
-        "per_path",
-        pytest.param("compound", marks=pytest.mark.xfail(strict=True, reason=COMPOUNDING)),
-    ],
-)
 @pytest.mark.parametrize("traverser", [0, 1])
-def test_probe_weights_make_pruning_unbiased(rule, traverser):
+def test_probe_weights_make_pruning_unbiased(traverser):
     # Exact expectations (every deal, every opponent action, by probability), so nothing can
     # flake: p * E[update | prune] + (1 - p) * E[update | probe] = E[update without pruning],
     # for every regret and strategy sum. It needs skipped actions to have probability zero
@@ -161,9 +139,7 @@ def test_probe_weights_make_pruning_unbiased(rule, traverser):
     game = make_game("leduc")
     regret = _hostile(game, seed=4)
     p = 0.75
-    settings = Settings(
-        prune_probability=p, prune_threshold=-2.0 * game.utility_scale, probe_rule=rule
-    )
+    settings = Settings(prune_probability=p, prune_threshold=-2.0 * game.utility_scale)
     plain, pruning, probing = (ExpectedUpdates(game, regret, settings) for _ in range(3))
     plain.traversal(traverser, prune=False, probe=1.0)
     pruning.traversal(traverser, prune=True, probe=1.0)

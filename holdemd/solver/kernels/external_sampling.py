@@ -288,8 +288,13 @@ def _next_action(ws, sp, a, n):
 
 @inline_kernel
 def _action_mult(ws, sp, a, probe_weight):
-    """Weight multiplier of the updates at and below action a of frame sp: the frame's own,
-    times ``probe_weight`` if pruning iterations skip that action.
+    """Weight multiplier of the updates at and below action a of frame sp: ``probe_weight``
+    if a pruning iteration would skip that action or any action above it on the path, else 1.
+
+    Once per path, not once per skippable action: one coin decides the whole iteration, so an
+    update below two skippable actions is still made on a 1 - p share of iterations, and
+    1 / (1 - p) makes it unbiased (tests/solver/test_reference_pruning.py checks it against
+    exact expectations). The frame's own multiplier is already 1 or ``probe_weight``.
 
     Parameters
     ----------
@@ -301,7 +306,7 @@ def _action_mult(ws, sp, a, probe_weight):
         See `traverse`.
     """
     if ws.probed[sp] and ws.pruned[sp, a]:
-        return ws.frame_mult[sp] * probe_weight
+        return probe_weight
     return ws.frame_mult[sp]
 
 
