@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from holdemd.durations import parse_duration
+from holdemd.protocol.worker import Settings
 
 _ITERATIONS = re.compile(r"^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(k|m)?\s*it(?:erations)?\s*$", re.I)
 _MULTIPLIERS = {None: 1, "k": 1_000, "m": 1_000_000}
@@ -53,15 +54,6 @@ def parse_clock(value: float | int | str) -> Clock:
         raise ValueError(
             f"'{value}' is neither a duration (600, 10m, 2h) nor an iteration count (5000000it)"
         ) from None
-
-
-@dataclass(frozen=True)
-class WorkerSettings:
-    """What workers need from the schedule for their next batches."""
-
-    prune_probability: float  # 0: no pruning
-    prune_threshold: float  # in table units
-    average_streets: int  # strategy sums only on streets below this
 
 
 class Schedule:
@@ -155,9 +147,11 @@ class Schedule:
         start = self.prune_start
         return start is not None and start.position(elapsed, iteration) >= start.value
 
-    def worker_settings(self, elapsed: float, iteration: int) -> WorkerSettings:
+    def worker_settings(self, elapsed: float, iteration: int) -> Settings:
+        """What workers need for their next batches: the worker protocol's own message, so
+        the knobs are defined once (the worker maps them onto the kernel's BatchSettings)."""
         prune = self.pruning(elapsed, iteration) and self.prune_probability > 0
-        return WorkerSettings(
+        return Settings(
             prune_probability=self.prune_probability if prune else 0.0,
             prune_threshold=self.prune_threshold,
             average_streets=self.average_streets,

@@ -126,7 +126,7 @@ class Dispatcher:
             tables=self.tables,
             spec=self.spec,
         )
-        messages: list[Message] = [welcome, self.schedule.settings_message()]
+        messages: list[Message] = [welcome, self.schedule.settings]
         if self.paused():
             messages.append(Pause())
         return messages

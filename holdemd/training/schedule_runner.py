@@ -18,7 +18,7 @@ from holdemd.config.schema import Config
 from holdemd.durations import format_duration
 from holdemd.games.compiled import Game
 from holdemd.protocol.worker import Settings
-from holdemd.solver.schedule import Schedule, WorkerSettings, parse_clock
+from holdemd.solver.schedule import Schedule, parse_clock
 from holdemd.solver.tables import Tables, normalize_block, row_num_actions, scale_rows
 from holdemd.training.sweeps import TableSweeps
 
@@ -60,9 +60,6 @@ class ScheduleRunner:
         """Some point is an iteration count: check after each merge, not only each tick."""
         return self.schedule.counts_iterations
 
-    def settings_message(self) -> Settings:
-        return settings_message(self.settings)
-
     def apply(self, elapsed: float, iteration: int) -> Settings | None:
         """Queue the events due now; return the workers' new settings if they changed."""
         factor = self.schedule.discount_due(elapsed, iteration)
@@ -89,7 +86,7 @@ class ScheduleRunner:
                     self.config.schedule.prune_threshold,
                 )
             self.settings = settings
-            changed = settings_message(settings)
+            changed = settings
         if self.schedule.average_snapshot_due(elapsed, iteration):
             self.queue_average_snapshot(iteration)
         self.step()
@@ -173,11 +170,3 @@ def row_streets(game: Game) -> np.ndarray:
     result = np.zeros(game.num_rows, dtype=np.int8)
     result[np.repeat(starts, counts) + offsets] = np.repeat(streets, counts)
     return result
-
-
-def settings_message(settings: WorkerSettings) -> Settings:
-    return Settings(
-        prune_probability=settings.prune_probability,
-        prune_threshold=settings.prune_threshold,
-        average_streets=settings.average_streets,
-    )
