@@ -85,3 +85,19 @@ def action_lines(actions: list[dict[str, Any]]) -> list[str]:
             f"{100 * p:5.1f}%  {bar}".rstrip()
         )
     return lines
+
+
+def range_lines(data: dict[str, Any]) -> list[str]:
+    """The lines of ``holdemctl strategy range``: what it is read from, the situation, then
+    each player's range (its hand combinations, and the range string)."""
+    board = f"; board {data['board']}" if data["board"] else ""
+    situation = situation_text(
+        data["seat"], data["street"], data["history"], data["unit"], data["pot"], data["to_call"]
+    )
+    lines = [str(data["description"]), situation + board]
+    lines += [f"note: {note}" for note in data["notes"]]
+    for entry in data["ranges"]:
+        lines.append(
+            f"{entry['seat']} ({float(entry['combos']):,.1f} combos): {entry['range'] or '-'}"
+        )
+    return lines
