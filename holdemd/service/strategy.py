@@ -6,9 +6,10 @@ means of later streets with ``average: first_round``, which training keeps in th
 or a snapshot of the active run or of a past one. Answers have the shape of ``holdemd strategy
 show --json`` (``holdemd.lookup.show.lookup_json``), so the two agree.
 
-Training must not notice: look-ups run in a thread, one at a time (so a client asking in a
-loop takes at most one core's share, and a first look-up that builds the tree's texts or loads
-a snapshot never blocks the event loop), and only the rows asked for are read. The live
+Training must not notice: look-ups run in a thread, one at a time and spaced so that together
+they take at most a quarter of one core (a client asking in a loop cannot take the workers'
+CPU; a first look-up that builds the tree's texts or loads a snapshot never blocks the event
+loop), and only the rows asked for are read. The live
 `Blueprint` of a run is built once; snapshots are kept by path, a few at a time, and reuse the
 active run's game (its bucket tables) instead of loading it again.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +39,10 @@ from holdemd.service.control_server import CommandError
 from holdemd.solver.tables import Tables
 
 SNAPSHOTS_KEPT: Final = 2  # loaded snapshots kept in memory (a hunl_mid one is ~100 MB)
+# Back-to-back look-ups (a client in a loop, maybe a --socket-group member's) get at most this
+# share of one core: after each, the next waits busy * (1 / share - 1), at most PAUSE_MAX.
+LOOKUP_CPU_SHARE: Final = 0.25
+PAUSE_MAX: Final = 0.05
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$")  # no '/', no '..'
 
 
@@ -153,10 +159,15 @@ class StrategyLookups:
         async with self._turn:
             run = self.live()
             iteration = run.iteration if run is not None else None
+            began = time.monotonic()
             try:
                 return await asyncio.to_thread(self._answer, query, run, iteration, work)
             except HoldemdError as exc:  # bad cards, history, snapshot: the user's to fix
                 raise CommandError(E_BAD_REQUEST, _one_line(str(exc))) from exc
+            finally:
+                busy = time.monotonic() - began
+                # Still holding the turn: the next look-up starts after the pause.
+                await asyncio.sleep(min(busy * (1 / LOOKUP_CPU_SHARE - 1), PAUSE_MAX))
 
     def _answer(
         self,
