@@ -33,11 +33,14 @@ from holdemctl.connection import (
 )
 from holdemd import __version__
 from holdemd.config.overrides import add_run_flags, given_flags
+from holdemd.lookup.show_text import range_lines, show_lines
 from holdemd.protocol.errors import E_PERMISSION
 
 # stop --wait and snapshot wait for a snapshot to be written, start for the game to load (the
 # first start of a Hold'em config builds bucket tables and compiles kernels): minutes.
 WAIT_TIMEOUT: Final = 3600.0
+# A first look-up may wait for the daemon to load a snapshot or describe a big tree.
+LOOKUP_TIMEOUT: Final = 300.0
 EXIT_INTERRUPTED: Final = 130
 
 
@@ -94,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"how long to wait for a reply (default {DEFAULT_TIMEOUT:g}; {WAIT_TIMEOUT:g} for "
         "start, which waits until the game is loaded, and for stop --wait and snapshot, which "
-        "wait for a snapshot to be written)",
+        f"wait for a snapshot to be written; {LOOKUP_TIMEOUT:g} for strategy, whose first "
+        "look-up may load a snapshot)",
     )
     parser = argparse.ArgumentParser(
         prog="holdemctl",
@@ -145,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument(
         "--interval", type=_seconds, default=2.0, metavar="SECONDS", help="between stats lines"
     )
+    _add_strategy(
+        add("strategy", "what the blueprint plays: the live tables or a snapshot"), common
+    )
     add("health", "one line and a monitoring-plugin exit code (0 OK .. 3 UNKNOWN)")
     add("ping", "check that the daemon answers, and how fast")
     add(
@@ -153,6 +160,53 @@ def build_parser() -> argparse.ArgumentParser:
         "starts again)",
     )
     return parser
+
+
+def _add_strategy(strategy: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """``strategy show`` and ``strategy range``: the flags of ``holdemd strategy show``, the
+    source being the daemon's active run (live tables) or ``--snapshot`` / ``--run``."""
+    lookups = strategy.add_subparsers(dest="lookup", metavar="LOOKUP", required=True)
+    show = lookups.add_parser(
+        "show",
+        help="the action probabilities for one hand at one decision (as holdemd strategy show)",
+        description="What the blueprint plays with --hand at the decision --history leads to, "
+        "and the bucket the hand falls in: from the active run's live tables (its average "
+        "strategy now), or from a snapshot. Example: holdemctl strategy show --hand AsKs "
+        "--board AhKd7c --history 'r2.5 c'",
+        parents=[common],
+        allow_abbrev=False,
+    )
+    show.add_argument(
+        "--hand", required=True, help="hole cards, e.g. AsKs (preflop also a class: AKs, 72o)"
+    )
+    ranges = lookups.add_parser(
+        "range",
+        help="each player's range at one decision, as range strings",
+        description="Each player's range at the decision --history leads to (Bayes from the "
+        "blueprint's own actions), as range strings (AA,AKs:0.75,...) with their combinations.",
+        parents=[common],
+        allow_abbrev=False,
+    )
+    for sub in (show, ranges):
+        sub.add_argument("--board", default="", metavar="CARDS", help="e.g. AhKd7c")
+        sub.add_argument(
+            "--history",
+            metavar="ACTIONS",
+            help="the actions before the decision, as holdemd strategy show takes them "
+            "(e.g. 'r2.5 c / k b3')",
+        )
+        sub.add_argument("--seat", metavar="SEAT", help="the seat to act (BTN, BB, ...)")
+        sub.add_argument(
+            "--snapshot",
+            metavar="NAME",
+            help="read this snapshot (first and latest work too) instead of the live tables",
+        )
+        sub.add_argument(
+            "--run",
+            metavar="RUN",
+            help="with --snapshot (default: latest): a past run of the daemon, by its directory "
+            "name, run id or path (default: the active run, else the newest)",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,6 +311,30 @@ def _shutdown(client: ControlClient, args: argparse.Namespace) -> Output:
     )
 
 
+def lookup_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``strategy`` / ``range`` request's args from the command line."""
+    request: dict[str, Any] = {}
+    if args.lookup == "show":
+        request["hand"] = args.hand
+    if args.board:
+        request["board"] = args.board
+    for name in ("history", "seat", "snapshot"):
+        if getattr(args, name) is not None:
+            request[name] = getattr(args, name)
+    if args.run is not None:
+        # A path means the daemon's own run directory: absolute, as the daemon's cwd differs.
+        request["run"] = _absolute(args.run) if os.sep in args.run else args.run
+    return request
+
+
+def _strategy(client: ControlClient, args: argparse.Namespace) -> Output:
+    if args.lookup == "show":
+        result = client.request("strategy", lookup_args(args))
+        return Output(result, "\n".join(show_lines(result)))
+    result = client.request("range", lookup_args(args))
+    return Output(result, "\n".join(range_lines(result)))
+
+
 def _watch(client: ControlClient, args: argparse.Namespace) -> Output:
     """Print events until Ctrl-C (exit 0) or until the daemon hangs up (NotRunning, exit 3)."""
     events = client.subscribe(args.interval)  # the reply within --timeout, then no limit
@@ -283,6 +361,7 @@ COMMANDS: Final[dict[str, Handler]] = {
     "workers": _workers,
     "snapshot": _snapshot,
     "watch": _watch,
+    "strategy": _strategy,
     "health": _health,
     "ping": _ping,
     "shutdown": _shutdown,
@@ -301,6 +380,8 @@ def _timeout(args: argparse.Namespace) -> float:
         or (args.command == "stop" and args.wait)
         or (args.command == "snapshot" and not args.no_wait)
     )
+    if args.command == "strategy":
+        return LOOKUP_TIMEOUT
     return WAIT_TIMEOUT if waits else DEFAULT_TIMEOUT
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,15 @@ class LoadedSnapshot:
     skipped: tuple[str, ...] = ()  # newer snapshots passed over, each "name: why"
 
 
+BuiltGame = Callable[[Config], Game | None]
+
+
 def load_snapshot(
-    run_dir: Path, name: str | None = None, *, fallback: bool = False
+    run_dir: Path,
+    name: str | None = None,
+    *,
+    fallback: bool = False,
+    built: BuiltGame | None = None,
 ) -> LoadedSnapshot:
     """The snapshot ``name`` (default: the latest) of ``run_dir``, checked against its game.
 
@@ -52,18 +60,22 @@ def load_snapshot(
     non-finite tables, a damaged manifest) is passed over with a warning for the newest one
     that does; ``skipped`` says which were passed over and why. A named snapshot never falls
     back: the caller asked for that one.
+
+    ``built`` may return a game the caller has already built for the snapshot's config (a
+    daemon's active run): it is used instead of building the game again (a Hold'em game loads
+    its bucket tables, seconds and hundreds of MB); its abstraction digest must match.
     """
     if not run_dir.is_dir():
         raise UsageError(f"{run_dir}: no such run directory; pass the --logdir of a training run")
     if name is not None or not fallback:
-        return _load_checked(find_snapshot(run_dir, name))
+        return _load_checked(find_snapshot(run_dir, name), built)
     candidates = list_snapshots(run_dir)
     if not candidates:
         find_snapshot(run_dir, None)  # raises the usual "no snapshots" error
     skipped: list[str] = []
     for info in reversed(candidates):
         try:
-            loaded = _load_checked(info)
+            loaded = _load_checked(info, built)
         except SnapshotError as exc:
             log.warning("skipping snapshot %s: %s", info.path, exc)
             skipped.append(f"{info.name}: {exc}")
@@ -79,13 +91,20 @@ def load_snapshot(
     )
 
 
-def _load_checked(info: SnapshotInfo) -> LoadedSnapshot:
+def _load_checked(info: SnapshotInfo, built: BuiltGame | None = None) -> LoadedSnapshot:
     arrays, manifest = read_snapshot(info.path)
     if manifest.get("kind") != KIND or "config" not in manifest:
         raise SnapshotError(f"{info.path}: not a holdemd training snapshot (manifest kind)")
     _check_counters(info.path, manifest)
     config = build_dataclass(Config, manifest["config"], source=f"{info.path}/manifest.json")
-    game = build_game(config.game, config.abstraction.buckets)
+    game = built(config) if built is not None else None
+    if game is None:
+        game = build_game(config.game, config.abstraction.buckets)
+    elif game.abstraction_digest != manifest.get("abstraction_digest"):
+        raise SnapshotError(
+            f"{info.path}: the card abstraction differs from the snapshot's (digest "
+            f"{str(manifest.get('abstraction_digest'))[:12]})"
+        )
     missing = [key for key in TABLE_ARRAYS if key not in arrays]
     if missing:
         raise SnapshotError(f"{info.path}: missing arrays {', '.join(missing)}")

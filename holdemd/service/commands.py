@@ -23,6 +23,7 @@ from holdemd.protocol.errors import E_BAD_REQUEST, E_BUSY, E_UNKNOWN_COMMAND
 from holdemd.rundir.snapshots import SnapshotInfo
 from holdemd.rundir.status import UP_SLOT_STATES, RunStatus
 from holdemd.service.control_server import CommandError, Connection
+from holdemd.service.strategy import Query, StrategyLookups
 
 
 class ActiveRun(Protocol):
@@ -48,6 +49,8 @@ class ActiveRun(Protocol):
 
 class Daemon(Protocol):
     """What the commands need of the daemon (``service.daemon.Service``)."""
+
+    lookups: StrategyLookups
 
     def active(self) -> ActiveRun: ...
 
@@ -213,6 +216,52 @@ async def subscribe(daemon: Daemon, args: Args, conn: Connection) -> Any:
         raise CommandError(E_BAD_REQUEST, "'interval' must be between 0.2 and 3600 seconds")
     conn.subscribe(float(interval))
     return {"subscribed": True}
+
+
+LOOKUP_ARGS = ("board", "history", "seat", "snapshot", "run")
+MAX_LOOKUP_ARG = 1000  # characters; a history of a whole hand is far shorter
+
+
+def _text(args: Args, name: str, *, required: bool = False) -> str | None:
+    value = args.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise CommandError(E_BAD_REQUEST, f"'{name}' must be a{' non-empty' * required} string")
+    if len(value) > MAX_LOOKUP_ARG:
+        raise CommandError(E_BAD_REQUEST, f"'{name}' is over {MAX_LOOKUP_ARG} characters")
+    return value
+
+
+def _query(args: Args, hand: bool) -> Query:
+    return Query(
+        hand=_text(args, "hand", required=True) if hand else None,
+        board=_text(args, "board") or "",
+        history=_text(args, "history"),
+        seat=_text(args, "seat"),
+        snapshot=_text(args, "snapshot"),
+        run=_text(args, "run"),
+    )
+
+
+@command(
+    "strategy",
+    mutating=False,
+    help="what the blueprint plays with one hand at one decision (live tables or a snapshot)",
+    args=("hand", *LOOKUP_ARGS),
+)
+async def strategy(daemon: Daemon, args: Args, conn: Connection) -> Any:
+    return await daemon.lookups.show(_query(args, hand=True))
+
+
+@command(
+    "range",
+    mutating=False,
+    help="each player's range at one decision, as range strings",
+    args=LOOKUP_ARGS,
+)
+async def range_(daemon: Daemon, args: Args, conn: Connection) -> Any:
+    return await daemon.lookups.range(_query(args, hand=False))
 
 
 def stats_event(status: RunStatus | None) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from holdemd.service.control_server import CommandError, Connection, ControlServ
 from holdemd.service.health import health
 from holdemd.service.lock import DaemonLock
 from holdemd.service.sd_notify import Notifier
+from holdemd.service.strategy import StrategyLookups
 from holdemd.training.plan import build_run, plan_game, plan_run
 from holdemd.training.run import TrainingResult, TrainingRun
 
@@ -86,6 +87,7 @@ class Service:
         self.background: set[asyncio.Task[Any]] = set()
         self._keep_record = False  # the active run outlives this daemon (shutdown, not stop)
         self.recovery_error: str | None = None  # why the recorded active run did not resume
+        self.lookups = StrategyLookups(self.runs_root, self._live_run)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -270,6 +272,7 @@ class Service:
             if spent and not self._keep_record:
                 self.record.clear()
             self.run = None
+            self.lookups.forget(supervisor)
             self.run_log.detach()
         return result
 
@@ -324,6 +327,12 @@ class Service:
     def active(self) -> TrainingRun:
         if self.run is None or self.run_task is None or self.run_task.done():
             raise CommandError(E_NOT_RUNNING, "no active run; start one with holdemctl start")
+        return self.run
+
+    def _live_run(self) -> TrainingRun | None:
+        """The active run, whose live tables a look-up reads (None when idle)."""
+        if self.run is None or self.run_task is None or self.run_task.done():
+            return None
         return self.run
 
     def keep(self, task: asyncio.Task[Any]) -> None:

@@ -352,16 +352,21 @@ def test_the_client_imports_neither_numpy_nor_numba_nor_msgpack() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "[]", done.stderr
     # Of holdemd: the protocol's control, errors and paths, the run flags' table, durations,
-    # and the status schema (its slot states).
+    # the status schema (its slot states), and the text of a strategy look-up (made from its
+    # JSON with the standard library and format_bb).
     code = "import holdemctl.cli, sys; print(sorted(m for m in sys.modules if m.startswith('holdemd')))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == str(
         [
             "holdemd",
+            "holdemd.blueprint",
+            "holdemd.blueprint.history",
             "holdemd.config",
             "holdemd.config.overrides",
             "holdemd.durations",
             "holdemd.errors",
+            "holdemd.lookup",
+            "holdemd.lookup.show_text",
             "holdemd.protocol",
             "holdemd.protocol.control",
             "holdemd.protocol.errors",
@@ -548,6 +553,105 @@ def test_stop_wait_of_a_run_that_failed_exits_1(capsys: pytest.CaptureFixture[st
     with fake_daemon(canned(results)) as server:
         code, out, _ = run_main(capsys, "--socket", str(server.path), "stop", "--wait")
     assert (code, out.strip()) == (1, "run failed")
+
+
+LOOKUP = {
+    "game": "holdem",
+    "snapshot": None,
+    "iteration": 1_234_567,
+    "blueprint": None,
+    "description": "holdem, live tables of run 1764000000-42 (1,234,567 iterations)",
+    "history": "r2.5 c /",
+    "tree_history": "r250c/",
+    "notes": [],
+    "translations": [],
+    "street": "flop",
+    "seat": "BB",
+    "player": 1,
+    "unit": "bb",
+    "pot": 5.0,
+    "to_call": 0.0,
+    "hand": "AsKs",
+    "board": "AhKd7c",
+    "bucket": 17,
+    "bucket_label": "17",
+    "detail": "flop bucket 17 of 50",
+    "trained": True,
+    "actions": [
+        {
+            "token": "k",
+            "label": "check",
+            "kind": "call",
+            "amount_bb": 2.5,
+            "pot_fraction": None,
+            "probability": 0.25,
+        },
+        {
+            "token": "b5",
+            "label": "bet 2.5 bb",
+            "kind": "raise",
+            "amount_bb": 2.5,
+            "pot_fraction": 0.5,
+            "probability": 0.75,
+        },
+    ],
+}
+
+
+def test_strategy_show_sends_the_decision_and_prints_strategy_shows_lines(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    ranges = {
+        **{k: LOOKUP[k] for k in ("description", "history", "notes", "street", "seat")},
+        **{k: LOOKUP[k] for k in ("unit", "pot", "to_call", "board")},
+        "ranges": [
+            {"seat": "BTN", "player": 0, "combos": 1000.5, "range": "AA,AKs:0.5"},
+            {"seat": "BB", "player": 1, "combos": 0.0, "range": ""},
+        ],
+    }
+    with fake_daemon(canned({"strategy": LOOKUP, "range": ranges})) as server:
+        sock = str(server.path)
+        decision = ["--hand", "AsKs", "--board", "AhKd7c", "--history", "r2.5 c"]
+        code, out, _ = run_main(capsys, "--socket", sock, "strategy", "show", *decision)
+        assert code == 0
+        assert out.splitlines() == [
+            "holdem, live tables of run 1764000000-42 (1,234,567 iterations)",
+            "BB to act on the flop after 'r2.5 c /': pot 5 bb, nothing to call",
+            "hand AsKs, board AhKd7c: flop bucket 17 of 50",
+            "  k   check                    25.0%  #####",
+            "  b5  bet 2.5 bb   0.50x pot   75.0%  ###############",
+        ]
+        code, out, _ = run_main(capsys, "--socket", sock, "strategy", "show", "--json", *decision)
+        assert code == 0 and json.loads(out) == LOOKUP
+        snapshot = ["--snapshot", "latest", "--run", "runs/a", "--seat", "BB"]
+        assert (
+            run_main(capsys, "--socket", sock, "strategy", "show", "--hand", "K", *snapshot)[0] == 0
+        )
+        code, out, _ = run_main(capsys, "--socket", sock, "strategy", "range", "--run", "a-1")
+        assert code == 0
+        assert out.splitlines()[2:] == ["BTN (1,000.5 combos): AA,AKs:0.5", "BB (0.0 combos): -"]
+    assert [(r.cmd, r.args) for r in server.requests] == [
+        ("strategy", {"hand": "AsKs", "board": "AhKd7c", "history": "r2.5 c"}),
+        ("strategy", {"hand": "AsKs", "board": "AhKd7c", "history": "r2.5 c"}),
+        (
+            "strategy",
+            {"hand": "K", "seat": "BB", "snapshot": "latest", "run": str(tmp_path / "runs/a")},
+        ),
+        ("range", {"run": "a-1"}),
+    ]
+
+
+def test_strategy_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    def handle(request: ControlRequest) -> list[bytes]:
+        return [failed(request, "E_BAD_REQUEST", "--hand AsXs: bad card 'Xs'")]
+
+    with fake_daemon(handle) as server:
+        code, out, err = run_main(
+            capsys, "--socket", str(server.path), "strategy", "show", "--hand", "AsXs"
+        )
+    assert (code, out, err) == (1, "", "holdemctl: E_BAD_REQUEST: --hand AsXs: bad card 'Xs'\n")
+    assert ctl("strategy", "show").returncode == 2  # --hand is required
 
 
 def test_an_unexpected_reply_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

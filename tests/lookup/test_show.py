@@ -14,6 +14,7 @@ from holdemd.config.schema import GameConfig
 from holdemd.errors import UsageError
 from holdemd.games.factory import build_game, make_game, nolimit_rules
 from holdemd.lookup.show import look_up, lookup_json, lookup_lines
+from holdemd.lookup.show_text import show_lines
 from holdemd.solver.tables import average_strategy
 from holdemd.strategy_export import strategy_to_json
 from tests.lookup.games import (
@@ -81,7 +82,9 @@ def test_text_and_json_output(leduc):
     assert data["history"] == data["tree_history"] == "rc/r"
     assert data["seat"] == "P1" and data["bucket_label"] == "KQ" and data["trained"]
     assert sum(a["probability"] for a in data["actions"]) == pytest.approx(1.0)
-    json.dumps(data)
+    # The text is made from the JSON alone (holdemctl prints it from the daemon's reply).
+    assert show_lines(json.loads(json.dumps(data))) == lines
+    assert data["description"] == lines[0] and data["detail"] == "private K, public Q"
 
 
 def test_fixed_board_hand_buckets_are_the_deck_pairs():

@@ -125,7 +125,8 @@ def error_of(daemon: FakeDaemon, cmd: str, **args: Any) -> CommandError:
 
 def test_the_registry_gives_the_permission_set_and_the_help() -> None:
     assert mutating_commands() == {"start", "pause", "resume", "stop", "snapshot", "shutdown"}
-    assert set(COMMANDS) == mutating_commands() | {"ping", "status", "workers", "subscribe"}
+    read_only = {"ping", "status", "workers", "subscribe", "strategy", "range"}
+    assert set(COMMANDS) == mutating_commands() | read_only
     lines = help_lines()
     assert len(lines) == len(COMMANDS) and all(line.split()[0] in COMMANDS for line in lines)
 
