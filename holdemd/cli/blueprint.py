@@ -9,7 +9,6 @@ strategy service (``blueprint serve``) joins them here.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -240,7 +239,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from holdemd.blueprint.api import Blueprint
-    from holdemd.blueprint.server import serve
+    from holdemd.blueprint.server import run, serve
 
     host, port = parse_listen(args.listen)
     setup_logging(args.log_level)
@@ -262,7 +261,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
 
     try:
-        asyncio.run(serve(blueprint, host, port, ready))
+        run(serve(blueprint, host, port, ready))
     except OSError as exc:
         raise UsageError(f"--listen {args.listen}: cannot listen: {exc.strerror or exc}") from exc
     print("stopped", flush=True)
