@@ -9,6 +9,7 @@ strategy service (``blueprint serve``) joins them here.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -254,9 +255,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
 
     def ready(url: str) -> None:
+        loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
         print(
             f"serving {blueprint.describe()} at {url} (GET /v1/strategy, /v1/act, /v1/range, "
-            "/v1/info); stop with Ctrl-C or SIGTERM",
+            f"/v1/info; {loop} loop); stop with Ctrl-C or SIGTERM",
             flush=True,
         )
 
