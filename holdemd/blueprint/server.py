@@ -20,8 +20,8 @@ import asyncio
 import json
 import logging
 import signal
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from aiohttp import web
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from holdemd.blueprint.api import Blueprint
 
 log = logging.getLogger("holdemd.blueprint.server")
-T = TypeVar("T")
 
 MAX_BODY = 64 * 1024  # a GET has no body; anything larger is refused unread
 KEEPALIVE_S = 75.0  # an idle client connection is closed after this
@@ -179,13 +178,3 @@ async def serve(
         for signum in signals:
             loop.remove_signal_handler(signum)
         await server.stop()
-
-
-def run(main: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run(main)``, on uvloop when it is installed (the ``fast`` extra): about
-    twice the requests per core of the default loop, same behaviour."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    return uvloop.run(main)

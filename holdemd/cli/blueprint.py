@@ -240,7 +240,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from holdemd.blueprint.api import Blueprint
-    from holdemd.blueprint.server import run, serve
+    from holdemd.blueprint.server import serve
 
     host, port = parse_listen(args.listen)
     setup_logging(args.log_level)
@@ -255,15 +255,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
 
     def ready(url: str) -> None:
-        loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
         print(
             f"serving {blueprint.describe()} at {url} (GET /v1/strategy, /v1/act, /v1/range, "
-            f"/v1/info; {loop} loop); stop with Ctrl-C or SIGTERM",
+            "/v1/info); stop with Ctrl-C or SIGTERM",
             flush=True,
         )
 
     try:
-        run(serve(blueprint, host, port, ready))
+        asyncio.run(serve(blueprint, host, port, ready))
     except OSError as exc:
         raise UsageError(f"--listen {args.listen}: cannot listen: {exc.strerror or exc}") from exc
     print("stopped", flush=True)
