@@ -84,7 +84,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "drawn; seed=N reproduces it), /v1/range and /v1/info. A decision is given by the query "
         "parameters seat, hand, board and history, as strategy show takes them. Example: "
         "holdemd blueprint serve hunl.bp --listen 127.0.0.1:8080, then curl "
-        "'http://127.0.0.1:8080/v1/strategy?hand=AsKs&board=AhKd7c&history=r2.5%%20c'. "
+        "'http://127.0.0.1:8080/v1/strategy?hand=AsKs&board=AhKd7c&history=r2.5%20c'. "
         "Stops on Ctrl-C or SIGTERM. No authentication: keep it on loopback or a trusted network.",
     )
     serve.add_argument(
