@@ -45,15 +45,19 @@ KEEPALIVE_S = 75.0  # an idle client connection is closed after this
 SHUTDOWN_S = 5.0  # on SIGTERM, requests in flight get this long to finish
 
 
-def encode(answer: Answer) -> web.Response:
-    body = json.dumps(answer.body, separators=(",", ":"), default=_plain).encode()
-    return web.Response(status=answer.status, body=body, content_type="application/json")
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_JSON = json.JSONEncoder(separators=(",", ":"), default=_plain)  # made once: json.dumps with
+# arguments makes an encoder per call
+
+
+def encode(answer: Answer) -> web.Response:
+    body = _JSON.encode(answer.body).encode()
+    return web.Response(status=answer.status, body=body, content_type="application/json")
 
 
 class _JsonErrorProtocol(RequestHandler):
