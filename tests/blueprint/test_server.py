@@ -134,7 +134,11 @@ def test_act_draws_as_the_api_and_a_seed_reproduces_it(service, client):
         drawn.add((body["decision"]["history"], action.token))
     assert len({history for history, _ in drawn}) == 2  # both branches of the translation
     status, body = get(connection, "/v1/act", hand="AsKs")  # the service's own generator
-    assert status == 200 and body["seed"] is None and body["action"]["token"] in "f c r2 r3 a"
+    assert (
+        status == 200
+        and body["seed"] is None
+        and body["action"]["token"] in {a["token"] for a in body["actions"]}
+    )
 
 
 def test_range_and_info_are_the_apis(service, client):
