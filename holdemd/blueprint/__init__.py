@@ -13,7 +13,9 @@ look-ups; ``export_blueprint`` (in ``export``) writes the file. Modules, one job
   node as a `Decision`, the fast path of a walk);
 * cards and results: ``hands`` (one hand to a bucket), ``handsets`` and ``boards`` (every
   hand at once), ``results`` (what look-ups return), ``ranges`` (Bayes ranges, range strings,
-  CSV).
+  CSV);
+* the strategy service: ``endpoints`` (a path and query parameters to a status and a JSON
+  body), ``server`` (them over HTTP, on aiohttp).
 """
 
 from typing import TYPE_CHECKING, Any

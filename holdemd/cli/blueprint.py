@@ -1,4 +1,4 @@
-"""``holdemd blueprint export|info|ranges|csv``: the blueprint file and the exports made from it.
+"""``holdemd blueprint export|info|ranges|csv|serve``: the blueprint file and the exports made from it.
 
 These live under ``blueprint`` rather than ``strategy``: ``strategy show`` and ``chart`` print
 for a person reading a terminal, while these write files and text for other programs (a
@@ -9,12 +9,18 @@ strategy service (``blueprint serve``) joins them here.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from holdemd.cli.common import add_blueprint_source, open_blueprint_source
+from holdemd.cli.common import (
+    add_blueprint_source,
+    add_log_level,
+    open_blueprint_source,
+    setup_logging,
+)
 from holdemd.errors import ExitCode, UsageError
 
 
@@ -70,7 +76,34 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         if name == "ranges":
             sub.add_argument("--json", action="store_true", help="print one JSON object")
         sub.set_defaults(handler=handler)
+
+    serve = commands.add_parser(
+        "serve",
+        help="answer strategy look-ups over HTTP/JSON for bots in any language",
+        description="Serve a blueprint over HTTP/JSON: GET /v1/strategy, /v1/act (one action "
+        "drawn; seed=N reproduces it), /v1/range and /v1/info. A decision is given by the query "
+        "parameters seat, hand, board and history, as strategy show takes them. Example: "
+        "holdemd blueprint serve hunl.bp --listen 127.0.0.1:8080, then curl "
+        "'http://127.0.0.1:8080/v1/strategy?hand=AsKs&board=AhKd7c&history=r2.5%20c'. "
+        "Stops on Ctrl-C or SIGTERM. No authentication: keep it on loopback or a trusted network.",
+    )
+    serve.add_argument(
+        "file", type=Path, help="a blueprint file (or a run directory: its latest snapshot)"
+    )
+    serve.add_argument(
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"where to listen (default {DEFAULT_LISTEN}; [::1]:PORT for IPv6; port 0: any "
+        "free port, printed)",
+    )
+    add_log_level(serve)
+    serve.set_defaults(handler=cmd_serve)
     return blueprint
+
+
+DEFAULT_LISTEN = "127.0.0.1:8080"
+LOOPBACK = ("127.", "::1", "localhost")
 
 
 _DESCRIPTIONS = {
@@ -187,4 +220,50 @@ def cmd_csv(args: argparse.Namespace) -> int:
     if street == 0 and game.arrays.deal_kind == DEAL_HOLDEM:
         table = by_class(table, blueprint.hands(0))
     _emit(strategy_csv(table, game.bucket_labels[street]), args.out)
+    return ExitCode.OK
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[V6]:PORT``) to (host, port); `UsageError` naming ``--listen``."""
+    host, colon, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        host = ""  # an IPv6 address needs its brackets
+    if not (colon and host and port.isascii() and port.isdigit() and int(port) <= 65535):
+        raise UsageError(
+            f"--listen {text!r}: expected HOST:PORT with a port from 0 to 65535, e.g. "
+            "127.0.0.1:8080 ([::1]:8080 for IPv6; port 0 takes any free port)"
+        )
+    return host, int(port)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from holdemd.blueprint.api import Blueprint
+    from holdemd.blueprint.server import serve
+
+    host, port = parse_listen(args.listen)
+    setup_logging(args.log_level)
+    if not args.file.exists():
+        raise UsageError(f"{args.file}: no such blueprint file")
+    blueprint = Blueprint.open(args.file)
+    if not host.startswith(LOOPBACK):
+        print(
+            f"holdemd: note: listening on {host}, not loopback; the service has no "
+            "authentication, anyone who reaches the port can query it",
+            file=sys.stderr,
+        )
+
+    def ready(url: str) -> None:
+        print(
+            f"serving {blueprint.describe()} at {url} (GET /v1/strategy, /v1/act, /v1/range, "
+            "/v1/info); stop with Ctrl-C or SIGTERM",
+            flush=True,
+        )
+
+    try:
+        asyncio.run(serve(blueprint, host, port, ready))
+    except OSError as exc:
+        raise UsageError(f"--listen {args.listen}: cannot listen: {exc.strerror or exc}") from exc
+    print("stopped", flush=True)
     return ExitCode.OK

@@ -13,66 +13,19 @@ import pytest
 import holdemd.blueprint.abstraction as abstraction_module
 from holdemd import Blueprint
 from holdemd.blueprint.export import export_blueprint
-from holdemd.cards import BOARD_SIZES, format_cards
 from holdemd.cli import main
-from holdemd.config.loader import load_config
-from holdemd.config.schema import Config
 from holdemd.errors import BlueprintError
-from holdemd.games.factory import build_game
 from holdemd.lookup.show import look_up, lookup_json
 from holdemd.rundir.load import load_snapshot
-from holdemd.rundir.manifest import snapshot_manifest
-from holdemd.rundir.snapshots import write_snapshot
+from tests.blueprint.hunl_files import random_decision, write_hunl
 
-ROOT = Path(__file__).resolve().parents[2]
 DECISIONS = 1000
 
 
 @pytest.fixture(scope="module")
 def hunl(tmp_path_factory) -> tuple[Path, Path]:
     """(run directory, blueprint file) of hunl_quick with random strategy sums, 3% untrained."""
-    root = tmp_path_factory.mktemp("hunl")
-    config = load_config(ROOT / "configs" / "hunl_quick.yaml")
-    config = Config(game=config.game, abstraction=config.abstraction)
-    game = build_game(config.game, config.abstraction.buckets)
-    rng = np.random.default_rng(5)
-    sums = (rng.random((game.num_rows, game.max_actions)) ** 3).astype(np.float32)
-    sums[rng.random(game.num_rows) < 0.03] = 0.0
-    regret = np.zeros_like(sums)
-    manifest = snapshot_manifest(config, game, iteration=7, elapsed=1.0, rng_state=0, sequence=0)
-    run = root / "run"
-    write_snapshot(run, "it-000000000007", {"regret": regret, "strategy_sum": sums}, manifest)
-    path = root / "hunl.bp"
-    report = export_blueprint(load_snapshot(run), path)
-    assert report.bits == 8 and not report.embedded_abstraction
-    assert report.bytes < report.table_bytes / 4
-    return run, path
-
-
-def _random_decision(blueprint: Blueprint, rng: np.random.Generator) -> tuple[str, str, str]:
-    """(hand, board, history): a random walk down the tree, sometimes with an off-tree size."""
-    game = blueprint.tree.game
-    a = game.arrays
-    node, depth = 0, int(rng.integers(0, 8))
-    tokens: list[tuple[int, str]] = []
-    while True:
-        decision = blueprint.decision_at(node)
-        live = [act for act in decision.actions if a.node_player[act.child] >= 0]
-        if not live or len(tokens) >= depth:
-            break
-        act = live[int(rng.integers(len(live)))]
-        token = act.token
-        if act.pot_fraction is not None and act.token != "a" and rng.random() < 0.2:
-            token = f"{'r' if decision.facing_bet else 'b'}{act.pot_fraction * 1.3:.2f}p"
-        tokens.append((decision.street, token))
-        node = act.child
-    street = decision.street
-    streets: list[list[str]] = [[] for _ in range(street + 1)]
-    for s, token in tokens:
-        streets[s].append(token)
-    history = " / ".join(" ".join(s) for s in streets)
-    cards = rng.permutation(52)[: 2 + BOARD_SIZES[street]]
-    return format_cards(cards[:2]), format_cards(cards[2:]), history
+    return write_hunl(tmp_path_factory.mktemp("hunl"))
 
 
 def test_a_thousand_decisions_agree_across_file_api_and_show(hunl):
@@ -82,7 +35,7 @@ def test_a_thousand_decisions_agree_across_file_api_and_show(hunl):
     rng = np.random.default_rng(17)
     translated = untrained = 0
     for _ in range(DECISIONS):
-        hand, board, history = _random_decision(from_file, rng)
+        hand, board, history = random_decision(from_file, rng)
         in_file = from_file.strategy(hand, board, history)
         in_run = from_run.strategy(hand, board, history)
         assert in_file.decision.node == in_run.decision.node and in_file.bucket == in_run.bucket
@@ -107,7 +60,7 @@ def test_the_command_line_agrees_from_the_run_and_the_file(hunl, capsys):
     blueprint = Blueprint.open(path)
     rng = np.random.default_rng(23)
     for _ in range(6):
-        hand, board, history = _random_decision(blueprint, rng)
+        hand, board, history = random_decision(blueprint, rng)
         outputs = []
         for source in (["--run", str(run)], ["--blueprint", str(path)]):
             argv = ["strategy", "show", *source, "--hand", hand, "--history", history, "--json"]

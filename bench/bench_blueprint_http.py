@@ -1,0 +1,218 @@
+"""One look-up over HTTP: the strategy service on loopback under 200 concurrent clients,
+against the same look-up in process, measured in one run.
+
+It starts ``holdemd blueprint serve FILE --listen 127.0.0.1:0`` (the real command, one process)
+and drives it from this process with 200 keep-alive connections (asyncio streams, requests
+prepared in advance), each asking ``/v1/strategy`` about random decisions:
+
+* one client: one connection, a request as soon as the last is answered: the floor;
+* saturated: every client sends its next request as soon as its answer arrives, so the
+  service is never idle: the most requests/s it answers, and what 200 queued clients wait;
+* the service's CPU time per request (user + system, from ``/proc``), which other load on the
+  machine does not inflate as it does latencies: what one free core could answer;
+* paced: the clients together offer ``--rate`` requests/s (each on its own fixed schedule,
+  phases random): p50 and p99 latency from the *scheduled* send time to the whole answer read,
+  so a late client counts its wait (no coordinated omission). Target: p99 <= 2 ms.
+
+The reference is ``Blueprint.strategy`` in this process (warm, the same decisions), and the
+ratios say what HTTP, JSON and the event loop add. Both processes share this machine's cores
+(2 here): the client's own work is in the figures. Absolute figures vary up to 2x on a shared
+machine; the ratios are measured in the same run.
+
+Run: .venv/bin/python bench/bench_blueprint_http.py FILE [--clients 200] [--rates 1000,2000,4000]
+     [--seconds 5] [--decisions 1000] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import numpy as np
+
+from holdemd import Blueprint
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.bench_blueprint import random_decisions  # noqa: E402
+
+TARGET_P99_MS = 2.0
+
+
+def requests_for(blueprint: Blueprint, count: int, port: int) -> list[bytes]:
+    out = []
+    for hand, board, history in random_decisions(blueprint, count, seed=1):
+        query = urlencode({"hand": hand, "board": board, "history": history}, quote_via=quote)
+        out.append(f"GET /v1/strategy?{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    return out
+
+
+async def ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> None:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(f"the service answered {head[:40]!r}")
+    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+    await reader.readexactly(length)
+
+
+async def drive(
+    port: int, requests: list[bytes], clients: int, seconds: float, rate: float | None
+) -> tuple[list[float], float]:
+    """(latencies in seconds, requests/s): ``clients`` connections for ``seconds``, each as
+    fast as it can (``rate`` None) or on a schedule adding up to ``rate`` requests/s."""
+    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in range(clients)]
+    for reader, writer in connections:  # every connection warm before the clock starts
+        await ask(reader, writer, requests[0])
+    latencies: list[float] = []
+    clock = time.perf_counter
+    start = clock() + 0.05
+    end = start + seconds
+
+    async def client(k: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        picker = random.Random(k)
+        interval = clients / rate if rate else 0.0
+        due = start + picker.random() * interval
+        while True:
+            now = clock()
+            if rate:
+                if due > now:
+                    await asyncio.sleep(due - now)
+                sent = due
+                due += interval
+            else:
+                sent = now
+            if sent >= end:
+                return
+            await ask(reader, writer, requests[picker.randrange(len(requests))])
+            latencies.append(clock() - sent)
+
+    await asyncio.sleep(max(0.0, start - clock()))
+    await asyncio.gather(*(client(k, r, w) for k, (r, w) in enumerate(connections)))
+    elapsed = clock() - start
+    for _, writer in connections:
+        writer.close()
+    return latencies, len(latencies) / elapsed
+
+
+def in_process_us(blueprint: Blueprint, count: int) -> float:
+    """Mean microseconds of ``Blueprint.strategy`` over ``count`` random decisions, warm."""
+    decisions = random_decisions(blueprint, count, seed=1)
+    for hand, board, history in decisions:
+        blueprint.strategy(hand, board, history)
+    passes = []
+    for _ in range(3):
+        begin = time.perf_counter()
+        for hand, board, history in decisions:
+            blueprint.strategy(hand, board, history)
+        passes.append((time.perf_counter() - begin) / count)
+    return statistics.median(passes) * 1e6
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_service(path: Path) -> tuple[subprocess.Popen[str], int]:
+    command = [sys.executable, "-m", "holdemd.cli", "blueprint", "serve", str(path)]
+    process = subprocess.Popen(
+        [*command, "--listen", "127.0.0.1:0", "--log-level", "warning"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+    if not found:
+        process.kill()
+        raise SystemExit(f"the service did not start: {line!r}")
+    return process, int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file", type=Path, help="a blueprint file (holdemd blueprint export)")
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--rates", default="1000,2000,4000", help="paced runs, requests/s")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per run")
+    parser.add_argument("--decisions", type=int, default=1000)
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    args = parser.parse_args()
+    blueprint = Blueprint.open(args.file).preload()
+    figures: dict[str, Any] = {"clients": args.clients, "lookup_us": 0.0, "runs": []}
+    figures["lookup_us"] = in_process_us(blueprint, args.decisions)
+    figures["load"] = os.getloadavg()[0]
+    figures["cores"] = os.cpu_count()
+    process, port = start_service(args.file)
+    try:
+        requests = requests_for(blueprint, args.decisions, port)
+        runs: list[tuple[str, int, float | None]] = [
+            ("one client", 1, None),
+            ("saturated", args.clients, None),
+        ]
+        runs += [(f"paced {int(r):,}/s", args.clients, float(r)) for r in args.rates.split(",")]
+        for name, clients, rate in runs:
+            cpu = cpu_seconds(process.pid)
+            latencies, per_second = asyncio.run(drive(port, requests, clients, args.seconds, rate))
+            cpu_us = (cpu_seconds(process.pid) - cpu) / len(latencies) * 1e6
+            p50, p99 = (float(np.percentile(latencies, q)) * 1e3 for q in (50, 99))
+            figures["runs"].append(
+                {
+                    "run": name,
+                    "clients": clients,
+                    "rate": rate,
+                    "per_second": per_second,
+                    "p50_ms": p50,
+                    "p99_ms": p99,
+                    "service_cpu_us": cpu_us,
+                }
+            )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    _print(figures, args.file)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def _print(f: dict[str, Any], path: Path) -> None:
+    lookup = f["lookup_us"]
+    print(
+        f"strategy service over HTTP ({path.name}): {f['clients']} concurrent keep-alive "
+        "clients on loopback, one service process, the clients in another"
+    )
+    print(f"  in process    Blueprint.strategy {lookup:7.1f} us (the reference)")
+    print(f"  machine       load average {f['load']:.2f} before the run, {f['cores']} cores")
+    for run in f["runs"]:
+        ok = run["p99_ms"] <= TARGET_P99_MS
+        target = (
+            "" if run["rate"] is None else f"   target p99 <= 2 ms: {'met' if ok else 'NOT met'}"
+        )
+        print(
+            f"  {run['run']:<14}{run['per_second']:7,.0f} req/s answered; p50 "
+            f"{run['p50_ms']:6.2f} ms, p99 {run['p99_ms']:6.2f} ms (p50 = "
+            f"{run['p50_ms'] * 1e3 / lookup:,.0f}x the in-process look-up){target}"
+        )
+    saturated = f["runs"][1]
+    cpu = saturated["service_cpu_us"]
+    print(
+        f"  per request   {cpu:7.1f} us of the service's CPU (user + system) at saturation = "
+        f"{cpu / lookup:.1f}x the in-process look-up: one free core answers ~{1e6 / cpu:,.0f}/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
