@@ -24,7 +24,7 @@ from holdemctl.connection import connect
 
 from holdemd.blueprint.api import Blueprint
 from holdemd.lookup.show import look_up, lookup_json
-from tests.blueprint.test_hunl import _random_decision
+from tests.blueprint.hunl_files import random_decision
 from tests.daemon.processes import Reaper
 from tests.daemon.test_service_e2e import (
     ROOT,
@@ -150,7 +150,7 @@ def test_strategy_lookups_on_a_training_hunl_run(reaper: Reaper, dirs: Any) -> N
     run_dir = Path(snap["path"]).parent.parent
     local = Blueprint.open(run_dir, name)
     rng = np.random.default_rng(11)
-    decisions = [_random_decision(local, rng) for _ in range(DECISIONS)]
+    decisions = [random_decision(local, rng) for _ in range(DECISIONS)]
     started = _iterations(daemon)
     seconds = []
     with connect(str(daemon.socket), 120) as client:
