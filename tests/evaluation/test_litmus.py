@@ -3,6 +3,7 @@ deliberately broken strategies (a sane "always call" strategy with one row broke
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from holdemd.evaluation.litmus import load_scenarios, read_scenarios, run_litmus
 from holdemd.evaluation.litmus.scenarios import default_path
 from holdemd.games.compiled import CHECK_CALL, FOLD, RAISE, Game
 from holdemd.games.factory import make_game
-from tests.lookup.games import HU_RULES, SIX_MAX_RULES, hu_game, six_max_game
+from holdemd.games.holdem import holdem_game
+from tests.lookup.games import HU_RULES, SIX_MAX_RULES, fake_bucket_tables, hu_game, six_max_game
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_NAMES = [
@@ -99,13 +101,13 @@ def test_a_sane_heads_up_strategy_passes_and_folding_aces_fails_with_its_diagnos
     assert report.summary() == {
         "passed": 2,
         "failed": 1,
-        "skipped": 5,
+        "skipped": 0,
         "total": 3,
         "failing": ["aces-first-in"],
     }
 
     break_row(blueprint, sums, FOLD, "AA", history="a")
-    break_row(blueprint, sums, FOLD, "AsTs", history="c k / k k / k k / k b1p", board="KsQsJs7d2c")
+    break_row(blueprint, sums, FOLD, "AsTs", history="r2 c / k k / k k / k a", board="KsQs7d2cJs")
     report = run_litmus(blueprint, scenarios)
     assert report.failing == ["aces-first-in", "nuts-call-river-bet", "aces-call-allin"]
     assert by_name(report)["aces-call-allin"].detail.startswith(
@@ -134,6 +136,29 @@ def test_six_max_raising_72o_under_the_gun_fails_and_an_illegal_line_is_skipped(
     )
 
 
+def test_six_max_folding_the_nuts_to_a_river_shove_fails():
+    rules = dataclasses.replace(SIX_MAX_RULES, max_raises=(1, 0, 0, 1))  # a river bet: 59,517 nodes
+    game = holdem_game(rules, (169, 1, 1, 1), fake_bucket_tables())
+    sums = calling_sums(game)
+    blueprint = Blueprint.from_tables(game, sums, rules=rules)
+    scenarios = [s for s in load_scenarios() if s.name == "nuts-call-river-bet-6max"]
+    result = run_litmus(blueprint, scenarios).results[0]
+    assert result.status == "pass"
+    # the antes make the pot-size open 4.1 bb
+    assert result.situation == (
+        "BB to act on the river after 'f f f r4.1 f c / k k / k k / k a': pot 105.1 bb, "
+        "95.8 bb to call"
+    )
+    break_row(
+        blueprint, sums, FOLD, "AsTs", history="f f f r1p f c / k k / k k / k a", board="KsQs7d2cJs"
+    )
+    result = run_litmus(blueprint, scenarios).results[0]
+    assert result.status == "fail"
+    assert result.detail.startswith(
+        "AsTs (a royal flush, the nuts) in the big blind folds 100% to the button's river all-in on KsQs7d2cJs"
+    )
+
+
 def test_untrained_rows_are_skipped_not_failed():
     game = hu_game()
     blueprint = Blueprint.from_tables(game, np.zeros((game.num_rows, game.max_actions)))
@@ -150,7 +175,7 @@ def test_kuhn_and_leduc_have_their_own_scenario(name, broken):
     sums = calling_sums(game)
     blueprint = Blueprint.from_tables(game, sums)
     report = run_litmus(blueprint, load_scenarios())
-    assert (report.passed, report.failed, report.skipped) == (1, 0, 7)
+    assert (report.passed, report.failed, report.skipped, report.other_games) == (1, 0, 0, 7)
     hand, board, history, seat = broken
     decision = blueprint.decision(history, seat)
     row = (

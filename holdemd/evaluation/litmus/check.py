@@ -1,9 +1,10 @@
 """Running litmus scenarios on a `Blueprint`: a handful of row look-ups, judged.
 
-A scenario is *skipped* (neither passed nor failed) where it cannot be judged: a game it is not
-for, a decision not on this tree (a menu without that bet), a price above the hands' stated
-equity, or rows training has not reached yet (their uniform strategy says nothing). Otherwise
-every hand must meet the expectation; the diagnosis names the worst one.
+A scenario for another game is left out of the counts (``applies`` False). One for this game
+is *skipped* (neither passed nor failed) where it cannot be judged: a decision not on this tree
+(a menu without that bet), a price above the hands' stated equity, or rows training has not
+reached yet (their uniform strategy says nothing). Otherwise every hand must meet the
+expectation; the diagnosis names the worst one.
 
 With an off-tree size in the history, the probability is the translation's weighted mean over
 its branches, as the blueprint would play it.
@@ -47,12 +48,14 @@ class ScenarioResult:
     situation: str = ""  # the decision, as `strategy show` describes it
     hands: tuple[HandResult, ...] = ()
     price: float | None = None  # to_call / (pot + to_call) when facing a bet
+    applies: bool = True  # False: the scenario is for other games
 
     def as_dict(self) -> dict[str, Any]:
         s = self.scenario
         return {
             "name": s.name,
             "status": self.status,
+            "applies": self.applies,
             "expect": s.expect.describe(),
             "detail": self.detail,
             "decision": self.situation,
@@ -69,7 +72,7 @@ class LitmusReport:
     seconds: float  # to run them
 
     def _count(self, status: Status) -> int:
-        return sum(r.status == status for r in self.results)
+        return sum(r.status == status and r.applies for r in self.results)
 
     @property
     def passed(self) -> int:
@@ -81,7 +84,13 @@ class LitmusReport:
 
     @property
     def skipped(self) -> int:
+        """Scenarios for this game that could not be judged (off the tree, not trained)."""
         return self._count("skip")
+
+    @property
+    def other_games(self) -> int:
+        """Scenarios for other games (not counted anywhere else)."""
+        return sum(not r.applies for r in self.results)
 
     @property
     def total(self) -> int:
@@ -105,6 +114,7 @@ class LitmusReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             **self.summary(),
+            "other_games": self.other_games,
             "seconds": self.seconds,
             "results": [r.as_dict() for r in self.results],
         }
@@ -120,7 +130,8 @@ def run_litmus(blueprint: Blueprint, scenarios: Sequence[Scenario]) -> LitmusRep
 def check_scenario(blueprint: Blueprint, scenario: Scenario) -> ScenarioResult:
     game = blueprint.tree.game
     if not scenario.applies_to(game.name, game.num_players):
-        return ScenarioResult(scenario, "skip", f"for {scenario.games_text()} only")
+        why = f"for {scenario.games_text()} only"
+        return ScenarioResult(scenario, "skip", why, applies=False)
     try:
         branches = blueprint.decisions(scenario.history, scenario.seat)
     except UsageError as exc:
