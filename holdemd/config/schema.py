@@ -205,7 +205,8 @@ class TrainingConfig:
         default=None,
         metadata={
             "help": "strategy sanity checks (litmus scenarios) at every snapshot, to "
-            "TensorBoard litmus/*, status.json and the log; null = on for holdem"
+            "TensorBoard litmus/*, status.json and the log; null = on for holdem, or when "
+            "litmus_scenarios is set"
         },
     )
     litmus_scenarios: str | None = field(

@@ -34,10 +34,12 @@ log = logging.getLogger("holdemd.litmus")
 
 
 def litmus_enabled(config: Config) -> bool:
-    """``training.litmus``; unset, on for Hold'em dealt from the whole deck."""
-    if config.training.litmus is not None:
-        return config.training.litmus
-    return game_kind(config.game.name).needs_buckets
+    """``training.litmus``; unset, on for Hold'em dealt from the whole deck, and wherever
+    ``training.litmus_scenarios`` names a file."""
+    training = config.training
+    if training.litmus is not None:
+        return training.litmus
+    return game_kind(config.game.name).needs_buckets or training.litmus_scenarios is not None
 
 
 def run_scenarios(config: Config) -> list[Scenario]:

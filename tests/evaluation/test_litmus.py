@@ -28,7 +28,7 @@ DEFAULT_NAMES = [
     "aces-call-allin",
     "aces-call-allin-6max",
     "kuhn-king-calls",
-    "leduc-pair-calls",
+    "leduc-king-calls",
 ]
 
 
@@ -168,7 +168,7 @@ def test_untrained_rows_are_skipped_not_failed():
 
 
 @pytest.mark.parametrize(
-    ("name", "broken"), [("kuhn", ("K", "", "b", "P1")), ("leduc", ("K", "K", "cc/r", None))]
+    ("name", "broken"), [("kuhn", ("K", "", "b", "P1")), ("leduc", ("K", "", "r", "P1"))]
 )
 def test_kuhn_and_leduc_have_their_own_scenario(name, broken):
     game = make_game(name)
@@ -183,9 +183,7 @@ def test_kuhn_and_leduc_have_their_own_scenario(name, broken):
         + blueprint.hand_bucket(decision.street, hand, board).bucket
     )
     sums[row] = [1.0, 0.0, 0.0][: game.max_actions]  # column 0 folds (Kuhn: pass)
-    assert run_litmus(blueprint, load_scenarios()).failing == [
-        f"{name}-" + ("king-calls" if name == "kuhn" else "pair-calls")
-    ]
+    assert run_litmus(blueprint, load_scenarios()).failing == [f"{name}-king-calls"]
 
 
 # -- user files ------------------------------------------------------------------------------
