@@ -243,6 +243,15 @@ def _file(**changes: str | None) -> str:
     return "scenarios:\n  - " + "\n".join(lines).lstrip() + "\n"
 
 
+def test_a_missing_file_is_one_line(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        load_scenarios(tmp_path / "nope.yaml")
+    assert str(error.value) == (
+        f"{tmp_path / 'nope.yaml'}: no such file; give a litmus scenarios file "
+        f"(the format: {default_path()})"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

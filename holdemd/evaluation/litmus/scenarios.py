@@ -189,6 +189,11 @@ def load_scenarios(extra: Path | None = None) -> list[Scenario]:
 
 def read_scenarios(path: Path) -> tuple[list[Scenario], bool]:
     """(scenarios, replace_default) of one file; `ConfigError` naming the file and key."""
+    if not path.is_file():
+        what = "a directory" if path.is_dir() else "no such file"
+        raise ConfigError(
+            f"{path}: {what}; give a litmus scenarios file (the format: {default_path()})"
+        )
     data = load_yaml_file(path)
     source = str(path)
     unknown = sorted(set(data) - {"scenarios", "replace_default"})
