@@ -64,9 +64,22 @@ def status(result: dict[str, Any], now: datetime | None = None) -> str:
         ("workers", "{} of {} up".format(*workers_up(run))),
         ("snapshot", _snapshot(run.get("last_snapshot"), now)),
     ]
+    if run.get("litmus"):
+        rows.append(("litmus", _litmus(run["litmus"])))
     if result.get("resumed_from"):
         rows.append(("resumed", f"from {result['resumed_from']} after a daemon restart"))
     return _rows(rows)
+
+
+def _litmus(litmus: dict[str, Any]) -> str:
+    """``3 of 3 pass at iteration 800,000``; failing names; or the error."""
+    where = f" at iteration {litmus.get('iteration', 0):,}"
+    if "error" in litmus:
+        return _one_line(f"could not run{where}: {litmus['error']}")
+    text = f"{litmus['passed']} of {litmus['total']} pass{where}"
+    if litmus.get("failing"):
+        text += "; failing: " + ", ".join(litmus["failing"])
+    return text
 
 
 def workers(result: dict[str, Any]) -> str:

@@ -25,10 +25,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--vs plays it against bots or another snapshot with duplicate deals; --lbr measures "
         "a local best response (heads-up Hold'em). Results are mbb/hand (chips per game for "
         "Kuhn and Leduc) with a 95% confidence interval over deals. --curve measures every "
-        "snapshot of the run alike, one row each (--plot draws it).",
+        "snapshot of the run alike, one row each (--plot draws it). --litmus runs the "
+        "strategy sanity checks (scenarios such as 'aces never fold first in') on a run, a "
+        "snapshot or a blueprint file and exits 1 if any fails.",
     )
     evaluate.add_argument(
-        "--run", type=Path, required=True, help="run directory (train's --logdir)"
+        "--run",
+        type=Path,
+        help="run directory (train's --logdir); with --litmus also a snapshot directory",
+    )
+    evaluate.add_argument(
+        "--blueprint",
+        type=Path,
+        metavar="FILE",
+        help="--litmus: a blueprint file (holdemd blueprint export) instead of --run",
     )
     evaluate.add_argument(
         "--snapshot",
@@ -92,6 +102,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="FILE.png",
         help="--curve: also draw it as a PNG line chart (x: iterations, 95%% error bars)",
     )
+    evaluate.add_argument(
+        "--litmus",
+        action="store_true",
+        help="strategy sanity checks: a pass/fail table with a diagnosis for each failure; "
+        "exit code 0 when none fails (skipped ones do not count), 1 when any fails, 2 for a "
+        "usage error",
+    )
+    evaluate.add_argument(
+        "--scenarios",
+        type=Path,
+        metavar="FILE",
+        help="--litmus: a YAML scenarios file added to the shipped ones (same name: replaces "
+        "it; 'replace_default: true' in the file: only its own)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(handler=cmd_eval)
     return evaluate
@@ -99,12 +123,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from holdemd.cli.eval_curve import refuse_curve_flags, run_curve_command
+    from holdemd.cli.eval_litmus import refuse_litmus_flags, run_litmus_command
     from holdemd.cli.eval_report import check_exact_flags, run_eval_command
     from holdemd.evaluation.setup import resolve_snapshot_name
     from holdemd.rundir.load import load_snapshot
     from holdemd.solver.exact import ExactEvaluator
     from holdemd.solver.tables import average_strategy
 
+    if args.litmus:
+        return run_litmus_command(args)
+    refuse_litmus_flags(args)
     if args.curve:
         return run_curve_command(args)
     refuse_curve_flags(args)

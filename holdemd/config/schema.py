@@ -201,6 +201,21 @@ class TrainingConfig:
         },
     )
     tensorboard: bool = field(default=True, metadata={"help": "write TensorBoard scalars"})
+    litmus: bool | None = field(
+        default=None,
+        metadata={
+            "help": "strategy sanity checks (litmus scenarios) at every snapshot, to "
+            "TensorBoard litmus/*, status.json and the log; null = on for holdem, or when "
+            "litmus_scenarios is set"
+        },
+    )
+    litmus_scenarios: str | None = field(
+        default=None,
+        metadata={
+            "help": "a litmus scenarios file (YAML) added to the shipped ones, or replacing "
+            "them if it says replace_default: true; null = the shipped ones"
+        },
+    )
 
     def __post_init__(self) -> None:
         # Parse now so a bad duration is reported against the config file, not mid-run.

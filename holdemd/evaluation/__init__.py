@@ -10,4 +10,6 @@
   ``periodic``: a short evaluation for a training run's quality curve in TensorBoard.
 * ``curve``: ``holdemd eval --curve``, every kept snapshot measured alike; ``curve_png`` draws
   it as a PNG line chart.
+* ``litmus``: sanity scenarios (aces never fold first in, ...) judged on a blueprint, for
+  ``holdemd eval --litmus`` and at every snapshot of a training run.
 """

@@ -109,6 +109,9 @@ class RunStatus:
     # Writes that failed and were retried, by kind ("status", "snapshot"): a full disk shows
     # here (and in ``reason`` while it lasts) instead of ending the run.
     write_failures: dict[str, int] = field(default_factory=dict)
+    # The sanity scenarios at the latest snapshot (training.litmus): passed, failed, skipped,
+    # total (judged), failing (names), iteration, snapshot; or error. None: not run (yet).
+    litmus: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         _check_state("run state", self.state, RUN_STATES)

@@ -181,6 +181,8 @@ async def _shutdown(run: TrainingRun, stopped_by: str) -> TrainingResult:
         patience=run.final_snapshot_patience,
         waiting=lambda: run.status_file.write_now(run.status()),
     )
+    if snapshot is not None:
+        await run.litmus.final(snapshot.name)
     await run.status_file.write(run.status())  # a write that works again clears it
     run.state = "finished" if run.degraded_reason is None else "degraded"
     run.status_file.write_now(run.status())

@@ -49,6 +49,9 @@ SCHEDULE_DISCOUNTS = "schedule/discounts_applied"  # linear-CFR discounts so far
 SCHEDULE_PRUNED_FRACTION = "schedule/pruned_fraction"  # prunable actions skipped, last interval
 SCHEDULE_FLOOR_FRACTION = "schedule/regret_floor_fraction"  # regret entries at the floor now
 SCHEDULE_AVERAGE_SNAPSHOTS = "schedule/average_snapshots"  # current-strategy snapshots averaged
+LITMUS_PASSED = "litmus/passed"  # litmus scenarios that pass, at each snapshot
+LITMUS_FAILED = "litmus/failed"  # litmus scenarios that fail, at each snapshot
+LITMUS_SKIPPED = "litmus/skipped"  # not judged: other games, off the tree, rows not trained yet
 
 _WORKER_ITERATIONS_PER_S = TRAIN_ITERATIONS_PER_S + "/worker_{slot}"
 
@@ -66,6 +69,9 @@ TAGS: tuple[str, ...] = (
     SCHEDULE_PRUNED_FRACTION,
     SCHEDULE_FLOOR_FRACTION,
     SCHEDULE_AVERAGE_SNAPSHOTS,
+    LITMUS_PASSED,
+    LITMUS_FAILED,
+    LITMUS_SKIPPED,
 )
 
 

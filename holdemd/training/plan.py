@@ -26,6 +26,7 @@ from holdemd.games.report import check_before_building
 from holdemd.rundir.load import find_resume_snapshot, load_snapshot
 from holdemd.rundir.manifest import check_resumable
 from holdemd.rundir.store import latest_snapshot
+from holdemd.training.litmus import run_scenarios
 from holdemd.training.run import ResumePoint, RunOptions, TrainingRun
 
 log = logging.getLogger("holdemd.plan")
@@ -104,6 +105,7 @@ def plan_run(
             )
         source = str(config_path)
     warn_if_small_batch(config)
+    run_scenarios(config)  # a bad litmus scenarios file is refused before anything is made
     workers = config.training.num_workers or available_cores()
     options = RunOptions(num_workers=workers)
     return RunPlan(config, run_dir, options, source, point, game)

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -146,6 +147,7 @@ def run_status(
     started_at: str,
     dropped: int,
     write_failures: dict[str, int],
+    litmus: dict[str, Any] | None = None,
 ) -> RunStatus:
     """The run as status.json and the control socket show it."""
     budget = training.time_budget_seconds
@@ -183,6 +185,7 @@ def run_status(
         updated_at=utc_now_iso(),
         dropped_messages=dropped,
         write_failures=write_failures,
+        litmus=litmus,
     )
 
 

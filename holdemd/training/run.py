@@ -9,6 +9,7 @@ memory; it is their only writer), and the parts that do the work:
 ``schedule_runner``  discounts, pruning, averaging (Pluribus's schedule)
 ``snapshotter``      snapshots, retried when they fail, the final one waited for
 ``reporting``        status.json and TensorBoard;  ``quality``  exploitability and friends
+``litmus``           the sanity scenarios, at every snapshot
 ``clock``            training time, as the budget counts it
 
 A delta is merged as soon as it arrives: there is no barrier, so a slow worker stalls nobody.
@@ -40,6 +41,7 @@ from holdemd.solver.tables import Tables, regret_unit
 from holdemd.training.clock import TrainingClock
 from holdemd.training.dispatch import Dispatcher
 from holdemd.training.link import WorkerLink
+from holdemd.training.litmus import LitmusChecks, run_scenarios
 from holdemd.training.loop import run_to_end
 from holdemd.training.merge import Merger
 from holdemd.training.metrics import MetricsWriter, open_metrics
@@ -91,6 +93,7 @@ class TrainingRun:
         if resume is not None:
             check_abstraction(resume.abstraction_digest, self.game, str(resume.source))
         check_fits(game_report(self.game, table_itemsize(config)), source=config_source)
+        scenarios = run_scenarios(config)  # a bad file: refused before anything is allocated
         solver = config.solver
         initial = (
             resume.tables
@@ -170,6 +173,14 @@ class TrainingRun:
             run_dir / "tensorboard" if config.training.tensorboard else None
         )
         self.quality = QualityChecks(config, self.game, self.metrics)
+        self.litmus = LitmusChecks(
+            config,
+            self.game,
+            self.tables.strategy_sum,
+            self.metrics,
+            scenarios=scenarios,
+            iteration=lambda: self.iteration,
+        )
         self.pruning = PruningMeter()
 
     # -- the narrow surface --------------------------------------------------------------
@@ -242,9 +253,12 @@ class TrainingRun:
     async def snapshot_now(self) -> SnapshotInfo | None:
         """Write a snapshot of the merged tables now (on schedule, and the service's
         ``snapshot`` command); None if it could not be written (the run is then degraded)."""
-        return await self.snapshotter.write(
+        info = await self.snapshotter.write(
             self.iteration, self.elapsed(), len(self.pool.slots), self.schedule.finish
         )
+        if info is not None:
+            self.litmus.start(info.name)
+        return info
 
     def healthy(self, now: float) -> bool:
         """The main loop ticks (or the run is between phases, or writing a snapshot, which take
@@ -274,6 +288,7 @@ class TrainingRun:
                 "status": self.status_file.failures,
                 "snapshot": self.snapshotter.failures,
             },
+            litmus=self.litmus.summary,
         )
 
     # What tests and the service read of the parts, by their old names.

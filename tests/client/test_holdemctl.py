@@ -409,6 +409,18 @@ def test_status_and_workers_for_people(capsys: pytest.CaptureFixture[str]) -> No
     assert "4243" in second
 
 
+def test_status_shows_the_litmus_verdict() -> None:
+    result = status_result()
+    litmus = {"passed": 2, "failed": 1, "skipped": 0, "total": 3, "failing": ["aces-first-in"]}
+    result["run"] = {**result["run"], "litmus": {**litmus, "iteration": 1_200_000}}
+    lines = [line.split(None, 1) for line in render.status(result).splitlines()]
+    assert ["litmus", "2 of 3 pass at iteration 1,200,000; failing: aces-first-in"] in lines
+    result["run"]["litmus"] = {"error": "RuntimeError: boom", "iteration": 5}
+    lines = [line.split(None, 1) for line in render.status(result).splitlines()]
+    assert ["litmus", "could not run at iteration 5: RuntimeError: boom"] in lines
+    assert "litmus" not in render.status(status_result())
+
+
 def test_idle_status_and_no_workers() -> None:
     idle = status_result(run=None)
     assert "none active" in render.status(idle)

@@ -51,6 +51,7 @@ TOP_LEVEL_KEYS = [
     "dropped_messages",
     "version",
     "write_failures",
+    "litmus",
 ]
 WORKER_KEYS = [
     "slot",

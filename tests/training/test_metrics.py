@@ -278,6 +278,7 @@ def test_tags_are_distinct_and_grouped() -> None:
         "workers",
         "quality",
         "schedule",
+        "litmus",
     }
     assert worker_iterations_per_s_tag(3) == "train/iterations_per_s/worker_3"
 
