@@ -19,6 +19,7 @@ from holdemd.evaluation.lbr import check_lbr_game
 from holdemd.evaluation.setup import (
     DEFAULT_LBR_DEALS,
     DEFAULT_MATCH_DEALS,
+    check_aivat,
     check_hands,
     expected_actions,
     lbr_setup,
@@ -62,6 +63,8 @@ def _plan(args: argparse.Namespace, loaded: LoadedSnapshot) -> Plan:
             raise UsageError("--vs none leaves nothing to measure on this game; add --lbr")
         vs = None  # e.g. an LBR-only curve on Hold'em
     if vs is None:
+        if args.aivat:
+            raise UsageError("--aivat applies to --vs; add e.g. --vs random,call")
         for flag, value in (("--hands", args.hands), ("--actions", args.actions)):
             if value is not None:
                 raise UsageError(
@@ -75,6 +78,7 @@ def _plan(args: argparse.Namespace, loaded: LoadedSnapshot) -> Plan:
         lbr=lbr,
         lbr_deals=lbr_deals,
         seed=args.seed,
+        aivat=check_aivat(game, args.aivat),
     )
 
 

@@ -16,6 +16,7 @@ from holdemd.evaluation.setup import (
     DEFAULT_LBR_DEALS,
     DEFAULT_MATCH_DEALS,
     Opponent,
+    check_aivat,
     check_hands,
     exact_match_value,
     expected_actions,
@@ -50,13 +51,16 @@ def run_head_to_head(args: argparse.Namespace) -> int:
     opponents = parse_opponents(args.vs, args.run, loaded)
     hero = blueprint_policy(loaded.info.name, loaded.tables.strategy_sum)
     expected = expected_actions(game, args.actions)
+    aivat = check_aivat(game, args.aivat)
     allin_ev = uses_allin_ev(game)
     unit = Unit.of(game)
     exact = can_enumerate(game)
     digits = 1 if unit.name == "mbb/hand" else 4
     rows: list[tuple[Opponent, Estimate, float | None]] = []
     for opponent in opponents:
-        estimate = match_estimate(game, hero, opponent, deals, args.seed, expected=expected)
+        estimate = match_estimate(
+            game, hero, opponent, deals, args.seed, expected=expected, aivat=aivat
+        )
         value = exact_match_value(game, hero, opponent.policy) * unit.per_chip if exact else None
         rows.append((opponent, estimate, value))
     if args.json:
@@ -69,6 +73,7 @@ def run_head_to_head(args: argparse.Namespace) -> int:
                     "seed": args.seed,
                     "actions": "expected" if expected else "sampled",
                     "allin_ev": allin_ev,
+                    "aivat": aivat,
                     "unit": unit.name,
                     "results": [
                         {"opponent": o.label, **e.as_dict(), "exact": value} for o, e, value in rows
@@ -78,7 +83,7 @@ def run_head_to_head(args: argparse.Namespace) -> int:
         )
         return ExitCode.OK
     print(_header(loaded))
-    print(match_description(game, deals, args.seed, expected))
+    print(match_description(game, deals, args.seed, expected, aivat))
     width = max(len(o.label) for o in opponents) + 3
     for opponent, estimate, value in rows:
         line = (
@@ -88,7 +93,22 @@ def run_head_to_head(args: argparse.Namespace) -> int:
         if value is not None:
             line += f"  exact {value:+.{digits}f}"
         print(line)
+        if estimate.aivat is not None:
+            print(f"{'':<{width + 3}}{aivat_line(estimate, digits)}")
     return ExitCode.OK
+
+
+def aivat_line(estimate: Estimate, digits: int) -> str:
+    """The AIVAT estimate under the plain one: its interval and what it gained."""
+    corrected = estimate.aivat
+    assert corrected is not None
+    ratio = estimate.variance_ratio
+    gained = (
+        f"variance / {ratio:.2f}, interval x {corrected.half_width / estimate.half_width:.2f}"
+        if ratio is not None and estimate.half_width > 0
+        else "no variance left to reduce"
+    )
+    return f"{corrected.text(digits)}  {_interval(corrected, digits)}  with AIVAT: {gained}"
 
 
 def run_lbr(args: argparse.Namespace) -> int:
@@ -145,6 +165,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
     if args.vs is not None and args.lbr:
         raise UsageError("--vs and --lbr are separate evaluations; run one at a time")
     if args.lbr:
+        if args.aivat:
+            raise UsageError("--aivat applies to --vs; LBR has no AIVAT estimate")
         if args.actions is not None:
             raise UsageError("--actions applies to --vs; LBR samples the blueprint's actions")
         return run_lbr(args)
@@ -166,6 +188,8 @@ def check_exact_flags(args: argparse.Namespace, game: Game) -> None:
             raise UsageError(
                 f"{flag} applies to --vs or --lbr; the exact evaluation uses every deal"
             )
+    if args.aivat:
+        raise UsageError("--aivat applies to --vs; the exact evaluation has no variance to reduce")
     if not can_enumerate(game):
         hint = "--vs random,call or --lbr" if game.num_players == 2 else "--vs random,call"
         raise UsageError(

@@ -72,6 +72,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "for trees up to 2,000 nodes, else sampled)",
     )
     evaluate.add_argument(
+        "--aivat",
+        action="store_true",
+        help="--vs (heads-up Hold'em): also the AIVAT estimate from the same deals, with "
+        "control variates at every sampled action and street, and the variance ratio",
+    )
+    evaluate.add_argument(
         "--lbr-bets",
         metavar="LIST",
         help="--lbr: LBR's bet sizes as pot fractions and/or allin, e.g. 1,allin; each maps to "

@@ -58,6 +58,7 @@ class Plan:
     lbr: LbrSetup | None
     lbr_deals: int
     seed: int
+    aivat: bool = False  # head-to-head cells show the AIVAT estimate (JSON: both)
 
     def measures(self) -> list[str]:
         """The column headings (and JSON keys), in order."""
@@ -129,7 +130,14 @@ def measure_curve(
             label = f"{where} vs {opponent.label}"
             values.append(
                 match_estimate(
-                    game, hero, opponent, plan.deals, plan.seed, expected=plan.expected, label=label
+                    game,
+                    hero,
+                    opponent,
+                    plan.deals,
+                    plan.seed,
+                    expected=plan.expected,
+                    label=label,
+                    aivat=plan.aivat,
                 )
             )
         if plan.lbr is not None:
@@ -160,7 +168,7 @@ def describe(curve: Curve) -> list[str]:
     if plan.exact:
         lines.append("exploitability: exact best responses over every deal, (BR0 + BR1) / 2")
     if plan.opponents:
-        lines.append(match_description(game, plan.deals, plan.seed, plan.expected))
+        lines.append(match_description(game, plan.deals, plan.seed, plan.expected, plan.aivat))
     if plan.lbr is not None:
         lines.append(lbr_description(game, plan.lbr, plan.lbr_deals, plan.seed))
     return lines
@@ -173,7 +181,15 @@ def _digits(unit: Unit, exact: bool) -> int:
     return 6 if exact else 4
 
 
+def shown(value: Value) -> Value:
+    """What a table cell and the plot show: the AIVAT estimate where there is one."""
+    if isinstance(value, Estimate) and value.aivat is not None:
+        return value.aivat
+    return value
+
+
 def cell(value: Value, unit: Unit) -> str:
+    value = shown(value)
     if isinstance(value, Estimate):
         digits = _digits(unit, exact=False)
         return f"{value.mean:+.{digits}f} ± {value.half_width:.{digits}f}"
@@ -186,7 +202,8 @@ def curve_lines(curve: Curve) -> list[str]:
     count = len(curve.rows)
     lines = [f"{curve.game.name}, run {curve.run}: {count} snapshot{'s' * (count != 1)}"]
     lines += describe(curve)
-    lines.append(f"values in {unit.name}; ± is the 95% interval over deals")
+    aivat = " (head-to-head: with AIVAT; --json has both)" if curve.plan.aivat else ""
+    lines.append(f"values in {unit.name}; ± is the 95% interval over deals{aivat}")
     header = ["snapshot", "iterations", "training", *curve.plan.measures()]
     table = [header]
     for row in curve.rows:
@@ -221,6 +238,7 @@ def curve_json(curve: Curve, plot: Path | None = None) -> dict[str, Any]:
         "measures": measures,
         "deals": plan.deals if plan.opponents else None,
         "actions": ("expected" if plan.expected else "sampled") if plan.opponents else None,
+        "aivat": plan.aivat,
         "lbr_deals": plan.lbr_deals if plan.lbr is not None else None,
         "lbr_menu": plan.lbr.menu_text if plan.lbr is not None else None,
         "lbr_preflop": plan.lbr.preflop if plan.lbr is not None else None,
@@ -256,7 +274,7 @@ def plot_curve(curve: Curve, path: Path) -> None:
     x_label, xs = x_axis(curve.rows)
     series = []
     for k, name in enumerate(curve.plan.measures()):
-        values = [row.values[k] for row in curve.rows]
+        values = [shown(row.values[k]) for row in curve.rows]
         means = [v.mean if isinstance(v, Estimate) else v for v in values]
         half_widths = [v.half_width if isinstance(v, Estimate) else 0.0 for v in values]
         series.append(Series(name, xs, means, half_widths))

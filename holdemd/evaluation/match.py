@@ -127,7 +127,7 @@ def terminal_value(
 
 
 @inline_kernel
-def _acting_policy(
+def acting_policy(
     g: GameArrays, matchup: Matchup, hero: int, deal: Deal, node: int, out: np.ndarray
 ) -> int:
     """Probabilities of the actions at decision ``node`` for the player to act, into
@@ -190,7 +190,7 @@ def sampled_value(
     weight = 1.0
     total = 0.0
     while True:
-        n = _acting_policy(g, matchup, hero, deal, node, probs)
+        n = acting_policy(g, matchup, hero, deal, node, probs)
         going_on = 0.0
         last = -1
         for a in range(n):
@@ -265,7 +265,7 @@ def play_deals(
                     if g.node_player[i] < 0:
                         total += r * terminal_value(g, i, hero, deal, settings, allin)
                     else:
-                        n = _acting_policy(g, matchup, hero, deal, i, probs)
+                        n = acting_policy(g, matchup, hero, deal, i, probs)
                         for a in range(n):
                             reach[g.node_children[i, a]] = r * probs[0, a]
                     i += 1
@@ -273,6 +273,41 @@ def play_deals(
                 action_rng[0] = action_seed  # the same random numbers for every seat
                 total = sampled_value(g, hero, matchup, deal, settings, allin, probs, action_rng)
             out[d, hero] = total
+
+
+class MatchInputs(NamedTuple):
+    """What `play_deals` (and AIVAT's twin of it) take besides the deals' count and output."""
+
+    arrays: GameArrays
+    ends: np.ndarray
+    matchup: Matchup
+    settings: MatchSettings
+    rng: np.ndarray  # uint64[1]: the deals' generator, advanced chunk after chunk
+
+
+def match_inputs(
+    game: Game,
+    hero: Policy,
+    opponent: Policy,
+    seed: int,
+    expected: bool | None = None,
+    allin_ev: bool | None = None,
+) -> MatchInputs:
+    """The kernels' inputs for a match; ``expected``/``allin_ev`` default to what the game
+    affords (see the module docstring)."""
+    if expected is None:
+        expected = game.num_nodes <= EXPECTED_NODE_LIMIT
+    if allin_ev is None:
+        allin_ev = uses_allin_ev(game)
+    if allin_ev and not uses_allin_ev(game):
+        raise ValueError("all-in EV needs heads-up Hold'em with a dealt board")
+    return MatchInputs(
+        arrays=game.arrays,
+        ends=subtree_ends(game),
+        matchup=Matchup(hero.arrays, opponent.arrays),
+        settings=MatchSettings(bool(expected), bool(allin_ev), ALLIN_SAMPLES),
+        rng=make_rng_state(seed, stream=0x6576616C),  # "eval": not a training stream
+    )
 
 
 def play_match(
@@ -291,22 +326,20 @@ def play_match(
     ``expected``/``allin_ev`` default to what the game affords (see the module docstring).
     The deals depend only on ``game`` and ``seed``, never on the policies.
     """
-    if expected is None:
-        expected = game.num_nodes <= EXPECTED_NODE_LIMIT
-    if allin_ev is None:
-        allin_ev = uses_allin_ev(game)
-    if allin_ev and not uses_allin_ev(game):
-        raise ValueError("all-in EV needs heads-up Hold'em with a dealt board")
-    arrays: GameArrays = game.arrays
-    ends = subtree_ends(game)
-    matchup = Matchup(hero.arrays, opponent.arrays)
-    settings = MatchSettings(bool(expected), bool(allin_ev), ALLIN_SAMPLES)
-    rng = make_rng_state(seed, stream=0x6576616C)  # "eval": not a training stream
+    inputs = match_inputs(game, hero, opponent, seed, expected, allin_ev)
     out = np.zeros((deals, game.num_players))
     done = 0
     while done < deals:
         chunk = min(CHUNK_DEALS, deals - done)
-        play_deals(arrays, ends, matchup, settings, chunk, rng, out[done : done + chunk])
+        play_deals(
+            inputs.arrays,
+            inputs.ends,
+            inputs.matchup,
+            inputs.settings,
+            chunk,
+            inputs.rng,
+            out[done : done + chunk],
+        )
         done += chunk
         if progress is not None:
             progress(done)

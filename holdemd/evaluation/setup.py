@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from holdemd.errors import HoldemdError, UsageError
+from holdemd.evaluation.aivat import aivat_applies, play_match_aivat
 from holdemd.evaluation.lbr import (
     DECISION_RUNOUTS,
     default_preflop,
@@ -32,7 +33,7 @@ from holdemd.evaluation.policies import (
     combine_by_player,
     row_probabilities,
 )
-from holdemd.evaluation.stats import Estimate, Unit, duplicate_estimate
+from holdemd.evaluation.stats import Estimate, Unit, aivat_estimate, duplicate_estimate
 from holdemd.games.compiled import Game
 from holdemd.rundir.load import LoadedSnapshot
 from holdemd.rundir.snapshots import SnapshotInfo, read_snapshot
@@ -157,9 +158,17 @@ def match_estimate(
     *,
     expected: bool,
     label: str | None = None,
+    aivat: bool = False,
 ) -> Estimate:
     """The hero's result against one opponent over ``deals`` duplicate deals, in the game's
-    unit; ``label`` names the match in the progress line."""
+    unit; ``label`` names the match in the progress line. With ``aivat`` (heads-up Hold'em) the
+    estimate also carries AIVAT's, from the same deals."""
+    report = progress(label or f"vs {opponent.label}", deals)
+    if aivat:
+        both = play_match_aivat(
+            game, hero, opponent.policy, deals, seed, expected=expected, progress=report
+        )
+        return aivat_estimate(both.plain, both.aivat, Unit.of(game))
     values = play_match(
         game,
         hero,
@@ -168,12 +177,24 @@ def match_estimate(
         seed,
         expected=expected,
         allin_ev=uses_allin_ev(game),
-        progress=progress(label or f"vs {opponent.label}", deals),
+        progress=report,
     )
     return duplicate_estimate(values, Unit.of(game))
 
 
-def match_description(game: Game, deals: int, seed: int, expected: bool) -> str:
+def check_aivat(game: Game, aivat: bool) -> bool:
+    """``--aivat``: refused where it does not apply (it needs both hands' equity)."""
+    if aivat and not aivat_applies(game):
+        raise UsageError(
+            f"--aivat: {game.name} is not heads-up Hold'em with a dealt board; AIVAT's value "
+            "function needs both hands' showdown equity (drop --aivat)"
+        )
+    return aivat
+
+
+def match_description(
+    game: Game, deals: int, seed: int, expected: bool, aivat: bool = False
+) -> str:
     """How the head-to-head deals are played, as one line."""
     actions = (
         "every action weighted by its probability"
@@ -182,7 +203,8 @@ def match_description(game: Game, deals: int, seed: int, expected: bool) -> str:
     )
     return (
         f"head-to-head: {deals:,} deals x {game.num_players} seats (duplicate), "
-        f"{actions}{', all-in EV' if uses_allin_ev(game) else ''}, seed {seed}"
+        f"{actions}{', all-in EV' if uses_allin_ev(game) else ''}"
+        f"{', and with AIVAT' if aivat else ''}, seed {seed}"
     )
 
 

@@ -4,13 +4,16 @@ A deal played once per seat is one observation (the mean of its plays): the play
 share its cards and are not independent, so an interval over single hands would be wrong. The
 interval is the normal one, mean ± 1.96 standard errors, fine for the thousands of deals an
 evaluation uses. For comparison the estimate also carries the half-width the same number of
-hands would give if every hand were an independent deal (no duplicate pairing).
+hands would give if every hand were an independent deal (no duplicate pairing), and, where AIVAT
+applies (`holdemd.evaluation.aivat`), the AIVAT estimate from the same deals with the ratio of
+the two per-deal variances (how many times fewer deals AIVAT needs for the same interval).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +45,8 @@ class Estimate:
     plays_per_deal: int
     half_width_single: float  # the half-width without duplicate pairing, for comparison
     unit: str
+    aivat: Estimate | None = None  # the same deals with AIVAT's corrections
+    variance_ratio: float | None = None  # per-deal variance without AIVAT / with it
 
     @property
     def low(self) -> float:
@@ -51,7 +56,16 @@ class Estimate:
     def high(self) -> float:
         return self.mean + self.half_width
 
-    def as_dict(self) -> dict[str, float | int | str]:
+    def as_dict(self) -> dict[str, Any]:
+        aivat: dict[str, Any] = {}
+        if self.aivat is not None:
+            aivat["aivat"] = {
+                "mean": self.aivat.mean,
+                "ci95": self.aivat.half_width,
+                "low": self.aivat.low,
+                "high": self.aivat.high,
+            }
+            aivat["variance_ratio"] = self.variance_ratio
         return {
             "mean": self.mean,
             "ci95": self.half_width,
@@ -61,6 +75,7 @@ class Estimate:
             "deals": self.deals,
             "hands": self.deals * self.plays_per_deal,
             "unit": self.unit,
+            **aivat,
         }
 
     def text(self, digits: int = 1) -> str:
@@ -85,3 +100,14 @@ def duplicate_estimate(values: np.ndarray, unit: Unit) -> Estimate:
         half_width_single=_half_width(scaled.reshape(-1)),
         unit=unit.name,
     )
+
+
+def aivat_estimate(plain: np.ndarray, corrected: np.ndarray, unit: Unit) -> Estimate:
+    """The plain estimate of ``plain`` [deals, plays per deal] (chips) carrying the AIVAT
+    estimate of ``corrected`` (the same deals with AIVAT's corrections)."""
+    estimate = duplicate_estimate(plain, unit)
+    with_aivat = duplicate_estimate(corrected, unit)
+    plain_variance = float(np.asarray(plain, dtype=np.float64).mean(axis=1).var())
+    aivat_variance = float(np.asarray(corrected, dtype=np.float64).mean(axis=1).var())
+    ratio = plain_variance / aivat_variance if aivat_variance > 0.0 else None  # e.g. self-play
+    return replace(estimate, aivat=with_aivat, variance_ratio=ratio)
