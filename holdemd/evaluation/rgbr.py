@@ -44,7 +44,8 @@ import numba
 import numpy as np
 
 from holdemd.errors import UsageError
-from holdemd.evaluation.rgbr_kernel import BoardTables, Tree, prepare_boards, rgbr_boards
+from holdemd.evaluation.rgbr_kernel import Tree, rgbr_boards
+from holdemd.evaluation.rgbr_tables import BoardTables, prepare_boards
 from holdemd.evaluation.stats import Z95, Estimate, Unit
 from holdemd.games.compiled import DEAL_HOLDEM, DEAL_HOLDEM_FIXED_BOARD, Game
 from holdemd.solver.kernels.deal import hole_pair_bucket
@@ -300,3 +301,36 @@ def real_game_best_response(
             mine = halves == half
             held_out[mine, r] = np.einsum("fk,gfk->g", chosen, means[mine, :, r]) / k
     return RgbrResult(by_group, held_out, sizes, num_boards, first_br, exact)
+
+
+DEFAULT_RGBR_BOARDS = 20
+
+
+def rgbr_estimate(
+    game: Game,
+    strategy_sum: np.ndarray,
+    boards: int,
+    seed: int,
+    from_street: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> RgbrResult:
+    """`real_game_best_response` against a snapshot's average strategy."""
+    from holdemd.solver.tables import average_strategy
+
+    probs = average_strategy(game, strategy_sum)
+    return real_game_best_response(
+        game, probs, boards, seed, from_street=from_street, progress=progress
+    )
+
+
+def rgbr_description(game: Game, boards: int, from_street: int, seed: int) -> str:
+    """How the real-game best response was computed, as one line."""
+    if game.arrays.deal_kind == DEAL_HOLDEM_FIXED_BOARD:
+        return "real-game best response: the fixed board, exact"
+    street = {1: "flops", 2: "turns", 3: "rivers"}[from_street]
+    below = {1: "every turn and river", 2: "every river", 3: "nothing"}[from_street]
+    before = "" if from_street == 1 else "; blueprint's play on the streets before"
+    return (
+        f"real-game best response: {boards:,} sampled {street} (seed {seed}), {below} "
+        f"enumerated{before}; preflop lines chosen on the boards' average"
+    )
