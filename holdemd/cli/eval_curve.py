@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from holdemd.cli.eval_rgbr import check_boards, rgbr_street
 from holdemd.errors import ExitCode, UsageError
 from holdemd.evaluation.curve import (
     DEFAULT_CURVE_OPPONENTS,
@@ -16,6 +17,7 @@ from holdemd.evaluation.curve import (
     plot_curve,
 )
 from holdemd.evaluation.lbr import check_lbr_game
+from holdemd.evaluation.rgbr import check_rgbr_game
 from holdemd.evaluation.setup import (
     DEFAULT_LBR_DEALS,
     DEFAULT_MATCH_DEALS,
@@ -56,10 +58,18 @@ def _plan(args: argparse.Namespace, loaded: LoadedSnapshot) -> Plan:
             if value is not None:
                 raise UsageError(f"{flag} applies to --lbr; add --lbr to measure LBR on the curve")
         lbr, lbr_deals = None, 0
+    rgbr_boards = 0
+    if args.rgbr:
+        check_rgbr_game(game)
+        rgbr_boards = check_boards(args.boards)
+    else:
+        for flag, value in (("--boards", args.boards), ("--from", args.rgbr_from)):
+            if value is not None:
+                raise UsageError(f"{flag} applies to --rgbr; add --rgbr to measure it on the curve")
     # The exact exploitability says it all on a small game; head-to-head only when asked.
     vs = args.vs if args.vs is not None else (None if exact else DEFAULT_CURVE_OPPONENTS)
     if vs == "none":
-        if not exact and not args.lbr:
+        if not exact and not args.lbr and not args.rgbr:
             raise UsageError("--vs none leaves nothing to measure on this game; add --lbr")
         vs = None  # e.g. an LBR-only curve on Hold'em
     if vs is None:
@@ -79,6 +89,8 @@ def _plan(args: argparse.Namespace, loaded: LoadedSnapshot) -> Plan:
         lbr_deals=lbr_deals,
         seed=args.seed,
         aivat=check_aivat(game, args.aivat),
+        rgbr_boards=rgbr_boards,
+        rgbr_street=rgbr_street(args),
     )
 
 

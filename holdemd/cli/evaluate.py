@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from holdemd.errors import ExitCode
+from holdemd.errors import ExitCode, UsageError
 from holdemd.games.kinds import game_kind
 
 log = logging.getLogger("holdemd")
@@ -27,7 +27,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "Kuhn and Leduc) with a 95% confidence interval over deals. --curve measures every "
         "snapshot of the run alike, one row each (--plot draws it). --litmus runs the "
         "strategy sanity checks (scenarios such as 'aces never fold first in') on a run, a "
-        "snapshot or a blueprint file and exits 1 if any fails.",
+        "snapshot or a blueprint file and exits 1 if any fails. --rgbr: a real-game best "
+        "response on sampled boards (heads-up Hold'em).",
     )
     evaluate.add_argument(
         "--run",
@@ -55,6 +56,26 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--lbr",
         action="store_true",
         help="local best response: a lower bound on exploitability (heads-up Hold'em)",
+    )
+    evaluate.add_argument(
+        "--rgbr",
+        action="store_true",
+        help="real-game best response on sampled boards: a best response that sees its real "
+        "cards and plays the tree's menu, exact below the sampled street (heads-up Hold'em)",
+    )
+    evaluate.add_argument(
+        "--boards",
+        type=int,
+        metavar="N",
+        help="--rgbr: boards to sample (default: 20); the same boards for every snapshot given "
+        "--seed",
+    )
+    evaluate.add_argument(
+        "--from",
+        dest="rgbr_from",
+        choices=["flop", "turn", "river"],
+        help="--rgbr: the street whose boards are sampled (default: flop; turn and river are "
+        "cheaper, the responder then follows the blueprint on the postflop streets before)",
     )
     evaluate.add_argument(
         "--hands",
@@ -142,6 +163,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.curve:
         return run_curve_command(args)
     refuse_curve_flags(args)
+    if args.rgbr:
+        from holdemd.cli.eval_rgbr import run_rgbr
+
+        if args.vs is not None or args.lbr:
+            raise UsageError("--rgbr, --vs and --lbr are separate evaluations; run one at a time")
+        return run_rgbr(args)
+    for flag, value in (("--boards", args.boards), ("--from", args.rgbr_from)):
+        if value is not None and not args.rgbr:
+            raise UsageError(f"{flag} applies to --rgbr")
     if args.vs is not None or args.lbr:
         return run_eval_command(args)
     loaded = load_snapshot(args.run, resolve_snapshot_name(args.run, args.snapshot))

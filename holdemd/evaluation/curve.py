@@ -3,7 +3,8 @@
 Each snapshot's average strategy gets the same measures: the exact exploitability on games
 small enough to enumerate (Kuhn, Leduc, fixed-board Hold'em), head-to-head against each
 ``--vs`` opponent (default on other games: ``random,call,snapshot:first``) and, with ``--lbr``,
-local best response. They are computed by the functions ``holdemd eval --snapshot NAME`` uses
+local best response and with ``--rgbr`` the real-game best response (same boards for every
+snapshot). They are computed by the functions ``holdemd eval --snapshot NAME`` uses
 (`holdemd.evaluation.command`), with the same seed for every snapshot, so a row equals that
 command's result for its snapshot and the differences between rows are not deal luck. The
 opponents are fixed for the whole curve: ``snapshot:first`` is the run's oldest snapshot in
@@ -24,6 +25,7 @@ from typing import Any
 from holdemd.durations import format_duration
 from holdemd.errors import UsageError
 from holdemd.evaluation.policies import blueprint_policy
+from holdemd.evaluation.rgbr import rgbr_description, rgbr_estimate
 from holdemd.evaluation.setup import (
     LbrSetup,
     Opponent,
@@ -43,6 +45,7 @@ from holdemd.solver.tables import average_strategy
 DEFAULT_CURVE_OPPONENTS = "random,call,snapshot:first"
 EXACT = "exploitability"
 LBR = "LBR"
+RGBR = "RGBR"
 
 Value = Estimate | float  # a float is an exact value (no interval)
 
@@ -59,12 +62,15 @@ class Plan:
     lbr_deals: int
     seed: int
     aivat: bool = False  # head-to-head cells show the AIVAT estimate (JSON: both)
+    rgbr_boards: int = 0  # 0: no real-game best response
+    rgbr_street: int = 1
 
     def measures(self) -> list[str]:
         """The column headings (and JSON keys), in order."""
         names = [EXACT] if self.exact else []
         names += [f"vs {o.label}" for o in self.opponents]
-        return names + ([LBR] if self.lbr is not None else [])
+        names += [LBR] if self.lbr is not None else []
+        return names + ([RGBR] if self.rgbr_boards > 0 else [])
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,10 @@ def measure_curve(
                 game, hero, plan.lbr, plan.lbr_deals, plan.seed, label=f"{where} LBR"
             )
             values.append(estimate)
+        if plan.rgbr_boards > 0:
+            _note(f"  {where}: real-game best response")
+            result = rgbr_estimate(game, table, plan.rgbr_boards, plan.seed, plan.rgbr_street)
+            values.append(result.estimates(unit)["overall"])
         iteration = manifest.get("iteration")
         rows.append(
             Row(
@@ -171,6 +181,8 @@ def describe(curve: Curve) -> list[str]:
         lines.append(match_description(game, plan.deals, plan.seed, plan.expected, plan.aivat))
     if plan.lbr is not None:
         lines.append(lbr_description(game, plan.lbr, plan.lbr_deals, plan.seed))
+    if plan.rgbr_boards > 0:
+        lines.append(rgbr_description(game, plan.rgbr_boards, plan.rgbr_street, plan.seed))
     return lines
 
 
@@ -242,6 +254,7 @@ def curve_json(curve: Curve, plot: Path | None = None) -> dict[str, Any]:
         "lbr_deals": plan.lbr_deals if plan.lbr is not None else None,
         "lbr_menu": plan.lbr.menu_text if plan.lbr is not None else None,
         "lbr_preflop": plan.lbr.preflop if plan.lbr is not None else None,
+        "rgbr_boards": plan.rgbr_boards or None,
         "rows": [
             {
                 "snapshot": row.snapshot,

@@ -1,0 +1,442 @@
+"""The numba side of the real-game best response (see `holdemd.evaluation.rgbr` for the method).
+
+`rgbr_boards` walks, for each sampled board and in parallel over boards, the part of the tree
+below the preflop ("frontier" nodes: the children of preflop decisions that start the flop or
+end the hand) with range vectors over the hole pairs. Both seats are computed in one walk: each
+level keeps both players' reach vectors under the blueprint, and returns both seats' values.
+
+Values are *unnormalized counterfactual values*: ``U[r, h] = sum over opponent pairs o that fit
+beside h and the board of reach_opp(o) * E[payoff of r | h, o, board]``. A chance node (a board
+card the sampled board does not fix) averages its children with weight ``1 / (unseen - 4)``:
+given both hands the next card is uniform over the cards nobody holds, and the opponent's
+range over the pairs that miss the card carries the rest of the card removal.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import prange
+
+from holdemd.evaluation.rgbr_tables import five_index
+from holdemd.games.compiled import SHOWDOWN
+from holdemd.jit import inline_kernel, kernel, parallel_kernel
+
+BOARD_CARDS = (0, 3, 4, 5)  # board cards by street
+
+DECISION = 0
+CHANCE = 1
+
+
+@inline_kernel
+def _fold_values(g, node, r, opp_reach, pairs, card_sum, out):
+    """Seat r's values at a terminal where one player folded.
+
+    Parameters
+    ----------
+    g : GameArrays
+    node : int
+    r : int
+        The seat whose values these are.
+    opp_reach : float64[K]
+        The other seat's reach per pair (0 for pairs that clash with the board).
+    pairs : int64[K, 2]
+    card_sum : float64[52]
+        Scratch.
+    out : float64[K], out
+    """
+    v = -g.node_contrib[node, r] if g.node_alive[node, r] == 0 else g.node_contrib[node, 1 - r]
+    card_sum[:] = 0.0
+    total = 0.0
+    for k in range(pairs.shape[0]):
+        w = opp_reach[k]
+        total += w
+        card_sum[pairs[k, 0]] += w
+        card_sum[pairs[k, 1]] += w
+    for k in range(pairs.shape[0]):
+        fits = total - card_sum[pairs[k, 0]] - card_sum[pairs[k, 1]] + opp_reach[k]
+        out[k] = v * fits
+
+
+@inline_kernel
+def _showdown_values(stake, opp_reach, pairs, rank, order, num_valid, card_sum, out):
+    """Seat r's values at a showdown on a complete board: ``stake`` times (reach of the weaker
+    fitting pairs - reach of the stronger ones), by prefix sums over the pairs sorted by rank.
+
+    Parameters
+    ----------
+    stake : float
+        Chips that change hands (the smaller contribution).
+    opp_reach : float64[K]
+    pairs : int64[K, 2]
+    rank : int32[K]
+        Showdown value of each pair on this board.
+    order : int32[K]
+        Pairs that fit beside the board first (``num_valid`` of them), ascending by rank.
+    num_valid : int
+    card_sum : float64[52]
+        Scratch.
+    out : float64[K], out
+    """
+    out[:] = 0.0
+    # Ascending: every pair gains the reach of the fitting pairs below its rank.
+    card_sum[:] = 0.0
+    total = 0.0
+    i = 0
+    while i < num_valid:
+        j = i
+        level = rank[order[i]]
+        while j < num_valid and rank[order[j]] == level:
+            j += 1
+        for t in range(i, j):
+            k = order[t]
+            out[k] = total - card_sum[pairs[k, 0]] - card_sum[pairs[k, 1]]
+        for t in range(i, j):
+            k = order[t]
+            w = opp_reach[k]
+            total += w
+            card_sum[pairs[k, 0]] += w
+            card_sum[pairs[k, 1]] += w
+        i = j
+    # Descending: and loses the reach of those above it.
+    card_sum[:] = 0.0
+    total = 0.0
+    i = num_valid - 1
+    while i >= 0:
+        j = i
+        level = rank[order[i]]
+        while j >= 0 and rank[order[j]] == level:
+            j -= 1
+        for t in range(j + 1, i + 1):
+            k = order[t]
+            above = total - card_sum[pairs[k, 0]] - card_sum[pairs[k, 1]]
+            out[k] = stake * (out[k] - above)
+        for t in range(j + 1, i + 1):
+            k = order[t]
+            w = opp_reach[k]
+            total += w
+            card_sum[pairs[k, 0]] += w
+            card_sum[pairs[k, 1]] += w
+        i = j
+
+
+class Tree(NamedTuple):
+    """The parts of `GameArrays` the walk reads (plain arrays: numba's parallel loops cannot
+    take GameArrays' tuple of bucket tables)."""
+
+    node_player: np.ndarray
+    node_street: np.ndarray
+    node_num_actions: np.ndarray
+    node_children: np.ndarray
+    node_row_base: np.ndarray
+    node_terminal: np.ndarray
+    node_contrib: np.ndarray
+    node_alive: np.ndarray
+
+
+@inline_kernel
+def _street_buckets(street, flop_buckets, turn_buckets, river_buckets, turn, five):
+    """The pairs' buckets on ``street`` given the turn and complete-board indices.
+
+    Parameters
+    ----------
+    street : int
+        1, 2 or 3.
+    flop_buckets : int32[K]
+    turn_buckets : int32[T, K]
+    river_buckets : int32[F, K]
+    turn, five : int
+    """
+    if street == 1:
+        return flop_buckets
+    if street == 2:
+        return turn_buckets[turn]
+    return river_buckets[five]
+
+
+@kernel
+def board_values(
+    g,
+    probs,
+    pairs,
+    card_pairs,
+    frontier,
+    frontier_reach,
+    num_board,
+    first_br_street,
+    max_depth,
+    tables,
+    b,
+    out,
+):
+    """Both seats' counterfactual values at every frontier node on sampled board ``b``.
+
+    Below the sampled board every card is enumerated. The responder best-responds (a maximum
+    per pair) on streets from ``first_br_street`` on and follows the blueprint (its real
+    bucket) on the postflop streets before; the opponent always follows the blueprint.
+
+    Parameters
+    ----------
+    g : Tree
+        Heads-up Hold'em's betting tree.
+    probs : float64[rows, A]
+        The blueprint's action probabilities per infoset row.
+    pairs : int64[K, 2]
+        Every hole pair of the deck.
+    card_pairs : int64[52, C]
+        The pairs holding each card, -1 padded.
+    frontier : int64[R]
+        Nodes below the preflop (children of preflop decisions on a later street or terminal).
+    frontier_reach : float64[R, 2, K]
+        Each player's probability of playing to each frontier node, per pair (preflop only).
+    num_board : int
+        Cards on the sampled boards: 3, 4 or 5.
+    first_br_street : int
+        The first street on which the responder best-responds (1 = from the flop).
+    max_depth : int
+        ``GameArrays.max_depth``.
+    tables : BoardTables
+    b : int
+        The board.
+    out : float64[R, 2, K], out
+        ``out[f, r, h]``: seat r's unnormalized counterfactual value with pair h at frontier
+        node f (0 for pairs that clash with the board).
+    """
+    num_pairs = pairs.shape[0]
+    rest = tables.rest[b]
+    m = rest.shape[0]
+    flop_buckets = tables.flop_buckets[b]
+    turn_buckets = tables.turn_buckets[b]
+    river_buckets = tables.river_buckets[b]
+    rank = tables.rank[b]
+    order = tables.order[b]
+    valid = tables.valid[b]
+    fits = tables.fits[b]
+
+    depth = max_depth + 4
+    reach = np.zeros((depth, 2, num_pairs))
+    acc = np.zeros((depth, 2, num_pairs))
+    live = np.zeros((depth, 2), dtype=np.bool_)
+    node_at = np.zeros(depth, dtype=np.int64)
+    kind = np.zeros(depth, dtype=np.int64)
+    nxt = np.zeros(depth, dtype=np.int64)
+    dealt = np.zeros(depth, dtype=np.int64)
+    turn_at = np.zeros(depth, dtype=np.int64)
+    five_at = np.zeros(depth, dtype=np.int64)
+    card_at = np.zeros(depth, dtype=np.int64)
+    card_sum = np.zeros(52)
+    for f in range(frontier.shape[0]):
+        for p in range(2):
+            for k in range(num_pairs):
+                reach[0, p, k] = frontier_reach[f, p, k] if fits[k] else 0.0
+        node_at[0] = frontier[f]
+        dealt[0] = num_board
+        turn_at[0] = 0
+        five_at[0] = 0
+        top = 0
+        entering = True
+        while True:
+            d = top
+            finished = False
+            if entering:
+                entering = False
+                node = node_at[d]
+                for p in range(2):
+                    total = 0.0
+                    for k in range(num_pairs):
+                        total += reach[d, p, k]
+                    live[d, p] = total > 0.0
+                terminal = g.node_terminal[node]
+                if terminal == SHOWDOWN:
+                    need = 5
+                elif terminal != 0:
+                    need = dealt[d]
+                else:
+                    need = BOARD_CARDS[g.node_street[node]]
+                acc[d, :, :] = 0.0
+                if not (live[d, 0] or live[d, 1]):
+                    finished = True
+                elif need > dealt[d]:
+                    kind[d] = CHANCE
+                    nxt[d] = 0
+                elif terminal != 0:
+                    for r in range(2):
+                        if not live[d, 1 - r]:
+                            continue
+                        if terminal == SHOWDOWN:
+                            c0 = g.node_contrib[node, 0]
+                            c1 = g.node_contrib[node, 1]
+                            fi = five_at[d]
+                            _showdown_values(
+                                c0 if c0 < c1 else c1,
+                                reach[d, 1 - r],
+                                pairs,
+                                rank[fi],
+                                order[fi],
+                                valid[fi],
+                                card_sum,
+                                acc[d, r],
+                            )
+                        else:
+                            _fold_values(g, node, r, reach[d, 1 - r], pairs, card_sum, acc[d, r])
+                    finished = True
+                else:
+                    kind[d] = DECISION
+                    nxt[d] = 0
+                    q = g.node_player[node]
+                    if live[d, 1 - q] and g.node_street[node] >= first_br_street:
+                        for k in range(num_pairs):
+                            acc[d, q, k] = -np.inf
+            elif kind[d] == DECISION:
+                node = node_at[d]
+                a = nxt[d]
+                if a < g.node_num_actions[node]:
+                    nxt[d] = a + 1
+                    q = g.node_player[node]
+                    buckets = _street_buckets(
+                        g.node_street[node],
+                        flop_buckets,
+                        turn_buckets,
+                        river_buckets,
+                        turn_at[d],
+                        five_at[d],
+                    )
+                    base = g.node_row_base[node]
+                    for k in range(num_pairs):
+                        reach[d + 1, 1 - q, k] = reach[d, 1 - q, k]
+                        reach[d + 1, q, k] = reach[d, q, k] * probs[base + buckets[k], a]
+                    node_at[d + 1] = g.node_children[node, a]
+                    dealt[d + 1] = dealt[d]
+                    turn_at[d + 1] = turn_at[d]
+                    five_at[d + 1] = five_at[d]
+                    top = d + 1
+                    entering = True
+                    continue
+                finished = True
+            else:  # CHANCE: deal the next card of rest
+                i = nxt[d]
+                river = dealt[d] == 4
+                if river and num_board == 3 and i == turn_at[d]:
+                    i += 1
+                if i < m:
+                    nxt[d] = i + 1
+                    card = rest[i]
+                    card_at[d] = card
+                    for p in range(2):
+                        for k in range(num_pairs):
+                            reach[d + 1, p, k] = reach[d, p, k]
+                        for t in range(card_pairs.shape[1]):
+                            k = card_pairs[card, t]
+                            if k >= 0:
+                                reach[d + 1, p, k] = 0.0
+                    node_at[d + 1] = node_at[d]
+                    dealt[d + 1] = dealt[d] + 1
+                    turn_at[d + 1] = turn_at[d] if river else i
+                    if not river:
+                        five_at[d + 1] = 0
+                    elif num_board == 3:
+                        five_at[d + 1] = five_index(turn_at[d], i)
+                    else:
+                        five_at[d + 1] = i
+                    top = d + 1
+                    entering = True
+                    continue
+                # Given both hands, the next card is uniform over the cards nobody holds
+                # (chance nodes occur only in the full-deck game).
+                weight = 1.0 / (52 - dealt[d] - 4)
+                for r in range(2):
+                    for k in range(num_pairs):
+                        acc[d, r, k] *= weight
+                finished = True
+            if not finished:
+                continue
+            if top == 0:
+                break
+            # Frame `top` is done: fold its values into its parent.
+            c = top
+            p = top - 1
+            if kind[p] == CHANCE:
+                card = card_at[p]
+                for r in range(2):
+                    for t in range(card_pairs.shape[1]):
+                        k = card_pairs[card, t]
+                        if k >= 0:
+                            acc[c, r, k] = 0.0
+                    for k in range(num_pairs):
+                        acc[p, r, k] += acc[c, r, k]
+            else:
+                node = node_at[p]
+                q = g.node_player[node]
+                a = nxt[p] - 1
+                if live[p, 1 - q]:
+                    if g.node_street[node] >= first_br_street:
+                        for k in range(num_pairs):
+                            if acc[c, q, k] > acc[p, q, k]:
+                                acc[p, q, k] = acc[c, q, k]
+                    else:
+                        buckets = _street_buckets(
+                            g.node_street[node],
+                            flop_buckets,
+                            turn_buckets,
+                            river_buckets,
+                            turn_at[p],
+                            five_at[p],
+                        )
+                        base = g.node_row_base[node]
+                        for k in range(num_pairs):
+                            acc[p, q, k] += probs[base + buckets[k], a] * acc[c, q, k]
+                if live[p, q]:
+                    for k in range(num_pairs):
+                        acc[p, 1 - q, k] += acc[c, 1 - q, k]
+            top = p
+        for r in range(2):
+            for k in range(num_pairs):
+                out[f, r, k] = acc[0, r, k] if fits[k] else 0.0
+
+
+@parallel_kernel
+def rgbr_boards(
+    g,
+    probs,
+    pairs,
+    card_pairs,
+    frontier,
+    frontier_reach,
+    num_board,
+    first_br_street,
+    max_depth,
+    tables,
+    out,
+):
+    """`board_values` for every board of ``tables``, in parallel over boards.
+
+    Parameters
+    ----------
+    g : Tree
+    probs : float64[rows, A]
+    pairs : int64[K, 2]
+    card_pairs : int64[52, C]
+    frontier : int64[R]
+    frontier_reach : float64[R, 2, K]
+    num_board : int
+    first_br_street : int
+    max_depth : int
+    tables : BoardTables
+    out : float64[B, R, 2, K], out
+    """
+    for b in prange(out.shape[0]):
+        board_values(
+            g,
+            probs,
+            pairs,
+            card_pairs,
+            frontier,
+            frontier_reach,
+            num_board,
+            first_br_street,
+            max_depth,
+            tables,
+            b,
+            out[b],
+        )
