@@ -104,6 +104,10 @@ class Dispatcher:
             # more batches in a tenth of a second. The Stop goes out before the Ack on the
             # same socket, so no worker starts another batch.
             self.pool.send_stop("iterations")
+        if self.spec.lockstep:
+            # The worker computes nothing until the Ack: a whole-table pass due now (a
+            # discount) completes first, so no batch reads it half applied.
+            self.schedule.finish()
         self.link.send(slot.identity, Ack(seq=delta.seq))
         return True
 
