@@ -201,6 +201,13 @@ class TrainingConfig:
         },
     )
     tensorboard: bool = field(default=True, metadata={"help": "write TensorBoard scalars"})
+    deterministic: bool = field(
+        default=False,
+        metadata={
+            "help": "several workers: batches in rounds, merged in worker order, so a run "
+            "with a seed and an iteration target is repeatable (one worker always is)"
+        },
+    )
 
     def __post_init__(self) -> None:
         # Parse now so a bad duration is reported against the config file, not mid-run.
