@@ -178,9 +178,14 @@ class Worker:
         # last. The kernel reads tables + both. Until the supervisor merges the sent batch,
         # that is exactly the worker's own work; after the merge, the sent batch counts twice
         # in the current strategy (never in the tables), which makes it predictive regret
-        # matching with the last batch as the prediction (Farina et al. 2021). In a simulation
+        # matching with the last batch as the prediction (Farina et al. 2021) - a stand-in for
+        # the other workers' batches in flight, which this worker cannot see. In a simulation
         # of 2 concurrent workers on Leduc (batch 200, 500k iterations) it halved the
         # exploitability (0.0246 -> 0.0120); see the parity test's docstring for real runs.
+        # With one worker there is nothing to stand in for, and counting a 2,000-iteration
+        # batch twice doubled Kuhn's exploitability at 1e5 iterations (docs/results.md, issue
+        # 14); so one worker runs in lockstep without the prediction (``spec.lockstep``: each
+        # batch waits for its merge, so the numbers never depend on when it happened).
         active = solver.new_delta_buffer(capacity)
         inflight = solver.new_delta_buffer(capacity)
         inflight_seq = 0  # 0: nothing in flight
@@ -256,6 +261,15 @@ class Worker:
             )
             inflight_seq = self.seq
             active, inflight = inflight, active
+            if spec.lockstep:
+                # Nothing computes while the batch is merged, so no timing reaches the numbers
+                # (repeatable runs). The next batch reads the merged tables, plus the batch
+                # just merged as a prediction if asked (it is cleared before the next send).
+                if not self.wait_for_ack(inflight_seq, interval):
+                    break
+                if not spec.prediction:
+                    clear_delta(inflight)
+                inflight_seq = 0
             if time.monotonic() - last_beat >= interval:
                 self.heartbeat("running")
                 last_beat = time.monotonic()

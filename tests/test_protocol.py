@@ -93,6 +93,8 @@ def _welcome() -> Welcome:
             linear=True,
             batch_size=256,
             heartbeat_interval=0.5,
+            lockstep=True,
+            prediction=False,
         ),
     )
 

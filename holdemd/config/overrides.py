@@ -78,6 +78,14 @@ RUN_FLAGS: tuple[RunFlag, ...] = (
         "write TensorBoard scalars under <run>/tensorboard (default: on)",
     ),
     RunFlag(
+        "deterministic",
+        "training.deterministic",
+        "bool",
+        None,
+        "several workers: merge batches in rounds, in worker order, so that a run with a seed "
+        "and --iterations is repeatable (costs throughput; one worker is always repeatable)",
+    ),
+    RunFlag(
         "buckets",
         "abstraction.buckets",
         "text",

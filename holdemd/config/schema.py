@@ -216,6 +216,13 @@ class TrainingConfig:
             "them if it says replace_default: true; null = the shipped ones"
         },
     )
+    deterministic: bool = field(
+        default=False,
+        metadata={
+            "help": "several workers: batches in rounds, merged in worker order, so a run "
+            "with a seed and an iteration target is repeatable (one worker always is)"
+        },
+    )
 
     def __post_init__(self) -> None:
         # Parse now so a bad duration is reported against the config file, not mid-run.

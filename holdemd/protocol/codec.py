@@ -70,6 +70,8 @@ _SPEC_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
     "linear": boolean,
     "batch_size": integer(1),
     "heartbeat_interval": seconds(positive=True),
+    "lockstep": boolean,
+    "prediction": boolean,
 }
 
 

@@ -184,6 +184,12 @@ class WorkerSpec:
     linear: bool  # linear CFR: iteration t's updates weigh t
     batch_size: int  # iterations per delta
     heartbeat_interval: float
+    # Each batch waits for its merge before the next starts (no batch in flight, so no
+    # timing reaches the numbers: repeatable runs).
+    lockstep: bool
+    # The batch sent last stays in the worker's view after its merge, as a prediction of the
+    # other workers' batches in flight (worker.py); off with one worker, which has none.
+    prediction: bool
 
 
 @dataclass(frozen=True)

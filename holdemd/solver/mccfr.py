@@ -157,4 +157,4 @@ def clear_delta(delta: DeltaBuffer) -> None:
     delta.slot_of_row[delta.rows[:count]] = -1
     delta.regret[:count] = 0
     delta.strategy[:count] = 0
-    delta.used[0] = 0
+    delta.used[:] = 0

@@ -4,6 +4,13 @@ Hellos and reports go to the worker pool; a delta is merged, counted and acknowl
 schedule's iteration points and the iteration target are checked on the merge that reaches
 them. Everything here runs between two awaits of the event loop, so no merge interleaves with
 another, nor with a schedule pass.
+
+Deterministic mode with several workers (``training.deterministic``): workers run in lockstep
+(each waits for the ack of its batch), and the supervisor holds each slot's delta until every
+slot that may still send has sent one, then merges the round in slot order, completes any
+whole-table pass, and only then acknowledges: every batch of the next round reads the same
+tables whatever the timing. A worker that fails or stops leaves the round (checked each tick);
+a stop merges what is held.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from holdemd.protocol.worker import (
     Welcome,
     WorkerSpec,
 )
+from holdemd.rundir.status import FINAL_SLOT_STATES
 from holdemd.training.link import WorkerLink
 from holdemd.training.merge import Merger
 from holdemd.training.schedule_runner import ScheduleRunner
@@ -47,6 +55,7 @@ class Dispatcher:
         target: int,
         elapsed: Callable[[], float],
         paused: Callable[[], bool],
+        rounds: bool = False,
     ) -> None:
         self.run_id = run_id
         self.link = link
@@ -59,6 +68,10 @@ class Dispatcher:
         self.elapsed = elapsed
         self.paused = paused
         self.pool: WorkerPool | None = None  # set once the pool exists (it greets through us)
+        # Deterministic mode with several workers: each slot's latest delta waits here until
+        # every live slot has sent one; the round is then merged in slot order.
+        self.rounds = rounds
+        self.held: dict[int, tuple[WorkerSlot, Delta]] = {}
 
     def on_frame(self, identity: bytes, payload: bytes) -> None:
         assert self.pool is not None
@@ -74,12 +87,55 @@ class Dispatcher:
         if slot is None:
             return
         if isinstance(message, Delta):
-            self.merge_delta(slot, message, time.monotonic())
+            self.on_delta(slot, message, time.monotonic())
         else:
             self.pool.on_report(slot, message, time.monotonic())
 
-    def merge_delta(self, slot: WorkerSlot, delta: Delta, now: float) -> bool:
-        """Merge a worker's delta and acknowledge it; False (and nothing written) if refused."""
+    def on_delta(self, slot: WorkerSlot, delta: Delta, now: float) -> None:
+        """Merge a delta now, or (deterministic rounds) when its round is complete."""
+        assert self.pool is not None
+        if not self.rounds:
+            self.merge_delta(slot, delta, now)
+            return
+        if slot.slot in self.held:
+            self.merge_round(now)  # its predecessor's batch, still held: that round ends here
+        self.held[slot.slot] = (slot, delta)
+        slot.last_progress_at = now  # it delivered; waiting for the others is not a stall
+        self.merge_round_if_complete(now)
+
+    def round_complete(self) -> bool:
+        """Every slot that may still send has sent its batch of the round (or the run stops)."""
+        assert self.pool is not None
+        if self.pool.stop_sent:
+            return True
+        members = [s for s in self.pool.slots if s.state not in FINAL_SLOT_STATES]
+        return all(s.slot in self.held for s in members)
+
+    def merge_round_if_complete(self, now: float) -> None:
+        """Merge the held round if it is complete; on each tick too (a slot may have failed)."""
+        assert self.pool is not None
+        for slot, _ in self.held.values():
+            slot.last_progress_at = now
+        if self.held and self.round_complete():
+            self.merge_round(now)
+
+    def merge_round(self, now: float) -> None:
+        """Merge the held deltas in slot order, then acknowledge them all: no worker reads the
+        tables before the whole round is in (the acks release the workers)."""
+        held, self.held = self.held, {}
+        merged = [
+            (slot, delta.seq)
+            for _, (slot, delta) in sorted(held.items())
+            if self.merge_delta(slot, delta, now, ack=False)
+        ]
+        self.schedule.finish()
+        for slot, seq in merged:
+            if slot.identity is not None:
+                self.link.send(slot.identity, Ack(seq=seq))
+
+    def merge_delta(self, slot: WorkerSlot, delta: Delta, now: float, *, ack: bool = True) -> bool:
+        """Merge a worker's delta and acknowledge it (unless ``ack`` is False: the caller
+        does); False (and nothing written) if refused."""
         assert self.pool is not None
         why = self.merger.merge(
             delta,
@@ -104,7 +160,12 @@ class Dispatcher:
             # more batches in a tenth of a second. The Stop goes out before the Ack on the
             # same socket, so no worker starts another batch.
             self.pool.send_stop("iterations")
-        self.link.send(slot.identity, Ack(seq=delta.seq))
+        if ack:
+            if self.spec.lockstep:
+                # The worker computes nothing until the Ack: a whole-table pass due now
+                # (a discount) completes first, so no batch reads it half applied.
+                self.schedule.finish()
+            self.link.send(slot.identity, Ack(seq=delta.seq))
         return True
 
     def apply_schedule(self) -> None:

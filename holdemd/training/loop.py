@@ -128,6 +128,7 @@ async def _main_loop(run: TrainingRun) -> str:
         if spent is not None:
             return spent
         await run.pool.watch()
+        run.dispatch.merge_round_if_complete(now)
         run.dispatch.apply_schedule()
         if run.clock.paused:
             run.rate_meter.reset()  # a paused run trains nothing, and shows it at once
@@ -161,6 +162,10 @@ def budget_spent(run: TrainingRun) -> str | None:
 
 async def _shutdown(run: TrainingRun, stopped_by: str) -> TrainingResult:
     run.state = "stopping"
+    if not run.pool.stop_sent:
+        run.pool.send_stop(stopped_by)
+    # A deterministic round still held: merged now, so that its workers get their acks and stop.
+    run.dispatch.merge_round_if_complete(time.monotonic())
     await run.pool.stop(stopped_by, forced=lambda: run.force)
     elapsed = run.elapsed()
     log.info(

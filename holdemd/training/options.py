@@ -78,4 +78,6 @@ def worker_spec(config: Config, options: RunOptions) -> WorkerSpec:
         linear=config.solver.linear_weighting,
         batch_size=config.training.batch_size,
         heartbeat_interval=options.timeouts.heartbeat_interval,
+        lockstep=options.num_workers == 1 or config.training.deterministic,
+        prediction=options.num_workers > 1,
     )

@@ -12,7 +12,9 @@ memory; it is their only writer), and the parts that do the work:
 ``litmus``           the sanity scenarios, at every snapshot
 ``clock``            training time, as the budget counts it
 
-A delta is merged as soon as it arrives: there is no barrier, so a slow worker stalls nobody.
+A delta is merged as soon as it arrives: there is no barrier, so a slow worker stalls nobody
+(``training.deterministic`` with several workers trades that for repeatable runs: batches in
+rounds, merged in slot order; see ``dispatch``).
 ``holdemd train`` runs it in the foreground, the service (``holdemd serve``) in its event loop;
 the service uses only the narrow surface: ``status``, ``pause``, ``resume``, ``request_stop``,
 ``snapshot_now``, ``healthy``.
@@ -147,6 +149,7 @@ class TrainingRun:
             target=config.training.iterations,
             elapsed=self.elapsed,
             paused=lambda: self.clock.paused,
+            rounds=config.training.deterministic and options.num_workers > 1,
         )
         self.link = self.dispatch.link
         self.pool = self.dispatch.pool = WorkerPool(

@@ -29,7 +29,7 @@ def test_both_command_lines_take_every_run_flag_from_the_one_table() -> None:
     start = _options(_subparser(holdemctl_parser(), "start"))
     assert flags <= train and flags <= start
     # What else each takes is not a config override.
-    assert train - flags - {"--no-tensorboard"} == {
+    assert train - flags - {"--no-tensorboard", "--no-deterministic"} == {
         "-h",
         "--help",
         "--config",
@@ -37,7 +37,7 @@ def test_both_command_lines_take_every_run_flag_from_the_one_table() -> None:
         "--resume",
         "--log-level",
     }
-    assert start - flags - {"--no-tensorboard"} >= {"--resume"}
+    assert start - flags - {"--no-tensorboard", "--no-deterministic"} >= {"--resume"}
 
 
 def test_flags_parse_to_the_dotted_keys_they_override() -> None:

@@ -97,6 +97,29 @@ def test_full_delta_buffer_stops_the_batch_early_without_dropping_updates():
     assert solver.iteration == done
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 7])
+def test_a_full_buffer_cuts_the_batch_at_the_same_iteration_however_it_is_chunked(chunk):
+    """A worker runs its batch in chunks sized by the clock; the cut must not depend on them
+    (repeatable runs), so the rule reads the buffer, not the call."""
+    game = make_game("leduc")
+
+    def batch(step: int) -> tuple[int, np.ndarray]:
+        solver = ExternalSamplingMCCFR(game, Tables.zeros(game), seed=2)
+        delta = make_delta_buffer(game.num_rows, game.max_actions, capacity=40, dtype=np.float32)
+        done = 0
+        while True:
+            ran = solver.run_into(delta, step)
+            done += ran
+            if ran < step:
+                return done, delta.regret[: delta.used[0]].copy()
+
+    whole, regrets = batch(10_000)
+    chunked, chunked_regrets = batch(chunk)
+    assert 0 < whole < 10_000
+    assert chunked == whole
+    np.testing.assert_array_equal(chunked_regrets, regrets)
+
+
 def _strategy(regrets, pending=None, inflight=None):
     n = len(regrets)
     regret = np.array([regrets], dtype=np.float64)

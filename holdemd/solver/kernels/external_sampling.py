@@ -50,7 +50,7 @@ class DeltaBuffer(NamedTuple):
     rows: np.ndarray  # int32[capacity]
     regret: np.ndarray  # float[capacity, A]
     strategy: np.ndarray  # float[capacity, A]
-    used: np.ndarray  # int64[1]: slots in use
+    used: np.ndarray  # int64[2]: slots in use; the most rows one iteration has added
 
 
 class Workspace(NamedTuple):
@@ -153,7 +153,7 @@ def make_delta_buffer(
         rows=np.zeros(capacity, dtype=np.int32),
         regret=np.zeros((capacity, max_actions), dtype=dtype),
         strategy=np.zeros((capacity, max_actions), dtype=dtype),
-        used=np.zeros(1, dtype=np.int64),
+        used=np.zeros(2, dtype=np.int64),
     )
 
 
@@ -508,11 +508,12 @@ def run_iterations(g, tables, settings, n_iterations, rng, ws, counters):
     k = g.cards_per_deal
     # A buffer with a slot for every row can never fill up; a smaller one may.
     bounded = (not in_place) and delta.rows.shape[0] < delta.slot_of_row.shape[0]
-    most_new_rows = 0  # the most rows one iteration has added to the buffer so far
     for i in range(n_iterations):
         before = delta.used[0]
-        if bounded and i > 0 and before + 2 * most_new_rows > delta.rows.shape[0]:
-            # Stop while there is still room for twice the largest iteration seen.
+        if bounded and before > 0 and before + 2 * delta.used[1] > delta.rows.shape[0]:
+            # Stop while there is still room for twice the largest iteration seen since the
+            # buffer was emptied: a rule on the buffer alone, so a batch is cut at the same
+            # iteration however the caller splits it into calls (repeatable runs).
             return i
         weight = float(settings.first_iteration + i + 1) if settings.linear else 1.0
         regret_weight = weight * settings.regret_unit
@@ -532,7 +533,7 @@ def run_iterations(g, tables, settings, n_iterations, rng, ws, counters):
             traverse(g, traverser, tables, settings, weights, rng, ws, counters)
         if not in_place:
             added = delta.used[0] - before
-            if added > most_new_rows:
-                most_new_rows = added
+            if added > delta.used[1]:
+                delta.used[1] = added
         counters[COUNTER_ITERATIONS] += 1
     return n_iterations
