@@ -29,6 +29,9 @@ Kernels that read them as globals freeze them into their (cached) machine code, 
 only invalidates a cache when the kernel's own file changes: if this file changes, clear the
 numba caches (``__pycache__/*.nbi``, ``*.nbc``) of modules calling the evaluator.
 :mod:`holdemd.cards.evaluator` detects this for its own kernels at import.
+
+One algorithm (the perfect hash and the value tables it indexes are built together and must
+agree), hence one module a little over the 400-line guideline.
 """
 
 from __future__ import annotations

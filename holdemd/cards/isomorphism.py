@@ -34,6 +34,10 @@ Kernels for numba callers (scalar, allocation free): :func:`index_hand`, :func:`
 :func:`preflop_index`, :func:`index_from_bits` with :func:`suit_rank_bit` (to OR a shared board
 once and index many hole pairs against it), :func:`unindex_into`. Batch functions for Python:
 :func:`index_hands`, :func:`unindex_hands`.
+
+One algorithm over the 400-line guideline on purpose: indexing and un-indexing read the same
+configuration tables and must stay exact inverses (tests/cards checks every flop class both
+ways), so they live, and change, together.
 """
 
 from __future__ import annotations

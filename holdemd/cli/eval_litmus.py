@@ -9,7 +9,8 @@ from typing import Any
 
 from holdemd.errors import ExitCode, UsageError
 from holdemd.evaluation.litmus import LitmusReport, ScenarioResult, load_scenarios, run_litmus
-from holdemd.evaluation.litmus.scenarios import default_path, percent
+from holdemd.evaluation.litmus.reader import default_path
+from holdemd.evaluation.litmus.scenarios import percent
 
 # Flags of the other evaluations, refused with --litmus: (flag, attribute).
 _OTHER_FLAGS = (

@@ -10,6 +10,10 @@ beside h and the board of reach_opp(o) * E[payoff of r | h, o, board]``. A chanc
 card the sampled board does not fix) averages its children with weight ``1 / (unseen - 4)``:
 given both hands the next card is uniform over the cards nobody holds, and the opponent's
 range over the pairs that miss the card carries the rest of the card removal.
+
+One algorithm, hence one module over the 400-line guideline: the board walk, its showdown and
+fold evaluations over range vectors and the chance averaging share their frames and scratch
+arrays; the tables they read are built in `holdemd.evaluation.rgbr_tables`.
 """
 
 from __future__ import annotations

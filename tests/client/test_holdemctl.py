@@ -26,8 +26,9 @@ from typing import Any
 
 import pytest
 from holdemctl import render
-from holdemctl.cli import build_parser, main
+from holdemctl.cli import main
 from holdemctl.connection import ControlClient, DaemonError, NotRunning, Timeout, connect
+from holdemctl.parser import build_parser
 
 from holdemd.protocol.control import (
     ControlEvent,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from holdemctl.cli import build_parser as holdemctl_parser
+from holdemctl.parser import build_parser as holdemctl_parser
 
 from holdemd.cli import build_parser as holdemd_parser
 from holdemd.config.overrides import RUN_FLAGS, dotted_overrides, given_flags

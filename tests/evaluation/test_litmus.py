@@ -13,7 +13,7 @@ import pytest
 from holdemd.blueprint.api import Blueprint
 from holdemd.errors import ConfigError
 from holdemd.evaluation.litmus import load_scenarios, read_scenarios, run_litmus
-from holdemd.evaluation.litmus.scenarios import default_path
+from holdemd.evaluation.litmus.reader import default_path
 from holdemd.games.compiled import CHECK_CALL, FOLD, RAISE, Game
 from holdemd.games.factory import make_game
 from holdemd.games.holdem import holdem_game

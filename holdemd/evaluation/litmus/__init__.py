@@ -9,7 +9,8 @@ equity beats the price calls an all-in. ``scenarios`` reads the files (the shipp
 """
 
 from holdemd.evaluation.litmus.check import LitmusReport, ScenarioResult, run_litmus
-from holdemd.evaluation.litmus.scenarios import Scenario, load_scenarios, read_scenarios
+from holdemd.evaluation.litmus.reader import load_scenarios, read_scenarios
+from holdemd.evaluation.litmus.scenarios import Scenario
 
 __all__ = [
     "LitmusReport",

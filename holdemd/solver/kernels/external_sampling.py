@@ -12,6 +12,11 @@ updates exactly as in place mode does: the same seed gives the same numbers eith
 
 The traversal is a loop with an explicit stack of the traverser's nodes (opponent nodes need no
 frame: their value is their sampled child's), never recursion (see ``kernels/__init__``).
+
+Over the 400-line guideline on purpose: the traversal, its argument bundles and the batch loop
+around it are one algorithm whose inlined helpers must compile together; split across modules
+the helpers would still be read only here, and the bundles' fields are the traversal's
+vocabulary (most of the length is their numpydoc).
 """
 
 from __future__ import annotations
