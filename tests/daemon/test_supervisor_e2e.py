@@ -178,21 +178,23 @@ def test_two_workers_converge_like_one_at_equal_iterations(tmp_path, one_worker,
     Merging is asynchronous: a worker computes against the global tables plus its own
     unmerged work and its last sent batch (kept as a prediction, see worker.py), so it misses
     the other worker's batch in flight. On Leduc (288 rows, every row updated every few
-    iterations) that staleness costs measurably. Measured on 2 cores, 500k iterations,
-    exploitability in chips/game (`holdemd train --config configs/leduc.yaml --iterations
-    500000 --num-workers W --batch-size B --seed S`, seeds 1-6):
+    iterations) that staleness costs measurably. Measured 2026-12-06 on 2 cores, 500k
+    iterations, exploitability in chips/game (`holdemd train --config configs/leduc.yaml
+    --iterations 500000 --num-workers W --batch-size B --seed S`):
 
-        1 worker,  batch   200   0.0094-0.0122  (median 0.0112)
-        2 workers, batch   200   0.0118-0.0196  (median 0.0178)  <- used here
-        2 workers, batch  2000   0.026-0.031    (seeds 1-3)
+        1 worker,  batch  200   0.0139, 0.0130, 0.0170 (seeds 1-3; lockstep, so seed 1 is
+                                this fixture's value on every run)
+        2 workers, batch  200   0.024-0.029 (seeds 1-6, quiet machine); 0.036 and 0.042
+                                inside a loaded test suite
+        2 workers, batch 5000   0.046, 0.043 (seeds 1-2)
 
-    Before the worker kept its last batch as a prediction, 2 workers at batch 200 gave
-    0.015-0.024 (median 0.0202, 12 seeds) and batch 5000 0.056-0.065. So at equal iterations
-    two workers are about 1.6x worse than one (median ratio). The log of the ratio of two such
-    runs has an sd of about 0.20, so PARITY_FACTOR = 3.5 is more than 3.5 sd above the median
-    ratio (about 1 failure in 4,000 runs). It still fails when workers see much less of each
-    other's work than the protocol promises (batch 5000 is 5-6x worse), i.e. when the one-batch
-    bound on staleness is lost.
+    (On 2026-11-24 two workers at batch 200 gave 0.012-0.020 and one worker, then with the
+    prediction, 0.009-0.012; the same commands at the commit before issue 13 give the
+    figures above, so the change is older and not yet explained: see the issue 12 note.)
+    The gate, 3.5 x the fixed 1-worker value (0.0485), passes every 2-worker run above,
+    loaded ones included; it catches workers that do not see each other's work at all, no
+    longer the loss of the one-batch staleness bound, which at batch 5000 now falls inside
+    the spread of loaded runs.
     """
     result = _train(_supervisor(tmp_path / "two", _leduc(PARITY_ITERATIONS), workers=2))
     n, b = PARITY_ITERATIONS, PARITY_BATCH
