@@ -9,6 +9,7 @@ import numpy as np
 
 from holdemd.games.compiled import Game
 from holdemd.solver.kernels.integer_regrets import INT32_LOWEST, add_integer_rows
+from holdemd.solver.kernels.merge import add_rows_checked, restore_rows
 
 TABLE_DTYPES = {"float32": np.float32, "float64": np.float64}
 REGRET_DTYPES = {**TABLE_DTYPES, "int32": np.int32}
@@ -122,24 +123,27 @@ def merge_rows(
     (finite deltas can still overflow float32): one bad delta must not poison the tables.
     """
     regret = tables.regret
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
-        merged_sum = tables.strategy_sum[rows]
-        merged_sum += strategy_delta
-        if not np.isfinite(merged_sum).all():
-            return False
-        if not integer_regrets(regret):
-            merged = regret[rows]
-            merged += regret_delta
-            if floor is not None:
-                np.maximum(merged, floor, out=merged)
-            if not np.isfinite(merged).all():
-                return False
-    if integer_regrets(regret):
+    strategy_sum = tables.strategy_sum
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    no_floor = -math.inf
+    saved_sum = np.empty(strategy_delta.shape, dtype=np.float64)
+    if not add_rows_checked(
+        strategy_sum, rows, strategy_delta, no_floor, _largest(strategy_sum), saved_sum
+    ):
+        return False
+    if integer_regrets(regret):  # saturates: cannot fail
         add_integer_rows(regret, rows, regret_delta, stored_floor(regret, floor), rng)
-    else:
-        regret[rows] = merged
-    tables.strategy_sum[rows] = merged_sum
+        return True
+    lower = no_floor if floor is None else float(floor)
+    saved = np.empty(regret_delta.shape, dtype=np.float64)
+    if not add_rows_checked(regret, rows, regret_delta, lower, _largest(regret), saved):
+        restore_rows(strategy_sum, rows, saved_sum, rows.size, 0)  # every row, whole
+        return False
     return True
+
+
+def _largest(table: np.ndarray) -> float:
+    return float(np.finfo(table.dtype).max)
 
 
 def stored_floor(regret: np.ndarray, floor: float | None) -> float:
