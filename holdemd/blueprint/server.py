@@ -17,13 +17,13 @@ no parallelism. Junk is logged at debug level only, so a scanner cannot flood th
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
@@ -51,12 +51,10 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-_JSON = json.JSONEncoder(separators=(",", ":"), default=_plain)  # made once: json.dumps with
-# arguments makes an encoder per call
-
-
 def encode(answer: Answer) -> web.Response:
-    body = _JSON.encode(answer.body).encode()
+    # orjson: 4 us for a 600-byte strategy answer against 9-10 us for the standard library's
+    # encoder (bench/bench_blueprint_http.py), a tenth of what a request costs the service.
+    body = orjson.dumps(answer.body, default=_plain, option=orjson.OPT_SERIALIZE_NUMPY)
     return web.Response(status=answer.status, body=body, content_type="application/json")
 
 
