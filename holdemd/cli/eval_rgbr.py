@@ -57,9 +57,11 @@ def run_rgbr(args: argparse.Namespace) -> int:
         args.seed,
         street,
         progress=progress("RGBR boards", boards),
+        by_street=True,
     )
     estimates = result.estimates(unit)
     held_out = result.estimates(unit, held_out=True)
+    streets = result.street_estimates(unit)
     exact = None
     if can_enumerate(game):
         hero = blueprint_policy(loaded.info.name, loaded.tables.strategy_sum)
@@ -80,6 +82,7 @@ def run_rgbr(args: argparse.Namespace) -> int:
                     "exact": result.exact,
                     "rgbr": {k: v.as_dict() for k, v in estimates.items()},
                     "held_out": {k: v.as_dict() for k, v in held_out.items()},
+                    "by_street": {k: v.as_dict() for k, v in streets.items()},
                     "exact_exploitability": exact,
                     "method": description,
                 }
@@ -95,6 +98,9 @@ def run_rgbr(args: argparse.Namespace) -> int:
     print(f"RGBR value (best response, both seats): {overall.text(digits)}")
     for key, label in SEATS.items():
         print(f"  {label}: {estimates[key].text(digits)}")
+    print("  where it gains over the blueprint's own play (adding up to the value above):")
+    for name, gain in streets.items():
+        print(f"    on the {name:<8}{gain.text(digits)}")
     if not result.exact and result.boards >= 2:
         print(
             f"held-out preflop (lines chosen on the other half of the boards): "

@@ -43,6 +43,8 @@ MAX_PROGRESS_INTERVAL = 86_400.0
 MAX_KEEP_SNAPSHOTS = 10_000
 MAX_KEEP_EVERY = 1_000_000
 MAX_EVAL_DEALS = 10_000_000  # duplicate deals of one evaluation: minutes already at a million
+MAX_QUALITY_RGBR_BOARDS = 10_000  # RGBR boards per quality evaluation: ~3 s per turn board on
+# hunl_quick, so this is already hours; more is a typo
 # Prune thresholds and regret floors are multiples of the utility scale; they must be finite.
 MIN_REGRET_MULTIPLE = -1e9
 

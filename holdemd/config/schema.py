@@ -181,6 +181,22 @@ class TrainingConfig:
             "help": "also LBR with this many deals (heads-up Hold'em); 0 = no",
         },
     )
+    quality_rgbr_boards: int = field(
+        default=0,
+        metadata={
+            "min": 0,
+            "max": limits.MAX_QUALITY_RGBR_BOARDS,
+            "help": "also the real-game best response on this many sampled boards (heads-up "
+            "Hold'em; the same boards every time); 0 = no",
+        },
+    )
+    quality_rgbr_from: Literal["flop", "turn", "river"] = field(
+        default="turn",
+        metadata={
+            "help": "the street of those boards: flop (every turn and river enumerated: minutes "
+            "per board), turn or river (cheaper; the responder follows the blueprint before)"
+        },
+    )
     progress_interval: float = field(
         default=2.0,
         metadata={
@@ -319,6 +335,7 @@ class Config:
     schedule: ScheduleConfig = ScheduleConfig()
 
     def __post_init__(self) -> None:
+        self._check_heads_up_evaluations()
         if self.solver.regret_dtype != "int32":
             return
         from holdemd.solver.kernels.integer_regrets import INT32_LOWEST
@@ -335,3 +352,15 @@ class Config:
                 f"schedule.regret_floor {self.schedule.regret_floor:g} is below what int32 "
                 f"regrets hold ({lowest:g} x the utility scale): raise it, e.g. -310"
             )
+
+    def _check_heads_up_evaluations(self) -> None:
+        # Caught when the config is read, not at the first evaluation hours into the run.
+        heads_up_holdem = self.game.name in ("holdem", "holdem_fixed_board") and (
+            self.game.players == 2
+        )
+        for key in ("quality_lbr_deals", "quality_rgbr_boards"):
+            if getattr(self.training, key) > 0 and not heads_up_holdem:
+                raise ValueError(
+                    f"training.{key} needs heads-up Hold'em (this is {self.game.name} with "
+                    f"{self.game.players} players): set it to 0"
+                )

@@ -51,6 +51,7 @@ from holdemd.games.compiled import DEAL_HOLDEM, DEAL_HOLDEM_FIXED_BOARD, Game
 from holdemd.solver.kernels.deal import hole_pair_bucket
 
 STREETS = {"flop": 1, "turn": 2, "river": 3}
+STREET_NAMES = ("preflop", "flop", "turn", "river")
 BOARD_CARDS = (0, 3, 4, 5)
 MAX_GROUPS = 64
 SEED_STREAM = 0x72676272  # "rgbr": boards drawn apart from every other evaluation's deals
@@ -80,6 +81,11 @@ class RgbrResult:
     boards: int  # boards sampled (1: the fixed board, exact)
     from_street: int
     exact: bool  # the fixed-board game: one known board, no sampling
+    # float64[G, 2, 4]: what the responder's best responses on each street (preflop, flop,
+    # turn, river) add over following the blueprint; they sum to by_group - blueprint_by_group.
+    # None unless asked for (``by_street``).
+    street_gains: np.ndarray | None = None
+    blueprint_by_group: np.ndarray | None = None  # float64[G, 2]: the blueprint's own value
 
     def _estimate(self, values: np.ndarray, unit: Unit) -> Estimate:
         scaled = values * unit.per_chip
@@ -89,6 +95,15 @@ class RgbrResult:
         if self.exact:
             half = 0.0
         return Estimate(mean, half, self.boards, 1, half, unit.name)
+
+    def street_estimates(self, unit: Unit) -> dict[str, Estimate]:
+        """Where the responder gains (both seats' mean, mean and 95% interval over boards):
+        ``preflop``, ``flop``, ``turn``, ``river``, adding up to the overall value (the
+        blueprint's own value, both seats, is zero: the game is zero-sum)."""
+        if self.street_gains is None:
+            raise ValueError("computed without by_street")
+        gains = self.street_gains.mean(axis=1)
+        return {name: self._estimate(gains[:, s], unit) for s, name in enumerate(STREET_NAMES)}
 
     def estimates(self, unit: Unit, held_out: bool = False) -> dict[str, Estimate]:
         """``overall`` ((seat 0 + seat 1) / 2, comparable to exploitability), ``seat0``,
@@ -225,16 +240,24 @@ def real_game_best_response(
     *,
     from_street: int = 1,
     progress: Callable[[int], None] | None = None,
+    respond_from: int | None = None,
+    by_street: bool = False,
 ) -> RgbrResult:
     """The responder's value against the blueprint ``probs`` (float64[rows, A], the action
-    probabilities per infoset row) on ``boards`` sampled boards of ``from_street``."""
+    probabilities per infoset row) on ``boards`` sampled boards of ``from_street``.
+
+    ``respond_from``: the first postflop street on which the responder best-responds (default
+    ``from_street``, on the fixed-board game the flop); a later street than the sampled one
+    makes it follow the blueprint on the streets between, on the same boards. ``by_street``:
+    also where the responder gains (`RgbrResult.street_estimates`), for about a third more
+    time."""
     check_rgbr_game(game)
     a = game.arrays
     exact = a.deal_kind == DEAL_HOLDEM_FIXED_BOARD
     board_list = sample_boards(game, boards, from_street, seed)
     num_boards = board_list.shape[0]
     num_board = 5 if exact else BOARD_CARDS[from_street]
-    first_br = 1 if exact else from_street
+    first_br = respond_from or (1 if exact else from_street)
     pairs = hole_pairs(game)
     card_pairs = _card_pairs(pairs)
     preflop = preflop_walk(game, probs, pairs)
@@ -253,10 +276,18 @@ def real_game_best_response(
     group_of = np.arange(num_boards) * groups // num_boards
     shape = (preflop.frontier.shape[0], 2, pairs.shape[0])
     sums = np.zeros((groups, *shape))
+    # Per board, seat and street: the gains weighted by the responder's own blueprint reach
+    # preflop (the preflop gain is what is left; see `street_gains`), and the value of
+    # following the blueprint everywhere.
+    gain_sums = np.zeros((groups, 2, 4))
+    blueprint_sums = np.zeros((groups, 2))
+    own_reach = np.stack([preflop.reach[:, r] for r in range(2)], axis=1)  # [R, 2, K]
     chunk = 2 * numba.get_num_threads()
     for start in range(0, num_boards, chunk):
         stop = min(start + chunk, num_boards)
         out = np.zeros((stop - start, *shape))
+        gain_shape = (shape[0], 2, 4, shape[2]) if by_street else (0, 0, 0, 0)
+        out_gain = np.zeros((stop - start, *gain_shape))
         tables = board_tables(game, stop - start, num_board, pairs.shape[0])
         prepare_boards(a, pairs, board_list[start:stop], num_board, tables)
         rgbr_boards(
@@ -271,8 +302,15 @@ def real_game_best_response(
             a.max_depth,
             tables,
             out,
+            out_gain,
+            by_street,
         )
         np.add.at(sums, group_of[start:stop], out)
+        if by_street:
+            gains = np.einsum("frk,bfrsk->brs", own_reach, out_gain)
+            np.add.at(gain_sums, group_of[start:stop], gains)
+            following = np.einsum("frk,bfrk->br", own_reach, out - out_gain.sum(axis=3))
+            np.add.at(blueprint_sums, group_of[start:stop], following)
         if progress is not None:
             progress(stop)
     # Normalize: the opponent's pairs that fit beside a hand and the board, and the chance that
@@ -282,8 +320,11 @@ def real_game_best_response(
     fitting = math.comb(deck - in_deck - 2, 2)
     misses = math.comb(deck - 2, in_deck) / math.comb(deck, in_deck)
     sizes = np.bincount(group_of, minlength=groups)
-    means = sums / (sizes[:, None, None, None] * fitting * misses)
+    scale = sizes * fitting * misses
+    means = sums / scale[:, None, None, None]
     k = pairs.shape[0]
+    street_gains = gain_sums / (scale[:, None, None] * k)
+    blueprint = blueprint_sums / (scale[:, None] * k)
     by_group = np.zeros((groups, 2))
     held_out = np.zeros((groups, 2))
     halves = np.arange(groups) % 2
@@ -300,7 +341,12 @@ def real_game_best_response(
             )
             mine = halves == half
             held_out[mine, r] = np.einsum("fk,gfk->g", chosen, means[mine, :, r]) / k
-    return RgbrResult(by_group, held_out, sizes, num_boards, first_br, exact)
+    if not by_street:
+        return RgbrResult(by_group, held_out, sizes, num_boards, first_br, exact)
+    street_gains[:, :, 0] = by_group - blueprint - street_gains[:, :, 1:].sum(axis=2)
+    return RgbrResult(
+        by_group, held_out, sizes, num_boards, first_br, exact, street_gains, blueprint
+    )
 
 
 DEFAULT_RGBR_BOARDS = 20
@@ -313,13 +359,14 @@ def rgbr_estimate(
     seed: int,
     from_street: int = 1,
     progress: Callable[[int], None] | None = None,
+    by_street: bool = False,
 ) -> RgbrResult:
     """`real_game_best_response` against a snapshot's average strategy."""
     from holdemd.solver.tables import average_strategy
 
     probs = average_strategy(game, strategy_sum)
     return real_game_best_response(
-        game, probs, boards, seed, from_street=from_street, progress=progress
+        game, probs, boards, seed, from_street=from_street, progress=progress, by_street=by_street
     )
 
 

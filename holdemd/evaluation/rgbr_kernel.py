@@ -11,6 +11,15 @@ card the sampled board does not fix) averages its children with weight ``1 / (un
 given both hands the next card is uniform over the cards nobody holds, and the opponent's
 range over the pairs that miss the card carries the rest of the card removal.
 
+Where the responder gains, by street: beside its values the walk carries, per seat, street and
+pair, the *gains* of its best responses below each node. At a responder node the gain is
+``max_a U(a) - sum_a pi(a) U(a)`` (what the best action adds over the blueprint's own mix of
+the same continuations), and gains flow up like values except that a responder node mixes its
+children's gains by the blueprint's probabilities instead of taking the best child. So
+``U_BR - sum of the gains`` is the value of following the blueprint everywhere below, and the
+gains split the difference exactly by the street where it is made (the performance-difference
+identity, proved by induction over the tree).
+
 One algorithm, hence one module over the 400-line guideline: the board walk, its showdown and
 fold evaluations over range vectors and the chance averaging share their frames and scratch
 arrays; the tables they read are built in `holdemd.evaluation.rgbr_tables`.
@@ -173,6 +182,8 @@ def board_values(
     tables,
     b,
     out,
+    out_gain,
+    with_gains,
 ):
     """Both seats' counterfactual values at every frontier node on sampled board ``b``.
 
@@ -206,6 +217,12 @@ def board_values(
     out : float64[R, 2, K], out
         ``out[f, r, h]``: seat r's unnormalized counterfactual value with pair h at frontier
         node f (0 for pairs that clash with the board).
+    out_gain : float64[R, 2, 4, K], out
+        ``out_gain[f, r, s, h]``: the part of ``out[f, r, h]`` that seat r's best responses on
+        street s add over following the blueprint below f (module docstring; 0 for s = 0).
+    with_gains : bool
+        Whether to compute ``out_gain`` (left untouched otherwise): it costs about a third
+        more time.
     """
     num_pairs = pairs.shape[0]
     rest = tables.rest[b]
@@ -221,6 +238,9 @@ def board_values(
     depth = max_depth + 4
     reach = np.zeros((depth, 2, num_pairs))
     acc = np.zeros((depth, 2, num_pairs))
+    gain_streets = 4 if with_gains else 0  # the gains' loops run over no street without them
+    gain = np.zeros((depth, 2, gain_streets, num_pairs))
+    mixed = np.zeros((depth, num_pairs))  # the blueprint's mix of the responder's children
     live = np.zeros((depth, 2), dtype=np.bool_)
     node_at = np.zeros(depth, dtype=np.int64)
     kind = np.zeros(depth, dtype=np.int64)
@@ -259,6 +279,7 @@ def board_values(
                 else:
                     need = BOARD_CARDS[g.node_street[node]]
                 acc[d, :, :] = 0.0
+                gain[d, :, :, :] = 0.0
                 if not (live[d, 0] or live[d, 1]):
                     finished = True
                 elif need > dealt[d]:
@@ -292,6 +313,7 @@ def board_values(
                     if live[d, 1 - q] and g.node_street[node] >= first_br_street:
                         for k in range(num_pairs):
                             acc[d, q, k] = -np.inf
+                            mixed[d, k] = 0.0
             elif kind[d] == DECISION:
                 node = node_at[d]
                 a = nxt[d]
@@ -317,6 +339,11 @@ def board_values(
                     top = d + 1
                     entering = True
                     continue
+                q = g.node_player[node]
+                st = g.node_street[node]
+                if with_gains and live[d, 1 - q] and st >= first_br_street:
+                    for k in range(num_pairs):
+                        gain[d, q, st, k] += acc[d, q, k] - mixed[d, k]
                 finished = True
             else:  # CHANCE: deal the next card of rest
                 i = nxt[d]
@@ -352,6 +379,9 @@ def board_values(
                 for r in range(2):
                     for k in range(num_pairs):
                         acc[d, r, k] *= weight
+                    for st in range(dealt[d] - 1, gain_streets):  # the card's street and later
+                        for k in range(num_pairs):
+                            gain[d, r, st, k] *= weight
                 finished = True
             if not finished:
                 continue
@@ -362,41 +392,59 @@ def board_values(
             p = top - 1
             if kind[p] == CHANCE:
                 card = card_at[p]
+                first = dealt[p] - 1  # the street this card starts (3 dealt: the turn, 2)
                 for r in range(2):
                     for t in range(card_pairs.shape[1]):
                         k = card_pairs[card, t]
                         if k >= 0:
                             acc[c, r, k] = 0.0
+                            for st in range(first, gain_streets):
+                                gain[c, r, st, k] = 0.0
                     for k in range(num_pairs):
                         acc[p, r, k] += acc[c, r, k]
+                    for st in range(first, gain_streets):
+                        for k in range(num_pairs):
+                            gain[p, r, st, k] += gain[c, r, st, k]
             else:
                 node = node_at[p]
                 q = g.node_player[node]
                 a = nxt[p] - 1
+                street = g.node_street[node]
                 if live[p, 1 - q]:
-                    if g.node_street[node] >= first_br_street:
+                    buckets = _street_buckets(
+                        street,
+                        flop_buckets,
+                        turn_buckets,
+                        river_buckets,
+                        turn_at[p],
+                        five_at[p],
+                    )
+                    base = g.node_row_base[node]
+                    if street < first_br_street:
+                        for k in range(num_pairs):
+                            acc[p, q, k] += probs[base + buckets[k], a] * acc[c, q, k]
+                    else:
                         for k in range(num_pairs):
                             if acc[c, q, k] > acc[p, q, k]:
                                 acc[p, q, k] = acc[c, q, k]
-                    else:
-                        buckets = _street_buckets(
-                            g.node_street[node],
-                            flop_buckets,
-                            turn_buckets,
-                            river_buckets,
-                            turn_at[p],
-                            five_at[p],
-                        )
-                        base = g.node_row_base[node]
+                        if with_gains:
+                            for k in range(num_pairs):
+                                mixed[p, k] += probs[base + buckets[k], a] * acc[c, q, k]
+                    for st in range(street, gain_streets):
                         for k in range(num_pairs):
-                            acc[p, q, k] += probs[base + buckets[k], a] * acc[c, q, k]
+                            gain[p, q, st, k] += probs[base + buckets[k], a] * gain[c, q, st, k]
                 if live[p, q]:
                     for k in range(num_pairs):
                         acc[p, 1 - q, k] += acc[c, 1 - q, k]
+                    for st in range(street, gain_streets):
+                        for k in range(num_pairs):
+                            gain[p, 1 - q, st, k] += gain[c, 1 - q, st, k]
             top = p
         for r in range(2):
             for k in range(num_pairs):
                 out[f, r, k] = acc[0, r, k] if fits[k] else 0.0
+                for st in range(gain_streets):
+                    out_gain[f, r, st, k] = gain[0, r, st, k] if fits[k] else 0.0
 
 
 @parallel_kernel
@@ -412,6 +460,8 @@ def rgbr_boards(
     max_depth,
     tables,
     out,
+    out_gain,
+    with_gains,
 ):
     """`board_values` for every board of ``tables``, in parallel over boards.
 
@@ -428,6 +478,8 @@ def rgbr_boards(
     max_depth : int
     tables : BoardTables
     out : float64[B, R, 2, K], out
+    out_gain : float64[B, R, 2, 4, K], out
+    with_gains : bool
     """
     for b in prange(out.shape[0]):
         board_values(
@@ -443,4 +495,6 @@ def rgbr_boards(
             tables,
             b,
             out[b],
+            out_gain[b],
+            with_gains,
         )

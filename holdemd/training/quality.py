@@ -1,6 +1,7 @@
 """How good the strategy is while it trains: exact exploitability where it can be computed
-(Kuhn, Leduc, the fixed-board game), and the optional short head-to-head and LBR evaluations
-of bigger games, run in a thread on a copy of the strategy sums so training never waits."""
+(Kuhn, Leduc, the fixed-board game), and the optional short head-to-head, LBR and real-game
+best response evaluations of bigger games, run in a thread on a copy of the strategy sums so
+training never waits."""
 
 from __future__ import annotations
 
@@ -67,6 +68,8 @@ class QualityChecks:
                 copy,
                 deals=cfg.quality_deals,
                 lbr_deals=cfg.quality_lbr_deals,
+                rgbr_boards=cfg.quality_rgbr_boards,
+                rgbr_from=cfg.quality_rgbr_from,
                 seed=self.config.solver.seed,
             )
 

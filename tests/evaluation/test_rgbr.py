@@ -12,8 +12,9 @@ import pytest
 from holdemd.cli import main
 from holdemd.config.loader import load_config
 from holdemd.config.schema import MaxRaises
-from holdemd.errors import UsageError
+from holdemd.errors import ConfigError, UsageError
 from holdemd.evaluation.lbr import local_best_response
+from holdemd.evaluation.periodic import quality_scalars
 from holdemd.evaluation.policies import blueprint_policy
 from holdemd.evaluation.rgbr import check_rgbr_game, real_game_best_response, sample_boards
 from holdemd.evaluation.stats import Unit, duplicate_estimate
@@ -96,3 +97,59 @@ def test_at_least_lbr_on_real_holdem(short_hunl):
     # Each seat's value is a mean over the same boards.
     seats = result.by_group.mean(axis=0) * unit.per_chip
     assert np.mean(seats) == pytest.approx(rgbr.mean)
+
+
+def test_quality_evaluation_during_training_reports_it():
+    # The fixed-board game: the quality evaluation's RGBR is the exact best response.
+    tiny = build_game(load_config(ROOT / "configs" / "holdem_tiny.yaml").game)
+    tables = Tables.zeros(tiny)
+    ExternalSamplingMCCFR(tiny, tables, seed=2).run(3_000)
+    scalars = quality_scalars(tiny, tables.strategy_sum, deals=200, rgbr_boards=3, seed=1)
+    probs = average_strategy(tiny, tables.strategy_sum)
+    exact = ExactEvaluator(tiny).exploitability(probs) * Unit.of(tiny).per_chip
+    assert scalars["eval/rgbr"] == pytest.approx(exact, abs=1e-5)
+    assert scalars["eval/rgbr_held_out"] == pytest.approx(exact, abs=1e-5)
+    assert "eval/rgbr" not in quality_scalars(tiny, tables.strategy_sum, deals=200, seed=1)
+
+
+def test_a_config_asking_rgbr_of_a_game_it_cannot_measure_is_refused(tmp_path):
+    config = tmp_path / "leduc.yaml"
+    text = (ROOT / "configs" / "leduc.yaml").read_text()
+    config.write_text(text.replace("quality_rgbr_boards: 0", "quality_rgbr_boards: 5"))
+    with pytest.raises(ConfigError, match=r"training.quality_rgbr_boards needs heads-up Hold'em"):
+        load_config(config)
+
+
+def test_street_gains_split_the_best_response_exactly():
+    tiny = build_game(load_config(ROOT / "configs" / "holdem_tiny.yaml").game)
+    tables = Tables.zeros(tiny)
+    ExternalSamplingMCCFR(tiny, tables, seed=3).run(3_000)
+    probs = average_strategy(tiny, tables.strategy_sum)
+    results = {
+        s: real_game_best_response(tiny, probs, 1, 1, respond_from=s, by_street=True)
+        for s in (1, 2, 3)
+    }
+    full = results[1]
+    # Following the blueprint everywhere is the blueprint's own value (exact evaluator's).
+    value = ExactEvaluator(tiny).game_value(probs)
+    assert full.blueprint_by_group is not None and full.street_gains is not None
+    assert full.blueprint_by_group[0] == pytest.approx([value, -value], abs=1e-9)
+    gains = full.street_gains[0]
+    assert (gains >= -1e-9).all() and (gains[:, 1:] > 0).all()
+    assert gains.sum(axis=1) == pytest.approx(full.by_group[0] - full.blueprint_by_group[0])
+    # A river decision's gain does not depend on how the responder played before it, so the
+    # river's (and from the turn on, the turn's) gains are the same whoever responds earlier;
+    # streets before the responder starts gain nothing.
+    for start, result in results.items():
+        assert result.street_gains is not None
+        later = result.street_gains[0]
+        assert later[:, 3] == pytest.approx(gains[:, 3], abs=1e-9)
+        assert later[:, 1:start] == pytest.approx(0.0, abs=1e-12)
+    assert results[2].street_gains is not None
+    assert results[2].street_gains[0][:, 2] == pytest.approx(gains[:, 2], abs=1e-9)
+    # Without by_street the values are the same.
+    plain = real_game_best_response(tiny, probs, 1, 1)
+    assert plain.street_gains is None and (plain.by_group == full.by_group).all()
+    estimates = full.street_estimates(Unit.of(tiny))
+    overall = full.estimates(Unit.of(tiny))["overall"].mean
+    assert sum(e.mean for e in estimates.values()) == pytest.approx(overall)
