@@ -127,6 +127,17 @@ def load_or_build(config: GameConfig, buckets: str) -> tuple[Game, Path | None]:
     return game, publish(game, config, root)
 
 
+def open_game(config: GameConfig, buckets: str, entry: str) -> Game:
+    """A worker's game: the cache entry the supervisor named, or (no entry, or it does not
+    load) the game built from ``config``, as before the cache existed."""
+    if entry:
+        try:
+            return load_game(Path(entry))
+        except GameCacheError as exc:
+            log.warning("%s; building the game", exc)
+    return build_game(config, buckets)
+
+
 def publish(game: Game, config: GameConfig, root: Path | None = None) -> Path | None:
     """The cache entry of ``game`` (built from ``config``), written now unless an entry with
     the same key, format and file sizes is there already. None if the cache is off or the
