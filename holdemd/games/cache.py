@@ -116,6 +116,7 @@ def load_or_build(config: GameConfig, buckets: str) -> tuple[Game, Path | None]:
     if root is None:
         return build_game(config, buckets), None
     known, digest = _abstraction_of(config, buckets)
+    rebuild = False
     if known:
         path = entry_path(root, game_key(config, digest))
         if path.is_file():
@@ -123,8 +124,9 @@ def load_or_build(config: GameConfig, buckets: str) -> tuple[Game, Path | None]:
                 return load_game(path), path
             except GameCacheError as exc:
                 log.warning("%s; rebuilding it", exc)
+                rebuild = True
     game = build_game(config, buckets)
-    return game, publish(game, config, root)
+    return game, publish(game, config, root, rewrite=rebuild)
 
 
 def open_game(config: GameConfig, buckets: str, entry: str) -> Game:
@@ -138,19 +140,23 @@ def open_game(config: GameConfig, buckets: str, entry: str) -> Game:
     return build_game(config, buckets)
 
 
-def publish(game: Game, config: GameConfig, root: Path | None = None) -> Path | None:
-    """The cache entry of ``game`` (built from ``config``), written now unless an entry with
-    the same key, format and file sizes is there already. None if the cache is off or the
-    write failed (logged: workers then build the game themselves)."""
+def publish(
+    game: Game, config: GameConfig, root: Path | None = None, *, rewrite: bool = False
+) -> Path | None:
+    """The cache entry of ``game`` (built from ``config``), written now unless ``rewrite`` is
+    False and an entry with the same key, format and file sizes is there already (what the
+    workers load is checked in full by them). None if the cache is off or the write failed
+    (logged: workers then build the game themselves)."""
     root = root if root is not None else cache_root()
     if root is None:
         return None
     path = entry_path(root, game_key(config, game.abstraction_digest))
-    try:
-        _read_manifest(path, check_files=True)
-        return path
-    except GameCacheError:
-        pass
+    if not rewrite:
+        try:
+            _read_manifest(path, check_files=True)
+            return path
+        except GameCacheError:
+            pass
     try:
         store_game(game, path)
     except OSError as exc:
