@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -34,7 +35,9 @@ def _config(name: str) -> tuple[GameConfig, str]:
 
 
 def assert_same_game(cached: Game, built: Game) -> None:
-    for field, a, b in zip(GameArrays._fields, cached.arrays, built.arrays, strict=True):
+    for field in GameArrays._fields:
+        a: Any = getattr(cached.arrays, field)
+        b: Any = getattr(built.arrays, field)
         if field == "bucket_tables":
             assert len(a) == len(b)
             for x, y in zip(a, b, strict=True):
