@@ -156,14 +156,17 @@ class Worker:
         # Imported here: the heavy modules load while the supervisor already knows we exist.
         from holdemd.config.binder import build_dataclass
         from holdemd.config.schema import GameConfig
-        from holdemd.games.factory import build_game
+        from holdemd.games.cache import open_game
         from holdemd.solver.mccfr import ExternalSamplingMCCFR, clear_delta
         from holdemd.training.shared_tables import SharedTables
 
         self.heartbeat("compiling")
         started = time.monotonic()
         spec = welcome.spec
-        game = build_game(build_dataclass(GameConfig, spec.game, source="welcome"), spec.buckets)
+        config = build_dataclass(GameConfig, spec.game, source="welcome")
+        # The supervisor's cached copy, mapped (shared with the other workers); built only if
+        # there is none or it is damaged.
+        game = open_game(config, spec.buckets, spec.game_cache)
         shared = SharedTables.attach(welcome.tables)
         solver = ExternalSamplingMCCFR(
             game,

@@ -86,6 +86,19 @@ def bundle_counts(spec: str) -> tuple[int, int, int, int]:
     return counts if counts is not None else load_abstraction(spec).counts
 
 
+def bundle_digest(spec: str) -> str | None:
+    """The digest a preset's or bundle's manifest records, read from the manifest alone (what
+    the compiled-game cache is keyed by); None when the manifest cannot tell. Not a check of
+    the tables: :func:`load_abstraction` does that when the game is built."""
+    try:
+        path, _ = resolve(spec)
+        manifest = json.loads(manifest_path(path).read_text())
+    except (AbstractionError, OSError, ValueError):
+        return None
+    digest = manifest.get("digest") if isinstance(manifest, dict) else None
+    return digest if isinstance(digest, str) else None
+
+
 def load_abstraction(spec: str | os.PathLike[str], *, progress: bool = True) -> CardAbstraction:
     """Load a bucket bundle by preset name (``quick``, ``mid``) or path to its ``.npz``.
 

@@ -13,6 +13,7 @@ node, plus the showdown ranks of the deal, so side pots and split pots need no p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -72,7 +73,9 @@ class Game:
 
     name: str
     arrays: GameArrays
-    histories: tuple[str, ...]  # per node, the action history in the game's own notation
+    # Per node, the action history in the game's own notation: a tuple when built, packed
+    # (games.packed) when memory-mapped from the game cache.
+    histories: Sequence[str]
     num_rows: int  # infoset rows in the tables
     max_actions: int
     utility_scale: float  # largest absolute payoff, to express thresholds relative to it

@@ -72,6 +72,7 @@ _SPEC_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
     "heartbeat_interval": seconds(positive=True),
     "lockstep": boolean,
     "prediction": boolean,
+    "game_cache": text(NAME_CHARS * 16),  # a path, or "" for none
 }
 
 

@@ -190,6 +190,10 @@ class WorkerSpec:
     # The batch sent last stays in the worker's view after its merge, as a prediction of the
     # other workers' batches in flight (worker.py); off with one worker, which has none.
     prediction: bool
+    # The compiled game's entry in the game cache (games.cache), which the worker maps
+    # read-only instead of building the game; "" when there is none (cache off, or it could
+    # not be written), and a worker that cannot open it builds the game itself.
+    game_cache: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ import numpy as np
 from holdemd.config.binder import build_dataclass
 from holdemd.config.schema import Config
 from holdemd.errors import SnapshotError, UsageError
+from holdemd.games.cache import load_or_build
 from holdemd.games.compiled import Game
-from holdemd.games.factory import build_game
 from holdemd.rundir.manifest import KIND
 from holdemd.rundir.snapshots import SnapshotInfo, read_snapshot
 from holdemd.rundir.store import find_snapshot, list_snapshots
@@ -99,7 +99,7 @@ def _load_checked(info: SnapshotInfo, built: BuiltGame | None = None) -> LoadedS
     config = build_dataclass(Config, manifest["config"], source=f"{info.path}/manifest.json")
     game = built(config) if built is not None else None
     if game is None:
-        game = build_game(config.game, config.abstraction.buckets)
+        game = load_or_build(config.game, config.abstraction.buckets)[0]
     elif game.abstraction_digest != manifest.get("abstraction_digest"):
         raise SnapshotError(
             f"{info.path}: the card abstraction differs from the snapshot's (digest "

@@ -69,7 +69,7 @@ class TrainingResult:
     game_value: float | None
 
 
-def worker_spec(config: Config, options: RunOptions) -> WorkerSpec:
+def worker_spec(config: Config, options: RunOptions, game_cache: str = "") -> WorkerSpec:
     """What every worker of the run runs (the Welcome's spec), each field once."""
     return WorkerSpec(
         game=dataclass_to_dict(config.game),
@@ -80,4 +80,5 @@ def worker_spec(config: Config, options: RunOptions) -> WorkerSpec:
         heartbeat_interval=options.timeouts.heartbeat_interval,
         lockstep=options.num_workers == 1 or config.training.deterministic,
         prediction=options.num_workers > 1,
+        game_cache=game_cache,
     )

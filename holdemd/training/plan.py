@@ -20,8 +20,8 @@ from holdemd.config.limits import SMALL_BATCH_SIZE
 from holdemd.config.loader import load_config
 from holdemd.config.schema import Config, TrainingConfig
 from holdemd.errors import UsageError
+from holdemd.games.cache import load_or_build
 from holdemd.games.compiled import Game
-from holdemd.games.factory import build_game
 from holdemd.games.report import check_before_building
 from holdemd.rundir.load import find_resume_snapshot, load_snapshot
 from holdemd.rundir.manifest import check_resumable
@@ -146,8 +146,11 @@ def new_run_dir(root: Path, stem: str) -> Path:
 
 
 def plan_game(plan: RunPlan) -> Game:
-    """The plan's game: the resumed snapshot's, or built now (seconds for Hold'em)."""
-    return plan.game or build_game(plan.config.game, plan.config.abstraction.buckets)
+    """The plan's game: the resumed snapshot's, or from the game cache, or built now (seconds
+    for Hold'em, then cached)."""
+    if plan.game is not None:
+        return plan.game
+    return load_or_build(plan.config.game, plan.config.abstraction.buckets)[0]
 
 
 def build_run(plan: RunPlan, **kwargs: Any) -> TrainingRun:

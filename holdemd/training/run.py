@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 from holdemd.config.schema import Config
+from holdemd.games.cache import load_or_build, publish
 from holdemd.games.compiled import Game
-from holdemd.games.factory import build_game
 from holdemd.games.report import check_fits, game_report, table_itemsize
 from holdemd.protocol.worker import (
     Delta,
@@ -90,8 +90,14 @@ class TrainingRun:
         self.options = options
         self.on_event = on_event
         # A caller on an event loop builds the game in a thread (it can take seconds) and
-        # passes it in; it must be the one the config describes.
-        self.game = game or build_game(config.game, config.abstraction.buckets)
+        # passes it in; it must be the one the config describes. Its arrays go to the game
+        # cache (once per host and config), which the workers map instead of building it.
+        if game is None:
+            game, cache_entry = load_or_build(config.game, config.abstraction.buckets)
+        else:
+            cache_entry = publish(game, config.game)
+        self.game = game
+        self.game_cache = cache_entry
         if resume is not None:
             check_abstraction(resume.abstraction_digest, self.game, str(resume.source))
         check_fits(game_report(self.game, table_itemsize(config)), source=config_source)
@@ -144,7 +150,7 @@ class TrainingRun:
             self.merger,
             self.schedule,
             tables=self.shared.handles,
-            spec=worker_spec(config, options),
+            spec=worker_spec(config, options, str(cache_entry or "")),
             iteration=start_iteration,
             target=config.training.iterations,
             elapsed=self.elapsed,
