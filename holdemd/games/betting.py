@@ -26,9 +26,9 @@ from holdemd.games.compiled import (
     no_bucket_tables,
 )
 
-# The builder holds a Python record per node (a few hundred bytes): past this many nodes it stops
-# with a clear error before a runaway menu exhausts memory. Run set-up counts a tree first
-# (games.tree_size) and refuses one past this limit without building anything.
+# The record builder holds a Python record per node (a few hundred bytes): past this many nodes
+# it stops with a clear error before a runaway tree exhausts memory. It builds only the limit
+# games (dozens of nodes) and, in tests, references for the no-limit kernel.
 MAX_NODES = 3_000_000
 
 
@@ -153,13 +153,54 @@ def build_game_arrays(
     bucket_tables: tuple[np.ndarray, ...] | None = None,
     fixed_board: Sequence[int] = (),
     card_slot: np.ndarray | None = None,
-    max_nodes: int = MAX_NODES,
-) -> tuple[GameArrays, tuple[str, ...], int]:
+) -> tuple[GameArrays, Sequence[str], int]:
     """Compile ``rules`` into arrays; returns (arrays, history per node, number of infoset rows).
 
-    Past ``max_nodes`` nodes it stops with a clear error (see :data:`MAX_NODES`).
-
     Nodes are numbered in depth-first pre-order with the root at 0, so a subtree is contiguous.
+    No-limit rules go to the numba builder (``games.nolimit_tree``: no per-node objects, no
+    node limit but memory, histories packed); the limit games, a few hundred nodes, to
+    :func:`build_record_arrays`. Both give the same arrays for the same rules.
+    """
+    from holdemd.games.nolimit import NoLimitRules
+    from holdemd.games.nolimit_tree import build_nolimit_arrays
+
+    if isinstance(rules, NoLimitRules):
+        arrays, histories, num_rows = build_nolimit_arrays(
+            rules, street_buckets, deal_kind, deck, cards_per_deal
+        )
+        return _with_cards(arrays, bucket_tables, fixed_board, card_slot), histories, num_rows
+    arrays, record_histories, num_rows = build_record_arrays(
+        rules, street_buckets, deal_kind, deck, cards_per_deal
+    )
+    return _with_cards(arrays, bucket_tables, fixed_board, card_slot), record_histories, num_rows
+
+
+def _with_cards(
+    arrays: GameArrays,
+    bucket_tables: tuple[np.ndarray, ...] | None,
+    fixed_board: Sequence[int],
+    card_slot: np.ndarray | None,
+) -> GameArrays:
+    return arrays._replace(
+        bucket_tables=bucket_tables if bucket_tables is not None else no_bucket_tables(),
+        fixed_board=np.asarray(fixed_board, dtype=np.int64),
+        card_slot=card_slot if card_slot is not None else np.zeros(0, dtype=np.int64),
+    )
+
+
+def build_record_arrays(
+    rules: Rules,
+    street_buckets: Sequence[int],
+    deal_kind: int,
+    deck: Sequence[int],
+    cards_per_deal: int,
+    *,
+    max_nodes: int = MAX_NODES,
+) -> tuple[GameArrays, tuple[str, ...], int]:
+    """The tree walked in Python with a record per node, without card fields: the builder of
+    the limit games, and the reference the no-limit kernel is tested against.
+
+    Past ``max_nodes`` nodes it stops with a clear error (see :data:`MAX_NODES`).
     """
     if len(street_buckets) != rules.num_streets:
         raise GameError(
@@ -207,15 +248,7 @@ def build_game_arrays(
         return index
 
     visit(rules.initial_state(), 0)
-    arrays, histories, num_rows = _to_arrays(
-        records, rules.num_players, street_buckets, deal_kind, deck, cards_per_deal
-    )
-    arrays = arrays._replace(
-        bucket_tables=bucket_tables if bucket_tables is not None else no_bucket_tables(),
-        fixed_board=np.asarray(fixed_board, dtype=np.int64),
-        card_slot=card_slot if card_slot is not None else np.zeros(0, dtype=np.int64),
-    )
-    return arrays, histories, num_rows
+    return _to_arrays(records, rules.num_players, street_buckets, deal_kind, deck, cards_per_deal)
 
 
 def _to_arrays(

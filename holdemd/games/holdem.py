@@ -35,7 +35,7 @@ NUM_CARDS = 52
 def _game(
     name: str,
     arrays: GameArrays,
-    histories: tuple[str, ...],
+    histories: Sequence[str],
     num_rows: int,
     labels: tuple[tuple[str, ...], ...],
 ) -> Game:
