@@ -29,6 +29,8 @@ PLAYER_BYTES = 8 + 1  # contrib float64, alive int8
 # A node's history, packed: its bytes (a few letters per action on the path) and its offset.
 # Measured: 31 letters per node on 6max_mid, 35 on a 20M-node 6-max tree; the estimate rounds up.
 HISTORY_BYTES = 40 + 8
+# Arrays for at least this many nodes when the count gave up (they double until the tree fits).
+FIRST_CAPACITY = 1 << 16
 
 
 def tree_bytes(nodes: int, max_actions: int, num_players: int) -> int:
@@ -58,7 +60,7 @@ def build_nolimit_arrays(
         capacity, width = counts.nodes, counts.max_actions
     except TreeTooLargeToCount as stop:
         # Too varied to count: start from what the count proved and double until it fits.
-        capacity, width = max(2 * stop.nodes_at_least, 1 << 16), _widest_menu(rules)
+        capacity, width = max(2 * stop.nodes_at_least, FIRST_CAPACITY), _widest_menu(rules)
     while True:
         built = _expand(rules, capacity, width)
         if built is not None:
