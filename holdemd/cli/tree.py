@@ -2,8 +2,8 @@
 built.
 
 Wired into ``holdemd.cli`` with :func:`add_tree_parser`. The count comes first and alone answers
-for a tree too big to build (exit 2, the count in the message); a smaller tree is then built,
-and a last line says whether it came out as counted.
+for a tree or tables too big for memory (exit 2, the estimate in the message); a tree that fits
+is then built, and a last line says whether it came out as counted.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="count a config's betting tree, infoset rows and table memory",
         description="Print node and decision counts per street, infoset rows for the "
         "configured buckets, and the memory the tables will need, without allocating them. "
-        "The tree is counted first, without building it (a fraction of a second); a tree the "
-        "builder handles is then built to confirm the count, a larger one is refused (exit 2).",
+        "The tree is counted first, without building it (a fraction of a second); when the tree "
+        "and tables fit in memory the tree is then built to confirm the count, else the config "
+        "is refused (exit 2).",
     )
     tree.add_argument("--config", type=Path, required=True, help="YAML config")
     tree.add_argument("--json", action="store_true", help="print one JSON object")
@@ -39,7 +40,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_tree(args: argparse.Namespace) -> int:
     from holdemd.config.loader import load_config
-    from holdemd.games.report import check_buildable, check_countable, count_for, report_for
+    from holdemd.games.report import check_countable, check_fits, count_for, report_for
     from holdemd.games.tree_size import TreeTooLargeToCount
 
     source = str(args.config)
@@ -47,7 +48,7 @@ def cmd_tree(args: argparse.Namespace) -> int:
     try:
         counted = count_for(config)
     except TreeTooLargeToCount as stop:
-        check_countable(stop, source)  # refuses when what was counted is past the limit
+        check_countable(stop, config, source)  # refuses when what was counted cannot fit
         print("too many betting states to count: building the tree", file=sys.stderr)
         _print(report_for(config), args.json)
         return ExitCode.OK
@@ -55,7 +56,7 @@ def cmd_tree(args: argparse.Namespace) -> int:
     if not counted.counted:  # Kuhn and Leduc are built to be counted
         return ExitCode.OK
     sys.stdout.flush()  # the count shows while a big tree builds
-    check_buildable(counted, source)
+    check_fits(counted, source)
     built = report_for(config)
     same = built == dataclasses.replace(counted, counted=False)
     print(

@@ -2,13 +2,16 @@
 
 The numbers come from a count of the betting tree (``games.tree_size``, a fraction of a second
 even for trees far too big to build) or from a built tree; either way :func:`_report` turns them
-into infoset rows and bytes. ``holdemd tree`` prints them; run set-up (``training.plan.plan_run``)
-refuses, before building anything, a tree past the builder's node limit or tables that do not
-fit in the machine's memory, with the same numbers in the message.
+into infoset rows and bytes, and the bytes of the built tree itself (node arrays and packed
+histories). ``holdemd tree`` prints them; it and run set-up (``training.plan.plan_run``) refuse,
+before building anything, a tree or tables that do not fit in the machine's memory, with the
+same numbers in the message. There is no node limit besides memory: the tree builder
+(``games.nolimit_tree``) keeps no object per node.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,10 +22,11 @@ from holdemd.config.schema import Config
 from holdemd.durations import format_bytes
 from holdemd.errors import UsageError
 from holdemd.games import tree_size
-from holdemd.games.betting import MAX_NODES, build_game_arrays
+from holdemd.games.betting import build_game_arrays
 from holdemd.games.compiled import DEAL_HOLDEM, Game
 from holdemd.games.factory import nolimit_rules
 from holdemd.games.kinds import game_kind
+from holdemd.games.nolimit_tree import tree_bytes
 from holdemd.games.tree_size import (
     TreeCounts,
     TreeTooLargeToCount,
@@ -63,6 +67,7 @@ class TreeReport:
     bucket_table_bytes: int
     table_kinds: str = "float32"  # the tables' dtypes, as the report prints them
     counted: bool = False  # counted without building the tree (else read off a built one)
+    tree_bytes: int = 0  # the built tree: node arrays and packed histories (an estimate)
 
     @property
     def nodes(self) -> int:
@@ -87,6 +92,7 @@ class TreeReport:
         )
         if self.bucket_table_bytes:
             out.append(f"card abstraction tables: {format_bytes(self.bucket_table_bytes)}")
+        out.append(f"betting tree: {format_bytes(self.tree_bytes)} (node arrays and histories)")
         return out
 
 
@@ -98,7 +104,8 @@ def report_for(config: Config) -> TreeReport:
     name = config.game.name
     if not game_kind(name).needs_buckets:
         arrays = build_game(config.game).arrays
-        return _report(name, counts_of_arrays(arrays), arrays.street_buckets.tolist(), 0, config)
+        buckets = arrays.street_buckets.tolist()
+        return _report(name, counts_of_arrays(arrays), buckets, 0, arrays.num_players, config)
     buckets = bundle_counts(config.abstraction.buckets)
     arrays, _, _ = build_game_arrays(
         nolimit_rules(config.game),
@@ -107,7 +114,9 @@ def report_for(config: Config) -> TreeReport:
         tuple(range(52)),
         2 * config.game.players + 5,
     )
-    return _report(name, counts_of_arrays(arrays), buckets, card_table_bytes(buckets), config)
+    counts = counts_of_arrays(arrays)
+    players = config.game.players
+    return _report(name, counts, buckets, card_table_bytes(buckets), players, config)
 
 
 def count_for(config: Config) -> TreeReport:
@@ -124,15 +133,17 @@ def count_for(config: Config) -> TreeReport:
     if kind.fixed_rules:
         return report_for(config)
     counts = count_nolimit_tree(nolimit_rules(config.game))
+    players = config.game.players
     if kind.fixed_board:
         from holdemd.cards import parse_cards
 
         assert config.game.deck is not None  # checked by GameConfig
         deck = len(parse_cards(config.game.deck))
         pairs = deck * (deck - 1) // 2  # lossless buckets: the hole pairs
-        return _report(name, counts, [pairs] * 4, 0, config, counted=True)
+        return _report(name, counts, [pairs] * 4, 0, players, config, counted=True)
     buckets = bundle_counts(config.abstraction.buckets)
-    return _report(name, counts, buckets, card_table_bytes(buckets), config, counted=True)
+    card_bytes = card_table_bytes(buckets)
+    return _report(name, counts, buckets, card_bytes, players, config, counted=True)
 
 
 def card_table_bytes(buckets: Sequence[int]) -> int:
@@ -164,6 +175,7 @@ def _report(
     counts: TreeCounts,
     buckets: Sequence[int],
     bucket_bytes: int,
+    num_players: int,
     config: Config | None = None,
     *,
     counted: bool = False,
@@ -196,6 +208,7 @@ def _report(
         bucket_table_bytes=bucket_bytes,
         table_kinds=table_kinds(config) if config is not None else "float32",
         counted=counted,
+        tree_bytes=tree_bytes(counts.nodes, counts.max_actions, num_players),
     )
 
 
@@ -212,51 +225,52 @@ def available_memory() -> int:
 
 
 def check_fits(report: TreeReport, source: str, available: int | None = None) -> None:
-    """Refuse a config whose tables and bucket tables cannot fit in memory."""
+    """Refuse a config whose tree, tables and bucket tables cannot fit in memory together."""
     free = available_memory() if available is None else available
-    needed = report.table_bytes + report.bucket_table_bytes + HEADROOM_BYTES
+    needed = report.table_bytes + report.bucket_table_bytes + report.tree_bytes + HEADROOM_BYTES
     if needed > free:
+        how = "counted without building it" if report.counted else "built"
         raise UsageError(
             f"{source}: the tables need {format_bytes(report.table_bytes)} "
             f"({report.rows:,} infoset rows x {report.max_actions} actions x {TABLES} tables) "
-            f"plus {format_bytes(report.bucket_table_bytes)} of card buckets, but only "
-            f"{format_bytes(free)} of memory is available; use fewer buckets, a smaller bet "
-            f"menu or lower max_raises (see `holdemd tree --config {source}`)"
+            f"plus {format_bytes(report.bucket_table_bytes)} of card buckets and "
+            f"{format_bytes(report.tree_bytes)} for the betting tree ({report.nodes:,} nodes, "
+            f"{how}), but only {format_bytes(free)} of memory is available; use fewer buckets, "
+            f"a smaller bet menu or lower max_raises (see `holdemd tree --config {source}`)"
         )
 
 
-def check_buildable(report: TreeReport, source: str) -> None:
-    """Refuse a tree the builder would stop on (it holds a Python record per node)."""
-    if report.nodes > MAX_NODES:
-        raise UsageError(
-            f"{source}: the betting tree has {report.nodes:,} nodes (counted without building "
-            f"it), more than the {MAX_NODES:,} the tree builder handles; {_smaller_tree(source)}"
-        )
-
-
-def check_countable(stop: TreeTooLargeToCount, source: str) -> None:
-    """After a count that gave up: refuse if what it counted is past the builder's limit
-    already; otherwise the tree may still be buildable, and the builder's own limit decides."""
-    if stop.nodes_at_least > MAX_NODES:
+def check_countable(
+    stop: TreeTooLargeToCount, config: Config, source: str, available: int | None = None
+) -> None:
+    """After a count that gave up: refuse if the nodes it counted already would not fit in
+    memory; otherwise the tree may still fit, and the builder (which grows its arrays) tries."""
+    free = available_memory() if available is None else available
+    # A lower bound: every decision has at least two actions (fold or check, and call or bet).
+    at_least = tree_bytes(stop.nodes_at_least, 2, config.game.players)
+    if at_least + HEADROOM_BYTES > free:
         raise UsageError(
             f"{source}: the betting tree has more than {stop.nodes_at_least:,} nodes (counting "
-            f"stopped after {tree_size.MAX_COUNTED_STATES:,} betting states), more than the "
-            f"{MAX_NODES:,} the tree builder handles; {_smaller_tree(source)}"
+            f"stopped after {tree_size.MAX_COUNTED_STATES:,} betting states), more than "
+            f"{format_bytes(at_least)} to build, but only {format_bytes(free)} of memory is "
+            f"available; {_smaller_tree(source)}"
         ) from stop
 
 
 def check_before_building(config: Config, source: str) -> None:
-    """Refuse, before building anything and in well under a second, a tree the builder would
-    stop on or whose tables would not fit in memory."""
+    """Refuse, before building anything and in well under a second, a tree or tables that
+    would not fit in memory."""
     try:
         report = count_for(config)
     except TreeTooLargeToCount as stop:
-        check_countable(stop, source)
+        check_countable(stop, config, source)
         return
-    check_buildable(report, source)
     check_fits(report, source)
 
 
 def game_report(game: Game, itemsize: int = 4) -> TreeReport:
     a = game.arrays
-    return _report(game.name, counts_of_arrays(a), a.street_buckets.tolist(), 0, itemsize=itemsize)
+    buckets = a.street_buckets.tolist()
+    report = _report(game.name, counts_of_arrays(a), buckets, 0, a.num_players, itemsize=itemsize)
+    # The game is in memory already, like its bucket tables: only the tables are still to come.
+    return dataclasses.replace(report, tree_bytes=0)

@@ -1,9 +1,9 @@
 """Counting a no-limit betting tree without building it: nodes per street and the widest node.
 
-The tree builder (:func:`holdemd.games.betting.build_game_arrays`) keeps a Python record per
-node: a six-player config with a generous menu takes minutes and gigabytes before its node cap
-stops it. :func:`count_nolimit_tree` counts the same tree exactly, usually in well under a
-second, by memoising over betting states whose subtrees are identical. It relies on three facts
+A six-player config with a generous menu has a tree of hundreds of millions of nodes; run
+set-up and ``holdemd tree`` must know that before building it, and the tree builder
+(``games.nolimit_tree``) sizes its arrays from this count. :func:`count_nolimit_tree` counts the
+tree of :func:`holdemd.games.betting.build_game_arrays` exactly, usually in well under a second, by memoising over betting states whose subtrees are identical. It relies on three facts
 about :class:`~holdemd.games.nolimit.NoLimitRules`, where every player starts with the same
 stack:
 

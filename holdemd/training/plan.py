@@ -53,8 +53,8 @@ def plan_run(
 ) -> RunPlan:
     """Decide config, run directory and resume point; nothing is created on disk.
 
-    A new run's tree is counted first (``tree_report.check_before_building``): one the builder
-    would stop on, or whose tables would not fit in memory, is refused before anything is built.
+    A new run's tree is counted first (``tree_report.check_before_building``): one whose tree
+    or tables would not fit in memory is refused before anything is built.
 
     ``resume`` is a run directory or snapshot to continue; ``resume_latest_in`` continues the
     same way from ``logdir`` when no path was given (``--resume`` alone).
@@ -91,8 +91,8 @@ def plan_run(
         if config_path is None:
             raise UsageError("--config is required (or --resume to continue a run)")
         config = load_config(config_path, overrides)
-        # Counted, not built: a tree too big for the builder or for memory is refused here in
-        # well under a second, instead of after minutes and gigabytes of building.
+        # Counted, not built: a tree or tables too big for memory are refused here in well
+        # under a second, instead of after seconds and gigabytes of building.
         check_before_building(config, str(config_path))
         run_dir = logdir or new_run_dir(runs_root, config_path.stem)
         if run_dir.exists() and not run_dir.is_dir():

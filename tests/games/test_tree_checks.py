@@ -1,5 +1,5 @@
 """A tree is counted before it is built: `holdemd tree` prints the count first, and run set-up
-refuses a tree past the builder's limit, or tables past the memory, without building anything."""
+refuses a tree or tables that would not fit in memory, naming the estimate, without building."""
 
 from __future__ import annotations
 
@@ -16,15 +16,16 @@ from holdemd.games import report as tree_report
 from holdemd.training.plan import plan_run
 
 ROOT = Path(__file__).resolve().parents[2]
-# Six players, one pot-sized bet per street, two raises per street: 3,381,072 nodes, just past
-# the builder's 3,000,000, and counted in a few hundredths of a second.
-SIX_MAX_TOO_BIG = """\
+# Six players, one pot-sized bet per street, two raises per street: 3,381,072 nodes, past the
+# 3,000,000 the old tree builder handled, and counted in a few hundredths of a second.
+SIX_MAX_POT = """\
 game:
   name: holdem
   players: 6
   bet_sizes: {preflop: [[1.0]], flop: [[1.0]], turn: [[1.0]], river: [[1.0]]}
   max_raises: {preflop: 2, flop: 2, turn: 2, river: 2}
 """
+# hunl_quick's menu for six players: 115,334,632 nodes, a 19.4 GiB tree and 100.6 GiB of tables.
 SIX_MAX_QUICK_MENU = """\
 game:
   name: holdem
@@ -35,6 +36,7 @@ game:
     turn: [[0.5, 1.0]]
     river: [[0.5, 1.0]]
 """
+GIB = 2**30
 
 
 @pytest.fixture
@@ -52,32 +54,49 @@ def no_building(monkeypatch):
 @pytest.fixture
 def six_max(tmp_path) -> Path:
     path = tmp_path / "six.yaml"
-    path.write_text(SIX_MAX_TOO_BIG)
+    path.write_text(SIX_MAX_QUICK_MENU)
     return path
 
 
-def test_a_tree_past_the_builders_limit_is_refused_without_building(tmp_path, six_max, no_building):
+@pytest.fixture
+def memory(monkeypatch):
+    """16 GiB available, whatever this machine has: the messages name it."""
+    monkeypatch.setattr(tree_report, "available_memory", lambda: 16 * GIB)
+
+
+def test_a_tree_that_does_not_fit_is_refused_without_building(
+    tmp_path, six_max, no_building, memory
+):
     with pytest.raises(UsageError) as error:
         plan_run(six_max, {}, logdir=tmp_path / "run")
     assert str(error.value) == (
-        f"{six_max}: the betting tree has 3,381,072 nodes (counted without building it), more "
-        "than the 3,000,000 the tree builder handles; use fewer bet sizes, lower max_raises or "
-        f"fewer players (`holdemd tree --config {six_max}` shows it per street)"
+        f"{six_max}: the tables need 100.6 GiB (2,700,310,100 infoset rows x 5 actions x 2 "
+        "tables) plus 132.0 MiB of card buckets and 19.4 GiB for the betting tree (115,334,632 "
+        "nodes, counted without building it), but only 16.0 GiB of memory is available; use "
+        "fewer buckets, a smaller bet menu or lower max_raises "
+        f"(see `holdemd tree --config {six_max}`)"
     )
     assert not (tmp_path / "run").exists()
 
 
+def test_a_tree_past_the_old_node_limit_is_accepted_when_it_fits(tmp_path, memory):
+    config = tmp_path / "six.yaml"
+    config.write_text(SIX_MAX_POT)  # 3.4M nodes: 0.5 GiB of tree, 2.4 GiB of tables
+    plan = plan_run(config, {}, logdir=tmp_path / "run")
+    assert plan.config.game.players == 6
+
+
 def test_a_tree_too_varied_to_count_is_refused_by_what_was_counted(
-    tmp_path, no_building, monkeypatch
+    tmp_path, six_max, no_building, monkeypatch
 ):
     monkeypatch.setattr(tree_size, "MAX_COUNTED_STATES", 50_000)
-    config = tmp_path / "six.yaml"
-    config.write_text(SIX_MAX_QUICK_MENU)
+    monkeypatch.setattr(tree_report, "available_memory", lambda: GIB)
     with pytest.raises(UsageError) as error:
-        plan_run(config, {}, logdir=tmp_path / "run")
+        plan_run(six_max, {}, logdir=tmp_path / "run")
     assert str(error.value).startswith(
-        f"{config}: the betting tree has more than 12,762,553 nodes (counting stopped after "
-        "50,000 betting states), more than the 3,000,000 the tree builder handles"
+        f"{six_max}: the betting tree has more than 12,762,553 nodes (counting stopped after "
+        "50,000 betting states), more than 1.7 GiB to build, but only 1.0 GiB of memory is "
+        "available"
     )
 
 
@@ -99,10 +118,12 @@ def test_tables_that_do_not_fit_are_refused_without_building(tmp_path, no_buildi
     )
 
 
-def test_train_refuses_a_tree_past_the_limit_in_one_line(tmp_path, capsys, six_max, no_building):
+def test_train_refuses_a_tree_that_does_not_fit_in_one_line(
+    tmp_path, capsys, six_max, no_building, memory
+):
     assert main(["train", "--config", str(six_max), "--logdir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and err[0].startswith(f"holdemd: {six_max}: the betting tree has 3,381")
+    assert len(err) == 1 and err[0].startswith(f"holdemd: {six_max}: the tables need 100.6 GiB")
     assert not (tmp_path / "run").exists()
 
 
@@ -112,26 +133,31 @@ def test_tree_prints_the_count_then_builds_to_confirm_it(capsys):
     assert out[0] == (
         "holdem: 11,346 nodes, up to 5 actions per node (counted without building the tree)"
     )
+    assert out[-2].startswith("betting tree: ")
     assert out[-1] == "built the tree: 11,346 nodes, 220,780 infoset rows, as counted"
 
 
-def test_tree_prints_only_the_count_of_a_tree_past_the_limit(capsys, six_max, no_building):
+def test_tree_prints_only_the_count_of_a_tree_that_does_not_fit(
+    capsys, six_max, no_building, memory
+):
     assert main(["tree", "--config", str(six_max)]) == 2
     captured = capsys.readouterr()
     out = captured.out.splitlines()
     assert out[0] == (
-        "holdem: 3,381,072 nodes, up to 4 actions per node (counted without building the tree)"
+        "holdem: 115,334,632 nodes, up to 5 actions per node (counted without building the tree)"
     )
-    assert out[-2].startswith("infoset rows ")  # the per-street table and the memory
+    assert out[-1] == "betting tree: 19.4 GiB (node arrays and histories)"
     err = captured.err.splitlines()
     assert len(err) == 1
-    assert err[0].startswith(f"holdemd: {six_max}: the betting tree has 3,381,072 nodes")
+    assert err[0].startswith(f"holdemd: {six_max}: the tables need 100.6 GiB")
+    assert "19.4 GiB for the betting tree (115,334,632 nodes, counted" in err[0]
 
 
-def test_tree_json_is_the_count(capsys, six_max, no_building):
+def test_tree_json_is_the_count(capsys, six_max, no_building, memory):
     assert main(["tree", "--config", str(six_max), "--json"]) == 2
     data = json.loads(capsys.readouterr().out)
-    assert data["counted"] is True and data["nodes"] == 3_381_072
+    assert data["counted"] is True and data["nodes"] == 115_334_632
     streets = data["streets"]
-    assert sum(s["decision_nodes"] + s["terminal_nodes"] for s in streets) == 3_381_072
-    assert data["max_actions"] == 4
+    assert sum(s["decision_nodes"] + s["terminal_nodes"] for s in streets) == 115_334_632
+    assert data["max_actions"] == 5
+    assert 19 * GIB < data["tree_bytes"] < 20 * GIB
