@@ -57,14 +57,17 @@ def build_nolimit_arrays(
         )
     try:
         counts = count_nolimit_tree(rules)
-        capacity, width = counts.nodes, counts.max_actions
+        capacity, width, at_least = counts.nodes, counts.max_actions, counts.nodes
     except TreeTooLargeToCount as stop:
         # Too varied to count: start from what the count proved and double until it fits.
-        capacity, width = max(2 * stop.nodes_at_least, FIRST_CAPACITY), _widest_menu(rules)
+        at_least = stop.nodes_at_least
+        capacity, width = max(2 * at_least, FIRST_CAPACITY), _widest_menu(rules)
     while True:
+        _check_room(capacity, width, rules.num_players, at_least)
         built = _expand(rules, capacity, width)
         if built is not None:
             break
+        at_least = capacity + 1
         capacity *= 2
     arrays, used = built
     if used < capacity:  # only after an uncountable tree: trim to the nodes built
@@ -87,6 +90,21 @@ def build_nolimit_arrays(
         max_depth=int(arrays.node_depth.max()),
     )
     return arrays, _histories(arrays, float(rules.stack_chips)), num_rows
+
+
+def _check_room(capacity: int, width: int, num_players: int, at_least: int) -> None:
+    """Stop before allocating arrays that cannot fit (only an uncountable tree gets here with
+    no memory check before it: run set-up checks a counted tree's size)."""
+    from holdemd.durations import format_bytes
+    from holdemd.games.report import available_memory
+
+    needed, free = tree_bytes(capacity, width, num_players), available_memory()
+    if needed > free:
+        raise GameError(
+            f"the betting tree has at least {at_least:,} nodes, and arrays for {capacity:,} "
+            f"need {format_bytes(needed)} but only {format_bytes(free)} of memory is "
+            "available; use fewer bet sizes, lower max_raises or fewer players"
+        )
 
 
 def _widest_menu(rules: NoLimitRules) -> int:

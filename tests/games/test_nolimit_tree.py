@@ -130,3 +130,17 @@ def test_a_tree_past_the_record_builders_limit_builds_as_counted() -> None:
     built = node_arrays + histories.data.nbytes + histories.offsets.nbytes
     estimate = tree_bytes(counts.nodes, counts.max_actions, rules.num_players)
     assert built <= estimate <= 1.3 * built  # the memory check's estimate errs high, not far
+
+
+def test_arrays_that_cannot_fit_are_not_allocated(monkeypatch) -> None:
+    from holdemd.errors import GameError
+    from holdemd.games import report
+
+    rules = nolimit_rules(load_config(ROOT / "configs" / "hunl_mid.yaml").game)
+    monkeypatch.setattr(tree_size, "MAX_COUNTED_STATES", 100)
+    monkeypatch.setattr(report, "available_memory", lambda: 1_000_000)
+    with pytest.raises(GameError) as error:
+        build_nolimit_arrays(*_arguments(rules))
+    message = str(error.value)
+    assert message.startswith("the betting tree has at least ")
+    assert "but only 976.6 KiB of memory is available" in message
