@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from holdemd.errors import GameError
-from holdemd.games import tree_kernels
+from holdemd.games import history_kernels, tree_kernels
 from holdemd.games.compiled import NOT_TERMINAL, GameArrays, no_bucket_tables
 from holdemd.games.nolimit import NoLimitRules
 from holdemd.games.packed import PackedStrings
@@ -211,7 +211,7 @@ def _histories(arrays: GameArrays, stack: float) -> PackedStrings:
         stack,
     )
     offsets = np.empty(a.node_player.shape[0] + 1, dtype=np.int64)
-    tree_kernels.history_offsets(*fields, offsets)
+    history_kernels.history_offsets(*fields, offsets)
     data = np.empty(int(offsets[-1]), dtype=np.uint8)
-    tree_kernels.fill_histories(*fields, offsets, data)
+    history_kernels.fill_histories(*fields, offsets, data)
     return PackedStrings(data, offsets)
