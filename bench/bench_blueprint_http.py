@@ -233,6 +233,8 @@ def main() -> None:
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "python"
+    elif client == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("--client wrk: wrk is not on PATH; install it (apt install wrk)")
     blueprint = Blueprint.open(args.file).preload()
     figures: dict[str, Any] = {"clients": args.clients, "client": client, "runs": []}
     figures["lookup_us"] = in_process_us(blueprint, args.decisions)
