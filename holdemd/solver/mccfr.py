@@ -17,6 +17,8 @@ from holdemd.solver.kernels.external_sampling import (
     COUNTER_PRUNED,
     NUM_COUNTERS,
     DeltaBuffer,
+    HashedDeltaBuffer,
+    LazyLiveTables,
     LiveTables,
     batch_settings,
     make_delta_buffer,
@@ -25,6 +27,7 @@ from holdemd.solver.kernels.external_sampling import (
     run_iterations,
 )
 from holdemd.solver.kernels.rng import make_rng_state
+from holdemd.solver.lazy_tables import LazyTables
 from holdemd.solver.tables import (
     Tables,
     average_strategy,
@@ -33,6 +36,7 @@ from holdemd.solver.tables import (
     regret_unit,
 )
 
+AnyDeltaBuffer = DeltaBuffer | HashedDeltaBuffer
 _ROUNDING = make_rng_state(0, stream=1)  # apply_delta's default, for integer regret tables
 
 
@@ -42,7 +46,7 @@ class ExternalSamplingMCCFR:
     def __init__(
         self,
         game: Game,
-        tables: Tables,
+        tables: Tables | LazyTables,
         *,
         seed: int,
         stream: int = 0,
@@ -63,6 +67,7 @@ class ExternalSamplingMCCFR:
         # Changes are floats in the regret table's units, even for an integer table.
         self.regret_unit = regret_unit(tables.regret.dtype, game.utility_scale)
         self._no_delta = no_delta_buffer(game.max_actions, tables.strategy_sum.dtype)
+        self._layout = table_layout(game, tables)
 
     @property
     def nodes_visited(self) -> int:
@@ -81,14 +86,14 @@ class ExternalSamplingMCCFR:
         """Run ``iterations`` iterations, updating the tables in place."""
         return self._run(self._no_delta, self._no_delta, True, iterations)
 
-    def new_delta_buffer(self, capacity: int | None = None) -> DeltaBuffer:
+    def new_delta_buffer(self, capacity: int | None = None) -> AnyDeltaBuffer:
         rows = self.game.num_rows
         return make_delta_buffer(
             rows, self.game.max_actions, capacity or rows, self.tables.strategy_sum.dtype
         )
 
     def run_into(
-        self, delta: DeltaBuffer, iterations: int, inflight: DeltaBuffer | None = None
+        self, delta: AnyDeltaBuffer, iterations: int, inflight: AnyDeltaBuffer | None = None
     ) -> int:
         """Run up to ``iterations`` iterations reading the tables, writing changes to ``delta``.
 
@@ -99,9 +104,10 @@ class ExternalSamplingMCCFR:
         return self._run(delta, inflight or self._no_delta, False, iterations)
 
     def _run(
-        self, delta: DeltaBuffer, inflight: DeltaBuffer, in_place: bool, iterations: int
+        self, delta: AnyDeltaBuffer, inflight: AnyDeltaBuffer, in_place: bool, iterations: int
     ) -> int:
-        tables = LiveTables(self.tables.regret, self.tables.strategy_sum, delta, inflight, in_place)
+        kind = LazyLiveTables if isinstance(self.tables, LazyTables) else LiveTables
+        tables = kind(*self._layout, delta, inflight, in_place)
         settings = batch_settings(
             self.iteration,
             linear=self.linear,
@@ -124,14 +130,49 @@ class ExternalSamplingMCCFR:
         self.iteration += done
         return done
 
+    def dense_tables(self) -> Tables:
+        """The tables in the dense layout (lazy ones converted: small games only)."""
+        if isinstance(self.tables, LazyTables):
+            return self.tables.to_dense(self.game)
+        return self.tables
+
     def average_policy(self) -> np.ndarray:
-        return average_strategy(self.game, self.tables.strategy_sum)
+        return average_strategy(self.game, self.dense_tables().strategy_sum)
 
     def current_policy(self) -> np.ndarray:
-        return current_strategy(self.game, self.tables.regret)
+        return current_strategy(self.game, self.dense_tables().regret)
 
 
-def apply_delta(tables: Tables, delta: DeltaBuffer, rng: np.ndarray | None = None) -> int:
+def table_layout(
+    game: Game, tables: Tables | LazyTables
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]:
+    """The first six fields of the kernel's ``LiveTables`` for either kind of tables: flat
+    arenas, where each node's block starts in them, the row stride and the allocation counts.
+
+    Dense tables are read as arenas with every block allocated, rows ``max_actions`` wide.
+    """
+    if isinstance(tables, LazyTables):
+        return (
+            tables.regret,
+            tables.strategy_sum,
+            tables.regret_at,
+            tables.strategy_at,
+            0,
+            tables.used,
+        )
+    unused = np.zeros(0, dtype=np.int64)
+    size = tables.regret.size
+    return (
+        tables.regret.reshape(-1),
+        tables.strategy_sum.reshape(-1),
+        unused,
+        unused,
+        game.max_actions,
+        np.array([size, size], dtype=np.int64),
+    )
+
+
+def apply_delta(tables: Tables, delta: AnyDeltaBuffer, rng: np.ndarray | None = None) -> int:
     """Add a buffer's changes to the tables and empty it; returns the rows merged.
 
     ``rng`` (a uint64[1] generator state) rounds changes to an integer regret table (see
@@ -152,9 +193,13 @@ def apply_delta(tables: Tables, delta: DeltaBuffer, rng: np.ndarray | None = Non
     return count
 
 
-def clear_delta(delta: DeltaBuffer) -> None:
+def clear_delta(delta: AnyDeltaBuffer) -> None:
     count = int(delta.used[0])
-    delta.slot_of_row[delta.rows[:count]] = -1
+    if isinstance(delta, HashedDeltaBuffer):
+        if count:
+            delta.hash_rows[:] = -1
+    else:
+        delta.slot_of_row[delta.rows[:count]] = -1
     delta.regret[:count] = 0
     delta.strategy[:count] = 0
     delta.used[:] = 0

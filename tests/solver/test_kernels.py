@@ -129,7 +129,10 @@ def _strategy(regrets, pending=None, inflight=None):
         delta.regret[0] = pending
     if inflight is not None:
         sent.regret[0] = inflight
-    tables = LiveTables(regret, np.zeros_like(regret), delta, sent, False)
+    at = np.zeros(1, dtype=np.int64)
+    used = np.zeros(2, dtype=np.int64)
+    flat = regret.reshape(-1)
+    tables = LiveTables(flat, np.zeros_like(flat), at, at, n, used, delta, sent, False)
     out = np.zeros((2, n))
     regret_matching(
         tables,

@@ -1,0 +1,186 @@
+"""Lazily allocated tables: a node's regret block exists once training first changes it.
+
+Dense `Tables` give every (decision node, bucket) row ``max_actions`` entries from the start.
+For 6-max games most of those rows are never reached (a node deep in a six-player tree is
+sampled rarely), so `LazyTables` keep two *arenas*, flat arrays that are allocated front to
+back, and per node the entry where its block starts (-1: not allocated, read as zeros, i.e.
+the uniform strategy). A block is one node's rows for every bucket, each row as wide as the
+node's legal actions (no padding to ``max_actions``), so entry
+``at[node] + bucket * num_actions + action`` holds a value.
+
+Why a whole node per block: a node's offset costs 8 bytes, and its rows are visited with
+whatever bucket the deal gives, so a node that is reached at all soon has most of its rows
+touched (the supervisor counts both; `holdemd status` shows the ratio). Finer blocks would
+need an offset per (node, bucket group): more metadata for the rarely reached nodes, which
+hold little anyway.
+
+The kernels read dense tables through the same indexing (a dense table is an arena whose
+every block is allocated, rows ``max_actions`` wide: `dense_layout`), so there is one
+traversal for both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from holdemd.games.compiled import Game
+from holdemd.solver.tables import REGRET_DTYPES, TABLE_DTYPES, Tables, normalize_block
+
+REGRET, STRATEGY = 0, 1  # indices of ``used``: entries allocated in each arena
+
+
+@dataclass
+class NodeBlocks:
+    """Where each decision node's rows are, by node: the geometry both arenas share."""
+
+    decision_nodes: np.ndarray  # int64[D]: decision nodes, by increasing row base
+    row_base: np.ndarray  # int64[D]: their first row, increasing
+    num_actions: np.ndarray  # int64[D]
+    num_buckets: np.ndarray  # int64[D]
+    street: np.ndarray  # int64[D]
+
+    @classmethod
+    def of(cls, game: Game) -> NodeBlocks:
+        a = game.arrays
+        nodes = np.flatnonzero(a.node_row_base >= 0).astype(np.int64)
+        order = np.argsort(a.node_row_base[nodes], kind="stable")
+        nodes = nodes[order]
+        street = a.node_street[nodes].astype(np.int64)
+        return cls(
+            decision_nodes=nodes,
+            row_base=a.node_row_base[nodes].astype(np.int64),
+            num_actions=a.node_num_actions[nodes].astype(np.int64),
+            num_buckets=a.street_buckets[street].astype(np.int64),
+            street=street,
+        )
+
+    @property
+    def block_entries(self) -> np.ndarray:
+        """int64[D]: entries of each node's block (buckets x legal actions)."""
+        return self.num_buckets * self.num_actions
+
+    def node_index(self, rows: np.ndarray) -> np.ndarray:
+        """int64[k]: index into these arrays of the node each row belongs to."""
+        return np.searchsorted(self.row_base, rows, side="right") - 1
+
+
+@dataclass
+class LazyTables:
+    """Regret and strategy-sum arenas and, per node, where its block starts in each.
+
+    ``regret``: int32, float32 or float64 [capacity]; ``strategy_sum``: float32 or float64
+    [capacity]; ``regret_at`` and ``strategy_at``: int64[nodes of the game], -1 where not
+    allocated; ``used``: int64[2], entries allocated in each arena (they grow front to back).
+    """
+
+    regret: np.ndarray
+    strategy_sum: np.ndarray
+    regret_at: np.ndarray
+    strategy_at: np.ndarray
+    used: np.ndarray
+
+    @classmethod
+    def zeros(
+        cls,
+        game: Game,
+        dtype: str = "float32",
+        regret_dtype: str | None = None,
+        capacity: int | None = None,
+    ) -> LazyTables:
+        """Nothing allocated; arenas of ``capacity`` entries (default: room for every node,
+        which costs nothing until written: numpy's zeros come from pages the OS maps lazily)."""
+        size = compact_entries(game) if capacity is None else capacity
+        return cls(
+            regret=np.zeros(size, dtype=REGRET_DTYPES[regret_dtype or dtype]),
+            strategy_sum=np.zeros(size, dtype=TABLE_DTYPES[dtype]),
+            regret_at=np.full(game.arrays.node_row_base.shape[0], -1, dtype=np.int64),
+            strategy_at=np.full(game.arrays.node_row_base.shape[0], -1, dtype=np.int64),
+            used=np.zeros(2, dtype=np.int64),
+        )
+
+    @property
+    def allocated_bytes(self) -> int:
+        """Bytes of the allocated entries and of the offsets: what the tables hold in memory."""
+        return int(
+            self.used[REGRET] * self.regret.itemsize
+            + self.used[STRATEGY] * self.strategy_sum.itemsize
+            + self.regret_at.nbytes
+            + self.strategy_at.nbytes
+        )
+
+    def allocated_blocks(self) -> tuple[int, int]:
+        """(nodes with a regret block, nodes with a strategy-sum block)."""
+        return int((self.regret_at >= 0).sum()), int((self.strategy_at >= 0).sum())
+
+    def rows(self, game: Game, rows: np.ndarray, which: str) -> np.ndarray:
+        """float64[k, max_actions]: the ``which`` ("regret" or "strategy_sum") rows, zero
+        where not allocated and beyond each row's legal actions (dense `Tables` layout)."""
+        blocks = NodeBlocks.of(game)
+        rows = np.asarray(rows, dtype=np.int64)
+        index = blocks.node_index(rows)
+        nodes = blocks.decision_nodes[index]
+        at = (self.regret_at if which == "regret" else self.strategy_at)[nodes]
+        arena = self.regret if which == "regret" else self.strategy_sum
+        n = blocks.num_actions[index]
+        out = np.zeros((rows.size, game.max_actions))
+        for a in range(game.max_actions):
+            present = (at >= 0) & (a < n)
+            entry = at + (rows - blocks.row_base[index]) * n + a
+            out[present, a] = arena[entry[present]]
+        return out
+
+    def to_dense(self, game: Game) -> Tables:
+        """The same values as dense `Tables` (for small games: evaluation, tests, export)."""
+        everything = np.arange(game.num_rows, dtype=np.int64)
+        regret = self.rows(game, everything, "regret").astype(self.regret.dtype)
+        strategy = self.rows(game, everything, "strategy_sum").astype(self.strategy_sum.dtype)
+        return Tables(regret=regret, strategy_sum=strategy)
+
+    @classmethod
+    def from_dense(cls, game: Game, tables: Tables, capacity: int | None = None) -> LazyTables:
+        """Lazy tables holding ``tables``' values: a node gets a block if any entry is non-zero."""
+        lazy = cls.zeros(
+            game,
+            str(tables.strategy_sum.dtype),
+            str(tables.regret.dtype),
+            capacity=capacity,
+        )
+        blocks = NodeBlocks.of(game)
+        for dense, arena, at, k in (
+            (tables.regret, lazy.regret, lazy.regret_at, REGRET),
+            (tables.strategy_sum, lazy.strategy_sum, lazy.strategy_at, STRATEGY),
+        ):
+            for d, node in enumerate(blocks.decision_nodes):
+                base, n, b = blocks.row_base[d], blocks.num_actions[d], blocks.num_buckets[d]
+                values = dense[base : base + b, :n]
+                if not values.any():
+                    continue
+                start = int(lazy.used[k])
+                arena[start : start + b * n] = values.reshape(-1)
+                at[node] = start
+                lazy.used[k] = start + b * n
+        return lazy
+
+    def average_strategy(self, game: Game, rows: np.ndarray) -> np.ndarray:
+        """float64[k, max_actions]: the average strategy of ``rows`` (uniform where unset)."""
+        legal = np.arange(game.max_actions)[None, :] < _row_actions(game, rows)[:, None]
+        return normalize_block(self.rows(game, rows, "strategy_sum"), legal)
+
+
+def _row_actions(game: Game, rows: np.ndarray) -> np.ndarray:
+    blocks = NodeBlocks.of(game)
+    return blocks.num_actions[blocks.node_index(np.asarray(rows, dtype=np.int64))]
+
+
+def compact_entries(game: Game) -> int:
+    """Entries of every block allocated: the arena size no run can exceed."""
+    return int(NodeBlocks.of(game).block_entries.sum())
+
+
+def dense_layout(game: Game) -> np.ndarray:
+    """int64[nodes]: where each decision node's rows start in a dense table read flat
+    (``row_base * max_actions``; -1 for other nodes), the offsets dense tables give the kernel."""
+    base = game.arrays.node_row_base.astype(np.int64)
+    return np.where(base >= 0, base * game.max_actions, -1)
