@@ -116,6 +116,14 @@ class SolverConfig:
             "utility scale and saturates at +-32768 x it; null = table_dtype"
         },
     )
+    tables: Literal["auto", "dense", "lazy"] = field(
+        default="auto",
+        metadata={
+            "help": "dense: every (node, bucket) row from the start (fastest for small games); "
+            "lazy: a node's rows allocated when training first reaches it, compact; "
+            "auto: lazy when the dense tables would exceed 2 GiB"
+        },
+    )
 
 
 @dataclass(frozen=True)
