@@ -32,6 +32,7 @@ from typing import Any
 
 from holdemd.games.factory import make_game
 from holdemd.solver.exact import ExactEvaluator
+from holdemd.solver.kernels.external_sampling import DeltaBuffer
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, apply_delta, clear_delta
 from holdemd.solver.tables import Tables
 
@@ -62,6 +63,7 @@ def delta_path(
     solver = ExternalSamplingMCCFR(game, tables, seed=seed)
     active = solver.new_delta_buffer()
     inflight = solver.new_delta_buffer()
+    assert isinstance(active, DeltaBuffer) and isinstance(inflight, DeltaBuffer)
     done = 0
     while done < iterations:
         ran = solver.run_into(active, min(batch, iterations - done), inflight)

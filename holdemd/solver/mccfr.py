@@ -7,6 +7,8 @@ points it at the shared, read-only global tables and drains a `DeltaBuffer` afte
 
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 import numpy as np
 
 from holdemd.games.compiled import Game
@@ -40,13 +42,16 @@ AnyDeltaBuffer = DeltaBuffer | HashedDeltaBuffer
 _ROUNDING = make_rng_state(0, stream=1)  # apply_delta's default, for integer regret tables
 
 
-class ExternalSamplingMCCFR:
+TablesT = TypeVar("TablesT", Tables, LazyTables)
+
+
+class ExternalSamplingMCCFR(Generic[TablesT]):
     """Runs MCCFR iterations on ``tables``; ``iteration`` counts the iterations done so far."""
 
     def __init__(
         self,
         game: Game,
-        tables: Tables | LazyTables,
+        tables: TablesT,
         *,
         seed: int,
         stream: int = 0,
@@ -54,7 +59,7 @@ class ExternalSamplingMCCFR:
         iteration: int = 0,
     ) -> None:
         self.game = game
-        self.tables = tables
+        self.tables: TablesT = tables
         self.linear = linear
         self.iteration = iteration
         self.rng = make_rng_state(seed, stream)

@@ -7,6 +7,7 @@ import pytest
 
 from holdemd.games.factory import make_game
 from holdemd.solver.kernels.external_sampling import (
+    DeltaBuffer,
     LiveTables,
     make_delta_buffer,
     regret_matching,
@@ -49,6 +50,7 @@ def test_delta_mode_with_merges_equals_in_place_mode():
     in_place.run(3_000)
     via_delta = ExternalSamplingMCCFR(game, Tables.zeros(game, "float64"), seed=11)
     delta = via_delta.new_delta_buffer()
+    assert isinstance(delta, DeltaBuffer)
     for _ in range(30):
         assert via_delta.run_into(delta, 100) == 100
         assert delta.used[0] > 0
@@ -171,6 +173,7 @@ def test_zero_probability_actions_are_never_sampled_nor_averaged():
                 tables.regret[game.row_of(int(node), card)] = [1e9, -1e9]
     solver = ExternalSamplingMCCFR(game, tables, seed=4)
     delta = solver.new_delta_buffer()
+    assert isinstance(delta, DeltaBuffer)
     solver.run_into(delta, 500)
     for slot in range(int(delta.used[0])):
         row = int(delta.rows[slot])

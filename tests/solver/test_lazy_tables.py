@@ -6,6 +6,8 @@ the exact checks on Kuhn and Leduc vouch for the lazy path only if the two agree
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pytest
 
@@ -18,7 +20,7 @@ from holdemd.solver.mccfr import ExternalSamplingMCCFR, apply_delta, clear_delta
 from holdemd.solver.tables import Tables, average_strategy
 
 
-def _game(name: str):
+def _game(name: Literal["kuhn", "leduc"]):
     return build_game(GameConfig(name=name))
 
 
@@ -33,7 +35,7 @@ def _solvers(game, regret_dtype=None, **knobs):
 
 @pytest.mark.parametrize("name", ["kuhn", "leduc"])
 @pytest.mark.parametrize("regret_dtype", [None, "int32"])
-def test_in_place_lazy_equals_dense_bit_for_bit(name, regret_dtype):
+def test_in_place_lazy_equals_dense_bit_for_bit(name, regret_dtype) -> None:
     game = _game(name)
     dense, lazy = _solvers(game, regret_dtype)
     dense.run(3000)
