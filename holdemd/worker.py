@@ -46,6 +46,9 @@ from holdemd.protocol.worker import (
 
 WELCOME_TIMEOUT_S = 60.0
 MAX_DELTA_ROWS = 4_000_000  # bounds the worker-local buffer: rows x actions x 2 x 4 bytes
+# Games big enough to hash their buffers' rows (6-max): two buffers of 1M rows are ~150 MB of
+# the worker's own memory with 6 actions; a full one ships its batch early.
+MAX_HASHED_DELTA_ROWS = 1_000_000
 _PR_SET_PDEATHSIG = 1
 
 
@@ -157,6 +160,7 @@ class Worker:
         from holdemd.config.binder import build_dataclass
         from holdemd.config.schema import GameConfig
         from holdemd.games.cache import open_game
+        from holdemd.solver.kernels.external_sampling import HASHED_ABOVE_ROWS
         from holdemd.solver.mccfr import ExternalSamplingMCCFR, clear_delta
         from holdemd.training.shared_tables import SharedTables
 
@@ -176,7 +180,8 @@ class Worker:
             linear=spec.linear,
             iteration=welcome.first_iteration,
         )
-        capacity = min(game.num_rows, MAX_DELTA_ROWS)
+        hashed = game.num_rows > HASHED_ABOVE_ROWS
+        capacity = min(game.num_rows, MAX_HASHED_DELTA_ROWS if hashed else MAX_DELTA_ROWS)
         # Two buffers: one fills with the current batch while the other holds the batch sent
         # last. The kernel reads tables + both. Until the supervisor merges the sent batch,
         # that is exactly the worker's own work; after the merge, the sent batch counts twice

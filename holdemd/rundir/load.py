@@ -4,6 +4,11 @@ Layout of a run directory (``--logdir``)::
 
     snapshots/<name>/   regret.npy, strategy_sum.npy, manifest.json (atomic directories)
     logs/train.log      the log lines also printed on stderr
+
+A snapshot of lazily allocated tables (manifest ``"tables": "lazy"``, format version 2) holds
+the arenas' allocated entries as 1-D ``regret.npy`` and ``strategy_sum.npy`` and each node's
+block offsets as ``regret_at.npy`` and ``strategy_at.npy``; its arrays are memory-mapped when
+read, so a resume holds them once, in the shared tables, and not a second time in between.
 """
 
 from __future__ import annotations
@@ -24,13 +29,20 @@ from holdemd.errors import SnapshotError, UsageError
 from holdemd.games.cache import load_or_build
 from holdemd.games.compiled import Game
 from holdemd.rundir.manifest import KIND
-from holdemd.rundir.snapshots import SnapshotInfo, read_snapshot
+from holdemd.rundir.snapshots import SnapshotInfo, read_manifest, read_snapshot
 from holdemd.rundir.store import find_snapshot, list_snapshots
+from holdemd.solver.lazy_tables import (
+    LazyTables,
+    LazyTablesTooLarge,
+    NodeBlocks,
+    dense_strategy_sum,
+)
 from holdemd.solver.tables import Tables
 
 log = logging.getLogger("holdemd.rundir")
 
 TABLE_ARRAYS = ("regret", "strategy_sum")
+LAZY_ARRAYS = ("regret", "strategy_sum", "regret_at", "strategy_at")
 FINITE_CHECK_ROWS = 1 << 16  # rows per slice of the finiteness check: bounded temporaries
 
 
@@ -40,8 +52,20 @@ class LoadedSnapshot:
     manifest: dict[str, Any]
     config: Config
     game: Game
-    tables: Tables
+    stored: Tables | LazyTables  # as written: lazy tables stay lazy (a resume needs them so)
     skipped: tuple[str, ...] = ()  # newer snapshots passed over, each "name: why"
+
+    @property
+    def tables(self) -> Tables:
+        """The tables as dense rows, what evaluation and export read (lazy tables converted:
+        refused in one line for games too large for that)."""
+        if isinstance(self.stored, Tables):
+            return self.stored
+        try:
+            dense_strategy_sum(self.game, self.stored, f"reading {self.info.path}")
+        except LazyTablesTooLarge as exc:
+            raise UsageError(str(exc)) from exc
+        return self.stored.to_dense(self.game)
 
 
 BuiltGame = Callable[[Config], Game | None]
@@ -92,7 +116,9 @@ def load_snapshot(
 
 
 def _load_checked(info: SnapshotInfo, built: BuiltGame | None = None) -> LoadedSnapshot:
-    arrays, manifest = read_snapshot(info.path)
+    arrays, manifest = read_snapshot(
+        info.path, mmap=read_manifest(info.path).get("tables") == "lazy"
+    )
     if manifest.get("kind") != KIND or "config" not in manifest:
         raise SnapshotError(f"{info.path}: not a holdemd training snapshot (manifest kind)")
     _check_counters(info.path, manifest)
@@ -105,9 +131,13 @@ def _load_checked(info: SnapshotInfo, built: BuiltGame | None = None) -> LoadedS
             f"{info.path}: the card abstraction differs from the snapshot's (digest "
             f"{str(manifest.get('abstraction_digest'))[:12]})"
         )
-    missing = [key for key in TABLE_ARRAYS if key not in arrays]
+    lazy = manifest.get("tables") == "lazy"
+    missing = [key for key in (LAZY_ARRAYS if lazy else TABLE_ARRAYS) if key not in arrays]
     if missing:
         raise SnapshotError(f"{info.path}: missing arrays {', '.join(missing)}")
+    if lazy:
+        stored = _lazy_tables(info.path, game, arrays)
+        return LoadedSnapshot(info=info, manifest=manifest, config=config, game=game, stored=stored)
     tables = Tables(regret=arrays["regret"], strategy_sum=arrays["strategy_sum"])
     expected = (game.num_rows, game.max_actions)
     if tables.regret.shape != expected or tables.strategy_sum.shape != expected:
@@ -117,7 +147,36 @@ def _load_checked(info: SnapshotInfo, built: BuiltGame | None = None) -> LoadedS
         )
     for key in TABLE_ARRAYS:
         _check_finite(info.path, key, getattr(tables, key))
-    return LoadedSnapshot(info=info, manifest=manifest, config=config, game=game, tables=tables)
+    return LoadedSnapshot(info=info, manifest=manifest, config=config, game=game, stored=tables)
+
+
+def _lazy_tables(path: Path, game: Game, arrays: dict[str, np.ndarray]) -> LazyTables:
+    """Lazy tables from a snapshot's arrays, checked against the game: every allocated block
+    inside its arena, the arenas finite."""
+    nodes = game.arrays.node_row_base.shape[0]
+    blocks = NodeBlocks.of(game)
+    size = np.zeros(nodes, dtype=np.int64)
+    size[blocks.decision_nodes] = blocks.block_entries
+    used = []
+    for arena, offsets in (("regret", "regret_at"), ("strategy_sum", "strategy_at")):
+        at = arrays[offsets]
+        if at.shape != (nodes,) or arrays[arena].ndim != 1:
+            raise SnapshotError(
+                f"{path}: lazy tables of shape {at.shape} do not fit game '{game.name}' "
+                f"({nodes:,} nodes); the snapshot was written by an incompatible version"
+            )
+        allocated = at >= 0
+        if (at[allocated] + size[allocated] > arrays[arena].shape[0]).any():
+            raise SnapshotError(f"{path}: {offsets}.npy points past the end of {arena}.npy")
+        _check_finite(path, arena, arrays[arena])
+        used.append(arrays[arena].shape[0])
+    return LazyTables(
+        regret=arrays["regret"],
+        strategy_sum=arrays["strategy_sum"],
+        regret_at=np.array(arrays["regret_at"]),
+        strategy_at=np.array(arrays["strategy_at"]),
+        used=np.array(used, dtype=np.int64),
+    )
 
 
 def _check_counters(path: Path, manifest: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import re
 import secrets
@@ -33,7 +34,8 @@ from holdemd.errors import SnapshotError, SnapshotWriteError
 from holdemd.rundir.atomic import fsync_dir
 from holdemd.rundir.checksums import HashingWriter, sha256_file
 
-FORMAT_VERSION = 1
+# 2: a snapshot may hold lazily allocated tables (manifest "tables": "lazy"); 1 still loads.
+FORMAT_VERSION = 2
 SNAPSHOTS_DIR = "snapshots"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_CHECKSUM = "manifest_sha256"  # of the manifest's own JSON without this key
@@ -247,19 +249,21 @@ def _utc_now() -> str:
 
 
 def read_snapshot(
-    path: Path, *, verify: bool = True
+    path: Path, *, verify: bool = True, mmap: bool = False
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Load the arrays and the manifest of the snapshot directory ``path``.
 
     Args:
         verify: check every file's sha256 against the manifest before loading it.
+        mmap: map the arrays read-only instead of reading them into memory (big tables).
 
     Raises:
         SnapshotError: the directory, its manifest or an array file is missing or corrupt.
     """
     manifest = read_manifest(path)
     arrays = {
-        key: _read_array(path, entry, verify=verify) for key, entry in manifest["files"].items()
+        key: _read_array(path, entry, verify=verify, mmap=mmap)
+        for key, entry in manifest["files"].items()
     }
     return arrays, manifest
 
@@ -336,13 +340,18 @@ def _check_manifest(path: Path, manifest: Any) -> None:
             raise _corrupt(path, f"{MANIFEST_FILE} has a malformed entry for array '{key}'")
 
 
-def _read_array(path: Path, entry: Mapping[str, Any], *, verify: bool) -> np.ndarray:
+def _read_array(
+    path: Path, entry: Mapping[str, Any], *, verify: bool, mmap: bool = False
+) -> np.ndarray:
     file = path / entry["file"]
     try:
         if verify and sha256_file(file) != entry["sha256"]:
             raise _corrupt(path, f"{file.name} does not match its sha256 in {MANIFEST_FILE}")
-        with open(file, "rb") as handle:  # closed even when np.load fails halfway
-            array = np.load(handle, allow_pickle=False)
+        if mmap and math.prod(entry["shape"]) > 0:  # an empty file cannot be mapped
+            array = np.load(file, mmap_mode="r", allow_pickle=False)
+        else:
+            with open(file, "rb") as handle:  # closed even when np.load fails halfway
+                array = np.load(handle, allow_pickle=False)
     except FileNotFoundError as exc:
         raise SnapshotError(
             f"snapshot {path}: array file {file.name} is missing; {_pick_another(path)}"

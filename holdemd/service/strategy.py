@@ -36,6 +36,7 @@ from holdemd.games.compiled import Game
 from holdemd.protocol.errors import E_BAD_REQUEST, E_NOT_RUNNING
 from holdemd.rundir.status import read_status
 from holdemd.service.control_server import CommandError
+from holdemd.solver.lazy_tables import LazyTables, LazyTablesTooLarge, dense_strategy_sum
 from holdemd.solver.tables import Tables
 
 SNAPSHOTS_KEPT: Final = 2  # loaded snapshots kept in memory (a hunl_mid one is ~100 MB)
@@ -53,7 +54,7 @@ class LiveRun(Protocol):
     run_dir: Path
     config: Config
     game: Game
-    tables: Tables
+    tables: Tables | LazyTables
 
     @property
     def iteration(self) -> int: ...
@@ -189,9 +190,14 @@ class StrategyLookups:
         return work(_Source(self._snapshot_blueprint(run_dir, query.snapshot, run)))
 
     def _live_blueprint(self, run: LiveRun) -> Blueprint:
-        if self._live is None or self._live[0] is not run:
+        # A dense table is read live by the blueprint; lazy ones are converted at each look-up.
+        if self._live is None or self._live[0] is not run or isinstance(run.tables, LazyTables):
+            try:
+                strategy_sum = dense_strategy_sum(run.game, run.tables, "a live look-up")
+            except LazyTablesTooLarge as exc:
+                raise CommandError(E_NOT_RUNNING, str(exc)) from exc
             blueprint = Blueprint.from_tables(
-                run.game, run.tables.strategy_sum, config=run.config, snapshot=""
+                run.game, strategy_sum, config=run.config, snapshot=""
             )
             self._live = (run, blueprint)
         return self._live[1]

@@ -26,7 +26,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from holdemd.games.compiled import Game
-from holdemd.solver.tables import REGRET_DTYPES, TABLE_DTYPES, Tables, normalize_block
+from holdemd.solver.kernels.lazy_merge import lazy_merge_fits, lazy_merge_rows
+from holdemd.solver.tables import (
+    REGRET_DTYPES,
+    TABLE_DTYPES,
+    Tables,
+    integer_regrets,
+    normalize_block,
+    stored_floor,
+)
 
 REGRET, STRATEGY = 0, 1  # indices of ``used``: entries allocated in each arena
 
@@ -64,6 +72,10 @@ class NodeBlocks:
     def node_index(self, rows: np.ndarray) -> np.ndarray:
         """int64[k]: index into these arrays of the node each row belongs to."""
         return np.searchsorted(self.row_base, rows, side="right") - 1
+
+    def kernel_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(decision_nodes, row_base, num_actions, num_buckets)``, as the kernels take them."""
+        return (self.decision_nodes, self.row_base, self.num_actions, self.num_buckets)
 
 
 @dataclass
@@ -167,6 +179,90 @@ class LazyTables:
         """float64[k, max_actions]: the average strategy of ``rows`` (uniform where unset)."""
         legal = np.arange(game.max_actions)[None, :] < _row_actions(game, rows)[:, None]
         return normalize_block(self.rows(game, rows, "strategy_sum"), legal)
+
+
+def merge_lazy(
+    tables: LazyTables,
+    blocks: NodeBlocks,
+    rows: np.ndarray,
+    regret_delta: np.ndarray,
+    strategy_delta: np.ndarray,
+    floor: float | None,
+    rng: np.ndarray,
+) -> bool:
+    """`solver.tables.merge_rows` for lazy tables: the same arithmetic, bit for bit, with
+    blocks allocated where the delta first changes them. False, having written nothing, when
+    a float entry would not stay finite; `ArenaFull` when an arena has no room left.
+    """
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    index = blocks.node_index(rows)
+    integer = integer_regrets(tables.regret)
+    lower = stored_floor(tables.regret, floor)
+    args = (tables.regret, tables.strategy_sum, tables.regret_at, tables.strategy_at)
+    kernel_blocks = blocks.kernel_arrays()
+    limits = (_largest(tables.regret), _largest(tables.strategy_sum))
+    if not lazy_merge_fits(
+        *args, kernel_blocks, index, rows, regret_delta, strategy_delta, lower, integer, *limits
+    ):
+        return False
+    dropped = lazy_merge_rows(
+        *args,
+        tables.used,
+        kernel_blocks,
+        index,
+        rows,
+        regret_delta,
+        strategy_delta,
+        lower,
+        integer,
+        rng,
+    )
+    if dropped:
+        raise ArenaFull(f"{dropped} rows found no room in the table arenas")
+    return True
+
+
+class ArenaFull(RuntimeError):
+    """An arena made smaller than every block needs ran out of room."""
+
+
+def _largest(table: np.ndarray) -> float:
+    if np.issubdtype(table.dtype, np.integer):
+        return float(np.iinfo(table.dtype).max)
+    return float(np.finfo(table.dtype).max)
+
+
+def allocated_regret(tables: Tables | LazyTables) -> np.ndarray:
+    """The regret entries that hold values: a dense table, or a lazy arena's allocated prefix.
+
+    Never read a lazy arena past it: in shared memory even a read of an unwritten page makes
+    the OS allocate it, and a strided scan would allocate the whole arena.
+    """
+    if isinstance(tables, LazyTables):
+        return tables.regret[: int(tables.used[REGRET])]
+    return tables.regret
+
+
+def dense_strategy_sum(game: Game, tables: Tables | LazyTables, what: str) -> np.ndarray:
+    """The strategy sums as a dense [rows, A] table, for consumers that read rows directly
+    (look-ups, litmus checks, exact exploitability). Lazy tables are converted when the dense
+    table stays under `DENSE_VIEW_LIMIT_BYTES`; above it ``what`` is refused in one line."""
+    if isinstance(tables, Tables):
+        return tables.strategy_sum
+    size = game.num_rows * game.max_actions * tables.strategy_sum.itemsize
+    if size > DENSE_VIEW_LIMIT_BYTES:
+        raise LazyTablesTooLarge(
+            f"{what} needs the strategy as dense rows, {size / 2**30:.1f} GiB for this game's "
+            "lazily allocated tables; it is not available for games this large yet"
+        )
+    return tables.to_dense(game).strategy_sum
+
+
+DENSE_VIEW_LIMIT_BYTES = 1 << 30
+
+
+class LazyTablesTooLarge(ValueError):
+    """A consumer of dense rows was given lazy tables too large to convert."""
 
 
 def _row_actions(game: Game, rows: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ AnyDeltaBuffer = DeltaBuffer | HashedDeltaBuffer
 _ROUNDING = make_rng_state(0, stream=1)  # apply_delta's default, for integer regret tables
 
 
-TablesT = TypeVar("TablesT", Tables, LazyTables)
+TablesT = TypeVar("TablesT", bound=Tables | LazyTables)
 
 
 class ExternalSamplingMCCFR(Generic[TablesT]):

@@ -72,6 +72,10 @@ class Dispatcher:
         # every live slot has sent one; the round is then merged in slot order.
         self.rounds = rounds
         self.held: dict[int, tuple[WorkerSlot, Delta]] = {}
+        # While a snapshot writes lazy tables straight from shared memory, deltas wait here
+        # (a worker sends one more at most: it waits for the Ack of the one before).
+        self.holding = False
+        self.waiting: list[tuple[WorkerSlot, Delta]] = []
 
     def on_frame(self, identity: bytes, payload: bytes) -> None:
         assert self.pool is not None
@@ -91,9 +95,21 @@ class Dispatcher:
         else:
             self.pool.on_report(slot, message, time.monotonic())
 
+    def hold(self, held: bool, now: float) -> None:
+        """Hold merges (a snapshot is reading the tables), or merge what waited and go on."""
+        self.holding = held
+        if not held:
+            waiting, self.waiting = self.waiting, []
+            for slot, delta in waiting:
+                self.on_delta(slot, delta, now)
+
     def on_delta(self, slot: WorkerSlot, delta: Delta, now: float) -> None:
         """Merge a delta now, or (deterministic rounds) when its round is complete."""
         assert self.pool is not None
+        if self.holding:
+            self.waiting.append((slot, delta))
+            slot.last_progress_at = now  # it delivered; a snapshot is no stall of the worker
+            return
         if not self.rounds:
             self.merge_delta(slot, delta, now)
             return

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from holdemd.config.schema import Config
 from holdemd.evaluation.litmus import LitmusReport, Scenario, load_scenarios, run_litmus
 from holdemd.games.compiled import Game
 from holdemd.games.kinds import game_kind
+from holdemd.solver.lazy_tables import LazyTables, dense_strategy_sum
+from holdemd.solver.tables import Tables
 from holdemd.training import metrics as tags
 from holdemd.training.metrics import MetricsWriter
 
@@ -57,7 +57,7 @@ class LitmusChecks:
         self,
         config: Config,
         game: Game,
-        strategy_sum: np.ndarray,
+        tables: Tables | LazyTables,
         metrics: MetricsWriter,
         *,
         scenarios: list[Scenario],
@@ -65,7 +65,7 @@ class LitmusChecks:
     ) -> None:
         self.config = config
         self.game = game
-        self.strategy_sum = strategy_sum  # the live table, updated in place by the merges
+        self.tables = tables  # the live tables, updated in place by the merges
         self.metrics = metrics
         self.iteration = iteration  # of the live table: what a check is labelled with
         self.scenarios = scenarios  # run_scenarios(config)
@@ -104,7 +104,8 @@ class LitmusChecks:
     async def _check(self, snapshot: str) -> None:
         iteration = self.iteration()
         try:
-            if self._blueprint is None:
+            # A dense table is read live; lazy ones are converted, afresh for each check.
+            if self._blueprint is None or isinstance(self.tables, LazyTables):
                 self._blueprint = await asyncio.to_thread(self._open)
             iteration = self.iteration()
             report = run_litmus(self._blueprint, self.scenarios)  # between merges
@@ -116,8 +117,9 @@ class LitmusChecks:
     def _open(self) -> Blueprint:
         from holdemd.blueprint.api import Blueprint
 
+        strategy_sum = dense_strategy_sum(self.game, self.tables, "the litmus checks")
         blueprint = Blueprint.from_tables(
-            self.game, self.strategy_sum, config=self.config, snapshot="live"
+            self.game, strategy_sum, config=self.config, snapshot="live"
         )
         run_litmus(blueprint, self.scenarios)  # loads the look-ups' compiled code off the loop
         return blueprint

@@ -19,6 +19,7 @@ from holdemd.durations import format_bytes, format_duration, parse_duration
 from holdemd.errors import HoldemdError
 from holdemd.rundir.status import status_line
 from holdemd.rundir.store import remove_stale_temp_dirs
+from holdemd.solver.lazy_tables import LazyTables
 from holdemd.training.clock import Every
 from holdemd.training.options import TrainingResult
 
@@ -72,13 +73,16 @@ def _on_signal(run: TrainingRun, signum: int) -> None:
 
 async def _startup(run: TrainingRun) -> None:
     remove_stale_temp_dirs(run.run_dir)
+    tables = run.tables
     log.info(
         "training %s: %s infoset rows x %d actions (%s), %d worker process(es), "
         "batch %s iterations, ZeroMQ ROUTER at %s, tables in shared memory",
         run.game.name,
         f"{run.game.num_rows:,}",
         run.game.max_actions,
-        format_bytes(run.tables.nbytes),
+        f"lazy: {format_bytes(tables.allocated_bytes)} allocated so far"
+        if isinstance(tables, LazyTables)
+        else format_bytes(tables.nbytes),
         len(run.pool.slots),
         f"{run.config.training.batch_size:,}",
         run.link.endpoint,
@@ -135,7 +139,7 @@ async def _main_loop(run: TrainingRun) -> str:
         run.rate = run.rate_meter.add(now, run.iteration)
         run.pool.update_rates(now, run.clock.paused)
         if next_exact is not None and run.iteration >= next_exact:
-            await run.quality.exact(run.iteration, run.tables.strategy_sum)
+            await run.quality.exact(run.iteration, run.dense_strategy_sum())
             next_exact += every
         if progress.due(now):
             run.options.show_progress(status_line(run.status()))
@@ -144,7 +148,7 @@ async def _main_loop(run: TrainingRun) -> str:
         if metrics.due(now):
             run.log_metrics()
         if periodic_quality.due(now):
-            run.quality.start_periodic(run.iteration, run.tables.strategy_sum)
+            run.quality.start_periodic(run.iteration, run.dense_strategy_sum())
         if snapshot.due(now) or run.snapshotter.retry_due(now):
             await run.snapshot_now()
 
@@ -176,7 +180,7 @@ async def _shutdown(run: TrainingRun, stopped_by: str) -> TrainingResult:
     )
     await run.quality.finish_periodic()
     run.schedule.before_the_end(run.iteration)
-    exploitability, value = await run.quality.exact(run.iteration, run.tables.strategy_sum)
+    exploitability, value = await run.quality.exact(run.iteration, run.dense_strategy_sum())
     snapshot = await run.snapshotter.final(
         run.iteration,
         run.elapsed(),

@@ -17,6 +17,7 @@ import numpy as np
 from holdemd.games.compiled import Game
 from holdemd.protocol.worker import Delta
 from holdemd.solver.kernels.rng import make_rng_state
+from holdemd.solver.lazy_tables import LazyTables, NodeBlocks, merge_lazy
 from holdemd.solver.tables import Tables, merge_rows
 
 DELTA_SLACK = 4.0  # see Merger.implausible
@@ -27,7 +28,7 @@ class Merger:
     def __init__(
         self,
         game: Game,
-        tables: Tables,
+        tables: Tables | LazyTables,
         *,
         batch_size: int,
         linear: bool,
@@ -40,7 +41,10 @@ class Merger:
         self.linear = linear
         self.regret_unit = regret_unit
         self.rounding = make_rng_state(seed, stream=ROUNDING_STREAM)
-        self.touched = np.zeros(game.num_rows, dtype=bool)  # rows any merge reached
+        # Dense tables: the rows any merge reached (a flag per row). Lazy tables count their
+        # allocated blocks instead: a flag per row would cost 6-max games hundreds of MB.
+        self.blocks = NodeBlocks.of(game) if isinstance(tables, LazyTables) else None
+        self.touched = None if self.blocks else np.zeros(game.num_rows, dtype=bool)
         self.merges = 0
         self.merge_seconds = 0.0
         self.delta_bytes = 0
@@ -58,13 +62,23 @@ class Merger:
         if why is not None:
             return why
         started = time.perf_counter()
-        if not merge_rows(self.tables, rows, delta.regret, delta.strategy, floor, self.rounding):
+        if not self._add(delta, floor):
             return "it would make the tables non-finite"
-        self.touched[rows] = True
+        if self.touched is not None:
+            self.touched[rows] = True
         self.merge_seconds += time.perf_counter() - started
         self.merges += 1
         self.delta_bytes += rows.nbytes + delta.regret.nbytes + delta.strategy.nbytes
         return None
+
+    def _add(self, delta: Delta, floor: float | None) -> bool:
+        tables = self.tables
+        if isinstance(tables, LazyTables):
+            assert self.blocks is not None
+            return merge_lazy(
+                tables, self.blocks, delta.rows, delta.regret, delta.strategy, floor, self.rounding
+            )
+        return merge_rows(tables, delta.rows, delta.regret, delta.strategy, floor, self.rounding)
 
     def implausible(self, delta: Delta, iteration: int, prune_probability: float) -> str | None:
         """Why a delta cannot be a worker's honest batch, or None.

@@ -13,6 +13,7 @@ from holdemd.config.binder import dataclass_to_dict
 from holdemd.config.schema import Config
 from holdemd.protocol.worker import WorkerSpec
 from holdemd.rundir.snapshots import SnapshotInfo
+from holdemd.solver.lazy_tables import LazyTables
 from holdemd.solver.tables import Tables
 from holdemd.training.slots import DEFAULT_WORKER_COMMAND, Timeouts
 
@@ -50,7 +51,7 @@ class RunOptions:
 class ResumePoint:
     """Where a resumed run starts: the tables and counters of a snapshot."""
 
-    tables: Tables
+    tables: Tables | LazyTables
     iteration: int
     elapsed: float
     sequence: int

@@ -76,7 +76,7 @@ def plan_run(
         check_resumable(saved, config, str(where))
         manifest = loaded.manifest
         point = ResumePoint(
-            tables=loaded.tables,
+            tables=loaded.stored,
             iteration=int(manifest["iteration"]),
             elapsed=float(manifest.get("elapsed_seconds", 0.0)),
             sequence=int(manifest.get("sequence", 0)),

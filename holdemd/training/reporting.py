@@ -26,6 +26,7 @@ from holdemd.rundir.status import (
     utc_now_iso,
     write_status,
 )
+from holdemd.solver.lazy_tables import allocated_regret
 from holdemd.solver.tables import stored_floor
 from holdemd.training import metrics as tags
 from holdemd.training.merge import Merger
@@ -203,7 +204,9 @@ def run_scalars(
     values = {
         tags.TRAIN_ITERATIONS: float(iteration),
         tags.TRAIN_ITERATIONS_PER_S: rate,
-        tags.TRAIN_INFOSET_ROWS_TOUCHED: float(merger.touched.sum()),
+        tags.TRAIN_INFOSET_ROWS_TOUCHED: float(
+            merger.touched.sum() if merger.touched is not None else 0
+        ),
         tags.TRAIN_DELTA_BYTES_PER_S: merger.delta_bytes / max(elapsed, 1e-9),
         tags.TRAIN_MERGE_LATENCY_MS: 1000 * merger.merge_seconds / max(merger.merges, 1),
         **worker_scalars(slots, up),
@@ -215,6 +218,6 @@ def run_scalars(
         values[tags.SCHEDULE_PRUNED_FRACTION] = pruned
     if schedule.regret_floor is not None:
         values[tags.SCHEDULE_FLOOR_FRACTION] = floor_fraction(
-            schedule.tables.regret, schedule.regret_floor
+            allocated_regret(schedule.tables), schedule.regret_floor
         )
     return values

@@ -27,6 +27,8 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from holdemd.config.schema import Config
 from holdemd.games.cache import load_or_build, publish
 from holdemd.games.compiled import Game
@@ -39,6 +41,8 @@ from holdemd.protocol.worker import (
 from holdemd.rundir.manifest import check_abstraction
 from holdemd.rundir.snapshots import SnapshotInfo
 from holdemd.rundir.status import RunState, RunStatus, utc_now_iso
+from holdemd.solver.lazy_tables import LazyTables, compact_entries, dense_strategy_sum
+from holdemd.solver.table_kind import game_uses_lazy_tables
 from holdemd.solver.tables import Tables, regret_unit
 from holdemd.training.clock import TrainingClock
 from holdemd.training.dispatch import Dispatcher
@@ -73,6 +77,14 @@ STUCK_SECONDS = 30.0  # the main loop silent this long (and not snapshotting): u
 __all__ = ["ResumePoint", "RunOptions", "SnapshotBusy", "TrainingResult", "TrainingRun"]
 
 
+def new_tables(config: Config, game: Game, lazy: bool) -> Tables | LazyTables:
+    """A new run's empty tables, of the kind ``solver.tables`` asks for."""
+    solver = config.solver
+    if lazy:
+        return LazyTables.zeros(game, solver.table_dtype, solver.regret_dtype)
+    return Tables.zeros(game, solver.table_dtype, solver.regret_dtype)
+
+
 class TrainingRun:
     def __init__(
         self,
@@ -100,18 +112,20 @@ class TrainingRun:
         self.game_cache = cache_entry
         if resume is not None:
             check_abstraction(resume.abstraction_digest, self.game, str(resume.source))
-        check_fits(game_report(self.game, table_itemsize(config)), source=config_source)
+        lazy = game_uses_lazy_tables(config, self.game)
+        if not lazy:
+            check_fits(game_report(self.game, table_itemsize(config)), source=config_source)
         scenarios = run_scenarios(config)  # a bad file: refused before anything is allocated
-        solver = config.solver
-        initial = (
-            resume.tables
-            if resume
-            else Tables.zeros(self.game, solver.table_dtype, solver.regret_dtype)
-        )
+        initial = resume.tables if resume else new_tables(config, self.game, lazy)
+        if lazy and isinstance(initial, Tables):  # a dense run resumed as a lazy one
+            initial = LazyTables.from_dense(self.game, initial)
+        elif not lazy and isinstance(initial, LazyTables):
+            initial = initial.to_dense(self.game)
         self.run_id = f"{int(time.time())}-{os.getpid()}"
         for name in remove_orphaned_segments():
             log.warning("removed shared memory %s of a supervisor that no longer runs", name)
-        self.shared = SharedTables.create(initial, run_tag=str(os.getpid()))
+        capacity = compact_entries(self.game) if lazy else 0
+        self.shared = SharedTables.create(initial, run_tag=str(os.getpid()), capacity=capacity)
         self.tables = self.shared.tables
         self.resumed_from = resume.source if resume else None
         start_iteration = resume.iteration if resume else 0
@@ -140,9 +154,9 @@ class TrainingRun:
             self.game,
             self.tables,
             batch_size=config.training.batch_size,
-            linear=solver.linear_weighting,
+            linear=config.solver.linear_weighting,
             regret_unit=unit,
-            seed=solver.seed,
+            seed=config.solver.seed,
         )
         self.dispatch = Dispatcher(
             self.run_id,
@@ -176,6 +190,7 @@ class TrainingRun:
             last=resumed_snapshot(run_dir, self.resumed_from),
             on_problem=lambda reason: self._set_problem("snapshot", reason),
             on_event=on_event,
+            hold_merges=self._hold_merges,
         )
         self.status_file = StatusFile(run_dir, self._set_problem)
         self.metrics: MetricsWriter = open_metrics(
@@ -185,7 +200,7 @@ class TrainingRun:
         self.litmus = LitmusChecks(
             config,
             self.game,
-            self.tables.strategy_sum,
+            self.tables,
             self.metrics,
             scenarios=scenarios,
             iteration=lambda: self.iteration,
@@ -193,6 +208,15 @@ class TrainingRun:
         self.pruning = PruningMeter()
 
     # -- the narrow surface --------------------------------------------------------------
+
+    def _hold_merges(self, held: bool) -> None:
+        """While a snapshot writes lazy tables from shared memory: nothing may change them."""
+        self.schedule.sweeps.held = held
+        self.dispatch.hold(held, time.monotonic())
+
+    def dense_strategy_sum(self) -> np.ndarray:
+        """The strategy sums as dense rows (lazy tables converted; small games only)."""
+        return dense_strategy_sum(self.game, self.tables, "this evaluation")
 
     @property
     def state(self) -> RunState:

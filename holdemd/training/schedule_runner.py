@@ -18,6 +18,8 @@ from holdemd.config.schema import Config
 from holdemd.durations import format_duration
 from holdemd.games.compiled import Game
 from holdemd.protocol.worker import Settings
+from holdemd.solver.kernels.lazy_merge import add_current_strategy
+from holdemd.solver.lazy_tables import LazyTables, NodeBlocks
 from holdemd.solver.schedule import Schedule, parse_clock
 from holdemd.solver.tables import Tables, normalize_block, row_num_actions, scale_rows
 from holdemd.training.sweeps import TableSweeps
@@ -32,7 +34,7 @@ class ScheduleRunner:
         self,
         config: Config,
         game: Game,
-        tables: Tables,
+        tables: Tables | LazyTables,
         regret_unit: float,
         *,
         elapsed: float,
@@ -46,8 +48,11 @@ class ScheduleRunner:
         self.sweeps = TableSweeps(game.num_rows)
         self.settings = self.schedule.worker_settings(elapsed, iteration)
         averaging = self.schedule.snapshot_averaging
-        self.later_rows = row_streets(game) > 0 if averaging else None
-        self.row_actions = row_num_actions(game) if averaging else None
+        # Lazy tables (6-max games: hundreds of millions of rows) keep nothing per row.
+        lazy = isinstance(tables, LazyTables)
+        self.blocks = NodeBlocks.of(game) if lazy else None
+        self.later_rows = row_streets(game) > 0 if averaging and not lazy else None
+        self.row_actions = row_num_actions(game) if averaging and not lazy else None
         self.discounts = 0
         self.average_snapshots = 0
 
@@ -64,7 +69,7 @@ class ScheduleRunner:
         """Queue the events due now; return the workers' new settings if they changed."""
         factor = self.schedule.discount_due(elapsed, iteration)
         if factor is not None:
-            self.sweeps.add(partial(self._discount_rows, factor))
+            self.queue_discount(factor)
             self.discounts += 1
             log.info(
                 "linear-CFR discount %d at iteration %s (%s): regrets and strategy sums x %.4f",
@@ -102,12 +107,25 @@ class ScheduleRunner:
 
     def before_the_end(self, iteration: int) -> None:
         """A short run with first-round averaging: later streets must not stay uniform."""
-        if self.later_rows is not None and self.average_snapshots == 0:
+        if self.schedule.snapshot_averaging and self.average_snapshots == 0:
             self.queue_average_snapshot(iteration)
         self.finish()
 
+    def queue_discount(self, factor: float) -> None:
+        tables = self.tables
+        if isinstance(tables, LazyTables):
+            # Over the allocated entries of both arenas; blocks allocated meanwhile start at
+            # zero-plus-merges, like rows the dense pass has not reached yet.
+            self.sweeps.add(partial(self._discount_entries, factor), int(tables.used.max()))
+        else:
+            self.sweeps.add(partial(self._discount_rows, factor))
+
     def queue_average_snapshot(self, iteration: int) -> None:
-        self.sweeps.add(self._average_snapshot_rows)
+        if self.blocks is not None:
+            size = int(self.blocks.decision_nodes.size)
+            self.sweeps.add(self._average_snapshot_nodes, size)
+        else:
+            self.sweeps.add(self._average_snapshot_rows)
         self.average_snapshots += 1
         log.info(
             "current-strategy snapshot %d for later streets' average at iteration %s",
@@ -118,6 +136,32 @@ class ScheduleRunner:
     def _discount_rows(self, factor: float, lo: int, hi: int) -> None:
         scale_rows(self.tables.regret, lo, hi, factor)
         scale_rows(self.tables.strategy_sum, lo, hi, factor)
+
+    def _discount_entries(self, factor: float, lo: int, hi: int) -> None:
+        """Lazy tables: entries ``lo:hi`` of both arenas, never past what is allocated (an
+        unallocated page written, even with zeros, would take memory)."""
+        tables = self.tables
+        assert isinstance(tables, LazyTables)
+        for table, used in ((tables.regret, tables.used[0]), (tables.strategy_sum, tables.used[1])):
+            scale_rows(table, lo, min(hi, int(used)), factor)
+
+    def _average_snapshot_nodes(self, lo: int, hi: int) -> None:
+        """Lazy tables: `_average_snapshot_rows` for decision nodes ``lo:hi``."""
+        tables = self.tables
+        assert isinstance(tables, LazyTables) and self.blocks is not None
+        skipped = add_current_strategy(
+            tables.regret,
+            tables.strategy_sum,
+            tables.regret_at,
+            tables.strategy_at,
+            tables.used,
+            self.blocks.kernel_arrays(),
+            self.blocks.street,
+            lo,
+            hi,
+        )
+        if skipped:
+            log.warning("%d nodes found no room for their average in the strategy arena", skipped)
 
     def _average_snapshot_rows(self, lo: int, hi: int) -> None:
         """Add the current strategy of later-street rows to their strategy sums: with

@@ -6,6 +6,11 @@ registers it with its own resource tracker, which unlinks the segment when that 
 (CPython issue 38119) - a worker crash would destroy the supervisor's tables - so attaching
 unregisters it again. The supervisor's own registration stays: if the supervisor is killed,
 its resource tracker still unlinks the segments, so nothing leaks.
+
+Lazy tables (``solver.lazy_tables``) share their arenas the same way. An arena's segment is
+created at its full capacity but only its allocated prefix is written: on Linux a POSIX shared
+memory segment is a tmpfs file, whose pages take memory only once written, so resident memory
+follows the allocated blocks while the workers' mappings never need to grow.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from multiprocessing import resource_tracker, shared_memory
 import numpy as np
 
 from holdemd.protocol.worker import TableHandle
+from holdemd.solver.lazy_tables import STRATEGY, LazyTables
 from holdemd.solver.tables import Tables
 
 TABLE_NAMES = ("regret", "strategy_sum")
+LAZY_NAMES = ("regret", "strategy_sum", "regret_at", "strategy_at", "used")
 SHM_DIR = "/dev/shm"  # where Linux shows POSIX shared memory segments as files
 
 
@@ -29,45 +36,55 @@ SHM_DIR = "/dev/shm"  # where Linux shows POSIX shared memory segments as files
 class SharedTables:
     """Tables backed by shared memory segments, with the handles workers attach by."""
 
-    tables: Tables
+    tables: Tables | LazyTables
     handles: dict[str, TableHandle]
     _segments: list[shared_memory.SharedMemory]
     owner: bool
 
     @classmethod
-    def create(cls, initial: Tables, run_tag: str = "") -> SharedTables:
-        """Copy ``initial`` into new segments (supervisor side)."""
+    def create(
+        cls, initial: Tables | LazyTables, run_tag: str = "", capacity: int = 0
+    ) -> SharedTables:
+        """Copy ``initial`` into new segments (supervisor side); lazy tables' arenas get room
+        for ``capacity`` entries (at least what ``initial`` holds)."""
         segments: list[shared_memory.SharedMemory] = []
         arrays: dict[str, np.ndarray] = {}
         handles: dict[str, TableHandle] = {}
+        lazy = isinstance(initial, LazyTables)
         try:
-            for name in TABLE_NAMES:
+            for name in LAZY_NAMES if lazy else TABLE_NAMES:
                 source = getattr(initial, name)
+                shape = tuple(source.shape)
+                if lazy and name in TABLE_NAMES:
+                    shape = (max(capacity, source.shape[0]),)
                 shm_name = f"holdemd-{run_tag}-{name}-{secrets.token_hex(4)}"
+                nbytes = int(np.prod(shape)) * source.dtype.itemsize
                 segment = shared_memory.SharedMemory(
-                    name=shm_name, create=True, size=max(int(source.nbytes), 1)
+                    name=shm_name, create=True, size=max(nbytes, 1)
                 )
                 segments.append(segment)
-                array = np.ndarray(source.shape, dtype=source.dtype, buffer=segment.buf)
-                array[...] = source
+                array = np.ndarray(shape, dtype=source.dtype, buffer=segment.buf)
+                if isinstance(initial, LazyTables) and name in TABLE_NAMES:
+                    # Only the allocated prefix: the rest stays unwritten, holding no memory.
+                    used = int(initial.used[TABLE_NAMES.index(name)])
+                    array[:used] = source[:used]
+                else:
+                    array[...] = source
                 arrays[name] = array
-                handles[name] = TableHandle(
-                    shm_name=shm_name, dtype=source.dtype.str, shape=tuple(source.shape)
-                )
+                handles[name] = TableHandle(shm_name=shm_name, dtype=source.dtype.str, shape=shape)
         except BaseException:
             for segment in segments:
                 segment.close()
                 segment.unlink()
             raise
-        tables = Tables(regret=arrays["regret"], strategy_sum=arrays["strategy_sum"])
-        return cls(tables=tables, handles=handles, _segments=segments, owner=True)
+        return cls(tables=_tables(arrays), handles=handles, _segments=segments, owner=True)
 
     @classmethod
     def attach(cls, handles: dict[str, TableHandle]) -> SharedTables:
         """Map the supervisor's segments (worker side)."""
         segments: list[shared_memory.SharedMemory] = []
         arrays: dict[str, np.ndarray] = {}
-        for name in TABLE_NAMES:
+        for name in LAZY_NAMES if "regret_at" in handles else TABLE_NAMES:
             handle = handles[name]
             segment = shared_memory.SharedMemory(name=handle.shm_name, create=False)
             # See the module docstring: this process must never unlink the segment.
@@ -76,8 +93,7 @@ class SharedTables:
             arrays[name] = np.ndarray(
                 tuple(handle.shape), dtype=np.dtype(handle.dtype), buffer=segment.buf
             )
-        tables = Tables(regret=arrays["regret"], strategy_sum=arrays["strategy_sum"])
-        return cls(tables=tables, handles=dict(handles), _segments=segments, owner=False)
+        return cls(tables=_tables(arrays), handles=dict(handles), _segments=segments, owner=False)
 
     def close(self) -> None:
         """Unmap; the owner also removes the segments."""
@@ -91,6 +107,15 @@ class SharedTables:
                 with contextlib.suppress(FileNotFoundError):
                     segment.unlink()
         self._segments = []
+
+
+def _tables(arrays: dict[str, np.ndarray]) -> Tables | LazyTables:
+    if "regret_at" in arrays:
+        return LazyTables(**arrays)
+    return Tables(regret=arrays["regret"], strategy_sum=arrays["strategy_sum"])
+
+
+assert TABLE_NAMES.index("strategy_sum") == STRATEGY  # ``used`` is indexed like TABLE_NAMES
 
 
 def remove_orphaned_segments(shm_dir: str = SHM_DIR) -> list[str]:

@@ -1,9 +1,13 @@
 """A run's snapshots: written on schedule and on demand, retried when they fail, and the final
 one waited for, so that a full disk costs no merged work.
 
-A snapshot copies the tables between merges (the event loop is single-threaded) and writes
-them from a thread. A failure (a full disk) frees what retention allows, then degrades the run
-with the reason and retries with backoff; the tables stay in memory meanwhile.
+A snapshot copies dense tables between merges (the event loop is single-threaded) and writes
+them from a thread. Lazy tables, which can be most of the machine's memory, are never copied:
+merges and whole-table passes are held while the thread writes their allocated prefix
+straight from shared memory (the deltas that arrive meanwhile wait, and are merged right
+after), so a snapshot is consistent and costs no second copy of the tables. A failure (a full
+disk) frees what retention allows, then degrades the run with the reason and retries with
+backoff; the tables stay in memory meanwhile.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from holdemd.config.schema import Config
 from holdemd.durations import format_bytes
@@ -30,6 +36,7 @@ from holdemd.rundir.snapshots import (
     write_snapshot,
 )
 from holdemd.rundir.store import make_room, prune_snapshots
+from holdemd.solver.lazy_tables import REGRET, STRATEGY, LazyTables
 from holdemd.solver.tables import Tables
 
 log = logging.getLogger("holdemd.snapshots")
@@ -52,12 +59,13 @@ class Snapshotter:
         run_dir: Path,
         config: Config,
         game: Game,
-        tables: Tables,
+        tables: Tables | LazyTables,
         *,
         sequence: int,
         last: SnapshotInfo | None,
         on_problem: ProblemSink,
         on_event: EventSink,
+        hold_merges: Callable[[bool], None] = lambda held: None,
     ) -> None:
         self.run_dir = run_dir
         self.config = config
@@ -67,6 +75,7 @@ class Snapshotter:
         self.last = last  # the run's newest snapshot
         self.on_problem = on_problem
         self.on_event = on_event
+        self.hold_merges = hold_merges  # True: no merge or pass writes the tables until False
         self.in_progress = False
         self.retry_at: float | None = None  # after a failed snapshot: try again then
         self.failures = 0  # snapshot writes that failed in all
@@ -139,11 +148,12 @@ class Snapshotter:
     async def _write(
         self, name: str, iteration: int, elapsed: float, num_workers: int
     ) -> SnapshotInfo | None:
-        # Copied between merges (the loop is single-threaded), written from a thread.
-        arrays = {
-            "regret": self.tables.regret.copy(),
-            "strategy_sum": self.tables.strategy_sum.copy(),
-        }
+        tables = self.tables
+        lazy = isinstance(tables, LazyTables)
+        if isinstance(tables, LazyTables):
+            arrays = lazy_snapshot_arrays(tables)
+        else:
+            arrays = dense_snapshot_arrays(tables)
         manifest = snapshot_manifest(
             self.config,
             self.game,
@@ -153,22 +163,30 @@ class Snapshotter:
             sequence=self.sequence,
         )
         manifest["num_workers"] = num_workers
+        if lazy:
+            manifest["tables"] = "lazy"
         cfg = self.config.training
-        while True:
-            try:
-                # overwrite: a snapshot of this name from before a resume is superseded.
-                info = await asyncio.to_thread(
-                    write_snapshot, self.run_dir, name, arrays, manifest, overwrite=True
-                )
-                break
-            except SnapshotWriteError as exc:
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                    freed = await asyncio.to_thread(make_room, self.run_dir, cfg.keep_every)
-                    if freed is not None:
-                        log.warning("disk full: removed snapshot %s to make room", freed)
-                        continue
-                self._failed(exc)
-                return None
+        if lazy:
+            self.hold_merges(True)
+        try:
+            while True:
+                try:
+                    # overwrite: a snapshot of this name from before a resume is superseded.
+                    info = await asyncio.to_thread(
+                        write_snapshot, self.run_dir, name, arrays, manifest, overwrite=True
+                    )
+                    break
+                except SnapshotWriteError as exc:
+                    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                        freed = await asyncio.to_thread(make_room, self.run_dir, cfg.keep_every)
+                        if freed is not None:
+                            log.warning("disk full: removed snapshot %s to make room", freed)
+                            continue
+                    self._failed(exc)
+                    return None
+        finally:
+            if lazy:
+                self.hold_merges(False)
         self.sequence += 1
         log.info(
             "snapshot written: %s (%s, %.2f s)", info.path, format_bytes(info.bytes), info.seconds
@@ -204,6 +222,24 @@ class Snapshotter:
             exc,
             delay,
         )
+
+
+def dense_snapshot_arrays(tables: Tables) -> dict[str, np.ndarray]:
+    """Copies, taken between merges (the loop is single-threaded), to write from a thread."""
+    return {"regret": tables.regret.copy(), "strategy_sum": tables.strategy_sum.copy()}
+
+
+def lazy_snapshot_arrays(tables: LazyTables) -> dict[str, np.ndarray]:
+    """Views of what is allocated, no copies: the caller holds merges while they are written.
+
+    The offsets go whole (8 bytes a node); the arenas only up to their allocated entries.
+    """
+    return {
+        "regret": tables.regret[: int(tables.used[REGRET])],
+        "strategy_sum": tables.strategy_sum[: int(tables.used[STRATEGY])],
+        "regret_at": tables.regret_at,
+        "strategy_at": tables.strategy_at,
+    }
 
 
 def resumed_snapshot(run_dir: Path, source: Path | None) -> SnapshotInfo | None:

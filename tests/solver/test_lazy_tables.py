@@ -129,3 +129,48 @@ def test_hashed_delta_buffers_record_the_same_changes(monkeypatch):
         apply_delta(hashed.tables, buffer)
     clear_delta(buffer)
     assert (buffer.hash_rows == -1).all()
+
+
+@pytest.mark.parametrize("regret_dtype", [None, "int32"])
+def test_merging_deltas_into_lazy_tables_equals_the_dense_merge(regret_dtype) -> None:
+    from holdemd.solver.kernels.rng import make_rng_state
+    from holdemd.solver.lazy_tables import merge_lazy
+    from holdemd.solver.tables import merge_rows
+
+    game = _game("leduc")
+    worker = ExternalSamplingMCCFR(game, Tables.zeros(game, "float32", regret_dtype), seed=9)
+    dense = Tables.zeros(game, "float32", regret_dtype)
+    lazy = LazyTables.zeros(game, "float32", regret_dtype)
+    blocks = NodeBlocks.of(game)
+    rng_dense, rng_lazy = make_rng_state(1, 5), make_rng_state(1, 5)
+    delta = worker.new_delta_buffer()
+    for _ in range(20):
+        worker.run_into(delta, 50)
+        k = int(delta.used[0])
+        parts = (delta.rows[:k], delta.regret[:k], delta.strategy[:k])
+        assert merge_rows(dense, *parts, -3.0, rng_dense)
+        assert merge_lazy(lazy, blocks, *parts, -3.0, rng_lazy)
+        clear_delta(delta)
+        worker.tables = dense  # the worker reads what the merges made, like a real one
+    back = lazy.to_dense(game)
+    np.testing.assert_array_equal(back.regret, dense.regret)
+    np.testing.assert_array_equal(back.strategy_sum, dense.strategy_sum)
+    assert lazy.used[0] <= compact_entries(game)
+
+
+def test_a_delta_that_would_overflow_writes_nothing() -> None:
+    from holdemd.solver.kernels.rng import make_rng_state
+    from holdemd.solver.lazy_tables import merge_lazy
+
+    game = _game("leduc")
+    lazy = LazyTables.zeros(game)
+    blocks = NodeBlocks.of(game)
+    rows = np.array([0, 5], dtype=np.int64)
+    regret = np.zeros((2, game.max_actions), dtype=np.float32)
+    strategy = np.ones((2, game.max_actions), dtype=np.float32)
+    assert merge_lazy(lazy, blocks, rows, regret, strategy, None, make_rng_state(0, 0))
+    used = lazy.used.copy()
+    regret[1, 0] = np.inf
+    assert not merge_lazy(lazy, blocks, rows, regret, strategy, None, make_rng_state(0, 0))
+    np.testing.assert_array_equal(lazy.used, used)
+    assert lazy.rows(game, rows, "strategy_sum")[:, :2].tolist() == [[1, 1], [1, 1]]
