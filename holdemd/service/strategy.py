@@ -54,7 +54,9 @@ class LiveRun(Protocol):
     run_dir: Path
     config: Config
     game: Game
-    tables: Tables | LazyTables
+
+    @property
+    def tables(self) -> Tables | LazyTables: ...
 
     @property
     def iteration(self) -> int: ...
