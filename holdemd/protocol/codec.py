@@ -119,7 +119,8 @@ _SPECS: Final[dict[type[Message], dict[str, Field]]] = {
         "seq": _COUNT,
         "iterations": _COUNT,
         "batch_seconds": _SECONDS,
-        "rows": Field(numeric_array(frozenset({"<i4"}), 1), array_to_wire),
+        # int64 only for games of more than 2**31 rows (6-max menus; holdemd.worker).
+        "rows": Field(numeric_array(frozenset({"<i4", "<i8"}), 1), array_to_wire),
         "regret": _FLOATS,
         "strategy": _FLOATS,
     },

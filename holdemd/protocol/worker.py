@@ -124,7 +124,8 @@ class Heartbeat:
 @dataclass(frozen=True, eq=False)  # arrays have no single truth value; compare fields
 class Delta:
     """One batch's sparse table update: ``regret[i]`` and ``strategy[i]`` add to row
-    ``rows[i]``. ``rows`` is int32 ``[k]``; ``regret`` and ``strategy`` are ``[k, A]`` of one
+    ``rows[i]``. ``rows`` is int32 ``[k]`` (int64 for games of over 2**31 rows); ``regret`` and
+    ``strategy`` are ``[k, A]`` of one
     float dtype. ``seq`` numbers this incarnation's deltas; :class:`Ack` echoes it."""
 
     TYPE: ClassVar[str] = "delta"
@@ -133,7 +134,7 @@ class Delta:
     seq: int
     iterations: int
     batch_seconds: float
-    rows: NDArray[np.int32]
+    rows: NDArray[np.int32] | NDArray[np.int64]
     regret: NDArray[np.floating[Any]]
     strategy: NDArray[np.floating[Any]]
 

@@ -81,7 +81,8 @@ def new_tables(config: Config, game: Game, lazy: bool) -> Tables | LazyTables:
     """A new run's empty tables, of the kind ``solver.tables`` asks for."""
     solver = config.solver
     if lazy:
-        return LazyTables.zeros(game, solver.table_dtype, solver.regret_dtype)
+        # No arena yet: the shared segments get their capacity (SharedTables.create).
+        return LazyTables.zeros(game, solver.table_dtype, solver.regret_dtype, capacity=0)
     return Tables.zeros(game, solver.table_dtype, solver.regret_dtype)
 
 

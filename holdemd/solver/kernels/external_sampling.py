@@ -70,7 +70,7 @@ class HashedDeltaBuffer(NamedTuple):
 
     hash_rows: np.ndarray  # int64[H], H a power of two: the row in each cell, -1 if free
     hash_slots: np.ndarray  # int32[H]: its slot
-    rows: np.ndarray  # int32[capacity]
+    rows: np.ndarray  # int32[capacity]; int64 for games of 2**31 rows or more
     regret: np.ndarray  # float[capacity, A]
     strategy: np.ndarray  # float[capacity, A]
     used: np.ndarray  # int64[2]: slots in use; the most rows one iteration has added
@@ -211,7 +211,8 @@ def make_delta_buffer(
         return HashedDeltaBuffer(
             hash_rows=np.full(cells, -1, dtype=np.int64),
             hash_slots=np.zeros(cells, dtype=np.int32),
-            rows=np.zeros(capacity, dtype=np.int32),
+            # Row numbers pass 2**31 in the biggest 6-max trees (nodes x 200 buckets).
+            rows=np.zeros(capacity, dtype=np.int32 if num_rows < 2**31 else np.int64),
             regret=np.zeros((capacity, max_actions), dtype=dtype),
             strategy=np.zeros((capacity, max_actions), dtype=dtype),
             used=np.zeros(2, dtype=np.int64),
