@@ -42,6 +42,21 @@ def format_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
+def format_about(seconds: float) -> str:
+    """A rough time ahead, to the minute: ``11400`` -> ``about 3 h 10 min``; ``about 45 min``;
+    ``about 2 d 5 h`` from two days on; ``less than a minute``."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "less than a minute"
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 48:
+        days, hours = divmod(hours, 24)
+        return f"about {days} d {hours} h"
+    if hours:
+        return f"about {hours} h {minutes} min"
+    return f"about {minutes} min"
+
+
 def format_bytes(count: float) -> str:
     """``1536`` -> ``1.5 KiB``."""
     value = float(count)

@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Final
 
-from holdemd.durations import format_bytes, format_duration
+from holdemd.durations import format_about, format_bytes, format_duration
 from holdemd.rundir.status import UP_SLOT_STATES
 
 HEALTH_EXIT: Final = {"ok": 0, "warning": 1, "critical": 2}  # else 3, UNKNOWN
@@ -64,11 +64,35 @@ def status(result: dict[str, Any], now: datetime | None = None) -> str:
         ("workers", "{} of {} up".format(*workers_up(run))),
         ("snapshot", _snapshot(run.get("last_snapshot"), now)),
     ]
+    if run.get("table_memory"):
+        rows += _table_memory(run["table_memory"])
     if run.get("litmus"):
         rows.append(("litmus", _litmus(run["litmus"])))
     if result.get("resumed_from"):
         rows.append(("resumed", f"from {result['resumed_from']} after a daemon restart"))
     return _rows(rows)
+
+
+def _table_memory(memory: dict[str, Any]) -> list[tuple[str, str]]:
+    """``tables`` (kind, size, blocks, bytes per entry) and, for lazy tables, ``growth``."""
+    per_entry = memory["bytes_per_entry"]
+    entry = "no entry yet" if per_entry is None else f"{per_entry:.2f} bytes per entry"
+    size = format_bytes(memory["bytes"])
+    if memory["kind"] == "dense":
+        return [("tables", f"dense, {size} (fixed size), {entry}")]
+    blocks, regret = memory["blocks"], memory["regret_blocks"]
+    tables = (
+        f"lazy, {size} (at most {format_bytes(memory['capacity_bytes'])}): {regret:,} of "
+        f"{blocks:,} regret blocks ({100 * regret / max(blocks, 1):.1f}%), "
+        f"{memory['strategy_blocks']:,} strategy-sum blocks, {entry}"
+    )
+    growth = memory["growth_bytes_per_h"]
+    if growth is None:
+        return [("tables", tables), ("growth", "measuring")]
+    text = f"{format_bytes(growth)}/h, {format_bytes(memory['available_bytes'])} available"
+    if memory["runs_out_in_s"] is not None:
+        text += f", runs out in {format_about(memory['runs_out_in_s'])}"
+    return [("tables", tables), ("growth", text)]
 
 
 def _litmus(litmus: dict[str, Any]) -> str:

@@ -112,6 +112,10 @@ class RunStatus:
     # The sanity scenarios at the latest snapshot (training.litmus): passed, failed, skipped,
     # total (judged), failing (names), iteration, snapshot; or error. None: not run (yet).
     litmus: dict[str, Any] | None = None
+    # The tables' memory (training.table_memory.TableMemory): kind, bytes, capacity_bytes,
+    # entries, bytes_per_entry, regret_blocks, strategy_blocks, blocks, rows, total_rows,
+    # growth_bytes_per_h, available_bytes, runs_out_in_s, warning. None: not measured (yet).
+    table_memory: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         _check_state("run state", self.state, RUN_STATES)
@@ -200,8 +204,9 @@ def status_line(status: RunStatus) -> str:
     up = sum(worker.state in UP_SLOT_STATES for worker in status.workers)
     parts.append(f"workers {up}/{len(status.workers)}")
     line = "  ".join(parts)
-    reason = _one_line(status.reason)
-    return f"{line}  ({reason})" if reason else line
+    memory = (status.table_memory or {}).get("warning")
+    why = "; ".join(text for text in (_one_line(status.reason), memory) if text)
+    return f"{line}  ({why})" if why else line
 
 
 # --- Helpers ------------------------------------------------------------------------------------

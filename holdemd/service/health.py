@@ -42,7 +42,14 @@ def health(
         # Waiting for its final snapshot to be written (a full disk): work is at stake.
         return {"status": "critical", "message": f"stopping: {run['reason']}"}
     troubled = [w for w in run["workers"] if w["state"] in TROUBLED_SLOT_STATES]
+    # The tables would exhaust memory soon at their growth (training.table_memory): the run
+    # is fine now, but will not be for long.
+    memory = (run.get("table_memory") or {}).get("warning")
     if state == "degraded" or troubled:
         why = run.get("reason") or f"{len(troubled)} worker(s) restarting or failed"
+        if memory:
+            why += f"; {memory}"
         return {"status": "warning", "message": f"{state}: {why}"}
+    if memory:
+        return {"status": "warning", "message": f"{state}: {memory}"}
     return {"status": "ok", "message": state}

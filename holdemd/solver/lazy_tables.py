@@ -10,9 +10,9 @@ node's legal actions (no padding to ``max_actions``), so entry
 
 Why a whole node per block: a node's offset costs 8 bytes, and its rows are visited with
 whatever bucket the deal gives, so a node that is reached at all soon has most of its rows
-touched (the supervisor counts both; `holdemd status` shows the ratio). Finer blocks would
-need an offset per (node, bucket group): more metadata for the rarely reached nodes, which
-hold little anyway.
+touched. Finer blocks would need an offset per (node, bucket group): more metadata, and a
+second indirection in the traversal's hottest read. (`holdemctl status` shows the blocks and
+rows allocated and the bytes per allocated entry.)
 
 The kernels read dense tables through the same indexing (a dense table is an arena whose
 every block is allocated, rows ``max_actions`` wide: `dense_layout`), so there is one

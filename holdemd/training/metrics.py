@@ -37,7 +37,7 @@ log = logging.getLogger("holdemd.metrics")
 
 TRAIN_ITERATIONS = "train/iterations"  # iterations merged into the global tables since the start
 TRAIN_ITERATIONS_PER_S = "train/iterations_per_s"  # merged iterations/s, all workers, last interval
-TRAIN_INFOSET_ROWS_TOUCHED = "train/infoset_rows_touched"  # table rows updated at least once so far
+TRAIN_INFOSET_ROWS_TOUCHED = "train/infoset_rows_touched"  # rows updated so far; dense tables only
 TRAIN_DELTA_BYTES_PER_S = "train/delta_bytes_per_s"  # delta payload bytes/s received from workers
 TRAIN_MERGE_LATENCY_MS = (
     "train/merge_latency_ms"  # mean ms to validate and add one delta, last interval
@@ -52,6 +52,15 @@ SCHEDULE_AVERAGE_SNAPSHOTS = "schedule/average_snapshots"  # current-strategy sn
 LITMUS_PASSED = "litmus/passed"  # litmus scenarios that pass, at each snapshot
 LITMUS_FAILED = "litmus/failed"  # litmus scenarios that fail, at each snapshot
 LITMUS_SKIPPED = "litmus/skipped"  # not judged: other games, off the tree, rows not trained yet
+# The tables' memory (training.table_memory); dense tables: fixed, every block allocated.
+TABLES_BYTES = "tables/bytes"  # bytes of the tables, per-node offsets included
+TABLES_BYTES_PER_ENTRY = "tables/bytes_per_entry"  # tables/bytes per (row, legal action) entry
+TABLES_REGRET_BLOCKS = "tables/regret_blocks"  # decision nodes with a regret block
+TABLES_STRATEGY_BLOCKS = "tables/strategy_blocks"  # decision nodes with a strategy-sum block
+TABLES_ROWS_ALLOCATED = "tables/rows_allocated"  # infoset rows with a regret block
+TABLES_GROWTH_BYTES_PER_H = "tables/growth_bytes_per_h"  # over the last hour, once measured
+TABLES_AVAILABLE_BYTES = "tables/available_bytes"  # memory (or /dev/shm) left to grow into
+TABLES_HOURS_LEFT = "tables/hours_until_memory_runs_out"  # at that growth; only while growing
 
 _WORKER_ITERATIONS_PER_S = TRAIN_ITERATIONS_PER_S + "/worker_{slot}"
 
@@ -72,6 +81,14 @@ TAGS: tuple[str, ...] = (
     LITMUS_PASSED,
     LITMUS_FAILED,
     LITMUS_SKIPPED,
+    TABLES_BYTES,
+    TABLES_BYTES_PER_ENTRY,
+    TABLES_REGRET_BLOCKS,
+    TABLES_STRATEGY_BLOCKS,
+    TABLES_ROWS_ALLOCATED,
+    TABLES_GROWTH_BYTES_PER_H,
+    TABLES_AVAILABLE_BYTES,
+    TABLES_HOURS_LEFT,
 )
 
 

@@ -26,12 +26,13 @@ from holdemd.rundir.status import (
     utc_now_iso,
     write_status,
 )
-from holdemd.solver.lazy_tables import allocated_regret
-from holdemd.solver.tables import stored_floor
+from holdemd.solver.lazy_tables import LazyTables, allocated_regret
+from holdemd.solver.tables import Tables, stored_floor
 from holdemd.training import metrics as tags
 from holdemd.training.merge import Merger
 from holdemd.training.schedule_runner import ScheduleRunner
 from holdemd.training.slots import WorkerSlot
+from holdemd.training.table_memory import TableMemory, TableMemoryMeter
 
 log = logging.getLogger("holdemd.reporting")
 
@@ -93,14 +94,33 @@ class PruningMeter:
         return skipped / considered if considered > 0 else None
 
 
-def floor_fraction(regret: np.ndarray, floor: float) -> float:
+def floor_fraction(tables: Tables | LazyTables, floor: float) -> float:
     """The share of regret entries at the floor, from a strided sample of about a million:
     exact for small tables, and a full scan of a 6-max table every few seconds would stall the
-    event loop."""
-    flat = regret.reshape(-1)
+    event loop. Lazy tables: of the allocated entries (the rest of the arena is not a table's
+    yet)."""
+    flat = allocated_regret(tables).reshape(-1)
     sample = flat[:: max(1, flat.size // FLOOR_SAMPLE)]
-    at_floor = np.count_nonzero(sample <= stored_floor(regret, floor))
+    at_floor = np.count_nonzero(sample <= stored_floor(tables.regret, floor))
     return at_floor / max(sample.size, 1)
+
+
+def table_memory_scalars(memory: TableMemory) -> dict[str, float]:
+    """The ``tables/*`` scalars of a table memory sample; growth and time left once known."""
+    values = {
+        tags.TABLES_BYTES: float(memory.bytes),
+        tags.TABLES_REGRET_BLOCKS: float(memory.regret_blocks),
+        tags.TABLES_STRATEGY_BLOCKS: float(memory.strategy_blocks),
+        tags.TABLES_ROWS_ALLOCATED: float(memory.rows),
+        tags.TABLES_AVAILABLE_BYTES: float(memory.available_bytes),
+    }
+    if memory.bytes_per_entry is not None:
+        values[tags.TABLES_BYTES_PER_ENTRY] = memory.bytes_per_entry
+    if memory.growth_bytes_per_h is not None:
+        values[tags.TABLES_GROWTH_BYTES_PER_H] = memory.growth_bytes_per_h
+    if memory.runs_out_in_s is not None:
+        values[tags.TABLES_HOURS_LEFT] = memory.runs_out_in_s / 3600.0
+    return values
 
 
 def worker_scalars(slots: list[WorkerSlot], up: int) -> dict[str, float]:
@@ -149,8 +169,10 @@ def run_status(
     dropped: int,
     write_failures: dict[str, int],
     litmus: dict[str, Any] | None = None,
+    table_memory: TableMemoryMeter | None = None,
 ) -> RunStatus:
-    """The run as status.json and the control socket show it."""
+    """The run as status.json and the control socket show it; ``table_memory`` is read
+    (sampled at most every ``table_memory.SAMPLE_SECONDS``)."""
     budget = training.time_budget_seconds
     target = training.iterations or None
     remaining = []
@@ -160,6 +182,12 @@ def run_status(
         remaining.append(budget - elapsed)
     if state == "running" and reason:
         state = "degraded"
+    eta = max(0.0, min(remaining)) if remaining else None
+    memory = None
+    if table_memory is not None:
+        memory = table_memory.read(time.monotonic(), ends_in_s=eta).as_dict()
+        if state in ("stopping", "finished", "failed"):
+            memory["warning"] = None  # a run on its way out grows its tables no more
     snap = last_snapshot
     return RunStatus(
         run_id=run_id,
@@ -171,7 +199,7 @@ def run_status(
         iterations_per_s=rate,
         elapsed_s=elapsed,
         time_budget_s=budget,
-        eta_s=max(0.0, min(remaining)) if remaining else None,
+        eta_s=eta,
         workers=worker_statuses(slots, time.monotonic()),
         last_snapshot=None
         if snap is None
@@ -187,6 +215,7 @@ def run_status(
         dropped_messages=dropped,
         write_failures=write_failures,
         litmus=litmus,
+        table_memory=memory,
     )
 
 
@@ -198,26 +227,32 @@ def run_scalars(
     slots: list[WorkerSlot],
     schedule: ScheduleRunner,
     pruning: PruningMeter,
+    table_memory: TableMemoryMeter | None = None,
 ) -> dict[str, float]:
-    """The TensorBoard scalars of a metrics write (see ``metrics`` for the tags)."""
+    """The TensorBoard scalars of a metrics write (see ``metrics`` for the tags); the table
+    memory of the latest status (``run_status`` samples it)."""
     up = sum(1 for slot in slots if slot.state in UP_SLOT_STATES)
     values = {
         tags.TRAIN_ITERATIONS: float(iteration),
         tags.TRAIN_ITERATIONS_PER_S: rate,
-        tags.TRAIN_INFOSET_ROWS_TOUCHED: float(
-            merger.touched.sum() if merger.touched is not None else 0
-        ),
         tags.TRAIN_DELTA_BYTES_PER_S: merger.delta_bytes / max(elapsed, 1e-9),
         tags.TRAIN_MERGE_LATENCY_MS: 1000 * merger.merge_seconds / max(merger.merges, 1),
         **worker_scalars(slots, up),
         tags.SCHEDULE_DISCOUNTS: float(schedule.discounts),
         tags.SCHEDULE_AVERAGE_SNAPSHOTS: float(schedule.average_snapshots),
     }
+    memory = table_memory.latest if table_memory is not None else None
+    if memory is not None:
+        values.update(table_memory_scalars(memory))
+    if merger.touched is not None:
+        # A flag per row: fine for dense tables, too big for lazy ones (Merger keeps none),
+        # where tables/rows_allocated says how far training reached instead.
+        values[tags.TRAIN_INFOSET_ROWS_TOUCHED] = float(merger.touched.sum())
     pruned = pruning.fraction(slots)
     if pruned is not None:
         values[tags.SCHEDULE_PRUNED_FRACTION] = pruned
     if schedule.regret_floor is not None:
         values[tags.SCHEDULE_FLOOR_FRACTION] = floor_fraction(
-            allocated_regret(schedule.tables), schedule.regret_floor
+            schedule.tables, schedule.regret_floor
         )
     return values

@@ -66,6 +66,7 @@ from holdemd.training.schedule_runner import ScheduleRunner
 from holdemd.training.shared_tables import SharedTables, remove_orphaned_segments
 from holdemd.training.slots import WorkerSlot
 from holdemd.training.snapshotter import SnapshotBusy, Snapshotter, resumed_snapshot
+from holdemd.training.table_memory import TableMemoryMeter
 from holdemd.training.worker_pool import PoolOptions, WorkerPool
 
 log = logging.getLogger("holdemd.supervisor")
@@ -207,6 +208,7 @@ class TrainingRun:
             iteration=lambda: self.iteration,
         )
         self.pruning = PruningMeter()
+        self.table_memory = TableMemoryMeter(self.game, self.tables)
 
     # -- the narrow surface --------------------------------------------------------------
 
@@ -323,6 +325,7 @@ class TrainingRun:
                 "snapshot": self.snapshotter.failures,
             },
             litmus=self.litmus.summary,
+            table_memory=self.table_memory,
         )
 
     # What tests and the service read of the parts, by their old names.
@@ -372,6 +375,7 @@ class TrainingRun:
             self.pool.slots,
             self.schedule,
             self.pruning,
+            self.table_memory,
         )
         self.metrics.scalars(values, self.iteration)
 

@@ -422,6 +422,70 @@ def test_status_shows_the_litmus_verdict() -> None:
     assert "litmus" not in render.status(status_result())
 
 
+LAZY_MEMORY = {
+    "kind": "lazy",
+    "bytes": 3 << 30,
+    "capacity_bytes": 6 << 30,
+    "entries": 700_000_000,
+    "bytes_per_entry": 4.6,
+    "regret_blocks": 420_000,
+    "strategy_blocks": 35_000,
+    "blocks": 2_100_000,
+    "rows": 80_000_000,
+    "total_rows": 207_000_000,
+    "growth_bytes_per_h": 1.2 * (1 << 30),
+    "available_bytes": int(3.8 * (1 << 30)),
+    "runs_out_in_s": 3 * 3600 + 10 * 60,
+    "warning": "table memory grows 1.2 GiB/h; available memory runs out in about 3 h 10 min",
+}
+
+
+def _rows_of(result: dict[str, Any]) -> dict[str, str]:
+    return dict(line.split(None, 1) for line in render.status(result).splitlines())
+
+
+def test_status_shows_the_table_memory_and_its_growth() -> None:
+    result = status_result("warning")
+    result["health"]["message"] = f"running: {LAZY_MEMORY['warning']}"
+    result["run"] = {**result["run"], "table_memory": LAZY_MEMORY}
+    rows = _rows_of(result)
+    assert rows["tables"] == (
+        "lazy, 3.0 GiB (at most 6.0 GiB): 420,000 of 2,100,000 regret blocks (20.0%), "
+        "35,000 strategy-sum blocks, 4.60 bytes per entry"
+    )
+    assert rows["growth"] == "1.2 GiB/h, 3.8 GiB available, runs out in about 3 h 10 min"
+    assert rows["health"] == (
+        "WARNING: running: table memory grows 1.2 GiB/h; available memory runs out in "
+        "about 3 h 10 min"
+    )
+    assert render.health(result)[0] == 1
+    measuring = {**LAZY_MEMORY, "growth_bytes_per_h": None, "runs_out_in_s": None}
+    result["run"]["table_memory"] = measuring
+    assert _rows_of(result)["growth"] == "measuring"
+    fits = {**LAZY_MEMORY, "runs_out_in_s": None, "warning": None}
+    result["run"]["table_memory"] = fits
+    assert _rows_of(result)["growth"] == "1.2 GiB/h, 3.8 GiB available"
+
+
+def test_status_shows_dense_tables_as_a_fixed_size() -> None:
+    result = status_result()
+    dense = {
+        **LAZY_MEMORY,
+        "kind": "dense",
+        "bytes": 6 << 30,
+        "capacity_bytes": 6 << 30,
+        "bytes_per_entry": 8.4,
+        "growth_bytes_per_h": 0.0,
+        "runs_out_in_s": None,
+        "warning": None,
+    }
+    result["run"] = {**result["run"], "table_memory": dense}
+    rows = _rows_of(result)
+    assert rows["tables"] == "dense, 6.0 GiB (fixed size), 8.40 bytes per entry"
+    assert "growth" not in rows
+    assert "tables" not in _rows_of(status_result())  # a daemon that does not say
+
+
 def test_idle_status_and_no_workers() -> None:
     idle = status_result(run=None)
     assert "none active" in render.status(idle)

@@ -561,6 +561,8 @@ def test_each_schedule_event_fires_when_configured_and_is_logged_and_counted(tmp
     assert scalars[tags.SCHEDULE_AVERAGE_SNAPSHOTS][-1] >= 10
     assert max(scalars[tags.SCHEDULE_PRUNED_FRACTION]) > 0.0
     assert max(scalars[tags.SCHEDULE_FLOOR_FRACTION]) > 0.0
+    assert set(scalars[tags.TABLES_BYTES]) == {2 * 288 * 3 * 4}  # dense: a fixed size
+    assert set(scalars[tags.TABLES_GROWTH_BYTES_PER_H]) == {0.0}
     assert result.exploitability is not None
 
 

@@ -274,6 +274,9 @@ def test_status_after_the_iteration_target_shows_the_worker_stopped(tmp_path):
     status = read_status(tmp_path / "run")
     assert status["state"] == "finished"
     assert status["workers"][0]["state"] == "stopped"
+    memory = status["table_memory"]  # Leduc's dense float32 tables: 288 rows x 3 actions x 2
+    assert (memory["kind"], memory["bytes"], memory["growth_bytes_per_h"]) == ("dense", 6912, 0)
+    assert memory["regret_blocks"] == memory["blocks"] and memory["warning"] is None
 
 
 def test_a_worker_that_says_hello_after_the_target_is_stopped_at_once(tmp_path):

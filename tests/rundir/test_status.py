@@ -52,6 +52,7 @@ TOP_LEVEL_KEYS = [
     "version",
     "write_failures",
     "litmus",
+    "table_memory",
 ]
 WORKER_KEYS = [
     "slot",
@@ -286,6 +287,17 @@ def test_status_line_degraded_with_reason() -> None:
     assert status_line(status) == (
         "degraded  it 1,234,567/10,000,000  41,230 it/s  elapsed 5m02s/8h  eta 3m31s  "
         "workers 1/2  (worker 1 failed 5 times in 10m: MemoryError)"
+    )
+
+
+def test_status_line_says_when_table_memory_runs_out() -> None:
+    warning = "table memory grows 1.2 GiB/h; available memory runs out in about 3 h 10 min"
+    status = run_status(table_memory={"kind": "lazy", "warning": warning})
+    assert status_line(status).endswith(f"workers 2/2  ({warning})")
+    degraded = replace(status, state="degraded", reason="snapshots failing")
+    assert status_line(degraded).endswith(f"workers 2/2  (snapshots failing; {warning})")
+    assert status_line(run_status(table_memory={"kind": "dense", "warning": None})).endswith(
+        "workers 2/2"
     )
 
 

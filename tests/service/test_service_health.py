@@ -69,3 +69,18 @@ def test_a_run_degraded_by_failing_snapshots_warns_and_a_stop_waiting_on_one_is_
     stopping = {**_ended("stopping", reason), "workers": [{"state": "stopped"}]}
     assert service._health(stopping) == {"status": "critical", "message": f"stopping: {reason}"}
     assert service._health({**stopping, "reason": None})["status"] == "ok"
+
+
+def test_table_memory_running_out_soon_warns_with_the_time_left(service: Service) -> None:
+    warning = "table memory grows 1.2 GiB/h; available memory runs out in about 3 h 10 min"
+    running = {**_ended("running", None), "workers": [{"state": "running"}]}
+    assert service._health({**running, "table_memory": {"warning": None}})["status"] == "ok"
+    assert service._health({**running, "table_memory": {"warning": warning}}) == {
+        "status": "warning",
+        "message": f"running: {warning}",
+    }
+    degraded = {**running, "state": "degraded", "reason": "worker 0 hung"}
+    assert service._health({**degraded, "table_memory": {"warning": warning}}) == {
+        "status": "warning",
+        "message": f"degraded: worker 0 hung; {warning}",
+    }

@@ -279,6 +279,7 @@ def test_tags_are_distinct_and_grouped() -> None:
         "quality",
         "schedule",
         "litmus",
+        "tables",
     }
     assert worker_iterations_per_s_tag(3) == "train/iterations_per_s/worker_3"
 
