@@ -213,8 +213,8 @@ def test_manifest_from_a_newer_version(tmp_path: Path) -> None:
     manifest["format_version"] = FORMAT_VERSION + 1
     (info.path / "manifest.json").write_text(json.dumps(manifest))
     assert snapshot_error(read_snapshot, info.path) == (
-        f"snapshot {info.path}: written by a newer holdemd (format_version 2, this one reads "
-        f"up to 1); upgrade holdemd or {pick(info.path)}"
+        f"snapshot {info.path}: written by a newer holdemd (format_version {FORMAT_VERSION + 1}, "
+        f"this one reads up to {FORMAT_VERSION}); upgrade holdemd or {pick(info.path)}"
     )
 
 
@@ -547,3 +547,15 @@ def test_remove_stale_restores_a_snapshot_set_aside_by_a_crashed_overwrite(tmp_p
     assert remove_stale_temp_dirs(tmp_path) == [obsolete.name]
     assert dir_names(tmp_path) == [first.name, second.name]
     assert read_snapshot(first.path)[1]["iteration"] == 1
+
+
+def test_a_format_1_snapshot_still_loads(tmp_path: Path) -> None:
+    """Format 2 added lazily allocated tables; what format 1 wrote reads as before."""
+    info = write(tmp_path, 1)
+    manifest = read_manifest(info.path)
+    manifest["format_version"] = 1
+    del manifest[snapshots.MANIFEST_CHECKSUM]
+    manifest[snapshots.MANIFEST_CHECKSUM] = snapshots.manifest_checksum(manifest)
+    (info.path / "manifest.json").write_text(json.dumps(manifest))
+    arrays, loaded = read_snapshot(info.path)
+    assert loaded["format_version"] == 1 and arrays

@@ -46,9 +46,9 @@ def status_of(meter: TableMemoryMeter, state: str = "running") -> dict[str, Any]
 
 
 def scalars_of(tables: Tables | LazyTables, meter: TableMemoryMeter) -> dict[str, float]:
-    merger: Any = SimpleNamespace(
-        touched=np.ones(GAME.num_rows, dtype=bool), delta_bytes=0, merge_seconds=0.0, merges=0
-    )
+    # As Merger keeps it: a flag per row for dense tables, none for lazy ones.
+    touched = None if isinstance(tables, LazyTables) else np.ones(GAME.num_rows, dtype=bool)
+    merger: Any = SimpleNamespace(touched=touched, delta_bytes=0, merge_seconds=0.0, merges=0)
     schedule: Any = SimpleNamespace(
         tables=tables, discounts=0, average_snapshots=0, regret_floor=None
     )
