@@ -45,29 +45,36 @@ class NodeBlocks:
 
     decision_nodes: np.ndarray  # int64[D]: decision nodes, by increasing row base
     row_base: np.ndarray  # int64[D]: their first row, increasing
-    num_actions: np.ndarray  # int64[D]
-    num_buckets: np.ndarray  # int64[D]
-    street: np.ndarray  # int64[D]
+    num_actions: np.ndarray  # int32[D]
+    num_buckets: np.ndarray  # int32[D]
+    street: np.ndarray  # int32[D]
 
     @classmethod
     def of(cls, game: Game) -> NodeBlocks:
+        """The game's blocks, computed once per game object (tens of MB for 6-max trees, which
+        the merge, the schedule and the status would otherwise each hold a copy of)."""
+        cached = game.__dict__.get("_node_blocks")
+        if cached is not None:
+            return cached
         a = game.arrays
         nodes = np.flatnonzero(a.node_row_base >= 0).astype(np.int64)
         order = np.argsort(a.node_row_base[nodes], kind="stable")
         nodes = nodes[order]
-        street = a.node_street[nodes].astype(np.int64)
-        return cls(
+        street = a.node_street[nodes].astype(np.int32)
+        blocks = cls(
             decision_nodes=nodes,
             row_base=a.node_row_base[nodes].astype(np.int64),
-            num_actions=a.node_num_actions[nodes].astype(np.int64),
-            num_buckets=a.street_buckets[street].astype(np.int64),
+            num_actions=a.node_num_actions[nodes].astype(np.int32),
+            num_buckets=a.street_buckets[street].astype(np.int32),
             street=street,
         )
+        object.__setattr__(game, "_node_blocks", blocks)  # a frozen dataclass: a cache beside it
+        return blocks
 
     @property
     def block_entries(self) -> np.ndarray:
         """int64[D]: entries of each node's block (buckets x legal actions)."""
-        return self.num_buckets * self.num_actions
+        return self.num_buckets.astype(np.int64) * self.num_actions
 
     def node_index(self, rows: np.ndarray) -> np.ndarray:
         """int64[k]: index into these arrays of the node each row belongs to."""
