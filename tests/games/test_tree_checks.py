@@ -255,3 +255,33 @@ def test_tree_json_is_the_count(capsys, six_max, no_building, memory):
     assert data["block_offset_bytes"] == 115_334_632 * 16
     assert data["memory_needed_bytes"] > data["available_memory_bytes"] == 16 * GIB
     assert data["memory_fully_grown_bytes"] < data["memory_fully_grown_snapshot_bytes"]
+
+
+def test_6max_pluribus_fits_as_its_comments_say(tmp_path, no_building, memory):
+    # Counted, not built (building its 15.3M nodes takes about 25 s): the figures its comments
+    # quote from `holdemd tree`, and a run of it is accepted.
+    from holdemd.durations import format_bytes
+
+    path = ROOT / "configs" / "6max_pluribus.yaml"
+    config = load_config(path)
+    report = tree_report.count_for(config)
+    assert report.table_kind == "lazy" and report.strategy_streets == 1  # first_round
+    assert 10_000_000 <= report.nodes <= 20_000_000
+    comments = " ".join(
+        line.lstrip("# ") for line in path.read_text().splitlines() if line.startswith("#")
+    )
+    for figure in (
+        f"{report.nodes:,} nodes",
+        f"a {format_bytes(report.tree_bytes)} tree",
+        f"{report.rows:,} infoset rows",
+        f"Dense tables would be {format_bytes(report.dense_table_bytes)}",
+        f"up to {format_bytes(report.compact_table_bytes)} with every node's block",
+        f"at least {format_bytes(report.memory_needed)}",
+        f"it holds {format_bytes(report.memory_fully_grown)}",
+        f"{format_bytes(report.memory_fully_grown_snapshot)} while a snapshot copies",
+    ):
+        assert figure in comments
+    # Fully grown tables fit a 24 GB machine; dense ones could not.
+    assert report.memory_fully_grown < 24 * 10**9 < report.dense_table_bytes
+    tree_report.check_fits(report, str(path), available=8 * GIB)
+    assert plan_run(path, {}, logdir=tmp_path / "run").config.solver.tables == "lazy"
