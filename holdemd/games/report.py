@@ -49,8 +49,10 @@ HEADROOM_BYTES = 1 << 30
 # (training.snapshotter), so while one is written the run holds the tables twice.
 SNAPSHOT_COPIES = 1
 OFFSET_BYTES = 8  # lazy tables: per node and table, an int64 where its block starts
-# Lazy tables: the room for blocks a run must have at the start. Training reaches the preflop and
-# flop nodes within minutes; a machine without a GiB for them would fail soon after the start.
+# Lazy tables: the room for blocks a run must have at the start. A floor, not an estimate:
+# training allocates blocks from its first minutes (every preflop node is reached at once), so a
+# machine without a GiB for them would fail soon after the start; the report says how far they
+# can grow (compact_table_bytes).
 LAZY_FIRST_BLOCKS_BYTES = 1 << 30
 
 
