@@ -27,10 +27,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "tree",
         help="count a config's betting tree, infoset rows and table memory",
         description="Print node and decision counts per street, infoset rows for the "
-        "configured buckets, and the memory the tables will need, without allocating them. "
-        "The tree is counted first, without building it (a fraction of a second); when the tree "
-        "and tables fit in memory the tree is then built to confirm the count, else the config "
-        "is refused (exit 2).",
+        "configured buckets, and the memory the tables will need, without allocating them: "
+        "dense tables, and lazily allocated ones with every node's block allocated (their "
+        "most), and which of the two the config keeps (solver.tables). "
+        "The tree is counted first, without building it (a fraction of a second); when a run "
+        "fits in memory (the tree, the card tables, the tables at the start of the run, dense "
+        "ones whole, and a snapshot's copy of them) the tree is then built to confirm the "
+        "count, else the config is refused (exit 2).",
     )
     tree.add_argument("--config", type=Path, required=True, help="YAML config")
     tree.add_argument("--json", action="store_true", help="print one JSON object")
@@ -40,7 +43,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_tree(args: argparse.Namespace) -> int:
     from holdemd.config.loader import load_config
-    from holdemd.games.report import check_countable, check_fits, count_for, report_for
+    from holdemd.games.report import (
+        check_countable,
+        check_fits,
+        count_for,
+        growth_note,
+        report_for,
+    )
     from holdemd.games.tree_size import TreeTooLargeToCount
 
     source = str(args.config)
@@ -57,6 +66,9 @@ def cmd_tree(args: argparse.Namespace) -> int:
         return ExitCode.OK
     sys.stdout.flush()  # the count shows while a big tree builds
     check_fits(counted, source)
+    note = growth_note(counted, source)
+    if note is not None:
+        print(f"holdemd: note: {note}", file=sys.stderr)
     built = report_for(config)
     same = built == dataclasses.replace(counted, counted=False)
     print(
@@ -73,6 +85,9 @@ def _print(report: TreeReport, as_json: bool) -> None:
     if as_json:
         data = dataclasses.asdict(report)
         data["nodes"] = report.nodes
+        data["memory_needed_bytes"] = report.memory_needed  # what the memory check compares
+        data["memory_fully_grown_bytes"] = report.memory_fully_grown  # every block, no snapshot
+        data["memory_fully_grown_snapshot_bytes"] = report.memory_fully_grown_snapshot
         data["available_memory_bytes"] = available_memory()
         print(json.dumps(data))
     else:

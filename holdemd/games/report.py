@@ -7,6 +7,13 @@ histories). ``holdemd tree`` prints them; it and run set-up (``training.plan.pla
 before building anything, a tree or tables that do not fit in the machine's memory, with the
 same numbers in the message. There is no node limit besides memory: the tree builder
 (``games.nolimit_tree``) keeps no object per node.
+
+Tables come in two kinds (``solver.tables``, decided by ``solver.table_kind``). Dense tables
+are allocated whole at the start, so they must fit, and so must the copy a snapshot takes of
+them. Lazily allocated tables (``solver.lazy_tables``) start with only a block offset per node
+and grow a node's block (buckets x its legal actions) when training first reaches it, up to the
+*compact* size; a run needs room for the offsets and a first working set of blocks, and the
+report gives the compact size so that one can see how far they can grow.
 """
 
 from __future__ import annotations
@@ -33,8 +40,20 @@ from holdemd.games.tree_size import (
     count_nolimit_tree,
     counts_of_arrays,
 )
+from holdemd.solver.table_kind import AUTO_LAZY_ABOVE_BYTES, uses_lazy_tables
 
 TABLES = 2  # regret and strategy_sum
+# Memory left for everything but the tables (interpreter, kernels, buffers, bucket tables).
+HEADROOM_BYTES = 1 << 30
+# A snapshot copies the tables between merges and writes the copy from a thread
+# (training.snapshotter), so while one is written the run holds the tables twice.
+SNAPSHOT_COPIES = 1
+OFFSET_BYTES = 8  # lazy tables: per node and table, an int64 where its block starts
+# Lazy tables: the room for blocks a run must have at the start. A floor, not an estimate:
+# training allocates blocks from its first minutes (every preflop node is reached at once), so a
+# machine without a GiB for them would fail soon after the start; the report says how far they
+# can grow (compact_table_bytes).
+LAZY_FIRST_BLOCKS_BYTES = 1 << 30
 
 
 def _smaller_tree(source: str) -> str:
@@ -44,10 +63,6 @@ def _smaller_tree(source: str) -> str:
     )
 
 
-# Memory left for everything but the tables (interpreter, kernels, buffers, bucket tables).
-HEADROOM_BYTES = 1 << 30
-
-
 @dataclass(frozen=True)
 class StreetCounts:
     street: str
@@ -55,6 +70,7 @@ class StreetCounts:
     terminal_nodes: int
     buckets: int
     rows: int
+    legal_actions: int = 0  # summed over the street's decision nodes
 
 
 @dataclass(frozen=True)
@@ -63,15 +79,62 @@ class TreeReport:
     streets: tuple[StreetCounts, ...]
     max_actions: int
     rows: int
-    table_bytes: int  # regret + strategy_sum
+    dense_table_bytes: int  # regret + strategy_sum, every row max_actions wide
     bucket_table_bytes: int
     table_kinds: str = "float32"  # the tables' dtypes, as the report prints them
     counted: bool = False  # counted without building the tree (else read off a built one)
     tree_bytes: int = 0  # the built tree: node arrays and packed histories (an estimate)
+    table_kind: str = "dense"  # what a run of the config keeps: dense or lazy
+    tables_setting: str = "dense"  # solver.tables (auto, dense, lazy) that chose it
+    # Lazy tables with every node's block allocated: buckets x legal actions, no padding;
+    # strategy sums only on the first strategy_streets streets (1 with average: first_round).
+    compact_table_bytes: int = 0
+    strategy_streets: int = 0
+    block_offset_bytes: int = 0  # lazy tables: one offset per node and table
 
     @property
     def nodes(self) -> int:
         return sum(s.decision_nodes + s.terminal_nodes for s in self.streets)
+
+    @property
+    def lazy(self) -> bool:
+        return self.table_kind == "lazy"
+
+    @property
+    def first_table_bytes(self) -> int:
+        """The tables at the start of a run: dense ones whole; lazy ones their block offsets and
+        a first working set of blocks."""
+        if not self.lazy:
+            return self.dense_table_bytes
+        blocks = min(LAZY_FIRST_BLOCKS_BYTES, self.compact_table_bytes)
+        return self.block_offset_bytes + blocks
+
+    @property
+    def memory_needed(self) -> int:
+        """Bytes a run needs at least: the tree, the card tables, the tables at the start and a
+        snapshot's copy of them, and headroom for the processes. The memory check's figure."""
+        return self._memory(self.first_table_bytes, SNAPSHOT_COPIES)
+
+    @property
+    def grown_table_bytes(self) -> int:
+        """The tables once training has reached every node (dense ones: from the start)."""
+        if not self.lazy:
+            return self.dense_table_bytes
+        return self.block_offset_bytes + self.compact_table_bytes
+
+    @property
+    def memory_fully_grown(self) -> int:
+        """Bytes a run holds once training has reached every node, between snapshots."""
+        return self._memory(self.grown_table_bytes, 0)
+
+    @property
+    def memory_fully_grown_snapshot(self) -> int:
+        """:attr:`memory_fully_grown` while a snapshot copies the tables."""
+        return self._memory(self.grown_table_bytes, SNAPSHOT_COPIES)
+
+    def _memory(self, table_bytes: int, copies: int) -> int:
+        tables = table_bytes * (1 + copies)
+        return self.tree_bytes + self.bucket_table_bytes + tables + HEADROOM_BYTES
 
     def lines(self) -> list[str]:
         width = max(len(s.street) for s in self.streets)
@@ -87,13 +150,51 @@ class TreeReport:
                 f"{s.buckets:>8,}  {s.rows:>13,}"
             )
         out.append(
-            f"infoset rows {self.rows:,} x {self.max_actions} actions: tables "
-            f"{format_bytes(self.table_bytes)} (regret + strategy sum, {self.table_kinds})"
+            f"infoset rows {self.rows:,} x {self.max_actions} actions: dense tables "
+            f"{format_bytes(self.dense_table_bytes)} (regret + strategy sum, {self.table_kinds})"
         )
+        averaged = (
+            ""
+            if not 0 < self.strategy_streets < len(self.streets)
+            else f"; strategy sums on {self.streets[0].street} only: schedule.average first_round"
+        )
+        out.append(
+            f"lazy tables: up to {format_bytes(self.compact_table_bytes)} with every node's "
+            f"block allocated (legal actions only{averaged}), plus "
+            f"{format_bytes(self.block_offset_bytes)} of block offsets"
+        )
+        out.append(f"this config keeps {self.table_kind} tables ({self._why_this_kind()})")
         if self.bucket_table_bytes:
             out.append(f"card abstraction tables: {format_bytes(self.bucket_table_bytes)}")
         out.append(f"betting tree: {format_bytes(self.tree_bytes)} (node arrays and histories)")
+        needs = f"a run needs at least {format_bytes(self.memory_needed)} ({self._needs()})"
+        if self.lazy:
+            needs += (
+                f"; once training reaches every node {format_bytes(self.memory_fully_grown)}, "
+                f"{format_bytes(self.memory_fully_grown_snapshot)} while a snapshot copies them"
+            )
+        out.append(needs)
         return out
+
+    def _why_this_kind(self) -> str:
+        if self.tables_setting != "auto":
+            return f"solver.tables: {self.tables_setting}"
+        above = "above" if self.lazy else "at most"
+        limit = format_bytes(AUTO_LAZY_ABOVE_BYTES)
+        return f"solver.tables: auto, the dense tables are {above} {limit}"
+
+    def _needs(self) -> str:
+        """What :attr:`memory_needed` adds up, in words."""
+        parts = ["betting tree"] if self.tree_bytes else []
+        if self.bucket_table_bytes:
+            parts.append("card tables")
+        if self.lazy:
+            blocks = format_bytes(self.first_table_bytes - self.block_offset_bytes)
+            parts.append(f"block offsets and a first {blocks} of blocks, twice (a snapshot's copy)")
+        else:
+            parts.append("the dense tables, twice (a snapshot's copy)")
+        parts.append(f"{format_bytes(HEADROOM_BYTES)} for the processes")
+        return ", ".join(parts)
 
 
 def report_for(config: Config) -> TreeReport:
@@ -156,9 +257,21 @@ def card_table_bytes(buckets: Sequence[int]) -> int:
 
 def table_itemsize(config: Config) -> int:
     """Bytes per entry, averaged over the two tables (int32 regrets beside float64 sums: 6)."""
+    return sum(table_itemsizes(config)) // 2
+
+
+def table_itemsizes(config: Config) -> tuple[int, int]:
+    """Bytes per entry of the regret table and of the strategy-sum table."""
     solver = config.solver
     regret = np.dtype(solver.regret_dtype or solver.table_dtype).itemsize
-    return (regret + np.dtype(solver.table_dtype).itemsize) // 2
+    return regret, np.dtype(solver.table_dtype).itemsize
+
+
+def strategy_streets(config: Config, num_streets: int) -> int:
+    """The streets, from the first, whose strategy sums training accumulates: only the first
+    with ``schedule.average: first_round`` (as ``solver.schedule.Schedule.average_streets``)."""
+    first_round = config.schedule.average == "first_round" and num_streets > 1
+    return 1 if first_round else num_streets
 
 
 def table_kinds(config: Config) -> str:
@@ -182,7 +295,8 @@ def _report(
     itemsize: int = 4,
 ) -> TreeReport:
     """Rows and bytes of a tree with these ``counts`` and ``buckets`` per street; the tables'
-    dtypes are the config's (else float32)."""
+    dtypes, kind and averaging are the config's (without one: dense, ``itemsize`` bytes an
+    entry in both tables, strategy sums on every street)."""
     streets = []
     for s, bucket_count in enumerate(buckets):
         label = game_kind(name).street_name(s)
@@ -194,21 +308,31 @@ def _report(
                 counts.terminals[s],
                 int(bucket_count),
                 decisions * int(bucket_count),
+                counts.actions[s],
             )
         )
     rows = sum(street.rows for street in streets)
-    if config is not None:
-        itemsize = table_itemsize(config)
+    regret_size, strategy_size = (itemsize, itemsize) if config is None else table_itemsizes(config)
+    averaged = len(streets) if config is None else strategy_streets(config, len(streets))
+    # A node's block holds buckets x legal actions entries (solver.lazy_tables.NodeBlocks).
+    entries = [street.buckets * street.legal_actions for street in streets]
+    compact = sum(entries) * regret_size + sum(entries[:averaged]) * strategy_size
+    lazy = config is not None and uses_lazy_tables(config, rows, counts.max_actions)
     return TreeReport(
         game=name,
         streets=tuple(streets),
         max_actions=counts.max_actions,
         rows=rows,
-        table_bytes=TABLES * rows * counts.max_actions * itemsize,
+        dense_table_bytes=rows * counts.max_actions * (regret_size + strategy_size),
         bucket_table_bytes=bucket_bytes,
         table_kinds=table_kinds(config) if config is not None else "float32",
         counted=counted,
         tree_bytes=tree_bytes(counts.nodes, counts.max_actions, num_players),
+        table_kind="lazy" if lazy else "dense",
+        tables_setting="dense" if config is None else config.solver.tables,
+        compact_table_bytes=compact,
+        strategy_streets=averaged,
+        block_offset_bytes=TABLES * OFFSET_BYTES * counts.nodes,
     )
 
 
@@ -225,19 +349,52 @@ def available_memory() -> int:
 
 
 def check_fits(report: TreeReport, source: str, available: int | None = None) -> None:
-    """Refuse a config whose tree, tables and bucket tables cannot fit in memory together."""
+    """Refuse a config whose run cannot fit in memory: the tree, the card tables, the tables at
+    the start of the run and a snapshot's copy of them (:attr:`TreeReport.memory_needed`).
+
+    Dense tables are allocated whole, so they must fit; lazily allocated ones
+    (``report.table_kind == "lazy"``) need only their block offsets and a first working set of
+    blocks, however large the dense tables would be.
+    """
     free = available_memory() if available is None else available
-    needed = report.table_bytes + report.bucket_table_bytes + report.tree_bytes + HEADROOM_BYTES
-    if needed > free:
-        how = "counted without building it" if report.counted else "built"
-        raise UsageError(
-            f"{source}: the tables need {format_bytes(report.table_bytes)} "
-            f"({report.rows:,} infoset rows x {report.max_actions} actions x {TABLES} tables) "
-            f"plus {format_bytes(report.bucket_table_bytes)} of card buckets and "
-            f"{format_bytes(report.tree_bytes)} for the betting tree ({report.nodes:,} nodes, "
-            f"{how}), but only {format_bytes(free)} of memory is available; use fewer buckets, "
-            f"a smaller bet menu or lower max_raises (see `holdemd tree --config {source}`)"
+    if report.memory_needed <= free:
+        return
+    how = "counted without building it" if report.counted else "built"
+    if report.lazy:
+        blocks = report.first_table_bytes - report.block_offset_bytes
+        tables = (
+            f"the lazy tables need {format_bytes(report.first_table_bytes)} at the start "
+            f"({format_bytes(report.block_offset_bytes)} of block offsets and a first "
+            f"{format_bytes(blocks)} of blocks), twice that while a snapshot copies them,"
         )
+        advice = "use fewer bet sizes, lower max_raises or fewer players"
+    else:
+        tables = (
+            f"the tables need {format_bytes(report.dense_table_bytes)} "
+            f"({report.rows:,} infoset rows x {report.max_actions} actions x {TABLES} tables), "
+            "twice that while a snapshot copies them,"
+        )
+        advice = "use fewer buckets, a smaller bet menu, lower max_raises or solver.tables: lazy"
+    raise UsageError(
+        f"{source}: {tables} plus {format_bytes(report.bucket_table_bytes)} of card buckets and "
+        f"{format_bytes(report.tree_bytes)} for the betting tree ({report.nodes:,} nodes, "
+        f"{how}), but only {format_bytes(free)} of memory is available; {advice} "
+        f"(see `holdemd tree --config {source}`)"
+    )
+
+
+def growth_note(report: TreeReport, source: str, available: int | None = None) -> str | None:
+    """A note for a config whose lazy tables fit at the start (:func:`check_fits`) but would
+    not once training has reached every node, snapshots included; None if they would."""
+    free = available_memory() if available is None else available
+    if not report.lazy or report.memory_fully_grown_snapshot <= free:
+        return None
+    return (
+        f"{source}: once training reaches every node a run holds "
+        f"{format_bytes(report.memory_fully_grown)}, "
+        f"{format_bytes(report.memory_fully_grown_snapshot)} while a snapshot copies the tables, "
+        f"more than the {format_bytes(free)} of memory available now: a long run may run out"
+    )
 
 
 def check_countable(
@@ -268,9 +425,12 @@ def check_before_building(config: Config, source: str) -> None:
     check_fits(report, source)
 
 
-def game_report(game: Game, itemsize: int = 4) -> TreeReport:
+def game_report(game: Game, itemsize: int = 4, *, config: Config | None = None) -> TreeReport:
+    """The report of a built game. With ``config``, its tables' kind, dtypes and averaging
+    (what a run of it keeps); without one, dense tables of ``itemsize`` bytes an entry."""
     a = game.arrays
     buckets = a.street_buckets.tolist()
-    report = _report(game.name, counts_of_arrays(a), buckets, 0, a.num_players, itemsize=itemsize)
+    counts = counts_of_arrays(a)
+    report = _report(game.name, counts, buckets, 0, a.num_players, config, itemsize=itemsize)
     # The game is in memory already, like its bucket tables: only the tables are still to come.
     return dataclasses.replace(report, tree_bytes=0)

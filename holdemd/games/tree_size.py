@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from holdemd.games.compiled import GameArrays
 from holdemd.games.nolimit import NoLimitRules, raise_to_amounts
 
@@ -39,6 +41,9 @@ class TreeCounts:
     decisions: tuple[int, ...]  # per street: nodes where a player acts
     terminals: tuple[int, ...]  # per street: fold and showdown nodes
     max_actions: int  # the most legal actions at one node: the tables' width
+    # per street: legal actions summed over its decisions, i.e. the entries of one bucket's
+    # rows without padding to max_actions (what lazily allocated tables hold per bucket)
+    actions: tuple[int, ...]
 
     @property
     def nodes(self) -> int:
@@ -58,10 +63,14 @@ def counts_of_arrays(arrays: GameArrays) -> TreeCounts:
     """The same counts read off a built tree."""
     streets = int(arrays.street_buckets.shape[0])
     decision = arrays.node_player >= 0
+    actions = arrays.node_num_actions.astype(np.int64)
     return TreeCounts(
         decisions=tuple(int((decision & (arrays.node_street == s)).sum()) for s in range(streets)),
         terminals=tuple(int((~decision & (arrays.node_street == s)).sum()) for s in range(streets)),
         max_actions=int(arrays.node_children.shape[1]),
+        actions=tuple(
+            int(actions[decision & (arrays.node_street == s)].sum()) for s in range(streets)
+        ),
     )
 
 
@@ -77,29 +86,35 @@ def count_nolimit_tree(rules: NoLimitRules, max_states: int | None = None) -> Tr
 
 # A subtree's counts travel packed in one Python int, so that adding a child's counts is one
 # addition (this halves the time of a count): FIELD_BITS bits per count, decisions on each
-# street, then terminals on each street, and above them the number of nodes, which has no field
-# limit. A per-street count that outgrew its field would carry into the next one and the fields
-# would no longer add up to the number of nodes; _Packing.unpack checks that they do.
+# street, then terminals on each street, then legal actions summed over each street's decisions,
+# and above them the number of nodes, which has no field limit. A per-street count that outgrew
+# its field would carry into the next one and the fields would no longer add up: the node fields
+# to the number of nodes, the action fields to one less (every node but the root is one action
+# of one decision); _Packing.unpack checks both.
 FIELD_BITS = 128
 
 
 class _Packing:
     def __init__(self, streets: int) -> None:
         self.streets = streets
-        self.nodes_shift = FIELD_BITS * 2 * streets
+        self.nodes_shift = FIELD_BITS * 3 * streets
         node = 1 << self.nodes_shift
         self.decision = [node + (1 << (FIELD_BITS * s)) for s in range(streets)]
         self.terminal = [node + (1 << (FIELD_BITS * (streets + s))) for s in range(streets)]
+        self.action = [1 << (FIELD_BITS * (2 * streets + s)) for s in range(streets)]
 
     def nodes(self, packed: int) -> int:
         return packed >> self.nodes_shift
 
     def unpack(self, packed: int, max_actions: int) -> TreeCounts:
         mask = (1 << FIELD_BITS) - 1
-        fields = [(packed >> (FIELD_BITS * i)) & mask for i in range(2 * self.streets)]
-        if sum(fields) != self.nodes(packed):
+        fields = [(packed >> (FIELD_BITS * i)) & mask for i in range(3 * self.streets)]
+        nodes, actions = fields[: 2 * self.streets], fields[2 * self.streets :]
+        if sum(nodes) != self.nodes(packed) or sum(actions) != self.nodes(packed) - 1:
             raise TreeTooLargeToCount(1 << FIELD_BITS)  # some street has more nodes than that
-        return TreeCounts(tuple(fields[: self.streets]), tuple(fields[self.streets :]), max_actions)
+        return TreeCounts(
+            tuple(nodes[: self.streets]), tuple(nodes[self.streets :]), max_actions, tuple(actions)
+        )
 
 
 class _Counter:
@@ -112,6 +127,7 @@ class _Counter:
         # Looked up once per state: kept one attribute away, not two.
         self.decision_unit = self.packing.decision
         self.terminal_unit = self.packing.terminal
+        self.action_unit = self.packing.action
         self.max_raises = rules.max_raises
         self.big_blind = float(rules.big_blind)
         self.memo: dict[tuple[object, ...], int] = {}
@@ -181,6 +197,7 @@ class _Counter:
             # before the stop are disjoint parts of the tree: together, a lower bound.
             raise TreeTooLargeToCount(stop.nodes_at_least + self.packing.nodes(packed)) from None
         self.max_actions = max(self.max_actions, actions)
+        packed += self.action_unit[street] * actions
         self.memo[key] = packed
         return packed
 
