@@ -45,9 +45,10 @@ from holdemd.solver.table_kind import AUTO_LAZY_ABOVE_BYTES, uses_lazy_tables
 TABLES = 2  # regret and strategy_sum
 # Memory left for everything but the tables (interpreter, kernels, buffers, bucket tables).
 HEADROOM_BYTES = 1 << 30
-# A snapshot copies the tables between merges and writes the copy from a thread
-# (training.snapshotter), so while one is written the run holds the tables twice.
-SNAPSHOT_COPIES = 1
+# A snapshot copies dense tables between merges and writes the copy from a thread
+# (training.snapshotter), so while one is written the run holds them twice. Lazy tables are
+# written straight from shared memory while merges wait: no copy.
+DENSE_SNAPSHOT_COPIES = 1
 OFFSET_BYTES = 8  # lazy tables: per node and table, an int64 where its block starts
 # Lazy tables: the room for blocks a run must have at the start. A floor, not an estimate:
 # training allocates blocks from its first minutes (every preflop node is reached at once), so a
@@ -113,7 +114,7 @@ class TreeReport:
     def memory_needed(self) -> int:
         """Bytes a run needs at least: the tree, the card tables, the tables at the start and a
         snapshot's copy of them, and headroom for the processes. The memory check's figure."""
-        return self._memory(self.first_table_bytes, SNAPSHOT_COPIES)
+        return self._memory(self.first_table_bytes, self.snapshot_copies)
 
     @property
     def grown_table_bytes(self) -> int:
@@ -129,8 +130,13 @@ class TreeReport:
 
     @property
     def memory_fully_grown_snapshot(self) -> int:
-        """:attr:`memory_fully_grown` while a snapshot copies the tables."""
-        return self._memory(self.grown_table_bytes, SNAPSHOT_COPIES)
+        """:attr:`memory_fully_grown` while a snapshot is written (the same for lazy tables)."""
+        return self._memory(self.grown_table_bytes, self.snapshot_copies)
+
+    @property
+    def snapshot_copies(self) -> int:
+        """Copies of the tables a snapshot holds while it is written."""
+        return 0 if self.lazy else DENSE_SNAPSHOT_COPIES
 
     def _memory(self, table_bytes: int, copies: int) -> int:
         tables = table_bytes * (1 + copies)
@@ -170,8 +176,8 @@ class TreeReport:
         needs = f"a run needs at least {format_bytes(self.memory_needed)} ({self._needs()})"
         if self.lazy:
             needs += (
-                f"; once training reaches every node {format_bytes(self.memory_fully_grown)}, "
-                f"{format_bytes(self.memory_fully_grown_snapshot)} while a snapshot copies them"
+                f"; once training reaches every node {format_bytes(self.memory_fully_grown)} "
+                "(snapshots write from the shared tables: no copy)"
             )
         out.append(needs)
         return out
@@ -190,7 +196,7 @@ class TreeReport:
             parts.append("card tables")
         if self.lazy:
             blocks = format_bytes(self.first_table_bytes - self.block_offset_bytes)
-            parts.append(f"block offsets and a first {blocks} of blocks, twice (a snapshot's copy)")
+            parts.append(f"block offsets and a first {blocks} of blocks")
         else:
             parts.append("the dense tables, twice (a snapshot's copy)")
         parts.append(f"{format_bytes(HEADROOM_BYTES)} for the processes")
@@ -365,7 +371,7 @@ def check_fits(report: TreeReport, source: str, available: int | None = None) ->
         tables = (
             f"the lazy tables need {format_bytes(report.first_table_bytes)} at the start "
             f"({format_bytes(report.block_offset_bytes)} of block offsets and a first "
-            f"{format_bytes(blocks)} of blocks), twice that while a snapshot copies them,"
+            f"{format_bytes(blocks)} of blocks),"
         )
         advice = "use fewer bet sizes, lower max_raises or fewer players"
     else:
@@ -391,9 +397,9 @@ def growth_note(report: TreeReport, source: str, available: int | None = None) -
         return None
     return (
         f"{source}: once training reaches every node a run holds "
-        f"{format_bytes(report.memory_fully_grown)}, "
-        f"{format_bytes(report.memory_fully_grown_snapshot)} while a snapshot copies the tables, "
-        f"more than the {format_bytes(free)} of memory available now: a long run may run out"
+        f"{format_bytes(report.memory_fully_grown)}, more than the {format_bytes(free)} of "
+        "memory available now: a long run may run out (holdemctl status shows the growth, and "
+        "health warns hours before)"
     )
 
 

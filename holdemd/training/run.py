@@ -32,7 +32,7 @@ import numpy as np
 from holdemd.config.schema import Config
 from holdemd.games.cache import load_or_build, publish
 from holdemd.games.compiled import Game
-from holdemd.games.report import check_fits, game_report, table_itemsize
+from holdemd.games.report import check_fits, game_report
 from holdemd.protocol.worker import (
     Delta,
     Pause,
@@ -115,8 +115,7 @@ class TrainingRun:
         if resume is not None:
             check_abstraction(resume.abstraction_digest, self.game, str(resume.source))
         lazy = game_uses_lazy_tables(config, self.game)
-        if not lazy:
-            check_fits(game_report(self.game, table_itemsize(config)), source=config_source)
+        check_fits(game_report(self.game, config=config), source=config_source)
         scenarios = run_scenarios(config)  # a bad file: refused before anything is allocated
         initial = resume.tables if resume else new_tables(config, self.game, lazy)
         if lazy and isinstance(initial, Tables):  # a dense run resumed as a lazy one
