@@ -257,7 +257,7 @@ def dense_strategy_sum(game: Game, tables: Tables | LazyTables, what: str) -> np
     if isinstance(tables, Tables):
         return tables.strategy_sum
     size = game.num_rows * game.max_actions * tables.strategy_sum.itemsize
-    if size > DENSE_VIEW_LIMIT_BYTES:
+    if not dense_view_fits(game, tables):
         raise LazyTablesTooLarge(
             f"{what} needs the strategy as dense rows, {size / 2**30:.1f} GiB for this game's "
             "lazily allocated tables; it is not available for games this large yet"
@@ -266,6 +266,13 @@ def dense_strategy_sum(game: Game, tables: Tables | LazyTables, what: str) -> np
 
 
 DENSE_VIEW_LIMIT_BYTES = 1 << 30
+
+
+def dense_view_fits(game: Game, tables: Tables | LazyTables) -> bool:
+    """Whether `dense_strategy_sum` can give these tables as dense rows."""
+    if isinstance(tables, Tables):
+        return True
+    return game.num_rows * game.max_actions * tables.strategy_sum.itemsize <= DENSE_VIEW_LIMIT_BYTES
 
 
 class LazyTablesTooLarge(ValueError):

@@ -23,7 +23,7 @@ from holdemd.config.schema import Config
 from holdemd.evaluation.litmus import LitmusReport, Scenario, load_scenarios, run_litmus
 from holdemd.games.compiled import Game
 from holdemd.games.kinds import game_kind
-from holdemd.solver.lazy_tables import LazyTables, dense_strategy_sum
+from holdemd.solver.lazy_tables import LazyTables, dense_strategy_sum, dense_view_fits
 from holdemd.solver.tables import Tables
 from holdemd.training import metrics as tags
 from holdemd.training.metrics import MetricsWriter
@@ -69,6 +69,12 @@ class LitmusChecks:
         self.metrics = metrics
         self.iteration = iteration  # of the live table: what a check is labelled with
         self.scenarios = scenarios  # run_scenarios(config)
+        if scenarios and not dense_view_fits(game, tables):
+            log.info(
+                "litmus checks are off: they read the strategy as dense rows, which this "
+                "game's lazily allocated tables are too large for"
+            )
+            self.scenarios = []
         self.summary: dict[str, Any] | None = None  # status.json's "litmus"
         self.task: asyncio.Task[None] | None = None
         self._blueprint: Blueprint | None = None

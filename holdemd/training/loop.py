@@ -139,7 +139,7 @@ async def _main_loop(run: TrainingRun) -> str:
         run.rate = run.rate_meter.add(now, run.iteration)
         run.pool.update_rates(now, run.clock.paused)
         if next_exact is not None and run.iteration >= next_exact:
-            await run.quality.exact(run.iteration, run.dense_strategy_sum())
+            await run.quality.exact(run.iteration, run.dense_strategy_sum)
             next_exact += every
         if progress.due(now):
             run.options.show_progress(status_line(run.status()))
@@ -148,7 +148,7 @@ async def _main_loop(run: TrainingRun) -> str:
         if metrics.due(now):
             run.log_metrics()
         if periodic_quality.due(now):
-            run.quality.start_periodic(run.iteration, run.dense_strategy_sum())
+            run.quality.start_periodic(run.iteration, run.dense_strategy_sum)
         if snapshot.due(now) or run.snapshotter.retry_due(now):
             await run.snapshot_now()
 
@@ -180,7 +180,7 @@ async def _shutdown(run: TrainingRun, stopped_by: str) -> TrainingResult:
     )
     await run.quality.finish_periodic()
     run.schedule.before_the_end(run.iteration)
-    exploitability, value = await run.quality.exact(run.iteration, run.dense_strategy_sum())
+    exploitability, value = await run.quality.exact(run.iteration, run.dense_strategy_sum)
     snapshot = await run.snapshotter.final(
         run.iteration,
         run.elapsed(),

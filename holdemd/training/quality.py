@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,14 +32,16 @@ class QualityChecks:
         self.periodic: asyncio.Task[None] | None = None
 
     async def exact(
-        self, iteration: int, strategy_sum: np.ndarray
+        self, iteration: int, strategy_sum: Callable[[], np.ndarray]
     ) -> tuple[float | None, float | None]:
-        """Exploitability and game value of the average strategy (None where not exact)."""
+        """Exploitability and game value of the average strategy (None where not exact).
+        ``strategy_sum`` gives the sums as dense rows, asked for only when they are needed
+        (lazy tables are converted for it; a 6-max game's could not be)."""
         if self.evaluator is None:
             return None, None
         if self.last_exact is not None and self.last_exact[0] == iteration:
             return self.last_exact[1], self.last_exact[2]
-        policy = average_strategy(self.game, strategy_sum.copy())
+        policy = average_strategy(self.game, strategy_sum().copy())
         evaluator = self.evaluator
         exploitability = await asyncio.to_thread(evaluator.exploitability, policy)
         value = evaluator.game_value(policy)
@@ -52,13 +55,13 @@ class QualityChecks:
         self.last_exact = (iteration, exploitability, value)
         return exploitability, value
 
-    def start_periodic(self, iteration: int, strategy_sum: np.ndarray) -> None:
+    def start_periodic(self, iteration: int, strategy_sum: Callable[[], np.ndarray]) -> None:
         """A short head-to-head (and LBR) evaluation of the average strategy, in a thread on a
         copy of the strategy sums, logged to TensorBoard at the iteration it was taken."""
         if self.periodic is not None and not self.periodic.done():
             return  # the previous one is still running: skip rather than queue
         cfg = self.config.training
-        copy = strategy_sum.copy()
+        copy = strategy_sum().copy()
 
         def evaluate() -> dict[str, float]:
             from holdemd.evaluation.periodic import quality_scalars
