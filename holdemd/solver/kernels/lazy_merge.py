@@ -139,7 +139,22 @@ def lazy_merge_rows(
 
 @kernel
 def _block(at, used, which, capacity, node, size):
-    """The node's block in an arena, allocated at its end if it has none; -1 when full."""
+    """The node's block in an arena, allocated at its end if it has none; -1 when full.
+
+    Parameters
+    ----------
+    at : int64[nodes], in/out
+        Each node's first entry in the arena, -1 if not allocated.
+    used : int64[2], in/out
+        Entries allocated in the regret and strategy arenas.
+    which : int
+        0: the regret arena, 1: the strategy sums.
+    capacity : int
+        The arena's size in entries.
+    node : int
+    size : int
+        Entries of the node's block (buckets x legal actions).
+    """
     start = at[node]
     if start >= 0:
         return start
