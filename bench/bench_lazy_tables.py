@@ -45,7 +45,7 @@ def measure(config_path: Path, tables: str, workers: int, warm: float, window: f
     overrides = {
         "solver.tables": tables,
         "training.iterations": 0,
-        "training.time_budget": None,
+        "training.time_budget": "10h",  # the window ends it
         "training.snapshot_interval": "10h",
         "training.tensorboard": False,
         "training.quality_interval": None,
