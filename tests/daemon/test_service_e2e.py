@@ -570,6 +570,13 @@ class _Flood:
         outcome = "crashed"
         held: list[socket.socket] = []
         try:
+            # The fork inherited the pytest worker's descriptors (memory-mapped games and
+            # snapshots of earlier tests hold some): close them, or they eat the headroom
+            # below and the flood fails on its own EMFILE.
+            for fd in (int(name) for name in os.listdir("/proc/self/fd")):
+                if fd > 2 and fd not in (results_w, release_r):
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
             resource.setrlimit(resource.RLIMIT_NOFILE, (count + 64, count + 64))
             os.setgroups([])
             os.setgid(gid)
