@@ -32,7 +32,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "most), and which of the two the config keeps (solver.tables). "
         "The tree is counted first, without building it (a fraction of a second); when a run "
         "fits in memory (the tree, the card tables, the tables at the start of the run, dense "
-        "ones whole, and a snapshot's copy of them) the tree is then built to confirm the "
+        "ones whole with a snapshot's copy of them) the tree is then built to confirm the "
         "count, else the config is refused (exit 2).",
     )
     tree.add_argument("--config", type=Path, required=True, help="YAML config")
