@@ -197,7 +197,7 @@ class StrategyLookups:
             try:
                 strategy_sum = dense_strategy_sum(run.game, run.tables, "a live look-up")
             except LazyTablesTooLarge as exc:
-                raise CommandError(E_NOT_RUNNING, str(exc)) from exc
+                raise CommandError(E_BAD_REQUEST, str(exc)) from exc
             blueprint = Blueprint.from_tables(
                 run.game, strategy_sum, config=run.config, snapshot=""
             )
