@@ -23,7 +23,7 @@ from typing import Any, Literal
 from holdemd.durations import format_about, format_bytes
 from holdemd.games.compiled import Game
 from holdemd.games.report import available_memory
-from holdemd.solver.lazy_tables import REGRET, STRATEGY, LazyTables, NodeBlocks
+from holdemd.solver.lazy_tables import REGRET, LazyTables, NodeBlocks
 from holdemd.solver.tables import Tables
 from holdemd.training.shared_tables import SHM_DIR
 
@@ -53,7 +53,10 @@ class TableMemory:
     kind: Literal["dense", "lazy"]
     bytes: int  # the tables in memory: allocated entries and per-node offsets
     capacity_bytes: int  # what they would hold with every block allocated (dense: bytes)
-    entries: int  # allocated (row, legal action) entries, regret and strategy sum together
+    # Allocated (row, legal action) pairs: the regret entries. The issue's measure of compact
+    # tables is bytes per such pair, both tables and all metadata included (dense: 8 for
+    # float32, more with padding to max_actions); counting both tables' entries would halve it.
+    entries: int
     bytes_per_entry: float | None  # bytes / entries, metadata included; None: no entry yet
     regret_blocks: int  # decision nodes with a regret block
     strategy_blocks: int  # decision nodes with a strategy-sum block
@@ -130,8 +133,8 @@ class TableMemoryMeter:
                 "kind": "dense",
                 "bytes": tables.nbytes,
                 "capacity_bytes": tables.nbytes,
-                "entries": 2 * self._legal_entries,
-                "bytes_per_entry": tables.nbytes / max(2 * self._legal_entries, 1),
+                "entries": self._legal_entries,
+                "bytes_per_entry": tables.nbytes / max(self._legal_entries, 1),
                 "regret_blocks": nodes,
                 "strategy_blocks": nodes,
                 "blocks": nodes,
@@ -140,7 +143,7 @@ class TableMemoryMeter:
             }
         with_regret = tables.regret_at[self._decision_nodes] >= 0
         regret_blocks, strategy_blocks = tables.allocated_blocks()
-        entries = int(tables.used[REGRET] + tables.used[STRATEGY])
+        entries = int(tables.used[REGRET])
         allocated = tables.allocated_bytes
         offsets = tables.regret_at.nbytes + tables.strategy_at.nbytes
         return {

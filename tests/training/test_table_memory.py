@@ -68,10 +68,10 @@ def test_dense_tables_show_their_fixed_size_and_never_warn() -> None:
     meter = TableMemoryMeter(GAME, tables)
     for now in (0.0, 3600.0, 7200.0):
         reading = meter.sample(now, available_bytes=0)
-    legal = 2 * compact_entries(GAME)
+    legal = compact_entries(GAME)  # (row, legal action) pairs
     assert reading.kind == "dense"
     assert reading.bytes == reading.capacity_bytes == tables.nbytes == 2 * 288 * 3 * 4
-    assert reading.entries == legal == 1344
+    assert reading.entries == legal == 672
     assert reading.bytes_per_entry == pytest.approx(tables.nbytes / legal)
     assert reading.regret_blocks == reading.strategy_blocks == reading.blocks == 36
     assert reading.rows == reading.total_rows == 288
@@ -97,9 +97,9 @@ def test_lazy_tables_count_blocks_rows_and_bytes_with_the_offsets() -> None:
     reading = meter.sample(1.0, available_bytes=1 << 30)
     assert (reading.regret_blocks, reading.strategy_blocks, reading.blocks) == (2, 1, 36)
     assert reading.rows == 3 + 9 and reading.total_rows == 288
-    assert reading.entries == 6 + 18 + 18
+    assert reading.entries == 6 + 18  # (row, action) pairs with regrets
     assert reading.bytes == tables.allocated_bytes == 42 * 4 + offsets
-    assert reading.bytes_per_entry == pytest.approx((42 * 4 + offsets) / 42)
+    assert reading.bytes_per_entry == pytest.approx((42 * 4 + offsets) / 24)
 
 
 def test_growth_is_unknown_through_the_warm_up_then_per_hour_over_the_window() -> None:
