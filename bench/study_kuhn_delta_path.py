@@ -32,7 +32,7 @@ from typing import Any
 
 from holdemd.games.factory import make_game
 from holdemd.solver.exact import ExactEvaluator
-from holdemd.solver.kernels.external_sampling import DeltaBuffer
+from holdemd.solver.kernels.table_access import DeltaBuffer
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, apply_delta, clear_delta
 from holdemd.solver.tables import Tables
 

@@ -161,7 +161,7 @@ class Worker:
         from holdemd.config.binder import build_dataclass
         from holdemd.config.schema import GameConfig
         from holdemd.games.cache import open_game
-        from holdemd.solver.kernels.external_sampling import HASHED_ABOVE_ROWS
+        from holdemd.solver.kernels.table_access import HASHED_ABOVE_ROWS
         from holdemd.solver.mccfr import ExternalSamplingMCCFR, clear_delta
         from holdemd.training.shared_tables import SharedTables
 

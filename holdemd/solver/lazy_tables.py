@@ -32,6 +32,7 @@ from holdemd.solver.tables import (
     TABLE_DTYPES,
     Tables,
     integer_regrets,
+    largest_value,
     normalize_block,
     stored_floor,
 )
@@ -207,7 +208,7 @@ def merge_lazy(
     lower = stored_floor(tables.regret, floor)
     args = (tables.regret, tables.strategy_sum, tables.regret_at, tables.strategy_at)
     kernel_blocks = blocks.kernel_arrays()
-    limits = (_largest(tables.regret), _largest(tables.strategy_sum))
+    limits = (largest_value(tables.regret), largest_value(tables.strategy_sum))
     if not lazy_merge_fits(
         *args, kernel_blocks, index, rows, regret_delta, strategy_delta, lower, integer, *limits
     ):
@@ -231,12 +232,6 @@ def merge_lazy(
 
 class ArenaFull(RuntimeError):
     """An arena made smaller than every block needs ran out of room."""
-
-
-def _largest(table: np.ndarray) -> float:
-    if np.issubdtype(table.dtype, np.integer):
-        return float(np.iinfo(table.dtype).max)
-    return float(np.finfo(table.dtype).max)
 
 
 def allocated_regret(tables: Tables | LazyTables) -> np.ndarray:

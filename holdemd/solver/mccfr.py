@@ -18,17 +18,19 @@ from holdemd.solver.kernels.external_sampling import (
     COUNTER_PRUNABLE,
     COUNTER_PRUNED,
     NUM_COUNTERS,
+    batch_settings,
+    make_workspace,
+    run_iterations,
+)
+from holdemd.solver.kernels.rng import make_rng_state
+from holdemd.solver.kernels.table_access import (
     DeltaBuffer,
     HashedDeltaBuffer,
     LazyLiveTables,
     LiveTables,
-    batch_settings,
     make_delta_buffer,
-    make_workspace,
     no_delta_buffer,
-    run_iterations,
 )
-from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.lazy_tables import LazyTables
 from holdemd.solver.tables import (
     Tables,

@@ -128,7 +128,7 @@ def merge_rows(
     no_floor = -math.inf
     saved_sum = np.empty(strategy_delta.shape, dtype=np.float64)
     if not add_rows_checked(
-        strategy_sum, rows, strategy_delta, no_floor, _largest(strategy_sum), saved_sum
+        strategy_sum, rows, strategy_delta, no_floor, largest_value(strategy_sum), saved_sum
     ):
         return False
     if integer_regrets(regret):  # saturates: cannot fail
@@ -136,13 +136,16 @@ def merge_rows(
         return True
     lower = no_floor if floor is None else float(floor)
     saved = np.empty(regret_delta.shape, dtype=np.float64)
-    if not add_rows_checked(regret, rows, regret_delta, lower, _largest(regret), saved):
+    if not add_rows_checked(regret, rows, regret_delta, lower, largest_value(regret), saved):
         restore_rows(strategy_sum, rows, saved_sum, rows.size, 0)  # every row, whole
         return False
     return True
 
 
-def _largest(table: np.ndarray) -> float:
+def largest_value(table: np.ndarray) -> float:
+    """The largest value ``table``'s dtype holds."""
+    if np.issubdtype(table.dtype, np.integer):
+        return float(np.iinfo(table.dtype).max)
     return float(np.finfo(table.dtype).max)
 
 

@@ -6,14 +6,10 @@ import numpy as np
 import pytest
 
 from holdemd.games.factory import make_game
-from holdemd.solver.kernels.external_sampling import (
-    DeltaBuffer,
-    LiveTables,
-    make_delta_buffer,
-    regret_matching,
-)
+from holdemd.solver.kernels.external_sampling import regret_matching
 from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import below, make_rng_state, uniform
+from holdemd.solver.kernels.table_access import DeltaBuffer, LiveTables, make_delta_buffer
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, apply_delta
 from holdemd.solver.tables import Tables
 from tests.naive.reference_mccfr import ReferenceMCCFR, Settings

@@ -14,7 +14,7 @@ import pytest
 from holdemd.config.schema import GameConfig
 from holdemd.games.factory import build_game
 from holdemd.solver.exact import ExactEvaluator
-from holdemd.solver.kernels import external_sampling
+from holdemd.solver.kernels import table_access
 from holdemd.solver.lazy_tables import LazyTables, NodeBlocks, compact_entries
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, apply_delta, clear_delta
 from holdemd.solver.tables import Tables, average_strategy
@@ -113,10 +113,10 @@ def test_hashed_delta_buffers_record_the_same_changes(monkeypatch):
     indexed = ExternalSamplingMCCFR(game, Tables.zeros(game), seed=5)
     hashed = ExternalSamplingMCCFR(game, Tables.zeros(game), seed=5)
     plain = indexed.new_delta_buffer(64)
-    monkeypatch.setattr(external_sampling, "HASHED_ABOVE_ROWS", 0)
+    monkeypatch.setattr(table_access, "HASHED_ABOVE_ROWS", 0)
     buffer = hashed.new_delta_buffer(64)
-    assert isinstance(buffer, external_sampling.HashedDeltaBuffer)
-    assert isinstance(plain, external_sampling.DeltaBuffer)
+    assert isinstance(buffer, table_access.HashedDeltaBuffer)
+    assert isinstance(plain, table_access.DeltaBuffer)
     for _ in range(5):  # several batches, each drained: the hash is cleared in between
         ran = indexed.run_into(plain, 200)
         assert hashed.run_into(buffer, 200) == ran

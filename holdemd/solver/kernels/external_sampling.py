@@ -16,12 +16,13 @@ frame: their value is their sampled child's), never recursion (see ``kernels/__i
 Over the 400-line guideline on purpose: the traversal, its argument bundles and the batch loop
 around it are one algorithm whose inlined helpers must compile together; split across modules
 the helpers would still be read only here, and the bundles' fields are the traversal's
-vocabulary (most of the length is their numpydoc).
+vocabulary (most of the length is their numpydoc). The kinds of tables and delta buffers it
+reads and writes through, and their helpers, are in ``table_access``.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numba import types
@@ -34,6 +35,13 @@ from holdemd.solver.kernels.integer_regrets import INT32_LOWEST, rounded_sum
 from holdemd.solver.kernels.normalize import normalize_positive, positive_part
 from holdemd.solver.kernels.payoff import payoff
 from holdemd.solver.kernels.rng import uniform
+from holdemd.solver.kernels.table_access import (
+    allocated_row,
+    can_fill,
+    claim_slot,
+    pending_slot,
+    row_entry,
+)
 
 # counters[] layout, shared with Python callers.
 COUNTER_NODES = 0  # nodes visited (decision and terminal)
@@ -42,38 +50,6 @@ COUNTER_ITERATIONS = 2  # iterations completed
 COUNTER_PRUNED = 3  # traverser actions skipped by negative-regret pruning
 COUNTER_PRUNABLE = 4  # traverser actions at nodes where pruning was allowed this iteration
 NUM_COUNTERS = 6
-
-
-class DeltaBuffer(NamedTuple):
-    """A bounded, sparse accumulator of table changes.
-
-    ``slot_of_row[r]`` is -1 until row r is first touched; then its changes live in slot
-    ``slot_of_row[r]`` of ``regret``/``strategy``, and ``rows[slot] == r``.
-    """
-
-    slot_of_row: np.ndarray  # int32[rows]
-    rows: np.ndarray  # int32[capacity]
-    regret: np.ndarray  # float[capacity, A]
-    strategy: np.ndarray  # float[capacity, A]
-    used: np.ndarray  # int64[2]: slots in use; the most rows one iteration has added
-
-
-class HashedDeltaBuffer(NamedTuple):
-    """A `DeltaBuffer` for games with hundreds of millions of rows, where an index by row
-    would outweigh the buffer: an open-addressing hash of the rows in use (linear probing,
-    at most half full) finds their slots instead.
-
-    A type of its own, so that numba compiles the traversal once per kind of buffer and the
-    games that index by row pay nothing for the hash (a runtime branch to it cost Leduc a
-    third of its speed).
-    """
-
-    hash_rows: np.ndarray  # int64[H], H a power of two: the row in each cell, -1 if free
-    hash_slots: np.ndarray  # int32[H]: its slot
-    rows: np.ndarray  # int32[capacity]; int64 for games of 2**31 rows or more
-    regret: np.ndarray  # float[capacity, A]
-    strategy: np.ndarray  # float[capacity, A]
-    used: np.ndarray  # int64[2]: slots in use; the most rows one iteration has added
 
 
 class Workspace(NamedTuple):
@@ -93,46 +69,6 @@ class Workspace(NamedTuple):
     cards: np.ndarray  # int64[cards_per_deal]
     buckets: np.ndarray  # int64[P, S]
     ranks: np.ndarray  # int64[P]
-
-
-class LiveTables(NamedTuple):
-    """The tables a batch reads, and where its changes go: dense tables, read flat.
-
-    Row r starts at entry ``r * stride`` (``stride`` = A). `LazyLiveTables` has the same
-    fields and is read through the same helpers (`row_entry`, `allocated_row`), which numba
-    compiles for the class it is given: the traversal is one algorithm for both.
-    """
-
-    regret: np.ndarray  # float32, float64 or int32 [entries], in table units
-    strategy_sum: np.ndarray  # float32 or float64 [entries]
-    regret_at: np.ndarray  # unused here (int64[0]); see LazyLiveTables
-    strategy_at: np.ndarray  # unused here (int64[0])
-    stride: int  # entries per row: A
-    used: np.ndarray  # unused here (int64[2])
-    delta: Any  # DeltaBuffer or HashedDeltaBuffer: receives the changes unless in_place
-    inflight: Any  # the same kind: sent to the tables' owner, not yet merged; read only
-    in_place: bool  # write into regret and strategy_sum themselves (delta is then unused)
-
-
-class LazyLiveTables(NamedTuple):
-    """`LiveTables` over lazily allocated tables (``solver.lazy_tables``).
-
-    Row ``node_row_base[node] + bucket`` of a node starts at entry ``at[node] + bucket * n``
-    (n: the node's legal actions). ``at[node] < 0``: the block is not allocated; it reads as
-    zeros, and an in-place update allocates it at ``used``. A class of its own so that the
-    dense traversal pays nothing for this: with the allocation compiled into it (a branch
-    never taken), HUNL quick ran at 0.8x (alternating runs, CPU time).
-    """
-
-    regret: np.ndarray  # int32, float32 or float64 [capacity]
-    strategy_sum: np.ndarray  # float32 or float64 [capacity]
-    regret_at: np.ndarray  # int64[nodes]: a node's first regret entry, -1 if none yet
-    strategy_at: np.ndarray  # int64[nodes]: the same for the strategy sums
-    stride: int  # unused (0)
-    used: np.ndarray  # int64[2]: entries allocated in regret, strategy_sum
-    delta: Any
-    inflight: Any
-    in_place: bool
 
 
 class BatchSettings(NamedTuple):
@@ -196,119 +132,6 @@ def make_workspace(game: GameArrays, max_actions: int) -> Workspace:
         buckets=np.zeros((game.num_players, game.street_buckets.shape[0]), dtype=np.int64),
         ranks=np.zeros(game.num_players, dtype=np.int64),
     )
-
-
-HASHED_ABOVE_ROWS = 1 << 24  # above this many rows a buffer hashes its rows
-
-
-def make_delta_buffer(
-    num_rows: int, max_actions: int, capacity: int, dtype: np.dtype | type = np.float32
-) -> DeltaBuffer | HashedDeltaBuffer:
-    """A buffer for ``capacity`` rows of a game with ``num_rows``: indexed by row, or hashed
-    when the game has more than ``HASHED_ABOVE_ROWS`` rows (an index would cost 4 bytes each)."""
-    if num_rows > HASHED_ABOVE_ROWS and capacity < num_rows:
-        cells = 1 << int(2 * capacity - 1).bit_length()
-        return HashedDeltaBuffer(
-            hash_rows=np.full(cells, -1, dtype=np.int64),
-            hash_slots=np.zeros(cells, dtype=np.int32),
-            # Row numbers pass 2**31 in the biggest 6-max trees (nodes x 200 buckets).
-            rows=np.zeros(capacity, dtype=np.int32 if num_rows < 2**31 else np.int64),
-            regret=np.zeros((capacity, max_actions), dtype=dtype),
-            strategy=np.zeros((capacity, max_actions), dtype=dtype),
-            used=np.zeros(2, dtype=np.int64),
-        )
-    return DeltaBuffer(
-        slot_of_row=np.full(num_rows, -1, dtype=np.int32),
-        rows=np.zeros(capacity, dtype=np.int32),
-        regret=np.zeros((capacity, max_actions), dtype=dtype),
-        strategy=np.zeros((capacity, max_actions), dtype=dtype),
-        used=np.zeros(2, dtype=np.int64),
-    )
-
-
-def no_delta_buffer(max_actions: int, dtype: np.dtype | type) -> DeltaBuffer:
-    """The empty buffer passed in place mode (numba needs an argument of the same type)."""
-    buffer = make_delta_buffer(0, max_actions, 0, dtype)
-    assert isinstance(buffer, DeltaBuffer)
-    return buffer
-
-
-def _is_lazy(tables) -> bool:
-    """Whether tables (or their numba type, at compile time) are `LazyLiveTables`."""
-    return getattr(tables, "instance_class", type(tables)) is LazyLiveTables
-
-
-def _dense_entry(tables, at, node, row, bucket, n):
-    return row * tables.stride
-
-
-def _lazy_entry(tables, at, node, row, bucket, n):
-    start = at[node]
-    if start < 0:
-        return -1
-    return start + bucket * n
-
-
-def _dense_allocated(tables, at, which, table_size, node, row, bucket, n, buckets):
-    return row * tables.stride
-
-
-def _lazy_allocated(tables, at, which, table_size, node, row, bucket, n, buckets):
-    if at[node] < 0:
-        start = tables.used[which]
-        if start + buckets * n > table_size:
-            return -1
-        tables.used[which] = start + buckets * n
-        at[node] = start
-    return at[node] + bucket * n
-
-
-def row_entry(tables, at, node, row, bucket, n):
-    """The first entry of a row in a flat table; -1 if its block is not allocated.
-
-    Parameters
-    ----------
-    tables : LiveTables or LazyLiveTables
-    at : int64[nodes]
-        ``tables.regret_at`` or ``tables.strategy_at``.
-    node, row, bucket, n : int
-        The node, its row for the deal, the row's bucket, the node's legal actions.
-    """
-    impl = _lazy_entry if _is_lazy(tables) else _dense_entry
-    return impl(tables, at, node, row, bucket, n)
-
-
-def allocated_row(tables, at, which, table_size, node, row, bucket, n, buckets):
-    """`row_entry`, first allocating a lazy node's block at the end of its arena if it has
-    none; -1 when the arena is full (the update is then dropped and counted).
-
-    Parameters
-    ----------
-    tables : LiveTables or LazyLiveTables, in/out
-        ``tables.used[which]`` counts the arena's allocated entries.
-    at : int64[nodes], in/out
-    which : int
-        0: the regret arena, 1: the strategy sums.
-    table_size : int
-        The arena's capacity in entries.
-    node, row, bucket, n : int
-        See `row_entry`.
-    buckets : int
-        Buckets of the node's street: its block holds ``buckets * n`` entries.
-    """
-    impl = _lazy_allocated if _is_lazy(tables) else _dense_allocated
-    return impl(tables, at, which, table_size, node, row, bucket, n, buckets)
-
-
-# The variants are plain functions, compiled as the overloads' implementations (and inlined).
-@overload(row_entry, inline="always")
-def _row_entry_compiled(tables, at, node, row, bucket, n):
-    return _lazy_entry if _is_lazy(tables) else _dense_entry
-
-
-@overload(allocated_row, inline="always")
-def _allocated_row_compiled(tables, at, which, table_size, node, row, bucket, n, buckets):
-    return _lazy_allocated if _is_lazy(tables) else _dense_allocated
 
 
 @inline_kernel
@@ -389,92 +212,6 @@ def _add_regret_compiled(regret, entry, change, rng):
     if isinstance(regret.dtype, types.Integer):
         return lambda regret, entry, change, rng: _add_integer_regret(regret, entry, change, rng)
     return lambda regret, entry, change, rng: _add_float_regret(regret, entry, change, rng)
-
-
-@kernel
-def hash_cell(hash_rows, row):
-    """The cell of ``hash_rows`` holding ``row``, or the free cell where it would go.
-
-    Called, not inlined: numba's SSA pass mishandles this loop when it is inlined into the
-    inlined overloads below. Only hashed buffers (games of over 16M rows) make the call.
-
-    Parameters
-    ----------
-    hash_rows : int64[H], H a power of two
-    row : int
-    """
-    mask = hash_rows.shape[0] - 1
-    cell = (row * 2654435761) & mask  # Knuth's multiplicative hash; probing handles the rest
-    while hash_rows[cell] >= 0 and hash_rows[cell] != row:
-        cell = (cell + 1) & mask
-    return cell
-
-
-def _indexed_pending(delta, row):
-    if delta.slot_of_row.shape[0] == 0:
-        return -1
-    return delta.slot_of_row[row]
-
-
-def _hashed_pending(delta, row):
-    cell = hash_cell(delta.hash_rows, row)
-    if delta.hash_rows[cell] < 0:
-        return -1
-    return delta.hash_slots[cell]
-
-
-def _indexed_claim(delta, row):
-    slot = delta.slot_of_row[row]
-    if slot >= 0:
-        return slot
-    slot = delta.used[0]
-    if slot >= delta.rows.shape[0]:
-        return -1
-    delta.used[0] = slot + 1
-    delta.slot_of_row[row] = slot
-    delta.rows[slot] = row
-    return slot
-
-
-def _hashed_claim(delta, row):
-    cell = hash_cell(delta.hash_rows, row)
-    if delta.hash_rows[cell] >= 0:
-        return delta.hash_slots[cell]
-    slot = delta.used[0]
-    if slot >= delta.rows.shape[0]:
-        return -1
-    delta.used[0] = slot + 1
-    delta.hash_rows[cell] = row
-    delta.hash_slots[cell] = slot
-    delta.rows[slot] = row
-    return slot
-
-
-def _is_hashed(delta) -> bool:
-    """Whether a buffer (or its numba type, at compile time) is a `HashedDeltaBuffer`."""
-    kind = getattr(delta, "instance_class", type(delta))
-    return kind is HashedDeltaBuffer
-
-
-def _pending_slot(delta, row):
-    """Slot of row's changes in ``delta``, -1 if none (compiled: the buffer kind's variant)."""
-    return _hashed_pending(delta, row) if _is_hashed(delta) else _indexed_pending(delta, row)
-
-
-def _claim_slot(delta, row):
-    """Slot for row's changes, claiming a free one; -1 when the buffer is full."""
-    return _hashed_claim(delta, row) if _is_hashed(delta) else _indexed_claim(delta, row)
-
-
-# The variants are plain functions, compiled as the overloads' implementations (and inlined).
-@overload(_pending_slot, inline="always")
-def _pending_slot_compiled(delta, row):
-    return _hashed_pending if _is_hashed(delta) else _indexed_pending
-
-
-@overload(_claim_slot, inline="always")
-def _claim_slot_compiled(delta, row):
-    return _hashed_claim if _is_hashed(delta) else _indexed_claim
 
 
 @inline_kernel
@@ -579,8 +316,8 @@ def traverse(g, traverser, tables, settings, weights, rng, ws, counters):
             row = g.node_row_base[node] + bucket
             n = g.node_num_actions[node]
             entry = row_entry(tables, tables.regret_at, node, row, bucket, n)
-            pending = -1 if tables.in_place else _pending_slot(tables.delta, row)
-            sent = -1 if tables.in_place else _pending_slot(tables.inflight, row)
+            pending = -1 if tables.in_place else pending_slot(tables.delta, row)
+            sent = -1 if tables.in_place else pending_slot(tables.inflight, row)
             if player == traverser:
                 sp += 1
                 regret_matching(tables, entry, pending, sent, n, ws.strat, sp)
@@ -637,7 +374,7 @@ def traverse(g, traverser, tables, settings, weights, rng, ws, counters):
                 else:
                     counters[COUNTER_DROPPED] += 1
             else:
-                slot = _claim_slot(tables.delta, row)
+                slot = claim_slot(tables.delta, row)
                 if slot >= 0:
                     for a in range(n):
                         tables.delta.strategy[slot, a] += weights.weight * mult * strat[0, a]
@@ -702,7 +439,7 @@ def traverse(g, traverser, tables, settings, weights, rng, ws, counters):
                         w = weights.regret_weight * _action_mult(ws, sp, b, weights.probe_weight)
                         add_regret(tables.regret, into + b, w * (ws.vals[sp, b] - v), rng)
             else:
-                slot = _claim_slot(tables.delta, row)
+                slot = claim_slot(tables.delta, row)
                 if slot >= 0:
                     for b in range(n):
                         if not (any_pruned and ws.pruned[sp, b]):
@@ -714,18 +451,6 @@ def traverse(g, traverser, tables, settings, weights, rng, ws, counters):
                     counters[COUNTER_DROPPED] += 1
             value = v
             sp -= 1
-
-
-def _bounded(delta):
-    """Whether a buffer can fill up: a smaller one than the game's rows (a hashed one is)."""
-    return _is_hashed(delta) or delta.rows.shape[0] < delta.slot_of_row.shape[0]
-
-
-@overload(_bounded, inline="always")
-def _bounded_compiled(delta):
-    if _is_hashed(delta):
-        return lambda delta: True
-    return lambda delta: delta.rows.shape[0] < delta.slot_of_row.shape[0]
 
 
 @kernel
@@ -759,7 +484,7 @@ def run_iterations(g, tables, settings, n_iterations, rng, ws, counters):
     num_players = g.num_players
     k = g.cards_per_deal
     # A buffer with a slot for every row can never fill up; a smaller one may.
-    bounded = (not in_place) and _bounded(delta)
+    bounded = (not in_place) and can_fill(delta)
     for i in range(n_iterations):
         before = delta.used[0]
         if bounded and before > 0 and before + 2 * delta.used[1] > delta.rows.shape[0]:
