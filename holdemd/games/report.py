@@ -23,8 +23,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from holdemd.config.schema import Config
 from holdemd.durations import format_bytes
 from holdemd.errors import UsageError
@@ -40,7 +38,7 @@ from holdemd.games.tree_size import (
     count_nolimit_tree,
     counts_of_arrays,
 )
-from holdemd.solver.table_kind import AUTO_LAZY_ABOVE_BYTES, uses_lazy_tables
+from holdemd.solver.table_kind import AUTO_LAZY_ABOVE_BYTES, table_itemsizes, uses_lazy_tables
 
 TABLES = 2  # regret and strategy_sum
 # Memory left for everything but the tables (interpreter, kernels, buffers, bucket tables).
@@ -264,13 +262,6 @@ def card_table_bytes(buckets: Sequence[int]) -> int:
 def table_itemsize(config: Config) -> int:
     """Bytes per entry, averaged over the two tables (int32 regrets beside float64 sums: 6)."""
     return sum(table_itemsizes(config)) // 2
-
-
-def table_itemsizes(config: Config) -> tuple[int, int]:
-    """Bytes per entry of the regret table and of the strategy-sum table."""
-    solver = config.solver
-    regret = np.dtype(solver.regret_dtype or solver.table_dtype).itemsize
-    return regret, np.dtype(solver.table_dtype).itemsize
 
 
 def strategy_streets(config: Config, num_streets: int) -> int:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from holdemd.config.schema import Config
 from holdemd.games.compiled import Game
 
 AUTO_LAZY_ABOVE_BYTES = 2 << 30  # `auto`: lazy tables once dense ones would exceed this
 
 
-def dense_table_bytes(config: Config, num_rows: int, max_actions: int) -> int:
-    """Bytes of both dense tables of a game with ``num_rows`` rows."""
-    import numpy as np
-
+def table_itemsizes(config: Config) -> tuple[int, int]:
+    """Bytes per entry of the regret table and of the strategy-sum table."""
     solver = config.solver
     regret = np.dtype(solver.regret_dtype or solver.table_dtype).itemsize
-    strategy = np.dtype(solver.table_dtype).itemsize
-    return num_rows * max_actions * (regret + strategy)
+    return regret, np.dtype(solver.table_dtype).itemsize
+
+
+def dense_table_bytes(config: Config, num_rows: int, max_actions: int) -> int:
+    """Bytes of both dense tables of a game with ``num_rows`` rows."""
+    return num_rows * max_actions * sum(table_itemsizes(config))
 
 
 def uses_lazy_tables(config: Config, num_rows: int, max_actions: int) -> bool:
