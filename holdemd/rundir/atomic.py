@@ -4,7 +4,7 @@ The one way holdemd replaces a file (status.json, the active-run record, exporte
 bucket tables, snapshot manifests): write a temporary file in the same directory, fsync it,
 rename it over the target, fsync the directory. Standard library only, so every layer may use
 it. A snapshot (a directory of files) is made atomic the same way, one level up, in
-``rundir.snapshots``.
+``rundir.snapshots``; a file that never changes once written goes into one by `link_or_copy`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -57,3 +58,18 @@ def fsync_dir(path: Path) -> None:
             raise
     finally:
         os.close(fd)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """A hard link of ``source`` at ``target`` (a new name), or a fsynced copy where the two
+    are on different file systems or the file system has no hard links."""
+    try:
+        os.link(source, target)
+        return
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            raise
+    with open(source, "rb") as src, open(target, "xb") as dst:
+        shutil.copyfileobj(src, dst, 16 << 20)
+        dst.flush()
+        os.fsync(dst.fileno())

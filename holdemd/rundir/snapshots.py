@@ -8,7 +8,9 @@ leaves either the complete new snapshot or none, and never touches the earlier o
 
 ``manifest.json`` holds what the caller passes (config, iteration, seeds, ...) plus the
 ``"files"`` section written here: per array its file, dtype, shape, byte count and sha256, so
-that a reader can tell a corrupt snapshot from a good one. Loading never unpickles.
+that a reader can tell a corrupt snapshot from a good one. Loading never unpickles. An array
+that is already a finished ``.npy`` file (a lazy run's later-street sums, gigabytes that never
+change once written) is hard-linked in rather than written again (`LinkedFile`).
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from typing import Any
 import numpy as np
 
 from holdemd.errors import SnapshotError, SnapshotWriteError
-from holdemd.rundir.atomic import fsync_dir
+from holdemd.rundir.atomic import fsync_dir, link_or_copy
 from holdemd.rundir.checksums import HashingWriter, sha256_file
 
 # 2: a snapshot may hold lazily allocated tables (manifest "tables": "lazy"); 1 still loads.
-FORMAT_VERSION = 2
+# 3: lazy tables' later-street sums in later_sums.npy (manifest "later_sums"), not in the
+#    strategy arena; 2 and 1 still load.
+FORMAT_VERSION = 3
 SNAPSHOTS_DIR = "snapshots"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_CHECKSUM = "manifest_sha256"  # of the manifest's own JSON without this key
@@ -59,6 +63,16 @@ class SnapshotInfo:
     written_at: str | None = None  # manifest["written_at"]: UTC, ISO 8601
 
 
+@dataclass(frozen=True)
+class LinkedFile:
+    """A finished ``.npy`` file that a snapshot links (or copies) in as one of its arrays."""
+
+    path: Path
+    dtype: str
+    shape: tuple[int, ...]
+    sha256: str
+
+
 def snapshot_name(iteration: int) -> str:
     """The conventional name of the snapshot at ``iteration``: ``it-000001000000``.
 
@@ -80,6 +94,7 @@ def write_snapshot(
     manifest: Mapping[str, Any],
     *,
     overwrite: bool = False,
+    linked: Mapping[str, LinkedFile] | None = None,
 ) -> SnapshotInfo:
     """Write ``arrays`` and ``manifest`` atomically as ``run_dir/snapshots/<name>/``.
 
@@ -90,6 +105,8 @@ def write_snapshot(
 
     Args:
         overwrite: replace an existing snapshot of the same name instead of refusing.
+        linked: more arrays, files written already: hard-linked in (copied across file
+            systems), read back like the others.
 
     Raises:
         SnapshotWriteError: a bad name, an array that would need pickling, a manifest that is
@@ -101,7 +118,11 @@ def write_snapshot(
     snapshots_dir = run_dir / SNAPSHOTS_DIR
     final = snapshots_dir / name
     # Everything that can be checked without writing is, so a bad call costs no I/O.
+    linked = dict(linked or {})
     storable = _check_write_args(final, name, arrays, manifest, overwrite=overwrite)
+    for key in linked:
+        if not NAME_RE.match(key) or key in storable:
+            raise SnapshotWriteError(f"could not write snapshot {final}: linked array {key!r}")
     try:
         snapshots_dir.mkdir(parents=True, exist_ok=True)
         temp = _make_work_dir(snapshots_dir, TEMP_PREFIX, name)
@@ -109,6 +130,7 @@ def write_snapshot(
         raise _write_error(final, exc) from exc
     try:
         files = {key: _write_array(temp, key, array) for key, array in storable.items()}
+        files.update({key: _link_file(temp, key, file) for key, file in linked.items()})
         full = {
             **manifest,
             "format_version": FORMAT_VERSION,
@@ -178,6 +200,19 @@ def _write_array(directory: Path, key: str, array: np.ndarray) -> dict[str, Any]
         "shape": list(array.shape),
         "sha256": writer.sha256.hexdigest(),
         "bytes": writer.bytes,
+    }
+
+
+def _link_file(directory: Path, key: str, linked: LinkedFile) -> dict[str, Any]:
+    """Link ``linked`` in as ``<key>.npy``; return its manifest entry."""
+    file_name = f"{key}.npy"
+    link_or_copy(linked.path, directory / file_name)
+    return {
+        "file": file_name,
+        "dtype": linked.dtype,
+        "shape": list(linked.shape),
+        "sha256": linked.sha256,
+        "bytes": os.stat(directory / file_name).st_size,
     }
 
 

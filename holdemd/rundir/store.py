@@ -113,7 +113,7 @@ def remove_stale_temp_dirs(run_dir: Path) -> list[str]:
         if prefix is None:
             continue
         name, pid = _parse_work_dir_name(entry.name, prefix)
-        if pid is not None and _writer_alive(pid):
+        if pid is not None and writer_alive(pid):
             continue
         if prefix == ASIDE_PREFIX and name is not None and not (snapshots_dir / name).exists():
             os.rename(entry, snapshots_dir / name)
@@ -131,7 +131,7 @@ def _parse_work_dir_name(dir_name: str, prefix: str) -> tuple[str | None, int | 
     return (parts[0] if NAME_RE.match(parts[0]) else None), int(parts[1])
 
 
-def _writer_alive(pid: int) -> bool:
+def writer_alive(pid: int) -> bool:
     # Our own pid is a previous incarnation (containers reuse small pids, PID 1 above all):
     # this process does not clean up while it writes.
     if pid <= 0 or pid == os.getpid():

@@ -559,3 +559,35 @@ def test_a_format_1_snapshot_still_loads(tmp_path: Path) -> None:
     (info.path / "manifest.json").write_text(json.dumps(manifest))
     arrays, loaded = read_snapshot(info.path)
     assert loaded["format_version"] == 1 and arrays
+
+
+def _npy_file(path: Path, values: np.ndarray) -> snapshots.LinkedFile:
+    np.save(path, values)
+    return snapshots.LinkedFile(path, str(values.dtype), values.shape, sha256_file(path))
+
+
+def test_a_linked_file_is_hard_linked_in_and_reads_back_like_an_array(tmp_path: Path) -> None:
+    values = np.arange(10, dtype=np.float32)
+    linked = _npy_file(tmp_path / "sums.npy", values)
+    info = write_snapshot(tmp_path, "a", {"x": np.zeros(2)}, {}, linked={"later_sums": linked})
+    file = info.path / "later_sums.npy"
+    assert file.samefile(tmp_path / "sums.npy")  # no second copy of gigabytes
+    arrays, manifest = read_snapshot(info.path)
+    np.testing.assert_array_equal(arrays["later_sums"], values)
+    assert manifest["files"]["later_sums"]["sha256"] == sha256_file(file)
+    assert info.bytes == file.stat().st_size + manifest["files"]["x"]["bytes"]
+
+
+def test_a_linked_file_across_file_systems_is_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = np.arange(5, dtype=np.float64)
+    linked = _npy_file(tmp_path / "sums.npy", values)
+
+    def cross_device(source: object, target: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    info = write_snapshot(tmp_path, "a", {}, {}, linked={"later_sums": linked})
+    assert not (info.path / "later_sums.npy").samefile(tmp_path / "sums.npy")
+    np.testing.assert_array_equal(read_snapshot(info.path)[0]["later_sums"], values)
