@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from holdemd.solver.tables import scale_rows
-from holdemd.training.sweeps import TableSweeps
+from holdemd.training.sweeps import Progress, TableSweeps
 
 
 def test_passes_in_slices_equal_the_whole_pass_and_run_in_order() -> None:
@@ -40,3 +40,40 @@ def test_finish_completes_everything_pending() -> None:
     sweeps.finish()
     assert not sweeps.busy
     assert (table == 5).all()
+
+
+class _Waiting:
+    """A pass whose I/O is ready only every other look, unless it is told to wait for it."""
+
+    def __init__(self, slices: int) -> None:
+        self.left = slices
+        self.ready = False
+        self.closed = False
+
+    def advance(self, wait: bool) -> Progress:
+        self.ready = not self.ready
+        if not (self.ready or wait):
+            return "waiting"
+        self.left -= 1
+        return "done" if self.left == 0 else "more"
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_waiting_pass_ends_the_step_and_finish_waits_for_it() -> None:
+    sweeps = TableSweeps(10)
+    waiting = _Waiting(3)
+    sweeps.add_pass(waiting)
+    sweeps.step(float("inf"))  # one slice, then "waiting": the step returns, not spins
+    assert waiting.left == 2 and sweeps.busy
+    sweeps.finish()
+    assert waiting.left == 0 and not sweeps.busy
+
+
+def test_close_abandons_what_is_pending() -> None:
+    sweeps = TableSweeps(10)
+    waiting = _Waiting(3)
+    sweeps.add_pass(waiting)
+    sweeps.close()
+    assert waiting.closed and not sweeps.busy
