@@ -9,6 +9,10 @@ A snapshot of lazily allocated tables (manifest ``"tables": "lazy"``, format ver
 the arenas' allocated entries as 1-D ``regret.npy`` and ``strategy_sum.npy`` and each node's
 block offsets as ``regret_at.npy`` and ``strategy_at.npy``; its arrays are memory-mapped when
 read, so a resume holds them once, in the shared tables, and not a second time in between.
+From format version 3, first-round averaging keeps the later streets' sums in
+``later_sums.npy`` (laid out like ``regret.npy``) with their counters in the manifest's
+``"later_sums"`` (``solver.later_sums``); format 2 kept them in the strategy arena, which is
+still read as it was.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from holdemd.games.compiled import Game
 from holdemd.rundir.manifest import KIND
 from holdemd.rundir.snapshots import SnapshotInfo, read_manifest, read_snapshot
 from holdemd.rundir.store import find_snapshot, list_snapshots
+from holdemd.solver.later_sums import LaterSums
 from holdemd.solver.lazy_tables import (
     LazyTables,
     LazyTablesTooLarge,
@@ -137,6 +142,7 @@ def _load_checked(info: SnapshotInfo, built: BuiltGame | None = None) -> LoadedS
         raise SnapshotError(f"{info.path}: missing arrays {', '.join(missing)}")
     if lazy:
         stored = _lazy_tables(info.path, game, arrays)
+        stored.later = _later_sums(info.path, game, manifest, arrays, stored)
         return LoadedSnapshot(info=info, manifest=manifest, config=config, game=game, stored=stored)
     tables = Tables(regret=arrays["regret"], strategy_sum=arrays["strategy_sum"])
     expected = (game.num_rows, game.max_actions)
@@ -177,6 +183,38 @@ def _lazy_tables(path: Path, game: Game, arrays: dict[str, np.ndarray]) -> LazyT
         strategy_at=np.array(arrays["strategy_at"]),
         used=np.array(used, dtype=np.int64),
     )
+
+
+def _later_sums(
+    path: Path,
+    game: Game,
+    manifest: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    tables: LazyTables,
+) -> LaterSums | None:
+    """The later streets' sums a snapshot holds; None for one without (format 2, or no
+    first-round averaging), whose strategy arena holds every sum."""
+    if "later_sums" not in manifest:
+        return None
+    values = arrays.get("later_sums")
+    entry = manifest["files"].get("later_sums", {})
+    file = path / entry["file"] if values is not None else None
+    try:
+        later = LaterSums.from_manifest(
+            manifest["later_sums"], file, entry.get("sha256"), game.max_actions
+        )
+    except ValueError as exc:
+        raise SnapshotError(f"{path}: manifest.json {exc}") from exc
+    if values is not None:
+        if values.ndim != 1 or values.shape[0] != later.entries or values.dtype != later.dtype:
+            raise SnapshotError(
+                f"{path}: later_sums.npy holds {values.dtype}{list(values.shape)}, the manifest "
+                f"says {later.dtype}[{later.entries}]"
+            )
+        if later.entries > tables.regret.shape[0]:
+            raise SnapshotError(f"{path}: later_sums.npy is longer than regret.npy")
+        _check_finite(path, "later_sums", values)
+    return later
 
 
 def _check_counters(path: Path, manifest: dict[str, Any]) -> None:

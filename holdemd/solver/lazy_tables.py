@@ -14,6 +14,10 @@ touched. Finer blocks would need an offset per (node, bucket group): more metada
 second indirection in the traversal's hottest read. (`holdemctl status` shows the blocks and
 rows allocated and the bytes per allocated entry.)
 
+With ``average: first_round`` the later streets' sums of current-strategy snapshots are not in
+the strategy arena but in a file (``later``, ``solver.later_sums``): every reader of the sums
+(`rows`, `to_dense`, `average_strategy`) gets them from there.
+
 The kernels read dense tables through the same indexing (a dense table is an arena whose
 every block is allocated, rows ``max_actions`` wide: `dense_layout`), so there is one
 traversal for both.
@@ -27,6 +31,7 @@ import numpy as np
 
 from holdemd.games.compiled import Game
 from holdemd.solver.kernels.lazy_merge import lazy_merge_fits, lazy_merge_rows
+from holdemd.solver.later_sums import LaterSums, later_rows
 from holdemd.solver.tables import (
     REGRET_DTYPES,
     TABLE_DTYPES,
@@ -92,7 +97,9 @@ class LazyTables:
 
     ``regret``: int32, float32 or float64 [capacity]; ``strategy_sum``: float32 or float64
     [capacity]; ``regret_at`` and ``strategy_at``: int64[nodes of the game], -1 where not
-    allocated; ``used``: int64[2], entries allocated in each arena (they grow front to back).
+    allocated; ``used``: int64[2], entries allocated in each arena (they grow front to back);
+    ``later``: the later streets' sums on disk, None where every sum is in the arena (no
+    first-round averaging, or a snapshot of format 2).
     """
 
     regret: np.ndarray
@@ -100,6 +107,7 @@ class LazyTables:
     regret_at: np.ndarray
     strategy_at: np.ndarray
     used: np.ndarray
+    later: LaterSums | None = None
 
     @classmethod
     def zeros(
@@ -136,7 +144,8 @@ class LazyTables:
 
     def rows(self, game: Game, rows: np.ndarray, which: str) -> np.ndarray:
         """float64[k, max_actions]: the ``which`` ("regret" or "strategy_sum") rows, zero
-        where not allocated and beyond each row's legal actions (dense `Tables` layout)."""
+        where not allocated and beyond each row's legal actions (dense `Tables` layout);
+        later streets' strategy sums from ``later`` when there is one."""
         blocks = NodeBlocks.of(game)
         rows = np.asarray(rows, dtype=np.int64)
         index = blocks.node_index(rows)
@@ -144,11 +153,24 @@ class LazyTables:
         at = (self.regret_at if which == "regret" else self.strategy_at)[nodes]
         arena = self.regret if which == "regret" else self.strategy_sum
         n = blocks.num_actions[index]
+        within = rows - blocks.row_base[index]
         out = np.zeros((rows.size, game.max_actions))
         for a in range(game.max_actions):
             present = (at >= 0) & (a < n)
-            entry = at + (rows - blocks.row_base[index]) * n + a
+            entry = at + within * n + a
             out[present, a] = arena[entry[present]]
+        if which == "strategy_sum" and self.later is not None:
+            after = blocks.street[index] > 0
+            out[after] = later_rows(
+                self.later,
+                self.regret_at,
+                self.strategy_at,
+                self.strategy_sum,
+                nodes[after],
+                within[after],
+                n[after],
+                game.max_actions,
+            )
         return out
 
     def to_dense(self, game: Game) -> Tables:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from holdemd.durations import format_bytes, format_duration, parse_duration
 from holdemd.errors import HoldemdError
+from holdemd.rundir.later_sums import remove_stale_temps
 from holdemd.rundir.status import status_line
 from holdemd.rundir.store import remove_stale_temp_dirs
 from holdemd.solver.lazy_tables import LazyTables
@@ -73,6 +74,7 @@ def _on_signal(run: TrainingRun, signum: int) -> None:
 
 async def _startup(run: TrainingRun) -> None:
     remove_stale_temp_dirs(run.run_dir)
+    remove_stale_temps(run.run_dir)
     tables = run.tables
     log.info(
         "training %s: %s infoset rows x %d actions (%s), %d worker process(es), "

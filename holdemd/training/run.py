@@ -150,6 +150,7 @@ class TrainingRun:
             unit,
             elapsed=self.clock.before,
             iteration=start_iteration,
+            run_dir=run_dir,
         )
         self.merger = Merger(
             self.game,
@@ -355,6 +356,7 @@ class TrainingRun:
     def close(self) -> None:
         """Release the socket, the shared tables and the metrics writer (``run`` does this
         when it ends; a caller that never runs it calls it itself)."""
+        self.schedule.close()
         self.link.close()
         self.shared.close()
         self.metrics.close()

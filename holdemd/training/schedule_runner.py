@@ -3,13 +3,16 @@
 The supervisor is the tables' only writer and runs this between merges, so no update is lost
 or half-scaled. Whole-table passes (a discount, a current-strategy snapshot for the later
 streets' average) go through ``sweeps`` in time slices; what workers need (pruning, which
-streets keep strategy sums) goes to them as a ``Settings`` message when it changes.
+streets keep strategy sums) goes to them as a ``Settings`` message when it changes. Lazy
+tables keep the later streets' sums in a file of the run directory (``solver.later_sums``),
+which a snapshot pass rewrites (``later_sums_pass``) and a discount only notes.
 """
 
 from __future__ import annotations
 
 import logging
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,10 +21,12 @@ from holdemd.config.schema import Config
 from holdemd.durations import format_duration
 from holdemd.games.compiled import Game
 from holdemd.protocol.worker import Settings
-from holdemd.solver.kernels.lazy_merge import add_current_strategy
+from holdemd.rundir.later_sums import LATER_SUMS_DIR, adopt
+from holdemd.solver.later_sums import LaterSums
 from holdemd.solver.lazy_tables import LazyTables, NodeBlocks
 from holdemd.solver.schedule import Schedule, parse_clock
 from holdemd.solver.tables import Tables, normalize_block, row_num_actions, scale_rows
+from holdemd.training.later_sums_pass import LaterSumsPass
 from holdemd.training.sweeps import TableSweeps
 
 log = logging.getLogger("holdemd.schedule")
@@ -39,6 +44,7 @@ class ScheduleRunner:
         *,
         elapsed: float,
         iteration: int,
+        run_dir: Path,
     ) -> None:
         self.config = config
         self.game = game
@@ -53,6 +59,12 @@ class ScheduleRunner:
         self.blocks = NodeBlocks.of(game) if lazy else None
         self.later_rows = row_streets(game) > 0 if averaging and not lazy else None
         self.row_actions = row_num_actions(game) if averaging and not lazy else None
+        self.later_dir = run_dir / LATER_SUMS_DIR
+        if isinstance(tables, LazyTables):
+            if tables.later is not None:  # resumed: the snapshot's file becomes the run's
+                tables.later = adopt(tables.later, run_dir)
+            elif averaging:
+                tables.later = LaterSums.empty(tables.strategy_sum.dtype, game.max_actions)
         self.discounts = 0
         self.average_snapshots = 0
 
@@ -105,6 +117,10 @@ class ScheduleRunner:
         """Complete every pending pass: a snapshot must not see one half applied."""
         self.sweeps.finish()
 
+    def close(self) -> None:
+        """Abandon pending passes (the run ends): a half-written sums file is removed."""
+        self.sweeps.close()
+
     def before_the_end(self, iteration: int) -> None:
         """A short run with first-round averaging: later streets must not stay uniform."""
         if self.schedule.snapshot_averaging and self.average_snapshots == 0:
@@ -114,6 +130,8 @@ class ScheduleRunner:
     def queue_discount(self, factor: float) -> None:
         tables = self.tables
         if isinstance(tables, LazyTables):
+            if tables.later is not None:  # noted in order with the passes around it
+                self.sweeps.add(partial(self._discount_later, factor), 1)
             # Over the allocated entries of both arenas; blocks allocated meanwhile start at
             # zero-plus-merges, like rows the dense pass has not reached yet.
             self.sweeps.add(partial(self._discount_entries, factor), int(tables.used.max()))
@@ -121,12 +139,13 @@ class ScheduleRunner:
             self.sweeps.add(partial(self._discount_rows, factor))
 
     def queue_average_snapshot(self, iteration: int) -> None:
-        if self.blocks is not None:
-            size = int(self.blocks.decision_nodes.size)
-            self.sweeps.add(self._average_snapshot_nodes, size)
+        self.average_snapshots += 1
+        if isinstance(self.tables, LazyTables):
+            assert self.blocks is not None
+            sweep = LaterSumsPass(self.tables, self.blocks, self.later_dir, self.average_snapshots)
+            self.sweeps.add_pass(sweep)
         else:
             self.sweeps.add(self._average_snapshot_rows)
-        self.average_snapshots += 1
         log.info(
             "current-strategy snapshot %d for later streets' average at iteration %s",
             self.average_snapshots,
@@ -145,23 +164,10 @@ class ScheduleRunner:
         for table, used in ((tables.regret, tables.used[0]), (tables.strategy_sum, tables.used[1])):
             scale_rows(table, lo, min(hi, int(used)), factor)
 
-    def _average_snapshot_nodes(self, lo: int, hi: int) -> None:
-        """Lazy tables: `_average_snapshot_rows` for decision nodes ``lo:hi``."""
+    def _discount_later(self, factor: float, lo: int, hi: int) -> None:
         tables = self.tables
-        assert isinstance(tables, LazyTables) and self.blocks is not None
-        skipped = add_current_strategy(
-            tables.regret,
-            tables.strategy_sum,
-            tables.regret_at,
-            tables.strategy_at,
-            tables.used,
-            self.blocks.kernel_arrays(),
-            self.blocks.street,
-            lo,
-            hi,
-        )
-        if skipped:
-            log.warning("%d nodes found no room for their average in the strategy arena", skipped)
+        assert isinstance(tables, LazyTables) and tables.later is not None
+        tables.later = tables.later.discounted(factor)
 
     def _average_snapshot_rows(self, lo: int, hi: int) -> None:
         """Add the current strategy of later-street rows to their strategy sums: with

@@ -10,7 +10,8 @@ its resource tracker still unlinks the segments, so nothing leaks.
 Lazy tables (``solver.lazy_tables``) share their arenas the same way. An arena's segment is
 created at its full capacity but only its allocated prefix is written: on Linux a POSIX shared
 memory segment is a tmpfs file, whose pages take memory only once written, so resident memory
-follows the allocated blocks while the workers' mappings never need to grow.
+follows the allocated blocks while the workers' mappings never need to grow. Their later
+streets' sums (a file on disk, which workers never read) stay the supervisor's.
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ class SharedTables:
                 segment.close()
                 segment.unlink()
             raise
-        return cls(tables=_tables(arrays), handles=handles, _segments=segments, owner=True)
+        tables = _tables(arrays)
+        if isinstance(tables, LazyTables) and isinstance(initial, LazyTables):
+            tables.later = initial.later
+        return cls(tables=tables, handles=handles, _segments=segments, owner=True)
 
     @classmethod
     def attach(cls, handles: dict[str, TableHandle]) -> SharedTables:
@@ -111,7 +115,8 @@ class SharedTables:
 
 def _tables(arrays: dict[str, np.ndarray]) -> Tables | LazyTables:
     if "regret_at" in arrays:
-        return LazyTables(**arrays)
+        regret, strategy_sum, regret_at, strategy_at, used = (arrays[n] for n in LAZY_NAMES)
+        return LazyTables(regret, strategy_sum, regret_at, strategy_at, used)
     return Tables(regret=arrays["regret"], strategy_sum=arrays["strategy_sum"])
 
 

@@ -5,7 +5,8 @@ A snapshot copies dense tables between merges (the event loop is single-threaded
 them from a thread. Lazy tables, which can be most of the machine's memory, are never copied:
 merges and whole-table passes are held while the thread writes their allocated prefix
 straight from shared memory (the deltas that arrive meanwhile wait, and are merged right
-after), so a snapshot is consistent and costs no second copy of the tables. A failure (a full
+after), so a snapshot is consistent and costs no second copy of the tables. Their later
+streets' sums, a file that no pass changes once written, are hard-linked in. A failure (a full
 disk) frees what retention allows, then degrades the run with the reason and retries with
 backoff; the tables stay in memory meanwhile.
 """
@@ -27,8 +28,10 @@ from holdemd.config.schema import Config
 from holdemd.durations import format_bytes
 from holdemd.errors import HoldemdError, SnapshotError, SnapshotWriteError
 from holdemd.games.compiled import Game
+from holdemd.rundir.checksums import sha256_file
 from holdemd.rundir.manifest import snapshot_manifest
 from holdemd.rundir.snapshots import (
+    LinkedFile,
     SnapshotInfo,
     read_manifest,
     snapshot_info,
@@ -150,8 +153,10 @@ class Snapshotter:
     ) -> SnapshotInfo | None:
         tables = self.tables
         lazy = isinstance(tables, LazyTables)
+        linked: dict[str, LinkedFile] = {}
         if isinstance(tables, LazyTables):
             arrays = lazy_snapshot_arrays(tables)
+            linked = later_sums_file(tables)
         else:
             arrays = dense_snapshot_arrays(tables)
         manifest = snapshot_manifest(
@@ -163,8 +168,10 @@ class Snapshotter:
             sequence=self.sequence,
         )
         manifest["num_workers"] = num_workers
-        if lazy:
+        if isinstance(tables, LazyTables):
             manifest["tables"] = "lazy"
+            if tables.later is not None:
+                manifest["later_sums"] = tables.later.manifest()
         cfg = self.config.training
         if lazy:
             self.hold_merges(True)
@@ -173,7 +180,13 @@ class Snapshotter:
                 try:
                     # overwrite: a snapshot of this name from before a resume is superseded.
                     info = await asyncio.to_thread(
-                        write_snapshot, self.run_dir, name, arrays, manifest, overwrite=True
+                        write_snapshot,
+                        self.run_dir,
+                        name,
+                        arrays,
+                        manifest,
+                        overwrite=True,
+                        linked=linked,
                     )
                     break
                 except SnapshotWriteError as exc:
@@ -240,6 +253,16 @@ def lazy_snapshot_arrays(tables: LazyTables) -> dict[str, np.ndarray]:
         "regret_at": tables.regret_at,
         "strategy_at": tables.strategy_at,
     }
+
+
+def later_sums_file(tables: LazyTables) -> dict[str, LinkedFile]:
+    """The later streets' sums file, linked into the snapshot as ``later_sums``; none before
+    the first pass has written one."""
+    later = tables.later
+    if later is None or later.path is None:
+        return {}
+    digest = later.sha256 or sha256_file(later.path)  # known unless the file came another way
+    return {"later_sums": LinkedFile(later.path, later.dtype, (later.entries,), digest)}
 
 
 def resumed_snapshot(run_dir: Path, source: Path | None) -> SnapshotInfo | None:

@@ -18,8 +18,9 @@ import pytest
 
 from holdemd.config.schema import Config, GameConfig, ScheduleConfig, SolverConfig, TrainingConfig
 from holdemd.rundir.load import load_snapshot
+from holdemd.rundir.snapshots import FORMAT_VERSION
 from holdemd.solver.exact import ExactEvaluator
-from holdemd.solver.lazy_tables import LazyTables
+from holdemd.solver.lazy_tables import LazyTables, NodeBlocks
 from holdemd.solver.tables import Tables, average_strategy
 from holdemd.training.plan import build_run, plan_run
 from holdemd.training.run import RunOptions, TrainingRun
@@ -40,7 +41,9 @@ def _reap(reaper: Reaper) -> None:
     """Every test here starts processes: the reaper checks each one cleans up."""
 
 
-def _leduc(tables: Literal["dense", "lazy"], iterations: int = ITERATIONS) -> Config:
+def _leduc(
+    tables: Literal["dense", "lazy"], iterations: int = ITERATIONS, average_interval: str = "200m"
+) -> Config:
     return Config(
         game=GameConfig(name="leduc"),
         solver=SolverConfig(seed=3, regret_dtype="int32", tables=tables),
@@ -54,7 +57,10 @@ def _leduc(tables: Literal["dense", "lazy"], iterations: int = ITERATIONS) -> Co
         ),
         # Discounts and first-round averaging: the whole-table passes of both kinds.
         schedule=ScheduleConfig(
-            discount_interval="2000it", discount_stop="6000it", average="first_round"
+            discount_interval="2000it",
+            discount_stop="6000it",
+            average="first_round",
+            average_interval=average_interval,
         ),
     )
 
@@ -70,7 +76,8 @@ def test_lazy_tables_train_leduc_bit_for_bit_like_dense_ones(tmp_path):
     lazy = _run(tmp_path / "lazy", _leduc("lazy"))
     assert isinstance(dense, Tables) and isinstance(lazy, LazyTables)
     loaded = load_snapshot(tmp_path / "lazy")
-    assert loaded.manifest["tables"] == "lazy" and loaded.manifest["format_version"] == 2
+    assert loaded.manifest["tables"] == "lazy"
+    assert loaded.manifest["format_version"] == FORMAT_VERSION
     as_dense = lazy.to_dense(loaded.game)
     np.testing.assert_array_equal(as_dense.regret, dense.regret)
     np.testing.assert_array_equal(as_dense.strategy_sum, dense.strategy_sum)
@@ -99,3 +106,43 @@ def test_a_lazy_snapshot_resumes_with_its_allocation(tmp_path):
     kept = first.regret_at >= 0
     np.testing.assert_array_equal(after.regret_at[kept], first.regret_at[kept])
     assert (after.used >= first.used).all()
+
+
+# Snapshots of the current strategy at 1,500, 3,000, ... iterations: several later-street
+# averaging passes, one with a discount (6,000), each writing the lazy run's sums file.
+AVERAGE_EVERY = "1500it"
+KINDS: tuple[Literal["dense", "lazy"], ...] = ("dense", "lazy")
+
+
+def _resumed(run_dir: Path, iterations: int) -> Tables | LazyTables:
+    plan = plan_run(None, {"training.iterations": iterations}, resume=run_dir)
+    run = build_run(dataclasses.replace(plan, options=RunOptions(num_workers=2)))
+    assert asyncio.run(run.run()).iterations == iterations
+    return load_snapshot(run_dir).stored
+
+
+def test_later_street_sums_on_disk_equal_dense_ones_after_passes_and_a_resume(tmp_path):
+    """Lazy runs keep the later streets' sums in a file, linked into each snapshot and
+    resumed from it: the dense run's strategy sums bit for bit, before and after a resume."""
+    first: dict[str, Tables | LazyTables] = {}
+    for kind in KINDS:
+        config = _leduc(kind, iterations=4_000, average_interval=AVERAGE_EVERY)
+        first[kind] = _run(tmp_path / kind, config)
+    lazy, dense = first["lazy"], first["dense"]
+    assert isinstance(lazy, LazyTables) and isinstance(dense, Tables)
+    game = load_snapshot(tmp_path / "lazy").game
+    np.testing.assert_array_equal(lazy.to_dense(game).strategy_sum, dense.strategy_sum)
+    later = lazy.later
+    assert later is not None and later.passes == 2 and later.path is not None
+    snapshot = load_snapshot(tmp_path / "lazy").info.path
+    assert later.path == snapshot / "later_sums.npy"
+    current = tmp_path / "lazy" / "later_sums" / "current.npy"
+    assert current.samefile(later.path)  # linked, not copied
+    blocks = NodeBlocks.of(game)  # no later-street sums in memory
+    assert (lazy.strategy_at[blocks.decision_nodes[blocks.street > 0]] < 0).all()
+
+    resumed = {kind: _resumed(tmp_path / kind, ITERATIONS) for kind in KINDS}
+    lazy, dense = resumed["lazy"], resumed["dense"]
+    assert isinstance(lazy, LazyTables) and isinstance(dense, Tables)
+    np.testing.assert_array_equal(lazy.to_dense(game).strategy_sum, dense.strategy_sum)
+    assert lazy.later is not None and lazy.later.passes == 5  # 4,500, 6,000 and 7,500 more
