@@ -86,6 +86,8 @@ def _table_memory(memory: dict[str, Any]) -> list[tuple[str, str]]:
         f"{blocks:,} regret blocks ({100 * regret / max(blocks, 1):.1f}%), "
         f"{memory['strategy_blocks']:,} strategy-sum blocks, {entry}"
     )
+    if memory.get("later_sums_bytes"):  # absent in the status of older daemons
+        tables += f"; later streets' sums {format_bytes(memory['later_sums_bytes'])} on disk"
     growth = memory["growth_bytes_per_h"]
     if growth is None:
         return [("tables", tables), ("growth", "measuring")]

@@ -114,7 +114,8 @@ class RunStatus:
     litmus: dict[str, Any] | None = None
     # The tables' memory (training.table_memory.TableMemory): kind, bytes, capacity_bytes,
     # entries, bytes_per_entry, regret_blocks, strategy_blocks, blocks, rows, total_rows,
-    # growth_bytes_per_h, available_bytes, runs_out_in_s, warning. None: not measured (yet).
+    # later_sums_bytes (on disk), growth_bytes_per_h, available_bytes, runs_out_in_s, warning.
+    # None: not measured (yet).
     table_memory: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:

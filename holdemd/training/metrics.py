@@ -61,6 +61,7 @@ TABLES_ROWS_ALLOCATED = "tables/rows_allocated"  # infoset rows with a regret bl
 TABLES_GROWTH_BYTES_PER_H = "tables/growth_bytes_per_h"  # over the last hour, once measured
 TABLES_AVAILABLE_BYTES = "tables/available_bytes"  # memory (or /dev/shm) left to grow into
 TABLES_HOURS_LEFT = "tables/hours_until_memory_runs_out"  # at that growth; only while growing
+TABLES_LATER_SUMS_BYTES = "tables/later_sums_bytes"  # lazy: later streets' sums file, on disk
 
 _WORKER_ITERATIONS_PER_S = TRAIN_ITERATIONS_PER_S + "/worker_{slot}"
 
@@ -89,6 +90,7 @@ TAGS: tuple[str, ...] = (
     TABLES_GROWTH_BYTES_PER_H,
     TABLES_AVAILABLE_BYTES,
     TABLES_HOURS_LEFT,
+    TABLES_LATER_SUMS_BYTES,
 )
 
 

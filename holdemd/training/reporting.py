@@ -116,6 +116,8 @@ def table_memory_scalars(memory: TableMemory) -> dict[str, float]:
     }
     if memory.bytes_per_entry is not None:
         values[tags.TABLES_BYTES_PER_ENTRY] = memory.bytes_per_entry
+    if memory.later_sums_bytes:
+        values[tags.TABLES_LATER_SUMS_BYTES] = float(memory.later_sums_bytes)
     if memory.growth_bytes_per_h is not None:
         values[tags.TABLES_GROWTH_BYTES_PER_H] = memory.growth_bytes_per_h
     if memory.runs_out_in_s is not None:

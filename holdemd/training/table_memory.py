@@ -63,6 +63,9 @@ class TableMemory:
     blocks: int  # decision nodes: the blocks of each table with every block allocated
     rows: int  # infoset rows with a regret block (dense: every row)
     total_rows: int
+    # Lazy tables with first-round averaging: the later streets' sums file, on disk, not in
+    # memory (solver.later_sums), so in none of the figures above; 0: none.
+    later_sums_bytes: int
     growth_bytes_per_h: float | None  # None while measuring; dense: 0
     available_bytes: int  # memory the tables can still grow into
     runs_out_in_s: float | None  # at the growth rate; None: never (not growing, or room)
@@ -140,6 +143,7 @@ class TableMemoryMeter:
                 "blocks": nodes,
                 "rows": self._total_rows,
                 "total_rows": self._total_rows,
+                "later_sums_bytes": 0,
             }
         with_regret = tables.regret_at[self._decision_nodes] >= 0
         regret_blocks, strategy_blocks = tables.allocated_blocks()
@@ -157,6 +161,7 @@ class TableMemoryMeter:
             "blocks": len(self._decision_nodes),
             "rows": int(self._node_rows[with_regret].sum()),
             "total_rows": self._total_rows,
+            "later_sums_bytes": tables.later.file_bytes if tables.later is not None else 0,
         }
 
     def _growth(self, now: float, size: int) -> float | None:

@@ -465,6 +465,11 @@ def test_status_shows_the_table_memory_and_its_growth() -> None:
     fits = {**LAZY_MEMORY, "runs_out_in_s": None, "warning": None}
     result["run"]["table_memory"] = fits
     assert _rows_of(result)["growth"] == "1.2 GiB/h, 3.8 GiB available"
+    # First-round averaging: the later streets' sums are a file, shown beside the tables.
+    result["run"]["table_memory"] = {**fits, "later_sums_bytes": int(2.5 * (1 << 30))}
+    assert _rows_of(result)["tables"].endswith(
+        "4.60 bytes per entry; later streets' sums 2.5 GiB on disk"
+    )
 
 
 def test_status_shows_dense_tables_as_a_fixed_size() -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from typing import Any
 
+import numpy as np
 import pytest
 
 from holdemd.config.schema import GameConfig
 from holdemd.durations import format_about
 from holdemd.games.factory import build_game
+from holdemd.solver.later_sums import LaterSums
 from holdemd.solver.lazy_tables import REGRET, STRATEGY, LazyTables, NodeBlocks, compact_entries
 from holdemd.solver.tables import Tables
 from holdemd.training import table_memory
@@ -100,6 +103,22 @@ def test_lazy_tables_count_blocks_rows_and_bytes_with_the_offsets() -> None:
     assert reading.entries == 6 + 18  # (row, action) pairs with regrets
     assert reading.bytes == tables.allocated_bytes == 42 * 4 + offsets
     assert reading.bytes_per_entry == pytest.approx((42 * 4 + offsets) / 24)
+    assert reading.later_sums_bytes == 0
+
+
+def test_the_later_streets_sums_count_on_disk_not_in_memory(tmp_path) -> None:
+    tables = lazy(capacity=compact_entries(GAME))
+    allocate(tables, 0, REGRET)
+    meter = TableMemoryMeter(GAME, tables)
+    before = meter.sample(0.0, available_bytes=1 << 30)
+    file = tmp_path / "current.npy"
+    np.save(file, np.ones(6, dtype=np.float32))
+    tables.later = dataclasses.replace(
+        LaterSums.empty("float32", GAME.max_actions), path=file, entries=6, passes=1
+    )
+    after = meter.sample(SAMPLE_SECONDS, available_bytes=1 << 30)
+    assert (after.bytes, after.bytes_per_entry) == (before.bytes, before.bytes_per_entry)
+    assert after.later_sums_bytes == file.stat().st_size == 128 + 6 * 4
 
 
 def test_growth_is_unknown_through_the_warm_up_then_per_hour_over_the_window() -> None:
