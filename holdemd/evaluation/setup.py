@@ -35,8 +35,8 @@ from holdemd.evaluation.policies import (
 )
 from holdemd.evaluation.stats import Estimate, Unit, aivat_estimate, duplicate_estimate
 from holdemd.games.compiled import Game
-from holdemd.rundir.load import LoadedSnapshot
-from holdemd.rundir.snapshots import SnapshotInfo, read_snapshot
+from holdemd.rundir.load import LoadedSnapshot, load_snapshot
+from holdemd.rundir.snapshots import SnapshotInfo, read_manifest, read_snapshot
 from holdemd.rundir.store import list_snapshots
 from holdemd.solver.exact import ExactEvaluator, can_enumerate
 
@@ -72,9 +72,13 @@ def read_strategy_sum(
     info: SnapshotInfo, game: Game, flag: str, hint: str = "pick another snapshot"
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """(strategy sums, manifest) of a snapshot of the run, checked against the run's ``game``
-    (loaded once from another snapshot: building a Hold'em game again would reload buckets)."""
+    (loaded once from another snapshot: building a Hold'em game again would reload buckets);
+    lazy tables as dense rows (small games)."""
     try:
-        arrays, manifest = read_snapshot(info.path)
+        if read_manifest(info.path).get("tables") == "lazy":
+            arrays, manifest = _lazy_strategy_sum(info, game, hint)
+        else:
+            arrays, manifest = read_snapshot(info.path)
     except HoldemdError as exc:
         raise UsageError(f"{flag}: {exc}") from exc
     table = arrays.get("strategy_sum")
@@ -83,6 +87,17 @@ def read_strategy_sum(
     if manifest.get("abstraction_digest") != game.abstraction_digest:
         raise UsageError(f"{flag}: it was trained on other card buckets; {hint}")
     return table, manifest
+
+
+def _lazy_strategy_sum(
+    info: SnapshotInfo, game: Game, hint: str
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A lazy snapshot's strategy sums as dense rows: what `load_snapshot` reads, later
+    streets' sums file included."""
+    if read_manifest(info.path).get("abstraction_digest") != game.abstraction_digest:
+        raise UsageError(f"it was trained on other card buckets; {hint}")
+    loaded = load_snapshot(info.path.parent.parent, info.name, built=lambda _: game)
+    return {"strategy_sum": loaded.tables.strategy_sum}, loaded.manifest
 
 
 def _snapshot_opponent(run_dir: Path, name: str, hero: LoadedSnapshot) -> Policy:
