@@ -8,6 +8,7 @@ discounts, whether a pass is one step (small games) or many slices with a writer
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import errno
 import json
@@ -199,3 +200,33 @@ def test_a_format_2_snapshot_loads_with_its_sums_and_a_pass_moves_them_to_the_fi
         runner.finish()
     np.testing.assert_array_equal(resumed.to_dense(GAME).strategy_sum, dense.strategy_sum)
     assert resumed.later.entries == int(resumed.used[0]) and path.is_dir()
+
+
+def test_a_snapshot_links_the_sums_file_and_every_reader_gets_the_dense_sums(tmp_path) -> None:
+    from holdemd.evaluation.setup import read_strategy_sum
+    from holdemd.training.snapshotter import Snapshotter
+
+    dense_solver, lazy_solver = _trained_pair()
+    dense, lazy = dense_solver.tables, lazy_solver.tables
+    _events(_runner(dense, tmp_path / "d"), _runner(lazy, tmp_path), (dense_solver, lazy_solver))
+    snapshotter = Snapshotter(
+        tmp_path,
+        CONFIG,
+        GAME,
+        lazy,
+        sequence=0,
+        last=None,
+        on_problem=lambda reason: None,
+        on_event=lambda kind, data: None,
+    )
+    info = asyncio.run(snapshotter.write(700, 1.0, 1, lambda: None))
+    assert info is not None
+    assert (info.path / "later_sums.npy").samefile(tmp_path / "later_sums" / "current.npy")
+    loaded = load_snapshot(tmp_path)
+    assert loaded.manifest["later_sums"]["passes"] == 3
+    stored = loaded.stored
+    assert isinstance(stored, LazyTables) and stored.later is not None
+    assert lazy.later is not None and stored.later.sha256 == lazy.later.sha256
+    np.testing.assert_array_equal(loaded.tables.strategy_sum, dense.strategy_sum)
+    table, _ = read_strategy_sum(info, GAME, "--vs snapshot:it-700")
+    np.testing.assert_array_equal(table, dense.strategy_sum)
