@@ -90,6 +90,9 @@ class TreeReport:
     compact_table_bytes: int = 0
     strategy_streets: int = 0
     block_offset_bytes: int = 0  # lazy tables: one offset per node and table
+    # Lazy tables with first-round averaging: the later streets' sums live in a file on disk
+    # (solver.later_sums), one strategy-sum entry per regret entry; this is its largest size.
+    later_sums_bytes: int = 0
 
     @property
     def nodes(self) -> int:
@@ -168,6 +171,11 @@ class TreeReport:
             f"{format_bytes(self.block_offset_bytes)} of block offsets"
         )
         out.append(f"this config keeps {self.table_kind} tables ({self._why_this_kind()})")
+        if self.lazy and self.later_sums_bytes:
+            out.append(
+                f"later streets' average: sums in a file on disk, not in memory, up to "
+                f"{format_bytes(self.later_sums_bytes)} (the run's, and each kept snapshot's)"
+            )
         if self.bucket_table_bytes:
             out.append(f"card abstraction tables: {format_bytes(self.bucket_table_bytes)}")
         out.append(f"betting tree: {format_bytes(self.tree_bytes)} (node arrays and histories)")
@@ -315,6 +323,7 @@ def _report(
     entries = [street.buckets * street.legal_actions for street in streets]
     compact = sum(entries) * regret_size + sum(entries[:averaged]) * strategy_size
     lazy = config is not None and uses_lazy_tables(config, rows, counts.max_actions)
+    later = sum(entries) * strategy_size if lazy and 0 < averaged < len(streets) else 0
     return TreeReport(
         game=name,
         streets=tuple(streets),
@@ -330,6 +339,7 @@ def _report(
         compact_table_bytes=compact,
         strategy_streets=averaged,
         block_offset_bytes=TABLES * OFFSET_BYTES * counts.nodes,
+        later_sums_bytes=later,
     )
 
 

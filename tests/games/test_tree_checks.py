@@ -268,6 +268,7 @@ def test_6max_pluribus_fits_as_its_comments_say(tmp_path, no_building, memory):
     config = load_config(path)
     report = tree_report.count_for(config)
     assert report.table_kind == "lazy" and report.strategy_streets == 1  # first_round
+    assert report.later_sums_bytes > 0
     assert 10_000_000 <= report.nodes <= 20_000_000
     comments = " ".join(
         line.lstrip("# ") for line in path.read_text().splitlines() if line.startswith("#")
@@ -280,6 +281,7 @@ def test_6max_pluribus_fits_as_its_comments_say(tmp_path, no_building, memory):
         f"up to {format_bytes(report.compact_table_bytes)} with every node's block",
         f"at least {format_bytes(report.memory_needed)}",
         f"it holds {format_bytes(report.memory_fully_grown)}",
+        f"in a file on disk, up to {format_bytes(report.later_sums_bytes)}",
     ):
         assert figure in comments
     # Fully grown tables fit a 24 GB machine; dense ones could not.
