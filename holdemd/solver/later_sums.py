@@ -46,6 +46,11 @@ class LaterSums:
     fresh: np.ndarray  # [max_actions + 1]: an entry's value past the file, by legal actions
     sha256: str | None = None  # of the file, for snapshot manifests (known when written)
 
+    def __post_init__(self) -> None:
+        # Mapped now (no page is read until used): the next pass renames its file over this
+        # path, and these sums must go on reading the file they were written with.
+        _ = self.values
+
     @classmethod
     def empty(cls, dtype: str | np.dtype, max_actions: int) -> LaterSums:
         """No pass yet: every later-street sum is zero."""

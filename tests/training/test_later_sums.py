@@ -230,3 +230,21 @@ def test_a_snapshot_links_the_sums_file_and_every_reader_gets_the_dense_sums(tmp
     np.testing.assert_array_equal(loaded.tables.strategy_sum, dense.strategy_sum)
     table, _ = read_strategy_sum(info, GAME, "--vs snapshot:it-700")
     np.testing.assert_array_equal(table, dense.strategy_sum)
+
+
+def test_sums_read_the_file_they_were_written_with_after_the_next_pass_replaced_it(
+    tmp_path,
+) -> None:
+    _, solver = _trained_pair()
+    lazy = solver.tables
+    runner = _runner(lazy, tmp_path)
+    runner.queue_average_snapshot(0)
+    runner.finish()
+    first = lazy.later
+    assert first is not None and first.path is not None
+    values = np.array(first.values)
+    runner.queue_average_snapshot(0)
+    runner.finish()
+    assert lazy.later is not None and lazy.later.path == first.path  # renamed over it
+    np.testing.assert_array_equal(first.values, values)
+    assert not np.array_equal(lazy.later.values, values)
