@@ -193,14 +193,6 @@ class SumsWriter:
             self.error = exc
             raise
         self.published = True
-        # The file is read again only by the next pass, minutes later: keep it out of the
-        # page cache rather than evicting what the run reads all the time (the mapped game).
-        with contextlib.suppress(OSError, AttributeError):
-            fd = os.open(self.target, os.O_RDONLY)
-            try:
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-            finally:
-                os.close(fd)
 
     def _close_fd(self) -> None:
         if self.fd >= 0:

@@ -114,8 +114,11 @@ class LaterSumsPass:
         self.before = tables.later
         self.dtype = np.dtype(self.before.dtype)
         self.limit = int(tables.used[REGRET])
-        self.q = max(int(blocks.block_entries.min()), 1) if blocks.decision_nodes.size else 1
-        self.block_entries = blocks.block_entries
+        # At most the smallest block (the mark's cells), without a block-size array of the
+        # game's millions of nodes.
+        self.q = 1
+        if blocks.decision_nodes.size:
+            self.q = max(int(blocks.num_buckets.min()) * int(blocks.num_actions.min()), 1)
         self.mark = np.full(self.limit // self.q + 1, -1, dtype=np.int32)
         self.next_node = 0
         self.position = 0
@@ -148,14 +151,23 @@ class LaterSumsPass:
             return "waiting"
         start = self.position
         end = int(
-            chunk_end(self.mark, self.q, self.block_entries, start, self.limit, self.chunk_entries)
+            chunk_end(
+                self.mark,
+                self.q,
+                self.blocks.num_actions,
+                self.blocks.num_buckets,
+                start,
+                self.limit,
+                self.chunk_entries,
+            )
         )
         if end < 0:
             raise RuntimeError(f"the regret arena has no block starting at entry {start:,}")
         old_end = min(end, self.before.entries)
         if start < old_end:
             assert self._reader is not None
-            old = self._reader.read(start, old_end, ahead=self.chunk_entries)
+            # Read ahead two chunks: the previous file is on disk, maybe not in the page cache.
+            old = self._reader.read(start, old_end, ahead=2 * self.chunk_entries)
         else:
             old = np.zeros(0, dtype=self.dtype)
         out = np.empty(end - start, dtype=self.dtype)

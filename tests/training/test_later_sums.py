@@ -13,6 +13,7 @@ import dataclasses
 import errno
 import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -248,3 +249,33 @@ def test_sums_read_the_file_they_were_written_with_after_the_next_pass_replaced_
     assert lazy.later is not None and lazy.later.path == first.path  # renamed over it
     np.testing.assert_array_equal(first.values, values)
     assert not np.array_equal(lazy.later.values, values)
+
+
+def test_a_writer_thread_that_fails_mid_file_loses_the_snapshot_and_no_more(
+    tmp_path, monkeypatch, caplog
+) -> None:
+    _, solver = _trained_pair()
+    lazy = solver.tables
+    runner = _runner(lazy, tmp_path)
+    runner.queue_average_snapshot(0)
+    runner.finish()
+    before = lazy.later
+    monkeypatch.setattr(later_sums_pass, "CHUNK_ENTRIES", 50)  # many chunks, a writer thread
+    writes = 0
+    write = os.write
+
+    def fills_up(fd: int, data: bytes) -> int:
+        nonlocal writes
+        writes += 1
+        if writes > 4:  # the header and a few chunks go through
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write(fd, data)
+
+    monkeypatch.setattr(sums_file.os, "write", fills_up)
+    with caplog.at_level(logging.ERROR, logger="holdemd.schedule"):
+        runner.queue_average_snapshot(0)
+        while runner.sweeps.busy:
+            runner.sweeps.step(0.0)
+    assert writes > 4 and lazy.later is before
+    assert "current-strategy snapshot 2 for later streets' average is lost" in caplog.text
+    assert [p.name for p in (tmp_path / "later_sums").iterdir()] == ["current.npy"]

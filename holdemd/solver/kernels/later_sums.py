@@ -3,8 +3,8 @@
 The snapshot pass (``training.later_sums_pass``) streams the previous sums file and writes a
 new one laid out like the regret arena (``solver.later_sums``). To walk the arena in order it
 needs, for each block start, the node whose block starts there: `mark_blocks` records it in
-``mark[start // q]`` with ``q`` the smallest block, so that two starts never share a cell (a
-bucket sort: no comparison sort of a million offsets on the event loop).
+``mark[start // q]`` with ``q`` at most the smallest block, so that two starts never share a
+cell (a bucket sort: no comparison sort of a million offsets on the event loop).
 
 The arithmetic is the dense pass's (``ScheduleRunner._average_snapshot_rows``) entry for entry:
 the current strategy normalized in float64, rounded to the table's dtype, then added in it;
@@ -31,7 +31,7 @@ def mark_blocks(regret_at, nodes, lo, hi, limit, q, mark):
     limit : int
         Blocks starting at or past this entry are left out (allocated after the pass began).
     q : int
-        The smallest block's entries.
+        At most the smallest block's entries.
     mark : int32[limit // q + 1], in/out
         ``mark[start // q]`` = the position in ``nodes`` of the block starting at ``start``.
     """
@@ -42,7 +42,7 @@ def mark_blocks(regret_at, nodes, lo, hi, limit, q, mark):
 
 
 @kernel
-def chunk_end(mark, q, block_entries, start, limit, want):
+def chunk_end(mark, q, num_actions, num_buckets, start, limit, want):
     """Where a chunk beginning at block start ``start`` ends: after whole blocks, once it
     holds ``want`` entries or reaches ``limit``; -1 if ``start`` is not a marked block start.
 
@@ -51,8 +51,8 @@ def chunk_end(mark, q, block_entries, start, limit, want):
     mark : int32[limit // q + 1]
         From `mark_blocks`.
     q : int
-    block_entries : int64[D]
-        Each block's entries (buckets x legal actions).
+    num_actions, num_buckets : int32[D]
+        Each block holds buckets x legal actions entries.
     start, limit, want : int
     """
     end = start
@@ -60,7 +60,7 @@ def chunk_end(mark, q, block_entries, start, limit, want):
         d = mark[end // q]
         if d < 0:
             return -1
-        end += block_entries[d]
+        end += num_buckets[d] * num_actions[d]
     return end
 
 
