@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import pytest
 import holdemd
 from holdemd.protocol.worker import TableHandle
 from holdemd.training.shared_tables import SharedTables
-from tests.daemon.processes import alive, wait_for
+from tests.daemon.processes import alive, proc_stat, signal_process, wait_for
 from tests.hosts import netns
 from tests.hosts.netns import Hosts
 from tests.hosts.netns_cleanup import NETNS_DIR, STATE_ROOT, remove_stale, stale_lock
@@ -236,32 +237,39 @@ def test_everything_is_removed_at_exit(netns_available, body_raises):
 
 def test_leftovers_of_a_dead_run_are_removed(netns_available):
     builder = """
-import sys
+import subprocess, sys
 from tests.hosts.netns import Hosts
 hosts = Hosts(["a", "b"]).start()
-sleeper = hosts.spawn("a", ["sleep", "600"])
+sleeper = hosts.spawn("a", ["sleep", "600"], stdout=subprocess.DEVNULL)
 print(hosts.tag, sleeper.pid, flush=True)
 sys.stdin.read()
 """
     child = subprocess.Popen(
         [PY, "-c", builder], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
+    tag, sleeper, start = "", 0, 0
     try:
         assert child.stdout is not None
         tag, pid = child.stdout.readline().split()
+        sleeper = int(pid)
+        start = proc_stat(sleeper)[2]  # type: ignore[index]
         # Under the lock no other test process can remove the leftovers before we see them.
         with stale_lock():
             child.kill()  # no clean-up runs: its namespaces and sleeper stay behind
             child.wait(10)
-            assert len(_ours(tag)) == 4 and alive(int(pid))
-        remove_stale()
+            assert len(_ours(tag)) == 4 and alive(sleeper, start)
+        assert tag in remove_stale()
         assert _ours(tag) == []
-        assert wait_for(lambda: not alive(int(pid)), 5.0)
+        assert wait_for(lambda: not alive(sleeper, start), 5.0)
     finally:
-        if child.poll() is None:
-            child.kill()
+        child.kill()
         child.communicate()
-        remove_stale()
+        # Whatever remove_stale left, by other means than its own.
+        signal_process(sleeper, start, signal.SIGKILL)
+        if tag:
+            for netns in NETNS_DIR.glob(f"{tag}*"):
+                subprocess.run(["ip", "netns", "del", netns.name], check=False)
+            shutil.rmtree(STATE_ROOT / tag, ignore_errors=True)
 
 
 def test_crash_kills_a_hosts_processes_and_wipes_its_shared_memory(make_hosts):
