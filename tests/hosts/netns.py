@@ -1,4 +1,4 @@
-"""Several "hosts" on one Linux machine: network namespaces joined by a bridge, for tests and benches.
+"""Several "hosts" on one Linux machine: network namespaces on a bridge, for tests and benches.
 
 ``Hosts(["head", "n1", "n2"])`` builds, as a context manager::
 
@@ -48,7 +48,6 @@ import re
 import shutil
 import subprocess
 import sys
-import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -78,7 +77,7 @@ MOUNT_AND_EXEC = (
 
 
 _sequence = itertools.count()
-_open: weakref.WeakSet[Hosts] = weakref.WeakSet()
+_open: set[Hosts] = set()  # started and not closed: closed at exit if their owner forgot
 
 
 def unavailable() -> str | None:
@@ -124,7 +123,7 @@ class Hosts:
         self.tag = run_tag(next(_sequence))
         self.switch = self.tag
         self.root = STATE_ROOT / self.tag
-        self._procs: list[subprocess.Popen[Any]] = []
+        self._procs: dict[str, list[subprocess.Popen[Any]]] = {name: [] for name in names}
         self._started = False
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -137,6 +136,8 @@ class Hosts:
 
     def start(self) -> Hosts:
         """Build the network (removing dead runs' leftovers first); undone in full on failure."""
+        if self._started:
+            raise NetnsError(f"netns: {self.tag} is running already")
         remove_stale()
         self._started = True
         _open.add(self)
@@ -177,9 +178,10 @@ class Hosts:
         self._started = False
         _open.discard(self)
         try:
-            remove_run(self.tag, self._procs)
+            remove_run(self.tag, [proc for procs in self._procs.values() for proc in procs])
         finally:
-            self._procs.clear()
+            for procs in self._procs.values():
+                procs.clear()
 
     # ---- names and addresses -----------------------------------------------------------------
 
@@ -209,6 +211,7 @@ class Hosts:
         Whatever it starts is killed at exit even when not started through :meth:`spawn`."""
         if not self._started:
             raise NetnsError(f"netns: {self.tag} is not running (use `with Hosts(...)`)")
+        self._index(host)
         host_dir = self.root / host
         tmp = str(host_dir / "tmp") if self.private_tmp else "-"
         return [
@@ -222,7 +225,7 @@ class Hosts:
         proc: subprocess.Popen[Any] = subprocess.Popen(
             self.command(host, argv), start_new_session=True, **popen
         )
-        self._procs.append(proc)
+        self._procs[host].append(proc)
         return proc
 
     def run(
@@ -251,6 +254,7 @@ class Hosts:
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
+            self._procs[host].remove(proc)  # done: nothing left to kill or reap
         done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
         if check and done.returncode != 0:
             last = (err.strip().splitlines() or ["no output"])[-1]
@@ -267,7 +271,8 @@ class Hosts:
         """Kill every process on ``host`` and empty its ``/dev/shm`` (and ``/tmp``), as a power
         cut would; the network stays, so the host can start again."""
         kill_namespaces([self.netns(host)])
-        reap(self._procs)
+        reap(self._procs[host])
+        self._procs[host].clear()
         for sub in ("shm", "tmp"):
             directory = self.root / host / sub
             if directory.is_dir():

@@ -22,7 +22,7 @@ import pytest
 import holdemd
 from holdemd.protocol.worker import TableHandle
 from holdemd.training.shared_tables import SharedTables
-from tests.daemon.processes import alive, proc_stat, signal_process, wait_for
+from tests.daemon.processes import alive, command_line, proc_stat, signal_process, wait_for
 from tests.hosts import netns
 from tests.hosts.netns import Hosts
 from tests.hosts.netns_cleanup import NETNS_DIR, STATE_ROOT, remove_stale, stale_lock
@@ -275,9 +275,12 @@ sys.stdin.read()
 def test_crash_kills_a_hosts_processes_and_wipes_its_shared_memory(make_hosts):
     hosts = make_hosts(["head", "n1"])
     sleeper = hosts.spawn("n1", ["sleep", "600"])
+    head_sleeper = hosts.spawn("head", ["sleep", "600"])
     hosts.run("n1", ["touch", "/dev/shm/holdemd-tables"], check=True)
+    assert command_line(sleeper.pid) == "sleep 600 "  # the Popen is the program itself
     hosts.crash("n1")
     assert sleeper.returncode == -signal.SIGKILL and hosts.pids("n1") == []
+    assert head_sleeper.poll() is None and hosts.pids("head") == [head_sleeper.pid]
     assert list(hosts.shm_dir("n1").iterdir()) == []
     _echo(hosts, "head")  # the host can start again on the same network
     assert _connect(hosts, "n1", "head") == "head"
