@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from holdemd import __version__
-from holdemd.cli import blueprint, buckets, evaluate, serve, strategy, train, tree
+from holdemd.cli import blueprint, buckets, evaluate, node, serve, strategy, train, tree
 from holdemd.cli.common import WholeNamesParser
 from holdemd.errors import ExitCode, HoldemdError
 
@@ -24,7 +24,7 @@ def build_parser() -> WholeNamesParser:
     )
     parser.add_argument("--version", action="version", version=f"holdemd {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (train, serve, evaluate, tree, buckets, strategy, blueprint):
+    for module in (train, serve, node, evaluate, tree, buckets, strategy, blueprint):
         module.add_parser(commands)
     return parser
 

@@ -48,6 +48,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="continue a run from its latest snapshot (or the given one): "
         "iterations, elapsed time and tables carry on",
     )
+    train.add_argument(
+        "--listen",
+        metavar="tcp://ADDR:PORT",
+        help="lead a multi-host run: `holdemd node --connect` on other hosts join here "
+        "(needs --keys)",
+    )
+    train.add_argument(
+        "--keys",
+        type=Path,
+        metavar="DIR",
+        help="with --listen: the head's CURVE keys and the hosts allowed in "
+        "(`holdemd keys init DIR --hosts NAME...`)",
+    )
     add_log_level(train)
     train.set_defaults(handler=cmd_train)
     return train
@@ -85,6 +98,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             if game_kind(config.game.name).needs_buckets
             else "",
         )
+    if args.listen or args.keys:
+        if not args.listen:
+            raise UsageError("--keys is for a multi-host run's head: give --listen tcp://ADDR:PORT")
+        options = dataclasses.replace(plan.options, listen=args.listen, keys=args.keys)
+        plan = dataclasses.replace(plan, options=options)
     if sys.stderr.isatty():  # the progress line redrawn in place, fitted to the terminal
         options = dataclasses.replace(plan.options, show_progress=LIVE_LINE.show)
         plan = dataclasses.replace(plan, options=options)

@@ -38,15 +38,16 @@ class Replica:
         self.pending_regret = np.zeros_like(tables.strategy_sum, dtype=delta_dtype)
         self.pending_strategy = np.zeros_like(tables.strategy_sum, dtype=delta_dtype)
         self.pending = np.zeros(game.num_rows, dtype=bool)
+        self.pending_rows = 0
         self.pending_iterations = 0
         self.rounding = make_rng_state(solver.seed, stream=ROUNDING_STREAM)
         self.floor: float | None = None
 
     @property
     def pending_bytes(self) -> int:
-        """What a send would carry now (rows, regret and strategy), estimated from a count."""
+        """What a send would carry now: rows, regret and strategy."""
         row_bytes = 8 + 2 * self.game.max_actions * self.pending_regret.itemsize
-        return int(np.count_nonzero(self.pending)) * row_bytes
+        return self.pending_rows * row_bytes
 
     def add(
         self, rows: np.ndarray, regret: np.ndarray, strategy: np.ndarray, iterations: int
@@ -57,6 +58,7 @@ class Replica:
         merge_rows(self.tables, rows, regret, strategy, self.floor, self.rounding)
         self.pending_regret[rows] += regret
         self.pending_strategy[rows] += strategy
+        self.pending_rows += int(rows.size - np.count_nonzero(self.pending[rows]))
         self.pending[rows] = True
         self.pending_iterations += iterations
 
@@ -69,6 +71,7 @@ class Replica:
         self.pending_regret[rows] = 0
         self.pending_strategy[rows] = 0
         self.pending[rows] = False
+        self.pending_rows = 0
         iterations, self.pending_iterations = self.pending_iterations, 0
         return rows, regret, strategy, iterations
 
@@ -96,6 +99,7 @@ class Replica:
         self.pending_regret[...] = 0
         self.pending_strategy[...] = 0
         self.pending[...] = False
+        self.pending_rows = 0
         self.pending_iterations = 0
 
     def close(self) -> None:

@@ -33,6 +33,7 @@ from holdemd.config.schema import Config
 from holdemd.games.cache import load_or_build, publish
 from holdemd.games.compiled import Game
 from holdemd.games.report import check_fits, game_report
+from holdemd.hosts.head import HostsHead, open_head
 from holdemd.protocol.worker import (
     Delta,
     Pause,
@@ -208,6 +209,13 @@ class TrainingRun:
         )
         self.pruning = PruningMeter()
         self.table_memory = TableMemoryMeter(self.game, self.tables)
+        self.hosts: HostsHead | None = None
+        if options.listen:
+            try:
+                self.hosts = open_head(self, options.listen, options.keys)
+            except BaseException:
+                self.close()
+                raise
 
     # -- the narrow surface --------------------------------------------------------------
 
@@ -325,6 +333,7 @@ class TrainingRun:
             },
             litmus=self.litmus.summary,
             table_memory=self.table_memory,
+            hosts=self.hosts.status() if self.hosts is not None else None,
         )
 
     # What tests and the service read of the parts, by their old names.
@@ -355,6 +364,8 @@ class TrainingRun:
     def close(self) -> None:
         """Release the socket, the shared tables and the metrics writer (``run`` does this
         when it ends; a caller that never runs it calls it itself)."""
+        if self.hosts is not None:
+            self.hosts.close()
         self.link.close()
         self.shared.close()
         self.metrics.close()

@@ -9,6 +9,7 @@ streets keep strategy sums) goes to them as a ``Settings`` message when it chang
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -55,6 +56,8 @@ class ScheduleRunner:
         self.row_actions = row_num_actions(game) if averaging and not lazy else None
         self.discounts = 0
         self.average_snapshots = 0
+        # Told of the regret rows a pass changes (extra hosts' replicas fetch them again).
+        self.on_regret_changed: Callable[[int, int], None] | None = None
 
     @property
     def regret_floor(self) -> float | None:
@@ -136,6 +139,8 @@ class ScheduleRunner:
     def _discount_rows(self, factor: float, lo: int, hi: int) -> None:
         scale_rows(self.tables.regret, lo, hi, factor)
         scale_rows(self.tables.strategy_sum, lo, hi, factor)
+        if self.on_regret_changed is not None:
+            self.on_regret_changed(lo, hi)
 
     def _discount_entries(self, factor: float, lo: int, hi: int) -> None:
         """Lazy tables: entries ``lo:hi`` of both arenas, never past what is allocated (an
