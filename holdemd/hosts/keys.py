@@ -321,7 +321,7 @@ def _parse(path: Path, fix: str, *, secret: bool) -> tuple[bytes, bytes | None]:
         raise KeysError(f"{path}: missing{advice}") from exc
     except OSError as exc:
         raise KeysError(f"{path}: cannot read it ({exc.strerror}){advice}") from exc
-    if secret and mode & _PRIVATE_BITS:
+    if secret and mode & _PRIVATE_BITS and not _is_credential(path):
         raise KeysError(
             f"{path}: a secret key readable by others (mode {stat.S_IMODE(mode):04o}); "
             f"run chmod 600 {path}"
@@ -338,6 +338,14 @@ def _parse(path: Path, fix: str, *, secret: bool) -> tuple[bytes, bytes | None]:
         if not _is_z85_key(keys[kind]):
             raise KeysError(f"{path}: its {kind}-key is not a 40-character Z85 key{advice}")
     return keys["public"], keys.get("secret")
+
+
+def _is_credential(path: Path) -> bool:
+    """Is ``path`` in the credentials directory systemd made for this service? There, a file
+    is 0400 plus an ACL for the service's user, and the ACL mask shows as group bits (0440):
+    only root and that user can read it, whatever the mode says."""
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+    return bool(credentials) and path.parent.resolve() == Path(str(credentials)).resolve()
 
 
 def _is_z85_key(text: bytes) -> bool:

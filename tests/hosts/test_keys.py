@@ -75,14 +75,17 @@ def test_a_missing_public_file_is_restored_from_its_secret(tmp_path):
     assert (keys / "alpha.key").read_bytes().split(b"\n")[1:] == public.split(b"\n")[1:]
 
 
-def test_a_node_loads_the_two_files_systemd_gives_it(tmp_path):
-    """$CREDENTIALS_DIRECTORY holds head.key and NAME.key_secret only (read-only, 0400)."""
+def test_a_node_loads_the_two_files_systemd_gives_it(tmp_path, monkeypatch):
+    """$CREDENTIALS_DIRECTORY holds head.key and NAME.key_secret only, read-only; with User=,
+    systemd adds an ACL for that user, whose mask shows as group bits: mode 0440."""
     keys, credentials = tmp_path / "keys", tmp_path / "credentials"
     init_keys(keys, ["alpha"])
-    credentials.mkdir(mode=0o700)
+    credentials.mkdir(mode=0o500)
     for name in ("head.key", "alpha.key_secret"):
         shutil.copy(keys / name, credentials / name)
-        os.chmod(credentials / name, 0o400)
+        os.chmod(credentials / name, 0o440)
+    assert "mode 0440" in one_line_error(lambda: load_node_keys(credentials, "alpha"))
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credentials))
     node, same = load_node_keys(credentials, "alpha"), load_node_keys(keys, "alpha")
     assert (node.name, node.public, node.secret) == ("alpha", same.public, same.secret)
     assert node.head_public == load_head_keys(keys).public
