@@ -6,17 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from holdemd.errors import ExitCode
-from holdemd.hosts.keys import (
-    HEAD,
-    PUBLIC_SUFFIX,
-    SECRET_SUFFIX,
-    KeyEntry,
-    init_keys,
-    list_keys,
-)
+
+if TYPE_CHECKING:  # imported when the command runs: `holdemd --help` must not load zmq
+    from holdemd.hosts.keys import KeyEntry
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -57,6 +52,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_keys_init(args: argparse.Namespace) -> int:
+    from holdemd.hosts.keys import init_keys, list_keys
+
     result = init_keys(args.directory, args.hosts)
     made = ", ".join(result.made) or "nothing"
     kept = f"; kept {', '.join(result.kept)} (they had keys)" if result.kept else ""
@@ -66,6 +63,8 @@ def cmd_keys_init(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
+    from holdemd.hosts.keys import list_keys
+
     entries = list_keys(args.directory)
     if args.json:
         print(json.dumps({"directory": str(args.directory), "keys": _as_json(entries)}, indent=2))
@@ -75,46 +74,32 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _files(entry: KeyEntry) -> list[str]:
-    return [
-        entry.name + suffix
-        for suffix, present in (
-            (PUBLIC_SUFFIX, entry.has_public_file),
-            (SECRET_SUFFIX, entry.has_secret_file),
-        )
-        if present
-    ]
-
-
 def _as_json(entries: list[KeyEntry]) -> list[dict[str, Any]]:
-    return [
-        {"name": e.name, "public": e.public.decode("ascii"), "files": _files(e)} for e in entries
-    ]
+    return [{"name": e.name, "public": e.public.decode("ascii"), "files": e.files} for e in entries]
 
 
 def _print_entries(directory: Path, entries: list[KeyEntry]) -> None:
     width = max((len(e.name) for e in entries), default=0)
     for entry in entries:
-        print(f"  {entry.name:<{width}}  {entry.public.decode('ascii')}  {' '.join(_files(entry))}")
-    head = next((e for e in entries if e.name == HEAD), None)
+        print(f"  {entry.name:<{width}}  {entry.public.decode('ascii')}  {' '.join(entry.files)}")
+    head = next((e for e in entries if e.is_head), None)
     if head is None or not head.has_secret_file:
         return  # a node's directory: nothing to hand out from here
-    hosts = [e for e in entries if e.name != HEAD]
-    accepted = " ".join(e.name + PUBLIC_SUFFIX for e in hosts if e.has_public_file)
+    hosts = [e for e in entries if not e.is_head]
+    accepted = " ".join(e.public_file for e in hosts if e.has_public_file)
     print("Where the files go (secret files mode 0600, on each machine e.g. in /etc/holdemd/keys):")
-    print(f"  the head keeps  head.key_secret {accepted or '(no hosts yet)'}")
+    print(f"  the head keeps  {head.secret_file} {accepted or '(no hosts yet)'}")
     for entry in hosts:
         if entry.has_secret_file:
-            secret = entry.name + SECRET_SUFFIX
+            secret = entry.secret_file
             print(
-                f"  host {entry.name:<{width}}  gets head.key {secret} (then delete {secret} here)"
+                f"  host {entry.name:<{width}}  gets {head.public_file} {secret} (then delete "
+                f"{secret} here)"
             )
         else:
-            print(f"  host {entry.name:<{width}}  gets head.key (its secret is not here: moved?)")
+            print(f"  host {entry.name:<{width}}  gets {head.public_file} (its secret is not here)")
         if not entry.has_public_file:
-            print(
-                f"  note: no {entry.name}{PUBLIC_SUFFIX} here: the head refuses host {entry.name}"
-            )
+            print(f"  note: no {entry.public_file} here: the head refuses host {entry.name}")
     print(
         f"Run a node with: holdemd node --connect tcp://HEAD:PORT --keys DIR --name NAME "
         f"(the head: holdemd train ... --listen tcp://ADDR:PORT --keys {directory})"

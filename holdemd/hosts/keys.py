@@ -83,6 +83,27 @@ class KeyEntry:
     has_public_file: bool
     has_secret_file: bool
 
+    @property
+    def is_head(self) -> bool:
+        return self.name == HEAD
+
+    @property
+    def public_file(self) -> str:
+        return self.name + PUBLIC_SUFFIX
+
+    @property
+    def secret_file(self) -> str:
+        return self.name + SECRET_SUFFIX
+
+    @property
+    def files(self) -> list[str]:
+        """The names of its files that are present."""
+        present = (
+            (self.public_file, self.has_public_file),
+            (self.secret_file, self.has_secret_file),
+        )
+        return [name for name, there in present if there]
+
 
 @dataclass(frozen=True)
 class InitResult:
