@@ -302,6 +302,8 @@ class HeadSecurity:
                 if listener.failure is not None:
                     self._refused_handshake(listener.failure, peer, listener_endpoint)
                     listener.failure = None
+                else:  # a host left, or its link was cut (heartbeats) or reset
+                    self.log.debug("closed %s on %s", format_peer(peer), listener_endpoint)
 
     def _refused_handshake(self, failure: tuple[int, int], peer: Peer | None, on: str) -> None:
         kind, value = failure
