@@ -367,7 +367,9 @@ def open_head(run: TrainingRun, listen: str, keys: Path | None) -> HostsHead:
     from holdemd.solver.lazy_tables import LazyTables
 
     if not listen.startswith("tcp://"):
-        raise UsageError(f"--listen {listen}: expected tcp://ADDRESS:PORT (e.g. tcp://0.0.0.0:5555)")
+        raise UsageError(
+            f"--listen {listen}: expected tcp://ADDRESS:PORT (e.g. tcp://0.0.0.0:5555)"
+        )
     if keys is None:
         raise UsageError(
             "--listen needs --keys DIR: every host link is encrypted and authenticated "

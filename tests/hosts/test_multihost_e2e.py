@@ -118,6 +118,9 @@ class Cluster:
         except (OSError, ValueError):
             return {}
 
+    def in_state(self, name: str, state: str) -> Callable[[], bool]:
+        return lambda: self.host(name).get("state") == state
+
     def host(self, name: str) -> dict[str, Any]:
         for host in self.status().get("hosts") or []:
             if host["name"] == name:
@@ -140,7 +143,7 @@ def test_three_hosts_train_leduc_as_well_as_one_host(
     head_log = cluster.head("--config", config, "--iterations", str(ITERATIONS))
     logs = [cluster.node(name, "--once") for name in ("n1", "n2")]
     assert cluster.procs["head"].wait(timeout=240) == 0, head_log.read_text()[-3000:]
-    for name, log in zip(("n1", "n2"), logs):
+    for name, log in zip(("n1", "n2"), logs, strict=True):
         assert cluster.procs[name].wait(timeout=60) == 0, log.read_text()[-3000:]
     output = head_log.read_text()
     status = cluster.status()
@@ -186,7 +189,7 @@ def test_a_cut_host_is_dropped_rejoins_and_a_restarted_head_resumes(
     n1_log = cluster.node("n1")
     cluster.node("n2")
     for name in ("n1", "n2"):
-        wait_for(f"{name} running", lambda name=name: cluster.host(name).get("state") == "running")
+        wait_for(f"{name} running", cluster.in_state(name, "running"))
 
     # Nothing unauthenticated gets in: a stranger's key, and a plain (NULL) ZeroMQ client.
     probe = hosts.run("n2", [sys.executable, "-c", PROBE, cluster.url, str(cluster.keys)])
@@ -197,15 +200,19 @@ def test_a_cut_host_is_dropped_rejoins_and_a_restarted_head_resumes(
 
     # A cut link: the head drops the host in seconds and trains on.
     hosts.link_down("n1")
-    lost = wait_for("n1 dropped", lambda: cluster.host("n1").get("state") == "lost" and cluster.host("n1"))
-    silence = float(re.search(r"no message for ([0-9.]+) s", lost["reason"]).group(1))
-    assert silence <= 10.0
+    lost = wait_for(
+        "n1 dropped", lambda: cluster.host("n1").get("state") == "lost" and cluster.host("n1")
+    )
+    silence = re.search(r"no message for ([0-9.]+) s", lost["reason"])
+    assert silence is not None and float(silence.group(1)) <= 10.0
     before = cluster.status()["iterations"]
     wait_for("training without n1", lambda: cluster.status()["iterations"] > before)
     hosts.link_up("n1")
     wait_for(
         "n1 back",
-        lambda: cluster.host("n1").get("state") == "running" and cluster.host("n1")["sessions"] == 2,
+        lambda: (
+            cluster.host("n1").get("state") == "running" and cluster.host("n1")["sessions"] == 2
+        ),
     )
 
     # The head dies; restarted (as systemd would), it resumes and the nodes resync.
@@ -217,11 +224,7 @@ def test_a_cut_host_is_dropped_rejoins_and_a_restarted_head_resumes(
     resumed_log = cluster.head("--resume", str(cluster.run_dir), log_name="head-resumed")
     wait_for("a new head", lambda: cluster.status().get("run_id") not in (None, old_run))
     for name in ("n1", "n2"):
-        wait_for(
-            f"{name} resynced",
-            lambda name=name: cluster.host(name).get("state") == "running",
-            timeout=60,
-        )
+        wait_for(f"{name} resynced", cluster.in_state(name, "running"), timeout=60)
     assert "resuming from" in resumed_log.read_text()
     cluster.procs["head"].send_signal(signal.SIGTERM)  # the run stops with a final snapshot
     assert cluster.procs["head"].wait(timeout=120) == 0, resumed_log.read_text()[-3000:]

@@ -24,7 +24,9 @@ def leduc_replica() -> Iterator[Replica]:
     replica.close()
 
 
-def _delta(rows: list[int], value: float, actions: int) -> tuple[np.ndarray, ...]:
+def _delta(
+    rows: list[int], value: float, actions: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r = np.array(rows, dtype=np.int32)
     regret = np.full((len(rows), actions), value, dtype=np.float32)
     strategy = np.full((len(rows), actions), value / 2, dtype=np.float32)
