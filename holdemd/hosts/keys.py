@@ -115,7 +115,7 @@ class InitResult:
 def check_host_name(name: str) -> str:
     if name == HEAD or not _HOST_NAME.fullmatch(name):
         raise KeysError(
-            f"--hosts {name!r}: a host name is 1-64 letters, digits, '-', '_' or '.', starts "
+            f"host name {name!r}: a host name is 1-64 letters, digits, '-', '_' or '.', starts "
             f"with a letter or digit, and is not {HEAD!r}; choose another"
         )
     return name
