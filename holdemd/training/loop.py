@@ -38,6 +38,7 @@ async def run_to_end(run: TrainingRun) -> TrainingResult:
         loop.add_signal_handler(sig, _on_signal, run, sig)
     receiver = asyncio.create_task(run.link.receive())
     hosts = asyncio.create_task(run.hosts.receive()) if run.hosts is not None else None
+    placing = asyncio.create_task(run.placement.keep_placed()) if run.placement else None
     try:
         await _startup(run)
         stopped_by = await _main_loop(run)
@@ -55,6 +56,8 @@ async def run_to_end(run: TrainingRun) -> TrainingResult:
         receiver.cancel()
         if hosts is not None:
             hosts.cancel()
+        if placing is not None:  # before run.close() removes what it placed
+            placing.cancel()
         await run.pool.kill_all(0.5)
         run.close()
 

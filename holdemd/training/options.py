@@ -49,6 +49,8 @@ class RunOptions:
     # "" for a single-host run) and the CURVE key directory (`holdemd keys init`).
     listen: str = ""
     keys: Path | None = None
+    # The head's nodes placed on this Ray cluster (hosts.ray_placement; "" for none).
+    ray: str = ""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from holdemd.games.cache import load_or_build, publish
 from holdemd.games.compiled import Game
 from holdemd.games.report import check_fits, game_report
 from holdemd.hosts.head import HostsHead, open_head
+from holdemd.hosts.ray_placement import RayPlacement
 from holdemd.protocol.worker import (
     Delta,
     Pause,
@@ -210,9 +211,14 @@ class TrainingRun:
         self.pruning = PruningMeter()
         self.table_memory = TableMemoryMeter(self.game, self.tables)
         self.hosts: HostsHead | None = None
+        self.placement: RayPlacement | None = None  # --ray: the nodes placed on a Ray cluster
         if options.listen:
             try:
                 self.hosts = open_head(self, options.listen, options.keys)
+                if options.ray and options.keys is not None:
+                    self.placement = RayPlacement(
+                        options.ray, options.listen, options.keys, self.run_id
+                    )
             except BaseException:
                 self.close()
                 raise
@@ -364,6 +370,9 @@ class TrainingRun:
     def close(self) -> None:
         """Release the socket, the shared tables and the metrics writer (``run`` does this
         when it ends; a caller that never runs it calls it itself)."""
+        if self.placement is not None:  # first: its nodes still reach the head to leave
+            self.placement.close()
+            self.placement = None
         if self.hosts is not None:
             self.hosts.close()
         self.link.close()
