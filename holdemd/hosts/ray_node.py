@@ -90,10 +90,11 @@ class NodeProcess:
 
     def _forward(self) -> None:
         assert self._process is not None and self._process.stdout is not None
-        for raw in self._process.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.tail.append(line)
-            print(line, file=sys.stderr, flush=True)
+        with self._process.stdout as output:
+            for raw in output:
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                self.tail.append(line)
+                print(line, file=sys.stderr, flush=True)
 
     def where(self) -> dict[str, Any]:
         """Where the node runs: this Ray node's id and address, the host name, the pid."""

@@ -144,11 +144,22 @@ def check_host_keys(keys: Path, names: Sequence[str]) -> None:
         )
 
 
-def describe_end(code: int) -> str:
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"killed by {signal.Signals(-code).name}"
-    return f"exited with {code}"
+def judge_end(code: int, tail: Sequence[str], asked: bool, address: str) -> tuple[str, bool]:
+    """A node process has ended: why (for the log; "" for a normal end), and whether that is
+    final (not placed again)."""
+    if code == 0 or asked:
+        return "", True
+    how = f"killed by {_signal_name(-code)}" if code < 0 else f"exited with {code}"
+    last = next((line for line in reversed(tail) if line.strip()), "")
+    why = f"(holdemd node on {address}) {how}" + (f": {last}" if last else "")
+    return why, code in FINAL_CODES
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 @dataclass
@@ -275,12 +286,7 @@ class RayPlacement:
             code, tail, asked = await _future(bundle.actor.wait.remote())
         except RayActorError as exc:
             return f"lost its Ray actor ({_first_line(exc)})", False
-        where = f"on {bundle.where.get('address', '?')}"
-        if code == 0 or asked:
-            return "", True
-        last = next((line for line in reversed(tail) if line.strip()), "")
-        why = f"(holdemd node {where}) {describe_end(code)}" + (f": {last}" if last else "")
-        return why, code in FINAL_CODES
+        return judge_end(code, tail, asked, bundle.where.get("address", "?"))
 
     def _actor(self, bundle: Bundle) -> Any:
         from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
