@@ -149,10 +149,11 @@ def judge_end(code: int, tail: Sequence[str], asked: bool, address: str) -> tupl
     final (not placed again)."""
     if code == 0 or asked:
         return "", True
-    how = f"killed by {_signal_name(-code)}" if code < 0 else f"exited with {code}"
+    where = f"(holdemd node on {address})"
+    if code < 0:  # what it printed last is not why (a warning from its exit, often)
+        return f"{where} killed by {_signal_name(-code)}", False
     last = next((line for line in reversed(tail) if line.strip()), "")
-    why = f"(holdemd node on {address}) {how}" + (f": {last}" if last else "")
-    return why, code in FINAL_CODES
+    return f"{where} exited with {code}" + (f": {last}" if last else ""), code in FINAL_CODES
 
 
 def _signal_name(number: int) -> str:
@@ -172,6 +173,7 @@ class Bundle:
     actor: Any = None
     placements: int = 0  # how many actors were made for it
     where: dict[str, Any] = field(default_factory=dict)
+    running: bool = False  # its actor is up and its node process runs
 
 
 class RayPlacement:
@@ -275,6 +277,7 @@ class RayPlacement:
         bundle.placements += 1
         try:
             bundle.where = await _future(bundle.actor.where.remote())
+            bundle.running = True
             log.info(
                 "ray: %s placed on %s (Ray node %s, %d worker(s)): holdemd node pid %d",
                 bundle.name,
@@ -286,6 +289,8 @@ class RayPlacement:
             code, tail, asked = await _future(bundle.actor.wait.remote())
         except RayActorError as exc:
             return f"lost its Ray actor ({_first_line(exc)})", False
+        finally:
+            bundle.running = False
         return judge_end(code, tail, asked, bundle.where.get("address", "?"))
 
     def _actor(self, bundle: Bundle) -> Any:
@@ -312,7 +317,8 @@ class RayPlacement:
         self.stopping = True
         ray = self.ray
         actors = [bundle.actor for bundle in self.bundles if bundle.actor is not None]
-        stops = [actor.stop.remote(STOP_GRACE) for actor in actors]
+        # Not those still waiting for a place (their node is gone): they would never answer.
+        stops = [b.actor.stop.remote(STOP_GRACE) for b in self.bundles if b.running]
         if stops:
             # Nodes still running (a run that ended early): they leave, their workers with them.
             ray.wait(stops, num_returns=len(stops), timeout=2 * STOP_GRACE + 5)

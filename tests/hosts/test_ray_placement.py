@@ -114,7 +114,7 @@ def test_a_listen_address_without_a_port_is_refused() -> None:
     [
         (0, ["done"], False, "", True),  # --once: the run ended
         (-9, [], True, "", True),  # stopped at the end of the run
-        (-9, ["x", "  "], False, "(holdemd node on 10.0.0.2) killed by SIGKILL: x", False),
+        (-9, ["a warning", " "], False, "(holdemd node on 10.0.0.2) killed by SIGKILL", False),
         (137, [], False, "(holdemd node on 10.0.0.2) exited with 137", False),
         (
             2,
