@@ -225,18 +225,20 @@ class RayPlacement:
         except BaseException:
             ray.shutdown()
             raise
-        log.info(
-            "ray: %d node(s) to place from the cluster at %s (%s); they connect to %s",
-            len(self.bundles),
-            address,
-            ", ".join(f"{n.address}: {n.cpus} CPU" for n in nodes),
-            self.connect,
-        )
+        self.nodes = nodes
 
     # -- placing and watching ----------------------------------------------------------------
 
     async def keep_placed(self) -> None:
         """Wait for the placement group, then keep a node in every bundle (until cancelled)."""
+        # Logged here, not when connecting: the run's log file is open by now.
+        log.info(
+            "ray: %d node(s) to place from the cluster at %s (%s); they connect to %s",
+            len(self.bundles),
+            self.address,
+            ", ".join(f"{n.address}: {n.cpus} CPU" for n in self.nodes),
+            self.connect,
+        )
         ready = self.group.ready()
         try:
             await asyncio.wait_for(asyncio.shield(_future(ready)), PLACE_WARNING_SECONDS)
@@ -248,7 +250,10 @@ class RayPlacement:
                 PLACE_WARNING_SECONDS,
             )
             await _future(ready)
-        await asyncio.gather(*(self._keep(bundle) for bundle in self.bundles))
+        try:
+            await asyncio.gather(*(self._keep(bundle) for bundle in self.bundles))
+        except Exception:  # a bug here must not go unseen, nor stop the run
+            log.exception("ray: watching the nodes failed; the placed ones run on unwatched")
 
     async def _keep(self, bundle: Bundle) -> None:
         backoff = BACKOFF_FIRST
@@ -271,7 +276,7 @@ class RayPlacement:
 
     async def _place_and_wait(self, bundle: Bundle) -> tuple[str, bool]:
         """Place an actor in the bundle and wait for its node to end: (why, final)."""
-        from ray.exceptions import RayActorError
+        from ray.exceptions import RayError
 
         bundle.actor = self._actor(bundle)
         bundle.placements += 1
@@ -287,7 +292,7 @@ class RayPlacement:
                 bundle.where["pid"],
             )
             code, tail, asked = await _future(bundle.actor.wait.remote())
-        except RayActorError as exc:
+        except RayError as exc:  # the actor died, or its node: Ray's words say which
             return f"lost its Ray actor ({_first_line(exc)})", False
         finally:
             bundle.running = False

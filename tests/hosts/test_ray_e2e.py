@@ -259,16 +259,18 @@ def test_ray_places_a_node_on_every_other_ray_node_replaces_killed_ones_and_clea
         started = time.monotonic()
 
         # One node on each other Ray node, named by its bundle; none on the head's.
-        for name in ("ray-1", "ray-2"):
-            wait_for(f"{name} in sync", lambda n=name: synced(head_log, n), timeout=240)
+        wait_for(
+            "ray-1 and ray-2 in sync",
+            lambda: synced(head_log, "ray-1") and synced(head_log, "ray-2"),
+            timeout=240,
+        )
         measured["head_start_to_nodes_synced_s"] = round(time.monotonic() - started, 1)
-        addresses = {hosts.address(node): node for node in NODES}
-        for address in addresses:
-            wait_for(
-                f"a node from {address} running",
-                lambda a=address: host_at(run_dir, a).get("state") == "running",
-                timeout=240,
-            )
+        addresses = [hosts.address(node) for node in NODES]
+        wait_for(
+            "a node from each running",
+            lambda: all(host_at(run_dir, a).get("state") == "running" for a in addresses),
+            timeout=240,
+        )
         joined = status(run_dir)["hosts"]
         assert sorted(h["name"] for h in joined) == ["ray-1", "ray-2"]
         assert sorted(h["address"] for h in joined) == sorted(addresses)
