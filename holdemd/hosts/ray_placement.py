@@ -203,6 +203,7 @@ class RayPlacement:
         try:
             client = ray.util.client.ray.is_connected()
             head_node = None if client else ray.get_runtime_context().get_node_id()
+            self.head_node = head_node
             nodes = nodes_to_place(ray.nodes(), head_node)
             if not nodes:
                 raise UsageError(
@@ -250,10 +251,27 @@ class RayPlacement:
                 PLACE_WARNING_SECONDS,
             )
             await _future(ready)
+        bundles = self._off_the_head()
         try:
-            await asyncio.gather(*(self._keep(bundle) for bundle in self.bundles))
+            await asyncio.gather(*(self._keep(bundle) for bundle in bundles))
         except Exception:  # a bug here must not go unseen, nor stop the run
             log.exception("ray: watching the nodes failed; the placed ones run on unwatched")
+
+    def _off_the_head(self) -> list[Bundle]:
+        """The bundles not on the head's own node: a Ray that ignores bundle label selectors
+        (before 2.50, which the ``ray`` extra asks for) may put one there, where the head's
+        workers already run."""
+        table = self.ray.util.placement_group_table(self.group)
+        on_node = table.get("bundles_to_node_id", {})
+        bundles = [b for b in self.bundles if on_node.get(b.index) != self.head_node]
+        for bundle in self.bundles:
+            if bundle not in bundles:
+                log.warning(
+                    "ray: %s was placed on the head's own Ray node (this Ray ignores bundle "
+                    "label selectors: install holdemd[ray], Ray 2.50 or newer): no node there",
+                    bundle.name,
+                )
+        return bundles
 
     async def _keep(self, bundle: Bundle) -> None:
         backoff = BACKOFF_FIRST

@@ -271,6 +271,7 @@ def test_ray_places_a_node_on_every_other_ray_node_replaces_killed_ones_and_clea
             lambda: all(host_at(run_dir, a).get("state") == "running" for a in addresses),
             timeout=240,
         )
+        measured["actor_pss_mib"] = round(pss_mib(processes(hosts, "n1", r"^ray::NodeProcess")), 1)
         joined = status(run_dir)["hosts"]
         assert sorted(h["name"] for h in joined) == ["ray-1", "ray-2"]
         assert sorted(h["address"] for h in joined) == sorted(addresses)
