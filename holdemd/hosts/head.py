@@ -360,6 +360,22 @@ def _wire_floor(floor: float | None) -> float:
     return -float("inf") if floor is None else float(floor)
 
 
+def check_listen(listen: str, keys: Path | None) -> Path:
+    """``--listen`` and ``--keys`` as given, or a one-line error; the key directory."""
+    from holdemd.errors import UsageError
+
+    if not listen.startswith("tcp://") or ":" not in listen[6:]:
+        raise UsageError(
+            f"--listen {listen}: expected tcp://ADDRESS:PORT (e.g. tcp://0.0.0.0:5555)"
+        )
+    if keys is None:
+        raise UsageError(
+            "--listen needs --keys DIR: every host link is encrypted and authenticated "
+            "(make the keys with `holdemd keys init DIR --hosts NAME...`)"
+        )
+    return keys
+
+
 def open_head(run: TrainingRun, listen: str, keys: Path | None) -> HostsHead:
     """The run's head socket at ``listen`` with the CURVE keys in ``keys``; one-line errors
     for what a multi-host run cannot do yet."""

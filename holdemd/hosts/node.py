@@ -25,15 +25,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import zmq
+from zmq.utils.monitor import parse_monitor_message
 
 from holdemd import __version__
 from holdemd.config.binder import build_dataclass
 from holdemd.config.schema import Config
 from holdemd.durations import format_bytes
-from holdemd.errors import HoldemdError, UsageError
+from holdemd.errors import ExitCode, HoldemdError, UsageError
 from holdemd.games.cache import game_key, load_or_build
 from holdemd.games.compiled import Game
-from holdemd.hosts.curve import secure_client
+from holdemd.hosts.curve import client_handshake_problem, secure_client
 from holdemd.hosts.keys import NodeKeys
 from holdemd.hosts.replica import Replica
 from holdemd.jit import source_digest
@@ -75,6 +76,11 @@ BEAT_INTERVAL = 1.0
 SEND_BYTES = 8 * 1024 * 1024  # pending work that is sent without waiting for the interval
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 10.0
+HANDSHAKE_EVENTS = (
+    zmq.EVENT_HANDSHAKE_FAILED_AUTH
+    | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+)
 TICK = 0.1  # pool watch, rates and beats; the head's messages are read as they come
 
 
@@ -91,7 +97,10 @@ class NodeOptions:
 
 
 class NodeRefused(HoldemdError):
-    """The head refused this node for a reason that joining again cannot fix."""
+    """The head refused this node for a reason that joining again cannot fix (exit code 2:
+    systemd's unit does not restart it)."""
+
+    exit_code = ExitCode.USAGE
 
 
 class _HeadLost(Exception):
@@ -104,6 +113,8 @@ class HostNode:
         self.keys = keys  # its own pair, and the head's public key it pins
         self.context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
         self.socket: zmq.Socket[bytes] | None = None
+        self.monitor: zmq.Socket[bytes] | None = None
+        self.handshake_warned = False
         self.inbox: asyncio.Queue[HostMessage] = asyncio.Queue()
         self.last_heard = 0.0
         self.bytes_in = 0
@@ -138,13 +149,41 @@ class HostNode:
         socket.setsockopt(zmq.LINGER, 0)
         socket.setsockopt(zmq.MAXMSGSIZE, MAX_HOST_MESSAGE_BYTES)
         secure_client(socket, self.keys)
+        # Handshake failures show only here: a refused key would otherwise look like a head
+        # that never answers.
+        self.monitor = socket.get_monitor_socket(HANDSHAKE_EVENTS)
+        self.handshake_warned = False
         socket.connect(self.options.connect)
         self.socket = socket
         # The head's answers are read as they come (an answer waiting a tick would leave the
         # other hosts' work out of this replica that much longer).
         asyncio.get_running_loop().add_reader(int(socket.getsockopt(zmq.FD)), self._drain)
 
+    def _check_handshake(self) -> None:
+        """A refused key ends the node (joining again cannot fix it); a failed handshake is
+        logged once per connection attempt and retried."""
+        while self.monitor is not None:
+            try:
+                event = parse_monitor_message(self.monitor.recv_multipart(zmq.NOBLOCK))
+            except zmq.Again:
+                return
+            kind, value = int(event["event"]), int(event["value"])
+            problem = client_handshake_problem(kind, value, self.keys)
+            if problem is None:
+                continue
+            if kind == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                raise NodeRefused(f"{self.options.connect}: {problem}")
+            if not self.handshake_warned:
+                log.warning("%s: %s", self.options.connect, problem)
+                self.handshake_warned = True
+
     def _close_socket(self) -> None:
+        if self.monitor is not None:
+            with contextlib.suppress(Exception):
+                assert self.socket is not None
+                self.socket.disable_monitor()
+            self.monitor.close(linger=0)
+            self.monitor = None
         if self.socket is not None:
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_reader(int(self.socket.getsockopt(zmq.FD)))
@@ -182,11 +221,14 @@ class HostNode:
         deadline = time.monotonic() + timeout
         while True:
             self._drain()
+            self._check_handshake()
             left = deadline - time.monotonic()
+            if left <= 0:
+                raise _HeadLost(f"no answer for {timeout:.0f} s")
             try:
-                message = await asyncio.wait_for(self.inbox.get(), max(left, 0.0))
+                message = await asyncio.wait_for(self.inbox.get(), min(left, 0.5))
             except asyncio.TimeoutError:
-                raise _HeadLost(f"no answer for {timeout:.0f} s") from None
+                continue
             if not isinstance(message, HostBeat):
                 return message
 
@@ -364,6 +406,7 @@ class HostNode:
                     continue
                 last_tick = now
                 self._drain()
+                self._check_handshake()
                 self.link.poke()
                 await self._watch_workers()
                 self.pool.update_rates(now, self.paused)
