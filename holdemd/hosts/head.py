@@ -351,9 +351,16 @@ class HostsHead:
         now = time.monotonic()
         return [host.status(now) for host in self.hosts.values()]
 
-    @property
-    def rate(self) -> float:
-        return sum(h.merged_rate for h in self.hosts.values() if h.connected)
+    def scalars(self) -> dict[str, float]:
+        """TensorBoard's per-host figures: ``hosts/NAME/iterations_per_s`` and bytes/s each way."""
+        values: dict[str, float] = {}
+        for host in self.hosts.values():
+            prefix = f"hosts/{host.name}"
+            values[f"{prefix}/iterations_per_s"] = host.merged_rate
+            values[f"{prefix}/connected"] = float(host.connected)
+            values[f"{prefix}/bytes_in"] = float(host.bytes_in)
+            values[f"{prefix}/bytes_out"] = float(host.bytes_out)
+        return values
 
 
 def _wire_floor(floor: float | None) -> float:
