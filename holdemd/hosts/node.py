@@ -24,25 +24,20 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import zmq
-from zmq.utils.monitor import parse_monitor_message
-
 from holdemd import __version__
 from holdemd.config.binder import build_dataclass
 from holdemd.config.schema import Config
 from holdemd.durations import format_bytes
-from holdemd.errors import ExitCode, HoldemdError, UsageError
+from holdemd.errors import HoldemdError, UsageError
 from holdemd.games.cache import game_key, load_or_build
 from holdemd.games.compiled import Game
-from holdemd.hosts.curve import client_handshake_problem, secure_client
+from holdemd.hosts.head_link import HeadConnection, HeadLost, NodeRefused
 from holdemd.hosts.keys import NodeKeys
 from holdemd.hosts.replica import Replica
 from holdemd.jit import source_digest
 from holdemd.protocol.codec import decode as decode_worker
 from holdemd.protocol.errors import ProtocolError
-from holdemd.protocol.host_codec import decode, encode
 from holdemd.protocol.hosts import (
-    MAX_HOST_MESSAGE_BYTES,
     Check,
     HostBeat,
     HostDelta,
@@ -76,11 +71,6 @@ BEAT_INTERVAL = 1.0
 SEND_BYTES = 8 * 1024 * 1024  # pending work that is sent without waiting for the interval
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 10.0
-HANDSHAKE_EVENTS = (
-    zmq.EVENT_HANDSHAKE_FAILED_AUTH
-    | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
-    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
-)
 TICK = 0.1  # pool watch, rates and beats; the head's messages are read as they come
 
 
@@ -96,29 +86,11 @@ class NodeOptions:
     worker_command: tuple[str, ...] = DEFAULT_WORKER_COMMAND
 
 
-class NodeRefused(HoldemdError):
-    """The head refused this node for a reason that joining again cannot fix (exit code 2:
-    systemd's unit does not restart it)."""
-
-    exit_code = ExitCode.USAGE
-
-
-class _HeadLost(Exception):
-    pass
-
-
 class HostNode:
     def __init__(self, options: NodeOptions, keys: NodeKeys) -> None:
         self.options = options
         self.keys = keys  # its own pair, and the head's public key it pins
-        self.context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
-        self.socket: zmq.Socket[bytes] | None = None
-        self.monitor: zmq.Socket[bytes] | None = None
-        self.handshake_warned = False
-        self.inbox: asyncio.Queue[HostMessage] = asyncio.Queue()
-        self.last_heard = 0.0
-        self.bytes_in = 0
-        self.bytes_out = 0
+        self.head = HeadConnection(options.connect, keys)
         # The current run, once joined:
         self.joined: Joined | None = None
         self.config: Config | None = None
@@ -141,97 +113,6 @@ class HostNode:
         self.merged = 0  # iterations merged into the replica, all sessions
         self.rate = 0.0
 
-    # -- the connection ----------------------------------------------------------------------
-
-    def _connect(self) -> None:
-        self._close_socket()
-        socket = self.context.socket(zmq.DEALER)
-        socket.setsockopt(zmq.LINGER, 0)
-        socket.setsockopt(zmq.MAXMSGSIZE, MAX_HOST_MESSAGE_BYTES)
-        secure_client(socket, self.keys)
-        # Handshake failures show only here: a refused key would otherwise look like a head
-        # that never answers.
-        self.monitor = socket.get_monitor_socket(HANDSHAKE_EVENTS)
-        self.handshake_warned = False
-        socket.connect(self.options.connect)
-        self.socket = socket
-        # The head's answers are read as they come (an answer waiting a tick would leave the
-        # other hosts' work out of this replica that much longer).
-        asyncio.get_running_loop().add_reader(int(socket.getsockopt(zmq.FD)), self._drain)
-
-    def _check_handshake(self) -> None:
-        """A refused key ends the node (joining again cannot fix it); a failed handshake is
-        logged once per connection attempt and retried."""
-        while self.monitor is not None:
-            try:
-                event = parse_monitor_message(self.monitor.recv_multipart(zmq.NOBLOCK))
-            except zmq.Again:
-                return
-            kind, value = int(event["event"]), int(event["value"])
-            problem = client_handshake_problem(kind, value, self.keys)
-            if problem is None:
-                continue
-            if kind == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
-                raise NodeRefused(f"{self.options.connect}: {problem}")
-            if not self.handshake_warned:
-                log.warning("%s: %s", self.options.connect, problem)
-                self.handshake_warned = True
-
-    def _close_socket(self) -> None:
-        if self.monitor is not None:
-            with contextlib.suppress(Exception):
-                assert self.socket is not None
-                self.socket.disable_monitor()
-            self.monitor.close(linger=0)
-            self.monitor = None
-        if self.socket is not None:
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().remove_reader(int(self.socket.getsockopt(zmq.FD)))
-            self.socket.close(linger=0)
-            self.socket = None
-        self.inbox = asyncio.Queue()
-
-    def send(self, message: HostMessage) -> None:
-        assert self.socket is not None
-        data = encode(message)
-        with contextlib.suppress(zmq.Again):
-            self.socket.send(data, zmq.NOBLOCK)  # a full queue: the head is gone; noticed soon
-            self.bytes_out += len(data)
-        self._drain()  # ZeroMQ's descriptor is edge-triggered: a send can eat the edge
-
-    def _drain(self) -> None:
-        """Read what the head sent into the inbox (called every tick)."""
-        socket = self.socket
-        while socket is not None:
-            try:
-                data = socket.recv(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                return
-            self.bytes_in += len(data.buffer)
-            try:
-                message = decode(data.buffer)
-            except ProtocolError as exc:
-                log.warning("dropped a message from the head: %s", exc)
-                continue
-            self.last_heard = time.monotonic()
-            self.inbox.put_nowait(message)
-
-    async def _next(self, timeout: float) -> HostMessage:
-        """The head's next message other than a beat; raises _HeadLost after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            self._drain()
-            self._check_handshake()
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise _HeadLost(f"no answer for {timeout:.0f} s")
-            try:
-                message = await asyncio.wait_for(self.inbox.get(), min(left, 0.5))
-            except asyncio.TimeoutError:
-                continue
-            if not isinstance(message, HostBeat):
-                return message
-
     # -- the life of a node ------------------------------------------------------------------
 
     async def run(self) -> int:
@@ -243,7 +124,7 @@ class HostNode:
                     backoff = BACKOFF_FIRST
                     if finished and self.options.once:
                         return 0
-                except _HeadLost as exc:
+                except HeadLost as exc:
                     log.warning(
                         "lost the head at %s (%s); workers paused, reconnecting in %.1f s",
                         self.options.connect,
@@ -255,15 +136,14 @@ class HostNode:
                     backoff = min(backoff * 2, BACKOFF_MAX)
         finally:
             await self._stop_workers("the node is stopping")
-            self._close_socket()
+            self.head.close(term=True)
             if self.replica is not None:
                 self.replica.close()
-            self.context.term()
 
     async def _session(self) -> bool:
-        """Join, sync, train until the run stops (True) or the head is lost (_HeadLost)."""
-        self._connect()
-        self.send(
+        """Join, sync, train until the run stops (True) or the head is lost (HeadLost)."""
+        self.head.connect()
+        self.head.send(
             Join(
                 name=self.options.name,
                 version=__version__,
@@ -271,19 +151,19 @@ class HostNode:
                 num_workers=self.options.num_workers,
             )
         )
-        answer = await self._next(HEAD_TIMEOUT)
+        answer = await self.head.next(HEAD_TIMEOUT)
         if isinstance(answer, Refused):
             if answer.retry:
-                raise _HeadLost(f"refused for now: {answer.reason}")
+                raise HeadLost(f"refused for now: {answer.reason}")
             raise NodeRefused(
                 f"the head at {self.options.connect} refused this node: {answer.reason}"
             )
         if not isinstance(answer, Joined):
-            raise _HeadLost(f"expected joined, got {type(answer).__name__}")
+            raise HeadLost(f"expected joined, got {type(answer).__name__}")
         await self._take_run(answer)
         assert self.replica is not None and self.game is not None and self.config is not None
         digest = self.game.abstraction_digest or ""
-        self.send(
+        self.head.send(
             Check(
                 session=answer.session,
                 game_key=game_key(self.config.game, self.game.abstraction_digest),
@@ -300,7 +180,7 @@ class HostNode:
             remaining = update.remaining
         log.info(
             "replica in sync (%s received); %s",
-            format_bytes(self.bytes_in),
+            format_bytes(self.head.bytes_in),
             "workers resume" if self.pool is not None else "starting workers",
         )
         await self._start_or_resume_workers()
@@ -337,7 +217,7 @@ class HostNode:
         assert self.replica is not None and self.joined is not None
         rows, regret, strategy, iterations = self.replica.take()
         self.seq += 1
-        self.send(
+        self.head.send(
             HostDelta(
                 session=self.joined.session,
                 seq=self.seq,
@@ -356,7 +236,7 @@ class HostNode:
     async def _exchange(self, *, final: bool) -> HostUpdate:
         """Send everything pending and apply the head's answer."""
         self._send_delta(final=final)
-        update = self._apply(await self._next(HEAD_TIMEOUT))
+        update = self._apply(await self.head.next(HEAD_TIMEOUT))
         self.inflight = None
         return update
 
@@ -364,12 +244,12 @@ class HostNode:
         assert self.replica is not None
         if isinstance(message, Refused):
             if message.retry:
-                raise _HeadLost(f"refused: {message.reason}")
+                raise HeadLost(f"refused: {message.reason}")
             raise NodeRefused(
                 f"the head at {self.options.connect} refused this node: {message.reason}"
             )
         if not isinstance(message, HostUpdate):
-            raise _HeadLost(f"expected an update, got {type(message).__name__}")
+            raise HeadLost(f"expected an update, got {type(message).__name__}")
         self.replica.apply(message.rows, message.values)
         self.replica.floor = _floor(message.regret_floor)
         self.iteration = message.iteration
@@ -394,7 +274,9 @@ class HostNode:
         try:
             while not self.stopping:
                 try:
-                    message: HostMessage | None = await asyncio.wait_for(self.inbox.get(), TICK)
+                    message: HostMessage | None = await asyncio.wait_for(
+                        self.head.inbox.get(), TICK
+                    )
                 except asyncio.TimeoutError:
                     message = None
                 if message is not None and not isinstance(message, HostBeat):
@@ -405,22 +287,22 @@ class HostNode:
                 if now - last_tick < TICK:
                     continue
                 last_tick = now
-                self._drain()
-                self._check_handshake()
+                self.head.drain()
+                self.head.check_handshake()
                 self.link.poke()
                 await self._watch_workers()
                 self.pool.update_rates(now, self.paused)
                 self.rate = self.rate_meter.add(now, self.merged)
                 self._maybe_send()
                 if now - last_beat >= BEAT_INTERVAL:
-                    self.send(HostBeat(session=self.joined.session))
+                    self.head.send(HostBeat(session=self.joined.session))
                     last_beat = now
-                if now - self.last_heard > HEAD_TIMEOUT:
-                    raise _HeadLost(f"no message for {now - self.last_heard:.1f} s")
+                if now - self.head.last_heard > HEAD_TIMEOUT:
+                    raise HeadLost(f"no message for {now - self.head.last_heard:.1f} s")
         finally:
             self.training = False
         if self.inflight is not None:  # its answer first: one message in flight
-            self._apply(await self._next(HEAD_TIMEOUT))
+            self._apply(await self.head.next(HEAD_TIMEOUT))
             self.inflight = None
         await self._stop_workers("the run is stopping")
         update = await self._exchange(final=True)
@@ -428,10 +310,10 @@ class HostNode:
             "run %s stopped at iteration %s; sent %s, received %s",
             self.joined.run_id,
             f"{update.iteration:,}",
-            format_bytes(self.bytes_out),
-            format_bytes(self.bytes_in),
+            format_bytes(self.head.bytes_out),
+            format_bytes(self.head.bytes_in),
         )
-        self.send(Leave(session=update.session, reason="the run stopped"))
+        self.head.send(Leave(session=update.session, reason="the run stopped"))
         self.joined = None  # the next run is a new one, even under the same id
         return True
 
