@@ -18,25 +18,22 @@ abstraction) ends the node with its reason.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from holdemd import __version__
 from holdemd.config.binder import build_dataclass
 from holdemd.config.schema import Config
 from holdemd.durations import format_bytes
-from holdemd.errors import HoldemdError, UsageError
+from holdemd.errors import UsageError
 from holdemd.games.cache import game_key, load_or_build
 from holdemd.games.compiled import Game
 from holdemd.hosts.head_link import HeadConnection, HeadLost, NodeRefused
 from holdemd.hosts.keys import NodeKeys
+from holdemd.hosts.node_workers import NodeWorkers
 from holdemd.hosts.replica import Replica
 from holdemd.jit import source_digest
-from holdemd.protocol.codec import decode as decode_worker
-from holdemd.protocol.errors import ProtocolError
 from holdemd.protocol.hosts import (
     Check,
     HostBeat,
@@ -49,20 +46,14 @@ from holdemd.protocol.hosts import (
     Refused,
 )
 from holdemd.protocol.worker import (
-    Ack,
-    Delta,
-    Hello,
     Message,
     Pause,
-    Resume,
     Settings,
     Welcome,
 )
-from holdemd.training.link import WorkerLink
-from holdemd.training.options import no_events
 from holdemd.training.rate import RateMeter
 from holdemd.training.slots import DEFAULT_WORKER_COMMAND, Timeouts, WorkerSlot
-from holdemd.training.worker_pool import PoolOptions, WorkerPool
+from holdemd.training.worker_pool import PoolOptions
 
 log = logging.getLogger("holdemd.node")
 
@@ -97,8 +88,7 @@ class HostNode:
         self.game: Game | None = None
         self.game_cache = ""
         self.replica: Replica | None = None
-        self.pool: WorkerPool | None = None
-        self.link: WorkerLink | None = None
+        self.workers: NodeWorkers | None = None
         self.settings: Settings | None = None
         self.paused = False
         self.stopping = False
@@ -106,11 +96,9 @@ class HostNode:
         self.seq = 0
         self.inflight: int | None = None  # seq of the delta awaiting its update
         self.training = False  # workers run and their work goes out as it comes
-        self._starting: asyncio.Task[None] | None = None  # the pool's start-up
-        self._receiver: asyncio.Task[None] | None = None
         self.last_send = 0.0
         self.rate_meter = RateMeter()
-        self.merged = 0  # iterations merged into the replica, all sessions
+        self.merged = 0  # iterations merged into the replica by workers that stopped
         self.rate = 0.0
 
     # -- the life of a node ------------------------------------------------------------------
@@ -181,7 +169,7 @@ class HostNode:
         log.info(
             "replica in sync (%s received); %s",
             format_bytes(self.head.bytes_in),
-            "workers resume" if self.pool is not None else "starting workers",
+            "workers resume" if self.workers is not None else "starting workers",
         )
         await self._start_or_resume_workers()
         return await self._train()
@@ -225,7 +213,7 @@ class HostNode:
                 rows=rows,
                 regret=regret,
                 strategy=strategy,
-                workers=self.pool.up if self.pool is not None else 0,
+                workers=self.workers.up if self.workers is not None else 0,
                 rate=self.rate,
                 final=final,
             )
@@ -255,20 +243,18 @@ class HostNode:
         self.iteration = message.iteration
         if message.settings != self.settings:
             self.settings = message.settings
-            if self.pool is not None:
-                self.pool.broadcast(message.settings)
+            if self.workers is not None:
+                self.workers.broadcast(message.settings)
         if message.paused != self.paused:
             self.paused = message.paused
-            if self.pool is not None:
-                if not message.paused:
-                    self.pool.resume_progress(time.monotonic())
-                self.pool.broadcast(Pause() if message.paused else Resume())
+            if self.workers is not None:
+                self.workers.pause(message.paused)
         self.stopping = message.stopping
         return message
 
     async def _train(self) -> bool:
         """Until the run stops: keep the workers up, send work, watch the head."""
-        assert self.pool is not None and self.link is not None and self.joined is not None
+        assert self.workers is not None and self.joined is not None
         last_beat = last_tick = time.monotonic()
         self.training = True
         try:
@@ -289,10 +275,8 @@ class HostNode:
                 last_tick = now
                 self.head.drain()
                 self.head.check_handshake()
-                self.link.poke()
-                await self._watch_workers()
-                self.pool.update_rates(now, self.paused)
-                self.rate = self.rate_meter.add(now, self.merged)
+                await self.workers.watch(now, self.paused)
+                self.rate = self.rate_meter.add(now, self.merged + self.workers.merged)
                 self._maybe_send()
                 if now - last_beat >= BEAT_INTERVAL:
                     self.head.send(HostBeat(session=self.joined.session))
@@ -335,45 +319,21 @@ class HostNode:
     # -- workers -------------------------------------------------------------------------------
 
     async def _start_or_resume_workers(self) -> None:
-        if self.pool is not None:
-            self.pool.resume_progress(time.monotonic())
+        if self.workers is not None:
             if not self.paused:
-                self.pool.broadcast(Resume())
+                self.workers.pause(False)
             return
-        self.link = WorkerLink(self._on_worker_frame)
-        self.pool = WorkerPool(
+        assert self.replica is not None
+        options = self.options
+        self.workers = NodeWorkers(
             PoolOptions(
-                self.options.num_workers,
-                self.options.timeouts,
-                self.options.stop_timeout,
-                self.options.worker_command,
+                options.num_workers, options.timeouts, options.stop_timeout, options.worker_command
             ),
-            self.link,
+            self.replica,
             greeting=self._greeting,
-            on_event=no_events,
-            on_problem=_log_problem,
+            on_work=self._maybe_send,
+            stopping=lambda: self.stopping,
         )
-        self._receiver = asyncio.create_task(self.link.receive())
-        # Started beside the session, not before it: a first start compiles the kernels for
-        # a minute, and the head must keep hearing from this node meanwhile.
-        self._starting = asyncio.create_task(self._start_pool(self.pool))
-
-    async def _start_pool(self, pool: WorkerPool) -> None:
-        if await pool.start(
-            stopping=lambda: self.stopping, forced=lambda: False, log_path=Path("the node's log")
-        ):
-            await pool.start_the_others()
-
-    async def _watch_workers(self) -> None:
-        """Restart failed workers once the pool has started (a start-up failure ends the node)."""
-        assert self.pool is not None
-        starting = self._starting
-        if starting is not None:
-            if not starting.done():
-                return
-            self._starting = None
-            starting.result()  # raises what made the start fail
-        await self.pool.watch()
 
     def _greeting(self, slot: WorkerSlot) -> list[Message]:
         joined, replica = self.joined, self.replica
@@ -404,61 +364,17 @@ class HostNode:
             messages.append(Pause())
         return messages
 
-    def _on_worker_frame(self, identity: bytes, payload: bytes) -> None:
-        pool, link, replica = self.pool, self.link, self.replica
-        assert pool is not None and link is not None and replica is not None
-        try:
-            message = decode_worker(payload)
-        except ProtocolError as exc:
-            pool.drop(pool.by_identity.get(identity), f"undecodable message: {exc}")
-            return
-        if isinstance(message, Hello):
-            pool.on_hello(identity, message)
-            return
-        slot = pool.sender(identity, message)
-        if slot is None:
-            return
-        now = time.monotonic()
-        if isinstance(message, Delta):
-            rows = message.rows
-            if rows.size and int(rows.max()) >= replica.game.num_rows:
-                pool.drop(slot, "delta does not fit the tables")
-                return
-            replica.add(rows, message.regret, message.strategy, message.iterations)
-            self.merged += message.iterations
-            pool.credit(slot, message, now)
-            link.send(identity, Ack(seq=message.seq))
-            self._maybe_send()
-        else:
-            pool.on_report(slot, message, now)
-
     def _pause_workers(self) -> None:
-        if self.pool is not None and not self.paused:
-            self.pool.broadcast(Pause())
+        if self.workers is not None and not self.paused:
+            self.workers.pause(True)
         self.paused = True
 
     async def _stop_workers(self, reason: str) -> None:
-        if self.pool is None:
-            return
-        if self._starting is not None:
-            self._starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, HoldemdError):
-                await self._starting
-            self._starting = None
-        await self.pool.stop(reason, forced=lambda: False)
-        if self._receiver is not None:
-            self._receiver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._receiver
-        if self.link is not None:
-            self.link.close()
-        self.pool = self.link = None
+        if self.workers is not None:
+            self.merged += self.workers.merged
+            await self.workers.stop(reason)
+            self.workers = None
         self.paused = False
-
-
-def _log_problem(source: str, reason: str | None) -> None:
-    if reason is not None:
-        log.error("%s: %s", source, reason)
 
 
 def _floor(value: float) -> float | None:
