@@ -152,7 +152,7 @@ def main() -> int:
         print(f"link head <-> n1 shaped to {args.rate} (tc tbf both ways); {args.seconds} s runs")
         for name in args.configs:
             config = ROOT / "configs" / f"{name}.yaml"
-            one_host(hosts, config, 5, work / "warm")  # the game cache and the kernels warm
+            one_host(hosts, config, 5, work / f"warm-{name}")  # the game cache and kernels warm
             ratios = []
             for round_ in range(args.rounds):
                 started = time.monotonic()

@@ -45,6 +45,7 @@ from holdemd.protocol.hosts import (
     Leave,
     Refused,
 )
+from holdemd.training.link import receive_frames
 
 if TYPE_CHECKING:
     from holdemd.training.run import TrainingRun
@@ -99,30 +100,15 @@ class HostsHead:
     # -- the socket ------------------------------------------------------------------------
 
     async def receive(self) -> None:
-        """Handle every frame until cancelled (as ``training.link.WorkerLink.receive``)."""
-        loop = asyncio.get_running_loop()
-        fd = int(self.socket.getsockopt(zmq.FD))
-        loop.add_reader(fd, self._readable.set)
-        try:
-            while True:
-                self._readable.clear()
-                handled = 0
-                while handled < MAX_BURST:
-                    try:
-                        frames = self.socket.recv_multipart(zmq.NOBLOCK, copy=False)
-                    except zmq.Again:
-                        break
-                    handled += 1
-                    try:
-                        self.on_frame(frames[0].bytes, frames[-1])
-                    except Exception:  # a bug must not kill the loop merging everyone's work
-                        log.exception("error handling a host message")
-                if handled == MAX_BURST:
-                    await asyncio.sleep(0)
-                    continue
-                await self._readable.wait()
-        finally:
-            loop.remove_reader(fd)
+        """Handle every frame until cancelled (as the workers' link does)."""
+
+        def handle(frames: list[zmq.Frame]) -> None:
+            try:
+                self.on_frame(frames[0].bytes, frames[-1])
+            except Exception:  # a bug must not kill the loop merging everyone's work
+                log.exception("error handling a host message")
+
+        await receive_frames(self.socket, self._readable, handle, copy=False, burst=MAX_BURST)
 
     def poke(self) -> None:
         if int(self.socket.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
