@@ -17,8 +17,9 @@ import numpy as np
 
 from holdemd.config.schema import SolverConfig
 from holdemd.games.compiled import Game
+from holdemd.solver.kernels.merge import add_rows_checked
 from holdemd.solver.kernels.rng import make_rng_state
-from holdemd.solver.tables import Tables, merge_rows
+from holdemd.solver.tables import Tables, add_regret_rows, largest_value
 from holdemd.training.shared_tables import SharedTables
 
 ROUNDING_STREAM = (1 << 62) + 1  # the node's own integer-rounding stream (the head's is 1<<62)
@@ -52,12 +53,15 @@ class Replica:
     def add(
         self, rows: np.ndarray, regret: np.ndarray, strategy: np.ndarray, iterations: int
     ) -> None:
-        """A worker's delta: into the replica now, and pending for the head."""
-        # The replica's strategy sums are never read (averages are the head's), but merge_rows
-        # keeps one code path for the floor and the integer rounding.
-        merge_rows(self.tables, rows, regret, strategy, self.floor, self.rounding)
-        self.pending_regret[rows] += regret
-        self.pending_strategy[rows] += strategy
+        """A worker's delta: into the replica now, and pending for the head. (The replica's
+        strategy sums are never read: averages are the head's.)"""
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        add_regret_rows(self.tables.regret, rows, regret, self.floor, self.rounding)
+        # Sums of float32 deltas stay far below float32's range; a delta that would overflow
+        # them is refused by the head's merge anyway.
+        scratch = np.empty(regret.shape, dtype=np.float64)
+        for pending, change in ((self.pending_regret, regret), (self.pending_strategy, strategy)):
+            add_rows_checked(pending, rows, change, -np.inf, largest_value(pending), scratch)
         self.pending_rows += int(rows.size - np.count_nonzero(self.pending[rows]))
         self.pending[rows] = True
         self.pending_iterations += iterations
