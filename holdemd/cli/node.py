@@ -21,7 +21,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="run workers for a multi-host run whose head listens elsewhere",
         description="Join the run of a head started with `holdemd train --listen tcp://ADDR:PORT "
         "--keys DIR`: build its game, keep a replica of its regret table and train it with "
-        "local workers, sending their work to the head every second or so. The link is "
+        "local workers, sending their work to the head as each worker batch comes in (one "
+        "message in flight; at least every --sync-interval seconds). The link is "
         "CURVE-encrypted and authenticated both ways. A lost head pauses the workers and "
         "the node reconnects; after a run ends it waits for the next one (--once: exits).",
     )
@@ -57,7 +58,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         metavar="SECONDS",
-        help="how often the workers' combined work goes to the head (default: 1)",
+        help="the longest the workers' combined work waits before it goes to the head when "
+        "less than a worker batch of it is pending (default: 1)",
     )
     node.add_argument(
         "--once",

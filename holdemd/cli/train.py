@@ -93,6 +93,13 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "and --keys DIR too"
             )
         require_ray(args.ray)
+    if args.listen or args.keys:
+        from holdemd.hosts.head import check_listen
+        from holdemd.hosts.keys import load_head_keys
+
+        if not args.listen:
+            raise UsageError("--keys is for a multi-host run's head: give --listen tcp://ADDR:PORT")
+        load_head_keys(check_listen(args.listen, args.keys))  # before the game is built
     # Console logging only until the game and its buckets have loaded: a mistake found there
     # (a missing bucket file, tables too big) must not leave an empty run directory behind.
     # Set up before planning, so that its warnings (a small batch size) show.
@@ -113,9 +120,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             if game_kind(config.game.name).needs_buckets
             else "",
         )
-    if args.listen or args.keys:
-        if not args.listen:
-            raise UsageError("--keys is for a multi-host run's head: give --listen tcp://ADDR:PORT")
+    if args.listen:
         options = dataclasses.replace(
             plan.options, listen=args.listen, keys=args.keys, ray=args.ray or ""
         )

@@ -45,6 +45,7 @@ from holdemd.protocol.hosts import (
     Leave,
     Refused,
 )
+from holdemd.training.link import receive_frames
 
 if TYPE_CHECKING:
     from holdemd.training.run import TrainingRun
@@ -99,30 +100,15 @@ class HostsHead:
     # -- the socket ------------------------------------------------------------------------
 
     async def receive(self) -> None:
-        """Handle every frame until cancelled (as ``training.link.WorkerLink.receive``)."""
-        loop = asyncio.get_running_loop()
-        fd = int(self.socket.getsockopt(zmq.FD))
-        loop.add_reader(fd, self._readable.set)
-        try:
-            while True:
-                self._readable.clear()
-                handled = 0
-                while handled < MAX_BURST:
-                    try:
-                        frames = self.socket.recv_multipart(zmq.NOBLOCK, copy=False)
-                    except zmq.Again:
-                        break
-                    handled += 1
-                    try:
-                        self.on_frame(frames[0].bytes, frames[-1])
-                    except Exception:  # a bug must not kill the loop merging everyone's work
-                        log.exception("error handling a host message")
-                if handled == MAX_BURST:
-                    await asyncio.sleep(0)
-                    continue
-                await self._readable.wait()
-        finally:
-            loop.remove_reader(fd)
+        """Handle every frame until cancelled (as the workers' link does)."""
+
+        def handle(frames: list[zmq.Frame]) -> None:
+            try:
+                self.on_frame(frames[0].bytes, frames[-1])
+            except Exception:  # a bug must not kill the loop merging everyone's work
+                log.exception("error handling a host message")
+
+        await receive_frames(self.socket, self._readable, handle, copy=False, burst=MAX_BURST)
 
     def poke(self) -> None:
         if int(self.socket.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
@@ -351,13 +337,36 @@ class HostsHead:
         now = time.monotonic()
         return [host.status(now) for host in self.hosts.values()]
 
-    @property
-    def rate(self) -> float:
-        return sum(h.merged_rate for h in self.hosts.values() if h.connected)
+    def scalars(self) -> dict[str, float]:
+        """TensorBoard's per-host figures: ``hosts/NAME/iterations_per_s`` and bytes/s each way."""
+        values: dict[str, float] = {}
+        for host in self.hosts.values():
+            prefix = f"hosts/{host.name}"
+            values[f"{prefix}/iterations_per_s"] = host.merged_rate
+            values[f"{prefix}/connected"] = float(host.connected)
+            values[f"{prefix}/bytes_in"] = float(host.bytes_in)
+            values[f"{prefix}/bytes_out"] = float(host.bytes_out)
+        return values
 
 
 def _wire_floor(floor: float | None) -> float:
     return -float("inf") if floor is None else float(floor)
+
+
+def check_listen(listen: str, keys: Path | None) -> Path:
+    """``--listen`` and ``--keys`` as given, or a one-line error; the key directory."""
+    from holdemd.errors import UsageError
+
+    if not listen.startswith("tcp://") or ":" not in listen[6:]:
+        raise UsageError(
+            f"--listen {listen}: expected tcp://ADDRESS:PORT (e.g. tcp://0.0.0.0:5555)"
+        )
+    if keys is None:
+        raise UsageError(
+            "--listen needs --keys DIR: every host link is encrypted and authenticated "
+            "(make the keys with `holdemd keys init DIR --hosts NAME...`)"
+        )
+    return keys
 
 
 def open_head(run: TrainingRun, listen: str, keys: Path | None) -> HostsHead:

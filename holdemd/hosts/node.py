@@ -18,30 +18,23 @@ abstraction) ends the node with its reason.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-
-import zmq
 
 from holdemd import __version__
 from holdemd.config.binder import build_dataclass
 from holdemd.config.schema import Config
 from holdemd.durations import format_bytes
-from holdemd.errors import HoldemdError, UsageError
+from holdemd.errors import UsageError
 from holdemd.games.cache import game_key, load_or_build
 from holdemd.games.compiled import Game
-from holdemd.hosts.curve import secure_client
+from holdemd.hosts.head_link import HeadConnection, HeadLost, NodeRefused
 from holdemd.hosts.keys import NodeKeys
+from holdemd.hosts.node_workers import NodeWorkers
 from holdemd.hosts.replica import Replica
 from holdemd.jit import source_digest
-from holdemd.protocol.codec import decode as decode_worker
-from holdemd.protocol.errors import ProtocolError
-from holdemd.protocol.host_codec import decode, encode
 from holdemd.protocol.hosts import (
-    MAX_HOST_MESSAGE_BYTES,
     Check,
     HostBeat,
     HostDelta,
@@ -53,20 +46,14 @@ from holdemd.protocol.hosts import (
     Refused,
 )
 from holdemd.protocol.worker import (
-    Ack,
-    Delta,
-    Hello,
     Message,
     Pause,
-    Resume,
     Settings,
     Welcome,
 )
-from holdemd.training.link import WorkerLink
-from holdemd.training.options import no_events
 from holdemd.training.rate import RateMeter
 from holdemd.training.slots import DEFAULT_WORKER_COMMAND, Timeouts, WorkerSlot
-from holdemd.training.worker_pool import PoolOptions, WorkerPool
+from holdemd.training.worker_pool import PoolOptions
 
 log = logging.getLogger("holdemd.node")
 
@@ -90,32 +77,18 @@ class NodeOptions:
     worker_command: tuple[str, ...] = DEFAULT_WORKER_COMMAND
 
 
-class NodeRefused(HoldemdError):
-    """The head refused this node for a reason that joining again cannot fix."""
-
-
-class _HeadLost(Exception):
-    pass
-
-
 class HostNode:
     def __init__(self, options: NodeOptions, keys: NodeKeys) -> None:
         self.options = options
         self.keys = keys  # its own pair, and the head's public key it pins
-        self.context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
-        self.socket: zmq.Socket[bytes] | None = None
-        self.inbox: asyncio.Queue[HostMessage] = asyncio.Queue()
-        self.last_heard = 0.0
-        self.bytes_in = 0
-        self.bytes_out = 0
+        self.head = HeadConnection(options.connect, keys)
         # The current run, once joined:
         self.joined: Joined | None = None
         self.config: Config | None = None
         self.game: Game | None = None
         self.game_cache = ""
         self.replica: Replica | None = None
-        self.pool: WorkerPool | None = None
-        self.link: WorkerLink | None = None
+        self.workers: NodeWorkers | None = None
         self.settings: Settings | None = None
         self.paused = False
         self.stopping = False
@@ -123,72 +96,10 @@ class HostNode:
         self.seq = 0
         self.inflight: int | None = None  # seq of the delta awaiting its update
         self.training = False  # workers run and their work goes out as it comes
-        self._starting: asyncio.Task[None] | None = None  # the pool's start-up
-        self._receiver: asyncio.Task[None] | None = None
         self.last_send = 0.0
         self.rate_meter = RateMeter()
-        self.merged = 0  # iterations merged into the replica, all sessions
+        self.merged = 0  # iterations merged into the replica by workers that stopped
         self.rate = 0.0
-
-    # -- the connection ----------------------------------------------------------------------
-
-    def _connect(self) -> None:
-        self._close_socket()
-        socket = self.context.socket(zmq.DEALER)
-        socket.setsockopt(zmq.LINGER, 0)
-        socket.setsockopt(zmq.MAXMSGSIZE, MAX_HOST_MESSAGE_BYTES)
-        secure_client(socket, self.keys)
-        socket.connect(self.options.connect)
-        self.socket = socket
-        # The head's answers are read as they come (an answer waiting a tick would leave the
-        # other hosts' work out of this replica that much longer).
-        asyncio.get_running_loop().add_reader(int(socket.getsockopt(zmq.FD)), self._drain)
-
-    def _close_socket(self) -> None:
-        if self.socket is not None:
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().remove_reader(int(self.socket.getsockopt(zmq.FD)))
-            self.socket.close(linger=0)
-            self.socket = None
-        self.inbox = asyncio.Queue()
-
-    def send(self, message: HostMessage) -> None:
-        assert self.socket is not None
-        data = encode(message)
-        with contextlib.suppress(zmq.Again):
-            self.socket.send(data, zmq.NOBLOCK)  # a full queue: the head is gone; noticed soon
-            self.bytes_out += len(data)
-        self._drain()  # ZeroMQ's descriptor is edge-triggered: a send can eat the edge
-
-    def _drain(self) -> None:
-        """Read what the head sent into the inbox (called every tick)."""
-        socket = self.socket
-        while socket is not None:
-            try:
-                data = socket.recv(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                return
-            self.bytes_in += len(data.buffer)
-            try:
-                message = decode(data.buffer)
-            except ProtocolError as exc:
-                log.warning("dropped a message from the head: %s", exc)
-                continue
-            self.last_heard = time.monotonic()
-            self.inbox.put_nowait(message)
-
-    async def _next(self, timeout: float) -> HostMessage:
-        """The head's next message other than a beat; raises _HeadLost after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            self._drain()
-            left = deadline - time.monotonic()
-            try:
-                message = await asyncio.wait_for(self.inbox.get(), max(left, 0.0))
-            except asyncio.TimeoutError:
-                raise _HeadLost(f"no answer for {timeout:.0f} s") from None
-            if not isinstance(message, HostBeat):
-                return message
 
     # -- the life of a node ------------------------------------------------------------------
 
@@ -201,7 +112,7 @@ class HostNode:
                     backoff = BACKOFF_FIRST
                     if finished and self.options.once:
                         return 0
-                except _HeadLost as exc:
+                except HeadLost as exc:
                     log.warning(
                         "lost the head at %s (%s); workers paused, reconnecting in %.1f s",
                         self.options.connect,
@@ -213,15 +124,14 @@ class HostNode:
                     backoff = min(backoff * 2, BACKOFF_MAX)
         finally:
             await self._stop_workers("the node is stopping")
-            self._close_socket()
+            self.head.close(term=True)
             if self.replica is not None:
                 self.replica.close()
-            self.context.term()
 
     async def _session(self) -> bool:
-        """Join, sync, train until the run stops (True) or the head is lost (_HeadLost)."""
-        self._connect()
-        self.send(
+        """Join, sync, train until the run stops (True) or the head is lost (HeadLost)."""
+        self.head.connect()
+        self.head.send(
             Join(
                 name=self.options.name,
                 version=__version__,
@@ -229,19 +139,19 @@ class HostNode:
                 num_workers=self.options.num_workers,
             )
         )
-        answer = await self._next(HEAD_TIMEOUT)
+        answer = await self.head.next(HEAD_TIMEOUT)
         if isinstance(answer, Refused):
             if answer.retry:
-                raise _HeadLost(f"refused for now: {answer.reason}")
+                raise HeadLost(f"refused for now: {answer.reason}")
             raise NodeRefused(
                 f"the head at {self.options.connect} refused this node: {answer.reason}"
             )
         if not isinstance(answer, Joined):
-            raise _HeadLost(f"expected joined, got {type(answer).__name__}")
+            raise HeadLost(f"expected joined, got {type(answer).__name__}")
         await self._take_run(answer)
         assert self.replica is not None and self.game is not None and self.config is not None
         digest = self.game.abstraction_digest or ""
-        self.send(
+        self.head.send(
             Check(
                 session=answer.session,
                 game_key=game_key(self.config.game, self.game.abstraction_digest),
@@ -258,8 +168,8 @@ class HostNode:
             remaining = update.remaining
         log.info(
             "replica in sync (%s received); %s",
-            format_bytes(self.bytes_in),
-            "workers resume" if self.pool is not None else "starting workers",
+            format_bytes(self.head.bytes_in),
+            "workers resume" if self.workers is not None else "starting workers",
         )
         await self._start_or_resume_workers()
         return await self._train()
@@ -295,7 +205,7 @@ class HostNode:
         assert self.replica is not None and self.joined is not None
         rows, regret, strategy, iterations = self.replica.take()
         self.seq += 1
-        self.send(
+        self.head.send(
             HostDelta(
                 session=self.joined.session,
                 seq=self.seq,
@@ -303,7 +213,7 @@ class HostNode:
                 rows=rows,
                 regret=regret,
                 strategy=strategy,
-                workers=self.pool.up if self.pool is not None else 0,
+                workers=self.workers.up if self.workers is not None else 0,
                 rate=self.rate,
                 final=final,
             )
@@ -314,7 +224,7 @@ class HostNode:
     async def _exchange(self, *, final: bool) -> HostUpdate:
         """Send everything pending and apply the head's answer."""
         self._send_delta(final=final)
-        update = self._apply(await self._next(HEAD_TIMEOUT))
+        update = self._apply(await self.head.next(HEAD_TIMEOUT))
         self.inflight = None
         return update
 
@@ -322,37 +232,37 @@ class HostNode:
         assert self.replica is not None
         if isinstance(message, Refused):
             if message.retry:
-                raise _HeadLost(f"refused: {message.reason}")
+                raise HeadLost(f"refused: {message.reason}")
             raise NodeRefused(
                 f"the head at {self.options.connect} refused this node: {message.reason}"
             )
         if not isinstance(message, HostUpdate):
-            raise _HeadLost(f"expected an update, got {type(message).__name__}")
+            raise HeadLost(f"expected an update, got {type(message).__name__}")
         self.replica.apply(message.rows, message.values)
         self.replica.floor = _floor(message.regret_floor)
         self.iteration = message.iteration
         if message.settings != self.settings:
             self.settings = message.settings
-            if self.pool is not None:
-                self.pool.broadcast(message.settings)
+            if self.workers is not None:
+                self.workers.broadcast(message.settings)
         if message.paused != self.paused:
             self.paused = message.paused
-            if self.pool is not None:
-                if not message.paused:
-                    self.pool.resume_progress(time.monotonic())
-                self.pool.broadcast(Pause() if message.paused else Resume())
+            if self.workers is not None:
+                self.workers.pause(message.paused)
         self.stopping = message.stopping
         return message
 
     async def _train(self) -> bool:
         """Until the run stops: keep the workers up, send work, watch the head."""
-        assert self.pool is not None and self.link is not None and self.joined is not None
+        assert self.workers is not None and self.joined is not None
         last_beat = last_tick = time.monotonic()
         self.training = True
         try:
             while not self.stopping:
                 try:
-                    message: HostMessage | None = await asyncio.wait_for(self.inbox.get(), TICK)
+                    message: HostMessage | None = await asyncio.wait_for(
+                        self.head.inbox.get(), TICK
+                    )
                 except asyncio.TimeoutError:
                     message = None
                 if message is not None and not isinstance(message, HostBeat):
@@ -363,21 +273,20 @@ class HostNode:
                 if now - last_tick < TICK:
                     continue
                 last_tick = now
-                self._drain()
-                self.link.poke()
-                await self._watch_workers()
-                self.pool.update_rates(now, self.paused)
-                self.rate = self.rate_meter.add(now, self.merged)
+                self.head.drain()
+                self.head.check_handshake()
+                await self.workers.watch(now, self.paused)
+                self.rate = self.rate_meter.add(now, self.merged + self.workers.merged)
                 self._maybe_send()
                 if now - last_beat >= BEAT_INTERVAL:
-                    self.send(HostBeat(session=self.joined.session))
+                    self.head.send(HostBeat(session=self.joined.session))
                     last_beat = now
-                if now - self.last_heard > HEAD_TIMEOUT:
-                    raise _HeadLost(f"no message for {now - self.last_heard:.1f} s")
+                if now - self.head.last_heard > HEAD_TIMEOUT:
+                    raise HeadLost(f"no message for {now - self.head.last_heard:.1f} s")
         finally:
             self.training = False
         if self.inflight is not None:  # its answer first: one message in flight
-            self._apply(await self._next(HEAD_TIMEOUT))
+            self._apply(await self.head.next(HEAD_TIMEOUT))
             self.inflight = None
         await self._stop_workers("the run is stopping")
         update = await self._exchange(final=True)
@@ -385,10 +294,10 @@ class HostNode:
             "run %s stopped at iteration %s; sent %s, received %s",
             self.joined.run_id,
             f"{update.iteration:,}",
-            format_bytes(self.bytes_out),
-            format_bytes(self.bytes_in),
+            format_bytes(self.head.bytes_out),
+            format_bytes(self.head.bytes_in),
         )
-        self.send(Leave(session=update.session, reason="the run stopped"))
+        self.head.send(Leave(session=update.session, reason="the run stopped"))
         self.joined = None  # the next run is a new one, even under the same id
         return True
 
@@ -410,45 +319,21 @@ class HostNode:
     # -- workers -------------------------------------------------------------------------------
 
     async def _start_or_resume_workers(self) -> None:
-        if self.pool is not None:
-            self.pool.resume_progress(time.monotonic())
+        if self.workers is not None:
             if not self.paused:
-                self.pool.broadcast(Resume())
+                self.workers.pause(False)
             return
-        self.link = WorkerLink(self._on_worker_frame)
-        self.pool = WorkerPool(
+        assert self.replica is not None
+        options = self.options
+        self.workers = NodeWorkers(
             PoolOptions(
-                self.options.num_workers,
-                self.options.timeouts,
-                self.options.stop_timeout,
-                self.options.worker_command,
+                options.num_workers, options.timeouts, options.stop_timeout, options.worker_command
             ),
-            self.link,
+            self.replica,
             greeting=self._greeting,
-            on_event=no_events,
-            on_problem=_log_problem,
+            on_work=self._maybe_send,
+            stopping=lambda: self.stopping,
         )
-        self._receiver = asyncio.create_task(self.link.receive())
-        # Started beside the session, not before it: a first start compiles the kernels for
-        # a minute, and the head must keep hearing from this node meanwhile.
-        self._starting = asyncio.create_task(self._start_pool(self.pool))
-
-    async def _start_pool(self, pool: WorkerPool) -> None:
-        if await pool.start(
-            stopping=lambda: self.stopping, forced=lambda: False, log_path=Path("the node's log")
-        ):
-            await pool.start_the_others()
-
-    async def _watch_workers(self) -> None:
-        """Restart failed workers once the pool has started (a start-up failure ends the node)."""
-        assert self.pool is not None
-        starting = self._starting
-        if starting is not None:
-            if not starting.done():
-                return
-            self._starting = None
-            starting.result()  # raises what made the start fail
-        await self.pool.watch()
 
     def _greeting(self, slot: WorkerSlot) -> list[Message]:
         joined, replica = self.joined, self.replica
@@ -479,61 +364,17 @@ class HostNode:
             messages.append(Pause())
         return messages
 
-    def _on_worker_frame(self, identity: bytes, payload: bytes) -> None:
-        pool, link, replica = self.pool, self.link, self.replica
-        assert pool is not None and link is not None and replica is not None
-        try:
-            message = decode_worker(payload)
-        except ProtocolError as exc:
-            pool.drop(pool.by_identity.get(identity), f"undecodable message: {exc}")
-            return
-        if isinstance(message, Hello):
-            pool.on_hello(identity, message)
-            return
-        slot = pool.sender(identity, message)
-        if slot is None:
-            return
-        now = time.monotonic()
-        if isinstance(message, Delta):
-            rows = message.rows
-            if rows.size and int(rows.max()) >= replica.game.num_rows:
-                pool.drop(slot, "delta does not fit the tables")
-                return
-            replica.add(rows, message.regret, message.strategy, message.iterations)
-            self.merged += message.iterations
-            pool.credit(slot, message, now)
-            link.send(identity, Ack(seq=message.seq))
-            self._maybe_send()
-        else:
-            pool.on_report(slot, message, now)
-
     def _pause_workers(self) -> None:
-        if self.pool is not None and not self.paused:
-            self.pool.broadcast(Pause())
+        if self.workers is not None and not self.paused:
+            self.workers.pause(True)
         self.paused = True
 
     async def _stop_workers(self, reason: str) -> None:
-        if self.pool is None:
-            return
-        if self._starting is not None:
-            self._starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, HoldemdError):
-                await self._starting
-            self._starting = None
-        await self.pool.stop(reason, forced=lambda: False)
-        if self._receiver is not None:
-            self._receiver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._receiver
-        if self.link is not None:
-            self.link.close()
-        self.pool = self.link = None
+        if self.workers is not None:
+            self.merged += self.workers.merged
+            await self.workers.stop(reason)
+            self.workers = None
         self.paused = False
-
-
-def _log_problem(source: str, reason: str | None) -> None:
-    if reason is not None:
-        log.error("%s: %s", source, reason)
 
 
 def _floor(value: float) -> float | None:

@@ -17,8 +17,9 @@ import numpy as np
 
 from holdemd.config.schema import SolverConfig
 from holdemd.games.compiled import Game
+from holdemd.solver.kernels.pending import accumulate_rows, drain_rows
 from holdemd.solver.kernels.rng import make_rng_state
-from holdemd.solver.tables import Tables, merge_rows
+from holdemd.solver.tables import Tables, add_regret_rows
 from holdemd.training.shared_tables import SharedTables
 
 ROUNDING_STREAM = (1 << 62) + 1  # the node's own integer-rounding stream (the head's is 1<<62)
@@ -52,28 +53,26 @@ class Replica:
     def add(
         self, rows: np.ndarray, regret: np.ndarray, strategy: np.ndarray, iterations: int
     ) -> None:
-        """A worker's delta: into the replica now, and pending for the head."""
-        # The replica's strategy sums are never read (averages are the head's), but merge_rows
-        # keeps one code path for the floor and the integer rounding.
-        merge_rows(self.tables, rows, regret, strategy, self.floor, self.rounding)
-        self.pending_regret[rows] += regret
-        self.pending_strategy[rows] += strategy
-        self.pending_rows += int(rows.size - np.count_nonzero(self.pending[rows]))
-        self.pending[rows] = True
+        """A worker's delta: into the replica now, and pending for the head. (The replica's
+        strategy sums are never read: averages are the head's.)"""
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        add_regret_rows(self.tables.regret, rows, regret, self.floor, self.rounding)
+        self.pending_rows += accumulate_rows(
+            self.pending_regret, self.pending_strategy, self.pending, rows, regret, strategy
+        )
         self.pending_iterations += iterations
 
     def take(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """Everything pending (rows, regret, strategy, iterations), cleared here."""
         rows = np.flatnonzero(self.pending)
-        rows = rows.astype(np.int64 if self.game.num_rows > 2**31 - 1 else np.int32)
-        regret = self.pending_regret[rows]
-        strategy = self.pending_strategy[rows]
-        self.pending_regret[rows] = 0
-        self.pending_strategy[rows] = 0
-        self.pending[rows] = False
+        shape = (rows.size, self.pending_regret.shape[1])
+        regret = np.empty(shape, dtype=self.pending_regret.dtype)
+        strategy = np.empty(shape, dtype=self.pending_strategy.dtype)
+        drain_rows(self.pending_regret, self.pending_strategy, self.pending, rows, regret, strategy)
         self.pending_rows = 0
         iterations, self.pending_iterations = self.pending_iterations, 0
-        return rows, regret, strategy, iterations
+        wire = np.int64 if self.game.num_rows > 2**31 - 1 else np.int32
+        return rows.astype(wire), regret, strategy, iterations
 
     def apply(self, rows: np.ndarray, values: np.ndarray) -> None:
         """The head's values of ``rows``; this node's work not sent yet stays on top of them."""

@@ -396,6 +396,8 @@ class TrainingRun:
             self.pruning,
             self.table_memory,
         )
+        if self.hosts is not None:
+            values.update(self.hosts.scalars())
         self.metrics.scalars(values, self.iteration)
 
     def _set_problem(self, source: str, reason: str | None) -> None:

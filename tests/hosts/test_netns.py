@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -277,7 +278,11 @@ def test_crash_kills_a_hosts_processes_and_wipes_its_shared_memory(make_hosts):
     sleeper = hosts.spawn("n1", ["sleep", "600"])
     head_sleeper = hosts.spawn("head", ["sleep", "600"])
     hosts.run("n1", ["touch", "/dev/shm/holdemd-tables"], check=True)
-    assert command_line(sleeper.pid) == "sleep 600 "  # the Popen is the program itself
+    # The Popen is the program itself, once the wrapper (ip netns exec, sh) has exec'ed it.
+    deadline = time.monotonic() + 30
+    while command_line(sleeper.pid) != "sleep 600 " and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert command_line(sleeper.pid) == "sleep 600 "
     hosts.crash("n1")
     assert sleeper.returncode == -signal.SIGKILL and hosts.pids("n1") == []
     assert head_sleeper.poll() is None and hosts.pids("head") == [head_sleeper.pid]
