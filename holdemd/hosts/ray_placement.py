@@ -53,10 +53,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from holdemd.errors import ExitCode, UsageError
 from holdemd.hosts.keys import KeysError, public_path
+
+if TYPE_CHECKING:
+    from holdemd.hosts.head import HostsHead
 
 log = logging.getLogger("holdemd.ray")
 
@@ -64,6 +67,7 @@ NAME_PREFIX = "ray-"
 EXTRA = "pip install 'holdemd[ray]'"
 WILDCARD_HOSTS = ("0.0.0.0", "*", "::", "[::]")
 PLACE_WARNING_SECONDS = 60.0  # a placement group not placed by then is logged (and waited for)
+JOIN_WARNING_SECONDS = 30.0  # a node placed this long ago that never joined: can it reach us?
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 30.0
 STEADY_SECONDS = 60.0  # a node that ran this long is placed again without back-off
@@ -179,13 +183,14 @@ class Bundle:
 class RayPlacement:
     """The head's Ray connection, placement group and node actors (see the module docstring)."""
 
-    def __init__(self, address: str, listen: str, keys: Path, run_id: str) -> None:
+    def __init__(self, address: str, head: HostsHead, keys: Path, run_id: str) -> None:
         require_ray(address)
         import ray
         from ray.util.placement_group import placement_group
 
         self.ray = ray
         self.address = address
+        self.head = head
         self.keys = keys.resolve()
         self.stopping = False
         try:
@@ -213,7 +218,7 @@ class RayPlacement:
             self.bundles = [Bundle(i, node.cpus, host_name(i)) for i, node in enumerate(nodes)]
             check_host_keys(self.keys, [bundle.name for bundle in self.bundles])
             head_ip = _reachable_ip(ray, address, client)
-            self.connect = connect_address(listen, head_ip)
+            self.connect = connect_address(head.endpoint, head_ip)
             self.group = placement_group(
                 [{"CPU": bundle.cpus} for bundle in self.bundles],
                 strategy="STRICT_SPREAD",
@@ -301,6 +306,7 @@ class RayPlacement:
         try:
             bundle.where = await _future(bundle.actor.where.remote())
             bundle.running = True
+            placed_at = time.monotonic()
             log.info(
                 "ray: %s placed on %s (Ray node %s, %d worker(s)): holdemd node pid %d",
                 bundle.name,
@@ -309,12 +315,29 @@ class RayPlacement:
                 bundle.cpus,
                 bundle.where["pid"],
             )
-            code, tail, asked = await _future(bundle.actor.wait.remote())
+            ended = _future(bundle.actor.wait.remote())
+            try:
+                await asyncio.wait_for(asyncio.shield(ended), JOIN_WARNING_SECONDS)
+            except asyncio.TimeoutError:
+                self._warn_unless_joined(bundle, placed_at)
+            code, tail, asked = await ended
         except RayError as exc:  # the actor died, or its node: Ray's words say which
             return f"lost its Ray actor ({_first_line(exc)})", False
         finally:
             bundle.running = False
         return judge_end(code, tail, asked, bundle.where.get("address", "?"))
+
+    def _warn_unless_joined(self, bundle: Bundle, placed_at: float) -> None:
+        host = self.head.hosts.get(bundle.name)
+        if host is None or host.joined_at < placed_at:
+            log.warning(
+                "ray: %s (on %s) has not joined %.0f s after it was placed: can it reach %s? "
+                "(give --listen an address the Ray nodes reach; a firewall?)",
+                bundle.name,
+                bundle.where.get("address", "?"),
+                JOIN_WARNING_SECONDS,
+                self.connect,
+            )
 
     def _actor(self, bundle: Bundle) -> Any:
         from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy

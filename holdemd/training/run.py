@@ -217,7 +217,7 @@ class TrainingRun:
                 self.hosts = open_head(self, options.listen, options.keys)
                 if options.ray and options.keys is not None:
                     self.placement = RayPlacement(
-                        options.ray, options.listen, options.keys, self.run_id
+                        options.ray, self.hosts, options.keys, self.run_id
                     )
             except BaseException:
                 self.close()

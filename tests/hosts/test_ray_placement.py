@@ -256,3 +256,28 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_placed_node_that_never_joined_is_named_with_the_address_it_tries(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The usual mistake: --listen on an address the Ray nodes cannot reach."""
+    from types import SimpleNamespace
+
+    from holdemd.hosts.ray_placement import Bundle, RayPlacement
+    from holdemd.hosts.remote import RemoteHost
+
+    placement = object.__new__(RayPlacement)  # its state only: no Ray cluster here
+    placement.connect = "tcp://127.0.0.1:5555"
+    back = RemoteHost(name="ray-2", index=2, joined_at=100.0)
+    placement.head = SimpleNamespace(hosts={"ray-2": back})  # type: ignore[assignment]
+    stranded = Bundle(0, 1, "ray-1", where={"address": "10.0.0.2"})
+    with caplog.at_level("WARNING", logger="holdemd.ray"):
+        placement._warn_unless_joined(stranded, placed_at=50.0)
+        placement._warn_unless_joined(Bundle(1, 1, "ray-2"), placed_at=50.0)  # joined since
+        placement._warn_unless_joined(Bundle(1, 1, "ray-2"), placed_at=150.0)  # an old session
+    assert [r.getMessage() for r in caplog.records] == [
+        f"ray: {name} (on {where}) has not joined 30 s after it was placed: can it reach "
+        "tcp://127.0.0.1:5555? (give --listen an address the Ray nodes reach; a firewall?)"
+        for name, where in (("ray-1", "10.0.0.2"), ("ray-2", "?"))
+    ]
