@@ -378,8 +378,17 @@ class RayPlacement:
 
 
 def _future(ref: Any) -> asyncio.Future[Any]:
-    """A Ray object ref as an asyncio future of the running loop."""
-    return asyncio.wrap_future(ref.future())
+    """A Ray object ref as an asyncio future of the running loop. Its error counts as seen
+    even when nobody awaits it any more (a watch cancelled at the end of the run while an
+    actor is being killed): asyncio would log it as never retrieved."""
+    future = asyncio.wrap_future(ref.future())
+    future.add_done_callback(_seen)
+    return future
+
+
+def _seen(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _reachable_ip(ray: Any, address: str, client: bool) -> str:
