@@ -34,11 +34,13 @@ secrets off the wire, and the cluster needs no more trust than it already has.
 Faults: when a node process ends (killed, crashed) or its actor dies (its Ray node is gone),
 the head logs it and places a new actor in the same bundle after a back-off (1 s, doubling to
 30 s; back to 1 s after a minute of running); Ray re-places a lost node's bundle on another
-node when one fits. A node that exits with holdemd's own error codes (1, 2: bad keys, a
-refusal) is logged with its last line and not placed again, nor one that ended its run (0).
-At the end: each node is asked to stop (SIGINT, then SIGKILL), the actors are killed, the
-placement group removed and the head disconnects. If the head dies, Ray removes the group and
-its actors (they belong to the head's driver), and each node goes with its actor.
+node when one fits (or on that machine's Ray node started again). A node that exits with
+holdemd's own error codes (1, 2: bad keys, a refusal) is logged with its last line and not
+placed again, nor one that ended its run (0). A node that has not joined 30 s after it was
+placed is logged with the address it tries. At the end: each node is asked to stop (SIGINT,
+then SIGKILL), the actors are killed, the placement group removed and the head disconnects.
+If the head dies, Ray removes the group and its actors once it finds the head's driver gone
+(a minute, measured), and each node goes with its actor.
 """
 
 from __future__ import annotations
