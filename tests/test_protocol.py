@@ -612,13 +612,13 @@ def test_a_big_frame_that_turns_out_not_to_be_a_delta_is_rejected() -> None:
 
 def test_oversize_delta_is_rejected_before_unpacking(monkeypatch: pytest.MonkeyPatch) -> None:
     frame = encode(_delta(k=1000))
-    monkeypatch.setattr(codec, "MAX_MESSAGE_BYTES", len(frame) - 1)
+    monkeypatch.setattr(codec.WORKER_CODEC, "big_limit", len(frame) - 1)
     _no_unpack(monkeypatch)
     _raises(frame, f"delta frame of {len(frame)} bytes is over {len(frame) - 1}", E_TOO_LARGE)
 
 
 def test_encode_refuses_an_oversize_delta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(codec, "MAX_MESSAGE_BYTES", 1000)
+    monkeypatch.setattr(codec.WORKER_CODEC, "big_limit", 1000)
     with pytest.raises(ProtocolError, match=r"delta frame of \d+ bytes is over 1000") as info:
         encode(_delta(k=1000))
     assert info.value.code == E_TOO_LARGE

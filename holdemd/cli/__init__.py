@@ -1,7 +1,7 @@
 """The ``holdemd`` command: train, serve, evaluate, look up and export strategies.
 
 One module per subcommand (``train``, ``serve``, ``evaluate``, ``strategy``, ``tree``,
-``buckets``, ``blueprint``), each with ``add_parser`` and its handlers; argparse stops here, the library
+``buckets``, ``blueprint``, ``keys``), each with ``add_parser`` and its handlers; argparse stops here, the library
 packages never see a Namespace. This is the process edge: a `HoldemdError` becomes one line on
 stderr and its exit code; only a bug shows a traceback.
 """
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from holdemd import __version__
-from holdemd.cli import blueprint, buckets, evaluate, serve, strategy, train, tree
+from holdemd.cli import blueprint, buckets, evaluate, keys, node, serve, strategy, train, tree
 from holdemd.cli.common import WholeNamesParser
 from holdemd.errors import ExitCode, HoldemdError
 
@@ -24,7 +24,7 @@ def build_parser() -> WholeNamesParser:
     )
     parser.add_argument("--version", action="version", version=f"holdemd {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (train, serve, evaluate, tree, buckets, strategy, blueprint):
+    for module in (train, serve, node, keys, evaluate, tree, buckets, strategy, blueprint):
         module.add_parser(commands)
     return parser
 

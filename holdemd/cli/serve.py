@@ -47,6 +47,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="GROUP",
         help="also let this group use the read-only commands (socket mode 0660)",
     )
+    serve.add_argument(
+        "--listen",
+        metavar="tcp://ADDR:PORT",
+        help="every run leads a multi-host run: `holdemd node --connect` on other hosts join "
+        "here (needs --keys)",
+    )
+    serve.add_argument(
+        "--keys",
+        type=Path,
+        metavar="DIR",
+        help="with --listen: the head's CURVE keys and the hosts allowed in "
+        "(`holdemd keys init DIR --hosts NAME...`; under systemd: $CREDENTIALS_DIRECTORY)",
+    )
     add_log_level(serve)
     serve.set_defaults(handler=cmd_serve)
     return serve
@@ -89,11 +102,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Before the log file is opened in it: a directory someone else controls is refused whole.
     _check_private_dir(state_dir, "state directory", "--state-dir or $XDG_STATE_HOME")
     _check_private_dir(runtime_dir, "runtime directory", "--runtime-dir or $XDG_RUNTIME_DIR")
+    if args.listen or args.keys:
+        from holdemd.hosts.head import check_listen
+        from holdemd.hosts.keys import load_head_keys
+
+        if not args.listen:
+            raise UsageError("--keys is for a multi-host head: give --listen tcp://ADDR:PORT")
+        check_listen(args.listen, args.keys)
+        load_head_keys(args.keys)  # a bad key directory fails now, not at the first start
     options = ServiceOptions(
         state_dir=state_dir,
         runtime_dir=runtime_dir,
         default_config=args.config.absolute() if args.config else None,
         socket_group=group,
+        listen=args.listen or "",
+        keys=args.keys.absolute() if args.keys else None,
     )
     setup_logging(args.log_level, state_dir / "logs" / "daemon.log")
     # A watchdog timeout ends in SIGABRT: print every thread's Python stack to the journal.

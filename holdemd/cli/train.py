@@ -48,6 +48,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="continue a run from its latest snapshot (or the given one): "
         "iterations, elapsed time and tables carry on",
     )
+    train.add_argument(
+        "--listen",
+        metavar="tcp://ADDR:PORT",
+        help="lead a multi-host run: `holdemd node --connect` on other hosts join here "
+        "(needs --keys)",
+    )
+    train.add_argument(
+        "--keys",
+        type=Path,
+        metavar="DIR",
+        help="with --listen: the head's CURVE keys and the hosts allowed in "
+        "(`holdemd keys init DIR --hosts NAME...`)",
+    )
+    train.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="with --listen: place a `holdemd node` on every other node of this Ray cluster "
+        "(as ray.init takes it: auto, HOST:6379, ray://HOST:10001; pip install 'holdemd[ray]')",
+    )
     add_log_level(train)
     train.set_defaults(handler=cmd_train)
     return train
@@ -65,6 +84,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.resume is not None and not args.resume and args.logdir is None:
         raise UsageError("--resume needs a run directory or snapshot, or --logdir")
+    if args.ray:
+        from holdemd.hosts.ray_placement import require_ray
+
+        if not args.listen:
+            raise UsageError(
+                "--ray places the nodes of a multi-host run: give --listen tcp://0.0.0.0:PORT "
+                "and --keys DIR too"
+            )
+        require_ray(args.ray)
+    if args.listen or args.keys:
+        from holdemd.hosts.head import check_listen
+        from holdemd.hosts.keys import load_head_keys
+
+        if not args.listen:
+            raise UsageError("--keys is for a multi-host run's head: give --listen tcp://ADDR:PORT")
+        load_head_keys(check_listen(args.listen, args.keys))  # before the game is built
     # Console logging only until the game and its buckets have loaded: a mistake found there
     # (a missing bucket file, tables too big) must not leave an empty run directory behind.
     # Set up before planning, so that its warnings (a small batch size) show.
@@ -85,6 +120,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             if game_kind(config.game.name).needs_buckets
             else "",
         )
+    if args.listen:
+        options = dataclasses.replace(
+            plan.options, listen=args.listen, keys=args.keys, ray=args.ray or ""
+        )
+        plan = dataclasses.replace(plan, options=options)
     if sys.stderr.isatty():  # the progress line redrawn in place, fitted to the terminal
         options = dataclasses.replace(plan.options, show_progress=LIVE_LINE.show)
         plan = dataclasses.replace(plan, options=options)

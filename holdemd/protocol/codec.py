@@ -76,7 +76,7 @@ _SPEC_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
 }
 
 
-def _worker_spec(value: object) -> WorkerSpec:
+def check_worker_spec(value: object) -> WorkerSpec:
     if type(value) is not dict or value.keys() != _SPEC_FIELDS.keys():
         raise FieldError(f"expected a map with exactly {', '.join(_SPEC_FIELDS)}")
     values: dict[str, Any] = {}
@@ -94,7 +94,7 @@ def _detail(exc: FieldError) -> str:
     return text if text.startswith(".") else f": {text}"
 
 
-_SPECS: Final[dict[type[Message], dict[str, Field]]] = {
+WORKER_SPECS: Final[dict[type[Message], dict[str, Field]]] = {
     Hello: {
         "pid": Field(integer(1)),
         "slot": _SLOT,
@@ -139,7 +139,7 @@ _SPECS: Final[dict[type[Message], dict[str, Field]]] = {
         "stream": Field(integer(0, UINT64_MAX)),
         "first_iteration": _COUNT,
         "tables": Field(tables, tables_to_wire),
-        "spec": Field(_worker_spec, dataclasses.asdict),
+        "spec": Field(check_worker_spec, dataclasses.asdict),
     },
     Pause: {},
     Resume: {},
@@ -151,7 +151,6 @@ _SPECS: Final[dict[type[Message], dict[str, Field]]] = {
         "average_streets": Field(integer(1, 127)),
     },
 }
-_BY_TAG: Final[dict[str, type[Message]]] = {cls.TYPE: cls for cls in _SPECS}
 
 
 def _check_delta(delta: Delta) -> None:
@@ -172,53 +171,123 @@ def _check_delta(delta: Delta) -> None:
             raise FieldError(f"{name} has non-finite values")
 
 
-def encode(msg: Message) -> bytes:
-    """``msg`` as one msgpack frame; raises :class:`ProtocolError` if decode would reject it."""
-    spec = _SPECS.get(type(msg))
-    if spec is None:
-        raise ProtocolError(f"not a protocol message: {type_name(msg)}")
-    version = getattr(msg, "protocol_version", PROTOCOL_VERSION)  # only Hello lets it vary
-    wire: dict[str, Any] = {"type": msg.TYPE, "v": version}
-    for name, fld in spec.items():
-        value = getattr(msg, name)
+class Codec:
+    """A message family's wire format: msgpack frames to its messages and back.
+
+    ``specs`` lists each message class's fields and their checks; ``big`` names the classes
+    whose frames may reach ``big_limit`` (every other frame: ``limit``); ``checks`` runs a
+    class's whole-message check after its fields (shapes that must agree, finite values);
+    ``versioned`` is the class that carries the peer's ``protocol_version`` (its first
+    message), so that a peer of another version is told so, not refused as garbage.
+    """
+
+    def __init__(
+        self,
+        specs: dict[type[Any], dict[str, Field]],
+        *,
+        version: int,
+        limit: int,
+        big: frozenset[type[Any]] = frozenset(),
+        big_limit: int = 0,
+        checks: dict[type[Any], Callable[[Any], None]] | None = None,
+        versioned: type[Any] | None = None,
+    ) -> None:
+        self.specs = specs
+        self.by_tag: dict[str, type[Any]] = {cls.TYPE: cls for cls in specs}
+        self.version = version
+        self.limit = limit
+        self.big_tags = frozenset(cls.TYPE for cls in big)
+        self.big_limit = big_limit
+        self.checks = checks or {}
+        self.versioned = versioned
+
+    def encode(self, msg: Any) -> bytes:
+        """``msg`` as one msgpack frame; raises :class:`ProtocolError` if decode would reject
+        it."""
+        spec = self.specs.get(type(msg))
+        if spec is None:
+            raise ProtocolError(f"not a protocol message: {type_name(msg)}")
+        version = getattr(msg, "protocol_version", self.version)  # only `versioned` varies
+        wire: dict[str, Any] = {"type": msg.TYPE, "v": version}
+        for name, fld in spec.items():
+            value = getattr(msg, name)
+            try:
+                wire[name] = fld.to_wire(value) if fld.to_wire else value
+            except FieldError as exc:
+                raise ProtocolError(f"{msg.TYPE}.{name}{_detail(exc)}") from None
+        self._from_wire(wire)
+        data: bytes = msgpack.packb(wire, use_bin_type=True)
+        self._check_size(len(data), msg.TYPE in self.big_tags)
+        return data
+
+    def decode(self, data: bytes | bytearray | memoryview) -> Any:
+        """The message in one frame; raises :class:`ProtocolError` and nothing else."""
         try:
-            wire[name] = fld.to_wire(value) if fld.to_wire else value
-        except FieldError as exc:
-            raise ProtocolError(f"{msg.TYPE}.{name}{_detail(exc)}") from None
-    _from_wire(wire)
-    data: bytes = msgpack.packb(wire, use_bin_type=True)
-    _check_size(len(data), msg.TYPE == Delta.TYPE)
-    return data
-
-
-def decode(data: bytes | bytearray | memoryview) -> Message:
-    """The message in one frame; raises :class:`ProtocolError` and nothing else."""
-    try:
-        view = memoryview(data).cast("B")
-    except (TypeError, ValueError) as exc:
-        raise ProtocolError(f"expected bytes, got {type_name(data)}") from exc
-    is_delta = _peek_type(view) == Delta.TYPE
-    limit = _check_size(view.nbytes, is_delta)
-    try:
-        wire = msgpack.unpackb(
-            view,
-            raw=False,
-            strict_map_key=True,
-            max_bin_len=limit,
-            max_str_len=MAX_CONTROL_BYTES,
-            max_array_len=MAX_ITEMS,
-            max_map_len=MAX_ITEMS,
-            max_ext_len=0,  # no extension types, timestamps included
-        )
-    except Exception as exc:  # msgpack raises many types on garbage; all mean the same here
-        raise ProtocolError(f"not a msgpack frame ({type_name(exc)}: {str(exc)[:80]})") from exc
-    msg = _from_wire(wire)
-    if not is_delta:
+            view = memoryview(data).cast("B")
+        except (TypeError, ValueError) as exc:
+            raise ProtocolError(f"expected bytes, got {type_name(data)}") from exc
+        is_big = _peek_type(view) in self.big_tags
+        limit = self._check_size(view.nbytes, is_big)
+        try:
+            wire = msgpack.unpackb(
+                view,
+                raw=False,
+                strict_map_key=True,
+                max_bin_len=limit,
+                max_str_len=MAX_CONTROL_BYTES,
+                max_array_len=MAX_ITEMS,
+                max_map_len=MAX_ITEMS,
+                max_ext_len=0,  # no extension types, timestamps included
+            )
+        except Exception as exc:  # msgpack raises many types on garbage; all mean the same
+            raise ProtocolError(f"not a msgpack frame ({type_name(exc)}: {str(exc)[:80]})") from exc
+        msg = self._from_wire(wire)
+        if not is_big:
+            return msg
+        # A frame whose first "type" named a big message but whose last (duplicate keys: last
+        # wins) does not was let past the small limit; it gets the limit of what it turned
+        # out to be.
+        self._check_size(view.nbytes, msg.TYPE in self.big_tags)
         return msg
-    # A frame whose first "type" said delta but whose last (duplicate keys: last wins) does not
-    # was let past the control limit; it gets the limit of what it turned out to be.
-    _check_size(view.nbytes, isinstance(msg, Delta))
-    return msg
+
+    def _check_size(self, size: int, is_big: bool) -> int:
+        limit = self.big_limit if is_big else self.limit
+        if size > limit:
+            big = "/".join(sorted(self.big_tags))
+            kind = big if is_big else f"non-{big}"
+            raise ProtocolError(f"{kind} frame of {size} bytes is over {limit}", E_TOO_LARGE)
+        return limit
+
+    def _from_wire(self, wire: object) -> Any:
+        if type(wire) is not dict:
+            raise ProtocolError(f"expected a map, got {type_name(wire)}")
+        version = wire.get("v")
+        if type(version) is not int:
+            raise ProtocolError("missing or non-int protocol version 'v'")
+        if version != self.version:
+            raise ProtocolError(f"protocol version {version}, expected {self.version}", E_VERSION)
+        tag = wire.get("type")
+        cls = self.by_tag.get(tag) if type(tag) is str else None
+        if cls is None:
+            raise ProtocolError(f"unknown message type {str(tag)[:40]!r}")
+        spec = self.specs[cls]
+        _check_field_names(cls.TYPE, wire.keys() - {"type", "v"}, set(spec))
+        values: dict[str, Any] = {}
+        for name, fld in spec.items():
+            try:
+                values[name] = fld.check(wire[name])
+            except FieldError as exc:
+                raise ProtocolError(f"{tag}.{name}{_detail(exc)}") from None
+        if cls is self.versioned:
+            values["protocol_version"] = version
+        msg = cls(**values)
+        check = self.checks.get(cls)
+        if check is not None:
+            try:
+                check(msg)
+            except FieldError as exc:
+                raise ProtocolError(f"{tag}: {exc}") from None
+        return msg
 
 
 def _peek_type(view: memoryview) -> str | None:
@@ -228,48 +297,31 @@ def _peek_type(view: memoryview) -> str | None:
     try:
         unpacker.read_map_header()
         key, value = unpacker.unpack(), unpacker.unpack()
-    except Exception:  # garbage or a short frame: not a delta, so the stricter limit applies
+    except Exception:  # garbage or a short frame: not a big one, so the stricter limit applies
         return None
     return value if key == "type" and isinstance(value, str) else None
 
 
-def _check_size(size: int, is_delta: bool) -> int:
-    limit = MAX_MESSAGE_BYTES if is_delta else MAX_CONTROL_BYTES
-    if size > limit:
-        kind = "delta" if is_delta else "non-delta"
-        raise ProtocolError(f"{kind} frame of {size} bytes is over {limit}", E_TOO_LARGE)
-    return limit
+WORKER_CODEC: Final = Codec(
+    WORKER_SPECS,
+    version=PROTOCOL_VERSION,
+    limit=MAX_CONTROL_BYTES,
+    big=frozenset({Delta}),
+    big_limit=MAX_MESSAGE_BYTES,
+    checks={Delta: _check_delta},
+    versioned=Hello,
+)
 
 
-def _from_wire(wire: object) -> Message:
-    if type(wire) is not dict:
-        raise ProtocolError(f"expected a map, got {type_name(wire)}")
-    version = wire.get("v")
-    if type(version) is not int:
-        raise ProtocolError("missing or non-int protocol version 'v'")
-    if version != PROTOCOL_VERSION:
-        raise ProtocolError(f"protocol version {version}, expected {PROTOCOL_VERSION}", E_VERSION)
-    tag = wire.get("type")
-    cls = _BY_TAG.get(tag) if type(tag) is str else None
-    if cls is None:
-        raise ProtocolError(f"unknown message type {str(tag)[:40]!r}")
-    spec = _SPECS[cls]
-    _check_field_names(cls.TYPE, wire.keys() - {"type", "v"}, set(spec))
-    values: dict[str, Any] = {}
-    for name, fld in spec.items():
-        try:
-            values[name] = fld.check(wire[name])
-        except FieldError as exc:
-            raise ProtocolError(f"{tag}.{name}{_detail(exc)}") from None
-    if cls is Hello:
-        values["protocol_version"] = version
-    msg: Message = cls(**values)
-    if isinstance(msg, Delta):
-        try:
-            _check_delta(msg)
-        except FieldError as exc:
-            raise ProtocolError(f"delta: {exc}") from None
-    return msg
+def encode(msg: Message) -> bytes:
+    """A worker-protocol message as one msgpack frame (:meth:`Codec.encode`)."""
+    return WORKER_CODEC.encode(msg)
+
+
+def decode(data: bytes | bytearray | memoryview) -> Message:
+    """The worker-protocol message in one frame; raises :class:`ProtocolError` only."""
+    message: Message = WORKER_CODEC.decode(data)
+    return message
 
 
 def _check_field_names(tag: str, present: set[Any], expected: set[str]) -> None:

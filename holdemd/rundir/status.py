@@ -117,6 +117,10 @@ class RunStatus:
     # later_sums_bytes (on disk), growth_bytes_per_h, available_bytes, runs_out_in_s, warning.
     # None: not measured (yet).
     table_memory: dict[str, Any] | None = None
+    # A multi-host run's extra hosts (holdemd.hosts.remote.RemoteHost.status): name, address,
+    # state, reason, workers, num_workers, iterations_per_s, iterations, last_contact_s,
+    # bytes_in, bytes_out, sessions. None: a single-host run.
+    hosts: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         _check_state("run state", self.state, RUN_STATES)

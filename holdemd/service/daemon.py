@@ -59,6 +59,9 @@ class ServiceOptions:
     runtime_dir: Path
     default_config: Path | None = None  # `start` without a config uses this one
     socket_group: int | None = None  # read-only access for this group (socket mode 0660)
+    # Every run it starts (or resumes) leads `holdemd node`s here (holdemd.hosts): "" for none.
+    listen: str = ""
+    keys: Path | None = None
 
 
 class Service:
@@ -229,7 +232,13 @@ class Service:
             )
             game = await asyncio.to_thread(plan_game, plan)
             plan = dataclasses.replace(
-                plan, options=dataclasses.replace(plan.options, handle_signals=False)
+                plan,
+                options=dataclasses.replace(
+                    plan.options,
+                    handle_signals=False,
+                    listen=self.options.listen,
+                    keys=self.options.keys,
+                ),
             )
             run = build_run(plan, on_event=self._publish, game=game)
         finally:

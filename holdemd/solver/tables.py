@@ -131,15 +131,24 @@ def merge_rows(
         strategy_sum, rows, strategy_delta, no_floor, largest_value(strategy_sum), saved_sum
     ):
         return False
-    if integer_regrets(regret):  # saturates: cannot fail
-        add_integer_rows(regret, rows, regret_delta, stored_floor(regret, floor), rng)
-        return True
-    lower = no_floor if floor is None else float(floor)
-    saved = np.empty(regret_delta.shape, dtype=np.float64)
-    if not add_rows_checked(regret, rows, regret_delta, lower, largest_value(regret), saved):
+    if not add_regret_rows(regret, rows, regret_delta, floor, rng):
         restore_rows(strategy_sum, rows, saved_sum, rows.size, 0)  # every row, whole
         return False
     return True
+
+
+def add_regret_rows(
+    regret: np.ndarray, rows: np.ndarray, delta: np.ndarray, floor: float | None, rng: np.ndarray
+) -> bool:
+    """The regret half of `merge_rows` (``rows`` int64, distinct): clamped at ``floor``,
+    integer regrets rounded stochastically; False, having written nothing, when a float entry
+    would not stay finite. A node's replica (``hosts.replica``) adds its workers' deltas so."""
+    if integer_regrets(regret):  # saturates: cannot fail
+        add_integer_rows(regret, rows, delta, stored_floor(regret, floor), rng)
+        return True
+    lower = -math.inf if floor is None else float(floor)
+    saved = np.empty(delta.shape, dtype=np.float64)
+    return bool(add_rows_checked(regret, rows, delta, lower, largest_value(regret), saved))
 
 
 def largest_value(table: np.ndarray) -> float:

@@ -19,6 +19,8 @@ import logging
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from holdemd.protocol.codec import decode
 from holdemd.protocol.errors import ProtocolError
 from holdemd.protocol.worker import (
@@ -76,6 +78,8 @@ class Dispatcher:
         # (a worker sends one more at most: it waits for the Ack of the one before).
         self.holding = False
         self.waiting: list[tuple[WorkerSlot, Delta]] = []
+        # Told of the rows each merge changes: the extra hosts' replicas must fetch them.
+        self.on_merged: Callable[[np.ndarray], None] = _nothing
 
     def on_frame(self, identity: bytes, payload: bytes) -> None:
         assert self.pool is not None
@@ -163,19 +167,12 @@ class Dispatcher:
             self.pool.drop(slot, f"delta refused: {why}")
             log.warning("worker %d: delta refused: %s", slot.slot, why)
             return False
-        self.iteration += delta.iterations
+        self.on_merged(delta.rows)
         self.pool.credit(slot, delta, now)
         if slot.identity is None:
+            self.iteration += delta.iterations
             return True
-        if self.schedule.counts_iterations:
-            self.apply_schedule()  # iteration points land on the merge reaching them
-        else:
-            self.schedule.step()  # a pending whole-table pass advances between merges
-        if self.target and self.iteration >= self.target and not self.pool.stop_sent:
-            # Stop now, from the merge path, not at the next tick: a fast game would run many
-            # more batches in a tenth of a second. The Stop goes out before the Ack on the
-            # same socket, so no worker starts another batch.
-            self.pool.send_stop("iterations")
+        self.count(delta.iterations)
         if ack:
             if self.spec.lockstep:
                 # The worker computes nothing until the Ack: a whole-table pass due now
@@ -183,6 +180,21 @@ class Dispatcher:
                 self.schedule.finish()
             self.link.send(slot.identity, Ack(seq=delta.seq))
         return True
+
+    def count(self, iterations: int) -> None:
+        """Count merged iterations (a worker's batch or a host's delta): the schedule's
+        iteration points and the iteration target land on the merge reaching them."""
+        self.iteration += iterations
+        if self.schedule.counts_iterations:
+            self.apply_schedule()
+        else:
+            self.schedule.step()  # a pending whole-table pass advances between merges
+        assert self.pool is not None
+        if self.target and self.iteration >= self.target and not self.pool.stop_sent:
+            # Stop now, from the merge path, not at the next tick: a fast game would run many
+            # more batches in a tenth of a second. The Stop goes out before the Ack on the
+            # same socket, so no worker starts another batch.
+            self.pool.send_stop("iterations")
 
     def apply_schedule(self) -> None:
         """Queue the schedule's events due now; tell the workers if their settings change."""
@@ -207,3 +219,7 @@ class Dispatcher:
         if self.paused():
             messages.append(Pause())
         return messages
+
+
+def _nothing(rows: np.ndarray) -> None:
+    pass

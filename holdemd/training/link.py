@@ -16,6 +16,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import zmq
 
@@ -57,31 +58,14 @@ class WorkerLink:
     async def receive(self) -> None:
         """Hand every frame to ``on_frame`` until cancelled; everything queued is read per
         wake-up, without awaiting between frames."""
-        loop = asyncio.get_running_loop()
-        fd = int(self.socket.getsockopt(zmq.FD))
-        loop.add_reader(fd, self._readable.set)
-        try:
-            while True:
-                self._readable.clear()
-                handled = 0
-                while handled < MAX_BURST:
-                    try:
-                        frames = self.socket.recv_multipart(zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
-                    handled += 1
-                    try:
-                        self.on_frame(frames[0], frames[-1])
-                    except Exception:  # a bug must not kill the loop merging everyone's work
-                        log.exception("error handling a worker message")
-                if handled == MAX_BURST:
-                    await asyncio.sleep(0)  # more waiting: let the other tasks run first
-                    continue
-                # No timeout here (wait_for costs a task per wake-up): the main loop's tick is
-                # the safety net for a missed edge.
-                await self._readable.wait()
-        finally:
-            loop.remove_reader(fd)
+
+        def handle(frames: list[Any]) -> None:
+            try:
+                self.on_frame(frames[0], frames[-1])
+            except Exception:  # a bug must not kill the loop merging everyone's work
+                log.exception("error handling a worker message")
+
+        await receive_frames(self.socket, self._readable, handle)
 
     def close(self) -> None:
         self.socket.close()
@@ -104,3 +88,41 @@ def remove_dead_runtime_dirs() -> None:
             child.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             path.rmdir()
+
+
+async def receive_frames(
+    socket: zmq.Socket[bytes],
+    readable: asyncio.Event,
+    handle: Callable[[list[Any]], None],
+    *,
+    copy: bool = True,
+    burst: int = MAX_BURST,
+) -> None:
+    """Read ``socket`` until cancelled, handing each multipart message to ``handle`` between
+    two awaits (so handlers never interleave); at most ``burst`` per wake-up before the loop
+    lets other tasks run. ``readable`` is set by the descriptor's reader callback and by
+    whoever sends on the socket (ZeroMQ's descriptor is edge-triggered: a send can consume
+    the edge that announced a message). ``copy=False`` gives ``zmq.Frame`` objects (their
+    metadata: the peer's address, a CURVE peer's User-Id)."""
+    loop = asyncio.get_running_loop()
+    fd = int(socket.getsockopt(zmq.FD))
+    loop.add_reader(fd, readable.set)
+    try:
+        while True:
+            readable.clear()
+            handled = 0
+            while handled < burst:
+                try:
+                    frames = socket.recv_multipart(zmq.NOBLOCK, copy=copy)
+                except zmq.Again:
+                    break
+                handled += 1
+                handle(frames)
+            if handled == burst:
+                await asyncio.sleep(0)  # more waiting: let the other tasks run first
+                continue
+            # No timeout here (wait_for costs a task per wake-up): the main loop's tick is
+            # the safety net for a missed edge.
+            await readable.wait()
+    finally:
+        loop.remove_reader(fd)

@@ -38,6 +38,8 @@ async def run_to_end(run: TrainingRun) -> TrainingResult:
     for sig in signals:
         loop.add_signal_handler(sig, _on_signal, run, sig)
     receiver = asyncio.create_task(run.link.receive())
+    hosts = asyncio.create_task(run.hosts.receive()) if run.hosts is not None else None
+    placing = asyncio.create_task(run.placement.keep_placed()) if run.placement else None
     try:
         await _startup(run)
         stopped_by = await _main_loop(run)
@@ -53,6 +55,10 @@ async def run_to_end(run: TrainingRun) -> TrainingResult:
         for sig in signals:
             loop.remove_signal_handler(sig)
         receiver.cancel()
+        if hosts is not None:
+            hosts.cancel()
+        if placing is not None:  # before run.close() removes what it placed
+            placing.cancel()
         await run.pool.kill_all(0.5)
         run.close()
 
@@ -126,6 +132,8 @@ async def _main_loop(run: TrainingRun) -> str:
         await asyncio.sleep(TICK_SECONDS)
         run.last_tick = now = time.monotonic()
         run.link.poke()
+        if run.hosts is not None:
+            run.hosts.tick(now)
         if run.force:
             raise KeyboardInterrupt
         if run.stop_requested:
@@ -173,6 +181,9 @@ async def _shutdown(run: TrainingRun, stopped_by: str) -> TrainingResult:
     # A deterministic round still held: merged now, so that its workers get their acks and stop.
     run.dispatch.merge_round_if_complete(time.monotonic())
     await run.pool.stop(stopped_by, forced=lambda: run.force)
+    if run.hosts is not None:
+        # Their updates say the run is stopping: each stops its workers and sends its last work.
+        await run.hosts.stop(run.options.stop_timeout, forced=lambda: run.force)
     elapsed = run.elapsed()
     log.info(
         "stopping (%s) after %s iterations in %s",

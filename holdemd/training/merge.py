@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from holdemd.games.compiled import Game
+from holdemd.protocol.hosts import HostDelta
 from holdemd.protocol.worker import Delta
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.lazy_tables import LazyTables, NodeBlocks, merge_lazy
@@ -50,15 +51,23 @@ class Merger:
         self.delta_bytes = 0
 
     def merge(
-        self, delta: Delta, *, iteration: int, floor: float | None, prune_probability: float
+        self,
+        delta: Delta | HostDelta,
+        *,
+        iteration: int,
+        floor: float | None,
+        prune_probability: float,
+        max_iterations: int | None = None,
     ) -> str | None:
-        """Add ``delta`` to the tables; None when merged, else why it was refused."""
+        """Add ``delta`` to the tables; None when merged, else why it was refused.
+        ``max_iterations``: how many iterations it may hold (default: one batch's; a host's
+        delta sums many batches)."""
         rows = delta.rows
         if rows.size and (
             int(rows.max()) >= self.game.num_rows or delta.regret.shape[1] != self.game.max_actions
         ):
             return "delta does not fit the tables"
-        why = self.implausible(delta, iteration, prune_probability)
+        why = self.implausible(delta, iteration, prune_probability, max_iterations)
         if why is not None:
             return why
         started = time.perf_counter()
@@ -71,7 +80,7 @@ class Merger:
         self.delta_bytes += rows.nbytes + delta.regret.nbytes + delta.strategy.nbytes
         return None
 
-    def _add(self, delta: Delta, floor: float | None) -> bool:
+    def _add(self, delta: Delta | HostDelta, floor: float | None) -> bool:
         tables = self.tables
         if isinstance(tables, LazyTables):
             assert self.blocks is not None
@@ -80,7 +89,13 @@ class Merger:
             )
         return merge_rows(tables, delta.rows, delta.regret, delta.strategy, floor, self.rounding)
 
-    def implausible(self, delta: Delta, iteration: int, prune_probability: float) -> str | None:
+    def implausible(
+        self,
+        delta: Delta | HostDelta,
+        iteration: int,
+        prune_probability: float,
+        max_iterations: int | None = None,
+    ) -> str | None:
         """Why a delta cannot be a worker's honest batch, or None.
 
         A batch runs at most ``batch_size`` iterations, and per iteration a row's regret
@@ -91,8 +106,9 @@ class Merger:
         float32-max delta turned tables infinite), and it is refused before it is merged.
         """
         iterations = delta.iterations
-        if not 0 <= iterations <= self.batch_size:
-            return f"{iterations} iterations, a batch runs 0 to {self.batch_size:,}"
+        most = self.batch_size if max_iterations is None else max_iterations
+        if not 0 <= iterations <= most:
+            return f"{iterations} iterations, a delta holds 0 to {most:,}"
         if delta.rows.size == 0:
             return None
         weight = DELTA_SLACK * (float(iteration + iterations + 1) if self.linear else 1.0)

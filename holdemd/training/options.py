@@ -45,6 +45,12 @@ class RunOptions:
     # Where the progress line goes: a log line by default; `holdemd train` in a terminal
     # draws it in place (cli.live_line).
     show_progress: Callable[[str], None] = log_progress
+    # A multi-host run's head (holdemd.hosts): where `holdemd node`s connect (tcp://ADDR:PORT,
+    # "" for a single-host run) and the CURVE key directory (`holdemd keys init`).
+    listen: str = ""
+    keys: Path | None = None
+    # The head's nodes placed on this Ray cluster (hosts.ray_placement; "" for none).
+    ray: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,8 @@ def worker_spec(config: Config, options: RunOptions, game_cache: str = "") -> Wo
         linear=config.solver.linear_weighting,
         batch_size=config.training.batch_size,
         heartbeat_interval=options.timeouts.heartbeat_interval,
-        lockstep=options.num_workers == 1 or config.training.deterministic,
-        prediction=options.num_workers > 1,
+        # Other hosts' workers count as other workers (a multi-host run's head).
+        lockstep=(options.num_workers == 1 and not options.listen) or config.training.deterministic,
+        prediction=options.num_workers > 1 or bool(options.listen),
         game_cache=game_cache,
     )

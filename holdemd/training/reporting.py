@@ -172,6 +172,7 @@ def run_status(
     write_failures: dict[str, int],
     litmus: dict[str, Any] | None = None,
     table_memory: TableMemoryMeter | None = None,
+    hosts: list[dict[str, Any]] | None = None,
 ) -> RunStatus:
     """The run as status.json and the control socket show it; ``table_memory`` is read
     (sampled at most every ``table_memory.SAMPLE_SECONDS``)."""
@@ -218,6 +219,7 @@ def run_status(
         write_failures=write_failures,
         litmus=litmus,
         table_memory=memory,
+        hosts=hosts,
     )
 
 

@@ -33,6 +33,8 @@ from holdemd.config.schema import Config
 from holdemd.games.cache import load_or_build, publish
 from holdemd.games.compiled import Game
 from holdemd.games.report import check_fits, game_report
+from holdemd.hosts.head import HostsHead, open_head
+from holdemd.hosts.ray_placement import RayPlacement
 from holdemd.protocol.worker import (
     Delta,
     Pause,
@@ -209,6 +211,18 @@ class TrainingRun:
         )
         self.pruning = PruningMeter()
         self.table_memory = TableMemoryMeter(self.game, self.tables)
+        self.hosts: HostsHead | None = None
+        self.placement: RayPlacement | None = None  # --ray: the nodes placed on a Ray cluster
+        if options.listen:
+            try:
+                self.hosts = open_head(self, options.listen, options.keys)
+                if options.ray and options.keys is not None:
+                    self.placement = RayPlacement(
+                        options.ray, self.hosts, options.keys, self.run_id
+                    )
+            except BaseException:
+                self.close()
+                raise
 
     # -- the narrow surface --------------------------------------------------------------
 
@@ -326,6 +340,7 @@ class TrainingRun:
             },
             litmus=self.litmus.summary,
             table_memory=self.table_memory,
+            hosts=self.hosts.status() if self.hosts is not None else None,
         )
 
     # What tests and the service read of the parts, by their old names.
@@ -356,6 +371,11 @@ class TrainingRun:
     def close(self) -> None:
         """Release the socket, the shared tables and the metrics writer (``run`` does this
         when it ends; a caller that never runs it calls it itself)."""
+        if self.placement is not None:  # first: its nodes still reach the head to leave
+            self.placement.close()
+            self.placement = None
+        if self.hosts is not None:
+            self.hosts.close()
         self.schedule.close()
         self.link.close()
         self.shared.close()
@@ -378,6 +398,8 @@ class TrainingRun:
             self.pruning,
             self.table_memory,
         )
+        if self.hosts is not None:
+            values.update(self.hosts.scalars())
         self.metrics.scalars(values, self.iteration)
 
     def _set_problem(self, source: str, reason: str | None) -> None:

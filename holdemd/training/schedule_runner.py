@@ -11,6 +11,7 @@ which a snapshot pass rewrites (``later_sums_pass``) and a discount only notes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ class ScheduleRunner:
                 tables.later = LaterSums.empty(tables.strategy_sum.dtype, game.max_actions)
         self.discounts = 0
         self.average_snapshots = 0
+        # Told of the regret rows a pass changes (extra hosts' replicas fetch them again).
+        self.on_regret_changed: Callable[[int, int], None] | None = None
 
     @property
     def regret_floor(self) -> float | None:
@@ -155,6 +158,8 @@ class ScheduleRunner:
     def _discount_rows(self, factor: float, lo: int, hi: int) -> None:
         scale_rows(self.tables.regret, lo, hi, factor)
         scale_rows(self.tables.strategy_sum, lo, hi, factor)
+        if self.on_regret_changed is not None:
+            self.on_regret_changed(lo, hi)
 
     def _discount_entries(self, factor: float, lo: int, hi: int) -> None:
         """Lazy tables: entries ``lo:hi`` of both arenas, never past what is allocated (an

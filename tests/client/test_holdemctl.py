@@ -1001,3 +1001,32 @@ def test_a_refused_connection_reports_the_daemons_reason() -> None:
     finally:
         shutil.rmtree(where)
     assert busy.value.code == "E_BUSY" and "too many control connections" in busy.value.message
+
+
+HOST = {
+    "name": "n1",
+    "address": "10.0.0.2",
+    "state": "running",
+    "reason": None,
+    "workers": 2,
+    "num_workers": 2,
+    "iterations_per_s": 31000.4,
+    "iterations": 5_000_000,
+    "last_contact_s": 0.4,
+    "bytes_in": 12 * 2**20,
+    "bytes_out": 5 * 2**20,
+    "sessions": 1,
+}
+
+
+def test_status_shows_every_host_of_a_multi_host_run() -> None:
+    result = status_result()
+    lost = {**HOST, "name": "n2", "state": "lost", "reason": "no message for 6.1 s"}
+    result["run"] = {**result["run"], "hosts": [HOST, lost]}
+    lines = [line.split(None, 2) for line in render.status(result).splitlines()]
+    hosts = {line[1]: line[2] for line in lines if line[0] == "host"}
+    assert hosts == {
+        "n1": "running at 10.0.0.2, 2 of 2 workers, 31,000 it/s, heard 0.4 s ago, "
+        "12.0 MiB in / 5.0 MiB out",
+        "n2": "lost at 10.0.0.2: no message for 6.1 s",
+    }

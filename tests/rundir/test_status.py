@@ -53,6 +53,7 @@ TOP_LEVEL_KEYS = [
     "write_failures",
     "litmus",
     "table_memory",
+    "hosts",
 ]
 WORKER_KEYS = [
     "slot",
