@@ -85,3 +85,14 @@ def test_clear_drops_the_pending_work_of_a_lost_session(leduc_replica: Replica) 
     replica.clear()
     rows, _, _, iterations = replica.take()
     assert rows.size == 0 and iterations == 0
+
+
+def test_a_lone_batch_goes_out_as_it_came(leduc_replica: Replica) -> None:
+    replica = leduc_replica
+    rows, regret, strategy = _delta([7, 3], 1.5, replica.game.max_actions)
+    replica.add(rows, regret, strategy, iterations=9)
+    assert replica.pending_bytes > 0
+    sent_rows, sent_regret, sent_strategy, iterations = replica.take()
+    assert sent_rows.tolist() == [7, 3] and iterations == 9  # no pass over the sums
+    assert np.array_equal(sent_regret, regret) and np.array_equal(sent_strategy, strategy)
+    assert replica.take()[0].size == 0 and replica.pending_bytes == 0
