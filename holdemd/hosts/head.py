@@ -238,6 +238,14 @@ class HostsHead:
     def on_delta(self, host: RemoteHost, delta: HostDelta, now: float) -> None:
         run = self.run
         dispatch = run.dispatch
+        in_sync = None
+        regret = run.tables.regret
+        floor = _wire_floor(run.schedule.regret_floor)
+        if delta.exact and regret.dtype.kind == "f" and delta.floor == floor:
+            # The node's replica holds these rows' merged values already where it held the
+            # head's before: they need not go back to it.
+            assert host.stale is not None
+            in_sync = ~host.stale[delta.rows]
         if delta.rows.size:
             why = run.merger.merge(
                 delta,
@@ -254,6 +262,8 @@ class HostsHead:
                 self.end(host, "refused", f"delta refused: {why}")
                 return
             self.mark_rows(delta.rows)
+            if in_sync is not None and host.stale is not None:
+                host.stale[delta.rows[in_sync]] = False
         host.deltas += 1
         host.iterations += delta.iterations
         host.workers_up = delta.workers
@@ -266,7 +276,6 @@ class HostsHead:
             log.info("host %s has the whole table; its workers start", host.name)
         if delta.final:
             host.state = "stopped"
-        regret = run.tables.regret
         self.send(
             host,
             HostUpdate(

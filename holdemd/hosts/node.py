@@ -203,7 +203,7 @@ class HostNode:
     def _send_delta(self, *, final: bool) -> None:
         """Send everything pending as one delta (its answer is awaited by the caller)."""
         assert self.replica is not None and self.joined is not None
-        rows, regret, strategy, iterations = self.replica.take()
+        rows, regret, strategy, iterations, exact = self.replica.take()
         self.seq += 1
         self.head.send(
             HostDelta(
@@ -216,6 +216,8 @@ class HostNode:
                 workers=self.workers.up if self.workers is not None else 0,
                 rate=self.rate,
                 final=final,
+                exact=exact,
+                floor=-float("inf") if self.replica.floor is None else self.replica.floor,
             )
         )
         self.inflight = self.seq

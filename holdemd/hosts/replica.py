@@ -75,13 +75,17 @@ class Replica:
         self.unsent.clear()
         self.unsent_rows = 0
 
-    def take(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """Everything pending (rows, regret, strategy, iterations), cleared here."""
+    def take(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
+        """Everything pending (rows, regret, strategy, iterations), cleared here; and whether
+        it is exactly what the replica added with the head's arithmetic (one worker batch into
+        float regrets, nothing applied over it since), so that the rows the replica had in sync
+        still are after the head merges it."""
         wire = np.int64 if self.game.num_rows > 2**31 - 1 else np.int32
         iterations, self.pending_iterations = self.pending_iterations, 0
         if len(self.unsent) == 1 and self.pending_rows == 0:  # one batch: as it came
             (rows, regret, strategy), self.unsent, self.unsent_rows = self.unsent[0], [], 0
-            return rows.astype(wire), regret, strategy, iterations
+            exact = self.tables.regret.dtype.kind == "f"
+            return rows.astype(wire), regret, strategy, iterations, exact
         self._fold()
         rows = np.flatnonzero(self.pending)
         shape = (rows.size, self.pending_regret.shape[1])
@@ -89,7 +93,7 @@ class Replica:
         strategy = np.empty(shape, dtype=self.pending_strategy.dtype)
         drain_rows(self.pending_regret, self.pending_strategy, self.pending, rows, regret, strategy)
         self.pending_rows = 0
-        return rows.astype(wire), regret, strategy, iterations
+        return rows.astype(wire), regret, strategy, iterations, False
 
     def apply(self, rows: np.ndarray, values: np.ndarray) -> None:
         """The head's values of ``rows``; this node's work not sent yet stays on top of them."""

@@ -99,6 +99,8 @@ HOST_SPECS: Final[dict[type[Any], dict[str, Field]]] = {
         "workers": Field(integer(0, 4096)),
         "rate": Field(seconds()),  # a finite number >= 0
         "final": Field(boolean),
+        "exact": Field(boolean),
+        "floor": Field(_floor),
     },
     HostUpdate: {
         "session": _SESSION,

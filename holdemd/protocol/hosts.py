@@ -92,7 +92,7 @@ class Check:
 @dataclass(frozen=True, eq=False)
 class HostDelta:
     """A node's workers' deltas merged since its last one: row ``rows[i]`` changes by
-    ``regret[i]`` and ``strategy[i]`` (float64, exact sums). ``iterations`` counts the batches'
+    ``regret[i]`` and ``strategy[i]`` (the workers' delta dtype). ``iterations`` counts the batches'
     iterations; ``rate`` and ``workers`` are the node's for status."""
 
     TYPE: ClassVar[str] = "host_delta"
@@ -105,6 +105,11 @@ class HostDelta:
     workers: int  # workers up
     rate: float  # iterations/s over the node's last ten seconds or so
     final: bool  # the node's workers stopped: nothing more will come
+    # The node added exactly this delta to its replica with the head's arithmetic (one worker
+    # batch, float regrets, clamped at ``floor``): rows whose value it had stay in sync, and the
+    # head does not send them back.
+    exact: bool = False
+    floor: float = -float("inf")
 
 
 @dataclass(frozen=True, eq=False)

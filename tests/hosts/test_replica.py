@@ -39,12 +39,13 @@ def test_a_worker_delta_reaches_the_replica_and_the_pending_sums(leduc_replica: 
     replica.add(*_delta([3, 5], 1.0, actions), iterations=10)
     replica.add(*_delta([5, 7], 2.0, actions), iterations=5)
     assert replica.tables.regret[5, 0] == 3.0 and replica.tables.regret[3, 0] == 1.0
-    rows, regret, strategy, iterations = replica.take()
+    rows, regret, strategy, iterations, exact = replica.take()
     assert rows.tolist() == [3, 5, 7] and iterations == 15
+    assert not exact  # two batches summed: the head's sum rounds otherwise than the replica
     assert regret[:, 0].tolist() == [1.0, 3.0, 2.0]
     assert strategy[:, 0].tolist() == [0.5, 1.5, 1.0]
     # Taken means gone: the next send carries only what comes after.
-    rows, regret, _, iterations = replica.take()
+    rows, regret, _, iterations, _ = replica.take()
     assert rows.size == 0 and iterations == 0
     assert replica.pending_bytes == 0
 
@@ -83,7 +84,7 @@ def test_clear_drops_the_pending_work_of_a_lost_session(leduc_replica: Replica) 
     replica = leduc_replica
     replica.add(*_delta([3], 1.0, replica.game.max_actions), iterations=4)
     replica.clear()
-    rows, _, _, iterations = replica.take()
+    rows, _, _, iterations, _ = replica.take()
     assert rows.size == 0 and iterations == 0
 
 
@@ -92,7 +93,8 @@ def test_a_lone_batch_goes_out_as_it_came(leduc_replica: Replica) -> None:
     rows, regret, strategy = _delta([7, 3], 1.5, replica.game.max_actions)
     replica.add(rows, regret, strategy, iterations=9)
     assert replica.pending_bytes > 0
-    sent_rows, sent_regret, sent_strategy, iterations = replica.take()
+    sent_rows, sent_regret, sent_strategy, iterations, exact = replica.take()
     assert sent_rows.tolist() == [7, 3] and iterations == 9  # no pass over the sums
+    assert exact  # the head's merge of it gives what the replica holds
     assert np.array_equal(sent_regret, regret) and np.array_equal(sent_strategy, strategy)
     assert replica.take()[0].size == 0 and replica.pending_bytes == 0
