@@ -36,6 +36,10 @@ def test_both_command_lines_take_every_run_flag_from_the_one_table() -> None:
         "--logdir",
         "--resume",
         "--log-level",
+        # A multi-host head's process options (where nodes connect, their keys, Ray).
+        "--listen",
+        "--keys",
+        "--ray",
     }
     assert start - flags - {"--no-tensorboard", "--no-deterministic"} >= {"--resume"}
 
