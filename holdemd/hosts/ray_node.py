@@ -28,20 +28,30 @@ from typing import Any
 
 TAIL_LINES = 20  # the node's last output lines, for the head's log when it ends
 _PR_SET_PDEATHSIG = 1
+_SIG_DFL = 0  # the C library's SIG_DFL
 
 
 def _parent_death_signal() -> Callable[[], None] | None:
     """What the child runs between fork and exec so that it gets SIGTERM when the thread that
-    started it ends. ``prctl`` is looked up here, in the parent: the actor's process has
+    started it ends, and SIGINT stops it. ``prctl`` is looked up here, in the parent: the actor's process has
     threads, and loading a library in a child forked from one can deadlock (``holdemd.worker``'s
     ``die_with_parent`` runs in its own process, where it is safe)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl, set_handler = libc.prctl, libc.signal
     except (OSError, AttributeError):
         return None
-    return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    def in_child() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        # SIGINT back to its default: a process started with it ignored (a background job of
+        # a shell, some supervisors) passes that on, and Python then never turns SIGINT into
+        # the KeyboardInterrupt with which `holdemd node` stops its workers and leaves.
+        set_handler(signal.SIGINT, _SIG_DFL)
+
+    return in_child
 
 
 class NodeProcess:

@@ -787,6 +787,9 @@ def test_watch_ends_quietly_on_ctrl_c() -> None:
             stderr=subprocess.PIPE,
             text=True,
             cwd=ROOT,
+            # A terminal's Ctrl-C: SIGINT at its default, even when this test runs in a
+            # background job (whose children inherit it ignored: no KeyboardInterrupt then).
+            preexec_fn=_default_sigint,
         )
         try:
             assert proc.stdout is not None
@@ -800,6 +803,10 @@ def test_watch_ends_quietly_on_ctrl_c() -> None:
             proc.communicate()  # reaps it and closes its pipes (no ResourceWarning later)
     assert "snapshot" in line and "iteration 300" in line
     assert proc.returncode == 0 and err == "" and out == ""
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 _SNAP = {"path": "/s/snapshot-300", "iteration": 300, "bytes": 2048, "seconds": 0.25}
