@@ -185,6 +185,23 @@ class TrainingRun:
             on_event=on_event,
             on_problem=self._set_problem,
         )
+        # A multi-host head opens before anything is written to the run directory: a refused
+        # --listen (a lazy game, an address it cannot bind) leaves no run behind.
+        self.hosts: HostsHead | None = None
+        self.placement: RayPlacement | None = None  # --ray: the nodes placed on a Ray cluster
+        if options.listen:
+            try:
+                self.hosts = open_head(self, options.listen, options.keys)
+                if options.ray and options.keys is not None:
+                    self.placement = RayPlacement(
+                        options.ray, self.hosts, options.keys, self.run_id
+                    )
+            except BaseException:
+                if self.hosts is not None:
+                    self.hosts.close()
+                self.link.close()
+                self.shared.close()
+                raise
         self.snapshotter = Snapshotter(
             run_dir,
             config,
@@ -211,18 +228,6 @@ class TrainingRun:
         )
         self.pruning = PruningMeter()
         self.table_memory = TableMemoryMeter(self.game, self.tables)
-        self.hosts: HostsHead | None = None
-        self.placement: RayPlacement | None = None  # --ray: the nodes placed on a Ray cluster
-        if options.listen:
-            try:
-                self.hosts = open_head(self, options.listen, options.keys)
-                if options.ray and options.keys is not None:
-                    self.placement = RayPlacement(
-                        options.ray, self.hosts, options.keys, self.run_id
-                    )
-            except BaseException:
-                self.close()
-                raise
 
     # -- the narrow surface --------------------------------------------------------------
 

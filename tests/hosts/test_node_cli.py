@@ -92,3 +92,26 @@ def test_node_refuses_a_connect_address_that_is_not_tcp(tmp_path: Path) -> None:
     assert done.stderr.strip() == (
         "holdemd: --connect ipc:///tmp/x: expected tcp://HOST:PORT (the head's --listen address)"
     )
+
+
+def test_a_head_that_cannot_listen_leaves_no_run_behind(tmp_path: Path) -> None:
+    init_keys(tmp_path / "keys", ["n1"])
+    run = tmp_path / "run"
+    done = holdemd(
+        "train",
+        "--config",
+        "configs/leduc.yaml",
+        "--deterministic",
+        "--listen",
+        "tcp://127.0.0.1:5999",
+        "--keys",
+        str(tmp_path / "keys"),
+        "--logdir",
+        str(run),
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "holdemd: --listen: training.deterministic runs in lockstep rounds on one host; "
+        "set it to false for a multi-host run"
+    )
+    assert not run.exists()
