@@ -384,15 +384,7 @@ def open_head(run: TrainingRun, listen: str, keys: Path | None) -> HostsHead:
     from holdemd.errors import UsageError
     from holdemd.solver.lazy_tables import LazyTables
 
-    if not listen.startswith("tcp://"):
-        raise UsageError(
-            f"--listen {listen}: expected tcp://ADDRESS:PORT (e.g. tcp://0.0.0.0:5555)"
-        )
-    if keys is None:
-        raise UsageError(
-            "--listen needs --keys DIR: every host link is encrypted and authenticated "
-            "(make the keys with `holdemd keys init DIR --hosts NAME...`)"
-        )
+    keys = check_listen(listen, keys)
     if isinstance(run.tables, LazyTables):
         raise UsageError(
             f"--listen: {run.game.name} keeps lazily allocated tables (solver.tables), which "

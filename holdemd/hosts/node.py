@@ -21,6 +21,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from holdemd import __version__
 from holdemd.config.binder import build_dataclass
@@ -75,6 +76,9 @@ class NodeOptions:
     timeouts: Timeouts = field(default_factory=Timeouts)
     stop_timeout: float = 60.0
     worker_command: tuple[str, ...] = DEFAULT_WORKER_COMMAND
+
+
+Expected = TypeVar("Expected", Joined, HostUpdate)
 
 
 class HostNode:
@@ -139,15 +143,7 @@ class HostNode:
                 num_workers=self.options.num_workers,
             )
         )
-        answer = await self.head.next(HEAD_TIMEOUT)
-        if isinstance(answer, Refused):
-            if answer.retry:
-                raise HeadLost(f"refused for now: {answer.reason}")
-            raise NodeRefused(
-                f"the head at {self.options.connect} refused this node: {answer.reason}"
-            )
-        if not isinstance(answer, Joined):
-            raise HeadLost(f"expected joined, got {type(answer).__name__}")
+        answer = self._expect(await self.head.next(HEAD_TIMEOUT), Joined)
         await self._take_run(answer)
         assert self.replica is not None and self.game is not None and self.config is not None
         digest = self.game.abstraction_digest or ""
@@ -230,16 +226,22 @@ class HostNode:
         self.inflight = None
         return update
 
-    def _apply(self, message: HostMessage) -> HostUpdate:
-        assert self.replica is not None
+    def _expect(self, message: HostMessage, kind: type[Expected]) -> Expected:
+        """``message`` if it is a ``kind``; a refusal ends the node (NodeRefused) or the session
+        (HeadLost: worth joining again), anything else the session."""
         if isinstance(message, Refused):
             if message.retry:
-                raise HeadLost(f"refused: {message.reason}")
+                raise HeadLost(f"refused for now: {message.reason}")
             raise NodeRefused(
                 f"the head at {self.options.connect} refused this node: {message.reason}"
             )
-        if not isinstance(message, HostUpdate):
-            raise HeadLost(f"expected an update, got {type(message).__name__}")
+        if not isinstance(message, kind):
+            raise HeadLost(f"expected {kind.__name__}, got {type(message).__name__}")
+        return message
+
+    def _apply(self, message: HostMessage) -> HostUpdate:
+        assert self.replica is not None
+        message = self._expect(message, HostUpdate)
         self.replica.apply(message.rows, message.values)
         self.replica.floor = _floor(message.regret_floor)
         self.iteration = message.iteration
