@@ -195,8 +195,8 @@ def test_a_cut_host_is_dropped_rejoins_and_a_restarted_head_resumes(
     probe = hosts.run("n2", [sys.executable, "-c", PROBE, cluster.url, str(cluster.keys)])
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.split() == ["stranger:no-answer", "plain:no-answer"]
-    text = wait_for("the refusals logged", lambda: _refusals(head_log.read_text()))
-    assert "is not a host key" in text and "without CURVE" in text
+    text = wait_for("both refusals logged", lambda: _refusals(head_log.read_text()), 60)
+    assert "is not a host key" in text
 
     # A cut link: the head drops the host in seconds and trains on.
     hosts.link_down("n1")
@@ -234,8 +234,11 @@ def test_a_cut_host_is_dropped_rejoins_and_a_restarted_head_resumes(
 
 
 def _refusals(text: str) -> str:
-    lines = [line for line in text.splitlines() if "refused" in line]
-    return "\n".join(lines) if len(lines) >= 2 else ""
+    """The head's log once it holds both refusals: the stranger's key, and the plain client
+    (a mechanism mismatch; under load libzmq may report only a handshake that ended)."""
+    stranger = "is not a host key" in text
+    plain = "without CURVE" in text or "during its handshake" in text
+    return text if stranger and plain else ""
 
 
 # Run on a host: a client with a key the head does not know (pinned to the right head key),
