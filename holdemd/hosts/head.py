@@ -2,7 +2,7 @@
 
 A node's delta is merged like a worker's (floors, integer rounding and discounts stay the
 head's alone), its iterations count toward the run's, and the answer carries the current
-values of the rows that node lacks (``remote``), at most :data:`UPDATE_BYTES` per answer. Frames
+values of the rows that node lacks (``feed``), at most :data:`UPDATE_BYTES` per answer. Frames
 are handled from an asyncio reader callback, one at a time, between two awaits of the loop
 that merges the local workers' deltas: no merge interleaves with another.
 
@@ -20,13 +20,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import zmq
 
 from holdemd import __version__
 from holdemd.config.binder import dataclass_to_dict
 from holdemd.games.cache import game_key
 from holdemd.hosts.curve import peer_address, peer_name
+from holdemd.hosts.feed import ReplicaFeed
 from holdemd.hosts.guard import HeadSecurity
 from holdemd.hosts.keys import HeadKeys, load_head_keys
 from holdemd.hosts.remote import RemoteHost
@@ -68,12 +68,10 @@ class HostsHead:
         self.dropped = 0
         self.last_beat = 0.0
         game = run.game
-        self.num_rows = game.num_rows
         self.game_key = game_key(run.config.game, game.abstraction_digest)
         self.code = source_digest()
         self.config_map = dataclass_to_dict(run.config)
-        regret = run.tables.regret
-        self.update_rows = max(1, UPDATE_BYTES // (regret.shape[1] * regret.itemsize + 8))
+        self.feed = ReplicaFeed(game, run.tables, self.hosts.values(), UPDATE_BYTES)
         self.context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
         # The guard answers ZAP for this context: only the key directory's hosts get in,
         # each named by its key; every refusal is logged (hosts.guard).
@@ -94,8 +92,9 @@ class HostsHead:
             raise UsageError(f"--listen {endpoint}: cannot listen there: {exc}") from exc
         self.endpoint = endpoint
         self._readable = asyncio.Event()
-        run.dispatch.on_merged = self.mark_rows
-        run.schedule.on_regret_changed = self.mark_range
+        run.dispatch.on_merged = self.feed.changed
+        run.schedule.on_discount_started = self.feed.discount_started
+        run.schedule.on_discount_done = self.feed.discount_done
 
     # -- the socket ------------------------------------------------------------------------
 
@@ -187,7 +186,8 @@ class HostsHead:
             )
             self.by_identity.pop(host.identity, None)
         self.sessions += 1
-        host.start_session(self.sessions, identity, self.num_rows, now)
+        host.start_session(self.sessions, identity, now)
+        self.feed.join(host)
         host.address = address
         host.num_workers = join.num_workers
         self.by_identity[identity] = host
@@ -211,6 +211,7 @@ class HostsHead:
                 settings=schedule.settings,
                 regret_floor=_wire_floor(schedule.regret_floor),
                 iteration=run.iteration,
+                lazy=self.feed.lazy is not None,
             ),
         )
 
@@ -239,13 +240,11 @@ class HostsHead:
         run = self.run
         dispatch = run.dispatch
         in_sync = None
-        regret = run.tables.regret
         floor = _wire_floor(run.schedule.regret_floor)
-        if delta.exact and regret.dtype.kind == "f" and delta.floor == floor:
+        if delta.exact and run.tables.regret.dtype.kind == "f" and delta.floor == floor:
             # The node's replica holds these rows' merged values already where it held the
             # head's before: they need not go back to it.
-            assert host.stale is not None
-            in_sync = ~host.stale[delta.rows]
+            in_sync = self.feed.in_sync(host, delta.rows)
         if delta.rows.size:
             why = run.merger.merge(
                 delta,
@@ -261,16 +260,16 @@ class HostsHead:
                 self.send(host, Refused(reason=f"delta refused: {why}", retry=True))
                 self.end(host, "refused", f"delta refused: {why}")
                 return
-            self.mark_rows(delta.rows)
-            if in_sync is not None and host.stale is not None:
-                host.stale[delta.rows[in_sync]] = False
+            self.feed.changed(delta.rows)
+            if in_sync is not None:
+                self.feed.settle(host, delta.rows[in_sync])
         host.deltas += 1
         host.iterations += delta.iterations
         host.workers_up = delta.workers
         host.rate = delta.rate
         if delta.iterations:
             dispatch.count(delta.iterations)
-        rows, remaining = host.take_stale(self.update_rows)
+        rows, values, remaining, discounts = self.feed.update(host)
         if host.state == "syncing" and remaining == 0:
             host.state = "running"
             log.info("host %s has the whole table; its workers start", host.name)
@@ -282,9 +281,10 @@ class HostsHead:
                 session=host.session,
                 seq=delta.seq,
                 iteration=dispatch.iteration,
-                rows=rows.astype(np.int64 if self.num_rows > 2**31 - 1 else np.int32),
-                values=regret[rows],
+                rows=rows,
+                values=values,
                 remaining=remaining,
+                discounts=discounts,
                 settings=run.schedule.settings,
                 regret_floor=_wire_floor(run.schedule.regret_floor),
                 paused=run.paused,
@@ -292,17 +292,7 @@ class HostsHead:
             ),
         )
 
-    # -- what changed, who is there ----------------------------------------------------------
-
-    def mark_rows(self, rows: np.ndarray) -> None:
-        for host in self.hosts.values():
-            if host.stale is not None:
-                host.stale[rows] = True
-
-    def mark_range(self, lo: int, hi: int) -> None:
-        for host in self.hosts.values():
-            if host.stale is not None:
-                host.stale[lo:hi] = True
+    # -- who is there -------------------------------------------------------------------------
 
     def end(self, host: RemoteHost, state: Any, reason: str) -> None:
         host.end_session(state, reason)
@@ -382,14 +372,8 @@ def open_head(run: TrainingRun, listen: str, keys: Path | None) -> HostsHead:
     """The run's head socket at ``listen`` with the CURVE keys in ``keys``; one-line errors
     for what a multi-host run cannot do yet."""
     from holdemd.errors import UsageError
-    from holdemd.solver.lazy_tables import LazyTables
 
     keys = check_listen(listen, keys)
-    if isinstance(run.tables, LazyTables):
-        raise UsageError(
-            f"--listen: {run.game.name} keeps lazily allocated tables (solver.tables), which "
-            "multi-host runs do not support yet; train it on one host"
-        )
     if run.config.training.deterministic:
         raise UsageError(
             "--listen: training.deterministic runs in lockstep rounds on one host; "

@@ -33,7 +33,7 @@ from holdemd.games.compiled import Game
 from holdemd.hosts.head_link import HeadConnection, HeadLost, NodeRefused
 from holdemd.hosts.keys import NodeKeys
 from holdemd.hosts.node_workers import NodeWorkers
-from holdemd.hosts.replica import Replica
+from holdemd.hosts.replica import LazyReplica, Replica, open_replica
 from holdemd.jit import source_digest
 from holdemd.protocol.hosts import (
     Check,
@@ -185,15 +185,15 @@ class HostNode:
         game, cache = await asyncio.to_thread(
             load_or_build, config.game, config.abstraction.buckets
         )
-        if self.replica is not None and (
-            self.game is None
-            or (game.num_rows, game.max_actions) != (self.game.num_rows, self.game.max_actions)
-        ):
+        if self.replica is not None:  # another run: its tables may differ in every way
             self.replica.close()
             self.replica = None
         self.game, self.game_cache = game, str(cache or "")
-        if self.replica is None:
-            self.replica = Replica(game, config.solver)
+        self.replica = open_replica(game, config.solver, joined.lazy)
+        log.info(
+            "replica: %s tables",
+            "lazily allocated" if isinstance(self.replica, LazyReplica) else "dense",
+        )
         self.replica.floor = _floor(joined.regret_floor)
 
     def _send_delta(self, *, final: bool) -> None:
@@ -242,7 +242,12 @@ class HostNode:
     def _apply(self, message: HostMessage) -> HostUpdate:
         assert self.replica is not None
         message = self._expect(message, HostUpdate)
-        self.replica.apply(message.rows, message.values)
+        for factor in message.discounts:  # before the values, which are after them
+            self.replica.scale(float(factor))
+        try:
+            self.replica.apply(message.rows, message.values)
+        except ValueError as exc:
+            raise HeadLost(f"an update that does not fit the game: {exc}") from exc
         self.replica.floor = _floor(message.regret_floor)
         self.iteration = message.iteration
         if message.settings != self.settings:

@@ -1,10 +1,7 @@
 """What the head knows of each extra host (``holdemd node``), and what each still lacks.
 
 A :class:`RemoteHost` is one named host: its session, its state, its counters for status, and
-``stale``, a flag per table row that the host's replica does not have the head's current value
-of. Every merge (a local worker's or a host's) and every regret pass flags the rows it changes
-for every connected host; an update sends flagged rows' values and clears their flags. A new
-session flags every row: joining is fetching the whole table through the same path.
+``stale``, the rows its replica lacks the head's current value of (``hosts.feed`` keeps them).
 """
 
 from __future__ import annotations
@@ -15,6 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from holdemd.hosts.stale_rows import StaleRows
 from holdemd.training.rate import RateMeter
 
 HostState = Literal["joining", "syncing", "running", "stopped", "lost", "refused", "left"]
@@ -41,7 +39,9 @@ class RemoteHost:
     deltas: int = 0
     sessions: int = 0
     reason: str | None = None  # why lost, refused or left
-    stale: np.ndarray | None = None  # bool[num_rows] while connected
+    stale: StaleRows | None = None  # while connected
+    discounts_seen: int = 0  # the head's discounts sent to it
+    sent_while_discounting: list[np.ndarray] = field(default_factory=list)  # rows, per update
     rate_meter: RateMeter = field(default_factory=RateMeter)
     merged_rate: float = 0.0  # iterations/s merged at the head, over the meter's window
 
@@ -49,7 +49,7 @@ class RemoteHost:
     def connected(self) -> bool:
         return self.state in CONNECTED_STATES
 
-    def start_session(self, session: int, identity: bytes, num_rows: int, now: float) -> None:
+    def start_session(self, session: int, identity: bytes, now: float) -> None:
         self.session = session
         self.identity = identity
         self.state = "joining"
@@ -57,23 +57,15 @@ class RemoteHost:
         self.sessions += 1
         self.joined_at = self.last_contact = now
         self.last_contact_wall = time.time()
-        self.stale = np.ones(num_rows, dtype=bool)
         self.rate_meter.reset()
 
     def end_session(self, state: HostState, reason: str) -> None:
         self.state = state
         self.reason = reason
         self.stale = None  # its memory goes with the session
+        self.sent_while_discounting.clear()
         self.workers_up = 0
         self.rate = self.merged_rate = 0.0
-
-    def take_stale(self, limit: int) -> tuple[np.ndarray, int]:
-        """Up to ``limit`` flagged rows (lowest first), unflagged; and how many stay flagged."""
-        assert self.stale is not None
-        rows = np.flatnonzero(self.stale)
-        taken, remaining = rows[:limit], int(rows.size - min(rows.size, limit))
-        self.stale[taken] = False
-        return taken, remaining
 
     def status(self, now: float) -> dict[str, Any]:
         """The host as status.json's ``hosts`` list shows it."""

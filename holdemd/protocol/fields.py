@@ -101,14 +101,18 @@ def dimensions(value: object, ndims: range) -> tuple[int, ...]:
     return tuple(integer()(dim) for dim in value)
 
 
-def numeric_array(dtypes: frozenset[str], ndim: int) -> Callable[[object], Any]:
+def numeric_array(
+    dtypes: frozenset[str], ndim: int, max_ndim: int | None = None
+) -> Callable[[object], Any]:
+    """An array of one of ``dtypes`` with ``ndim`` dimensions (to ``max_ndim``, if given)."""
+
     def check(value: object) -> Any:
         if type(value) is not dict or value.keys() != {"dtype", "shape", "data"}:
             raise FieldError("expected an array map with exactly dtype, shape and data")
         dtype, data = value["dtype"], value["data"]
         if type(dtype) is not str or dtype not in dtypes:
             raise FieldError(f"dtype {str(dtype)[:20]!r} is not one of {', '.join(sorted(dtypes))}")
-        shape = dimensions(value["shape"], range(ndim, ndim + 1))
+        shape = dimensions(value["shape"], range(ndim, (max_ndim or ndim) + 1))
         if any(dim > MAX_ARRAY_ELEMENTS for dim in shape) or math.prod(shape) > MAX_ARRAY_ELEMENTS:
             raise FieldError(f"shape {list(shape)} is over {MAX_ARRAY_ELEMENTS} elements")
         if not isinstance(data, (bytes, memoryview)):  # memoryview only when encode checks

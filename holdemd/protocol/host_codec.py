@@ -80,6 +80,7 @@ HOST_SPECS: Final[dict[type[Any], dict[str, Field]]] = {
         "settings": _SETTINGS,
         "regret_floor": Field(_floor),
         "iteration": Field(integer()),
+        "lazy": Field(boolean),
     },
     Refused: {"reason": Field(text(TEXT_CHARS)), "retry": Field(boolean)},
     Check: {
@@ -107,8 +108,9 @@ HOST_SPECS: Final[dict[type[Any], dict[str, Field]]] = {
         "seq": Field(integer()),
         "iteration": Field(integer()),
         "rows": _ROWS,
-        "values": Field(numeric_array(frozenset(ARRAY_DTYPES) - {"|u1"}, 2), array_to_wire),
+        "values": Field(numeric_array(frozenset(ARRAY_DTYPES) - {"|u1"}, 1, 2), array_to_wire),
         "remaining": Field(integer()),
+        "discounts": Field(numeric_array(frozenset({"<f8"}), 1), array_to_wire),
         "settings": _SETTINGS,
         "regret_floor": Field(_floor),
         "paused": Field(boolean),
@@ -137,9 +139,17 @@ def _check_host_delta(delta: HostDelta) -> None:
 
 
 def _check_host_update(update: HostUpdate) -> None:
-    _check_rows(update.rows, update.values.shape[0], "values")
+    """Dense rows ([k, A]) match ``rows``; compact ones (lazy tables, flat) are checked against
+    the game by the node, which knows each row's actions."""
+    if update.values.ndim == 2:
+        _check_rows(update.rows, update.values.shape[0], "values")
+    elif update.rows.size and int(update.rows.min()) < 0:
+        raise FieldError("negative row index")
     if update.values.dtype.kind == "f" and not np.isfinite(update.values).all():
         raise FieldError("values has non-finite entries")
+    factors = update.discounts
+    if not (np.isfinite(factors).all() and (factors > 0).all() and (factors <= 1).all()):
+        raise FieldError("discounts must be factors in (0, 1]")
 
 
 HOST_CODEC: Final = Codec(

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-HOST_PROTOCOL_VERSION: Final = 1
+HOST_PROTOCOL_VERSION: Final = 2
 MAX_HOST_MESSAGE_BYTES: Final = 512 * 1024 * 1024  # a HostDelta or HostUpdate frame
 MAX_HOST_CONTROL_BYTES: Final = 4 * 1024 * 1024  # every other frame (Joined carries a config)
 
@@ -66,6 +66,7 @@ class Joined:
     settings: Settings
     regret_floor: float  # the floor the head merges with; -inf: none
     iteration: int
+    lazy: bool  # the head's tables are lazily allocated: so is the replica, rows travel compact
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,15 @@ class HostDelta:
 @dataclass(frozen=True, eq=False)
 class HostUpdate:
     """The head's answer to delta ``seq``: current regret values of rows the node's replica
-    lacks (``values`` of the head's table dtype), and ``remaining`` rows still to send."""
+    lacks (``values`` of the head's table dtype: [k, max_actions] for dense tables; for lazy
+    ones each row's legal entries one row after the other, rows of allocated blocks only),
+    and ``remaining`` rows still to send.
+
+    ``discounts``: the factors of the regret discounts the head completed since its last
+    update, in order. The node applies them to its whole replica *before* ``values`` (which
+    are current): a discount changes every row, and sending the table again for it would
+    cost each host the whole table per discount. Rows the head sent while a discount was
+    under way come again after it."""
 
     TYPE: ClassVar[str] = "host_update"
     session: int
@@ -124,6 +133,7 @@ class HostUpdate:
     rows: NDArray[np.int32] | NDArray[np.int64]
     values: NDArray[Any]
     remaining: int
+    discounts: NDArray[np.float64]
     settings: Settings
     regret_floor: float
     paused: bool

@@ -68,8 +68,10 @@ class ScheduleRunner:
                 tables.later = LaterSums.empty(tables.strategy_sum.dtype, game.max_actions)
         self.discounts = 0
         self.average_snapshots = 0
-        # Told of the regret rows a pass changes (extra hosts' replicas fetch them again).
-        self.on_regret_changed: Callable[[int, int], None] | None = None
+        # Told when a regret discount starts changing the table and, with its factor, when it
+        # is done (extra hosts' replicas apply it themselves: ``hosts.head``).
+        self.on_discount_started: Callable[[], None] | None = None
+        self.on_discount_done: Callable[[float], None] | None = None
 
     @property
     def regret_floor(self) -> float | None:
@@ -137,7 +139,8 @@ class ScheduleRunner:
                 self.sweeps.add(partial(self._discount_later, factor), 1)
             # Over the allocated entries of both arenas; blocks allocated meanwhile start at
             # zero-plus-merges, like rows the dense pass has not reached yet.
-            self.sweeps.add(partial(self._discount_entries, factor), int(tables.used.max()))
+            entries = int(tables.used.max())
+            self.sweeps.add(partial(self._discount_entries, factor, entries), entries)
         else:
             self.sweeps.add(partial(self._discount_rows, factor))
 
@@ -156,18 +159,28 @@ class ScheduleRunner:
         )
 
     def _discount_rows(self, factor: float, lo: int, hi: int) -> None:
+        self._discount_slice(lo == 0)
         scale_rows(self.tables.regret, lo, hi, factor)
         scale_rows(self.tables.strategy_sum, lo, hi, factor)
-        if self.on_regret_changed is not None:
-            self.on_regret_changed(lo, hi)
+        self._discount_slice_done(hi >= self.game.num_rows, factor)
 
-    def _discount_entries(self, factor: float, lo: int, hi: int) -> None:
+    def _discount_entries(self, factor: float, size: int, lo: int, hi: int) -> None:
         """Lazy tables: entries ``lo:hi`` of both arenas, never past what is allocated (an
         unallocated page written, even with zeros, would take memory)."""
         tables = self.tables
         assert isinstance(tables, LazyTables)
+        self._discount_slice(lo == 0)
         for table, used in ((tables.regret, tables.used[0]), (tables.strategy_sum, tables.used[1])):
             scale_rows(table, lo, min(hi, int(used)), factor)
+        self._discount_slice_done(hi >= size, factor)
+
+    def _discount_slice(self, first: bool) -> None:
+        if first and self.on_discount_started is not None:
+            self.on_discount_started()
+
+    def _discount_slice_done(self, last: bool, factor: float) -> None:
+        if last and self.on_discount_done is not None:
+            self.on_discount_done(factor)
 
     def _discount_later(self, factor: float, lo: int, hi: int) -> None:
         tables = self.tables

@@ -51,6 +51,7 @@ SAMPLES: list[HostMessage] = [
         settings=SETTINGS,
         regret_floor=-math.inf,
         iteration=1234,
+        lazy=True,
     ),
     Refused(reason="no", retry=False),
     Check(session=3, game_key="k", abstraction_digest="", num_rows=288, max_actions=3),
@@ -72,6 +73,7 @@ SAMPLES: list[HostMessage] = [
         rows=_rows(0, 1, 2),
         values=np.arange(9, dtype=np.int32).reshape(3, 3),
         remaining=10,
+        discounts=np.array([0.5, 0.75]),
         settings=SETTINGS,
         regret_floor=-310.0,
         paused=False,
@@ -130,3 +132,20 @@ def test_a_floor_above_zero_is_no_floor() -> None:
     wire["regret_floor"] = 5.0
     with pytest.raises(ProtocolError, match="regret_floor"):
         decode(msgpack.packb(wire))
+
+
+def test_a_lazy_tables_update_carries_compact_rows() -> None:
+    update = SAMPLES[5]
+    assert isinstance(update, HostUpdate)
+    compact = HostUpdate(**{**vars(update), "values": np.arange(7, dtype=np.int32)})
+    back = decode(encode(compact))
+    assert isinstance(back, HostUpdate)
+    assert back.values.shape == (7,) and back.values.tolist() == list(range(7))
+
+
+@pytest.mark.parametrize("factor", [0.0, 1.5, float("nan")])
+def test_a_discount_that_is_no_factor_is_refused(factor: float) -> None:
+    update = SAMPLES[5]
+    assert isinstance(update, HostUpdate)
+    with pytest.raises(ProtocolError, match="discounts"):
+        encode(HostUpdate(**{**vars(update), "discounts": np.array([factor])}))

@@ -10,7 +10,7 @@ import pytest
 from holdemd.config.schema import GameConfig, SolverConfig
 from holdemd.games.compiled import Game
 from holdemd.games.factory import build_game
-from holdemd.hosts.replica import Replica
+from holdemd.hosts.replica import DenseReplica
 
 
 def leduc() -> Game:
@@ -18,8 +18,8 @@ def leduc() -> Game:
 
 
 @pytest.fixture
-def leduc_replica() -> Iterator[Replica]:
-    replica = Replica(leduc(), SolverConfig())
+def leduc_replica() -> Iterator[DenseReplica]:
+    replica = DenseReplica(leduc(), SolverConfig())
     yield replica
     replica.close()
 
@@ -33,7 +33,9 @@ def _delta(
     return r, regret, strategy
 
 
-def test_a_worker_delta_reaches_the_replica_and_the_pending_sums(leduc_replica: Replica) -> None:
+def test_a_worker_delta_reaches_the_replica_and_the_pending_sums(
+    leduc_replica: DenseReplica,
+) -> None:
     replica = leduc_replica
     actions = replica.game.max_actions
     replica.add(*_delta([3, 5], 1.0, actions), iterations=10)
@@ -51,7 +53,7 @@ def test_a_worker_delta_reaches_the_replica_and_the_pending_sums(leduc_replica: 
 
 
 def test_the_heads_values_replace_the_replicas_with_unsent_work_on_top(
-    leduc_replica: Replica,
+    leduc_replica: DenseReplica,
 ) -> None:
     replica = leduc_replica
     actions = replica.game.max_actions
@@ -67,7 +69,7 @@ def test_the_heads_values_replace_the_replicas_with_unsent_work_on_top(
 
 def test_integer_regrets_round_the_pending_work_and_keep_the_floor() -> None:
     game = leduc()
-    replica = Replica(game, SolverConfig(regret_dtype="int32"))
+    replica = DenseReplica(game, SolverConfig(regret_dtype="int32"))
     try:
         replica.floor = -5.0
         actions = game.max_actions
@@ -80,7 +82,7 @@ def test_integer_regrets_round_the_pending_work_and_keep_the_floor() -> None:
         replica.close()
 
 
-def test_clear_drops_the_pending_work_of_a_lost_session(leduc_replica: Replica) -> None:
+def test_clear_drops_the_pending_work_of_a_lost_session(leduc_replica: DenseReplica) -> None:
     replica = leduc_replica
     replica.add(*_delta([3], 1.0, replica.game.max_actions), iterations=4)
     replica.clear()
@@ -88,7 +90,7 @@ def test_clear_drops_the_pending_work_of_a_lost_session(leduc_replica: Replica) 
     assert rows.size == 0 and iterations == 0
 
 
-def test_a_lone_batch_goes_out_as_it_came(leduc_replica: Replica) -> None:
+def test_a_lone_batch_goes_out_as_it_came(leduc_replica: DenseReplica) -> None:
     replica = leduc_replica
     rows, regret, strategy = _delta([7, 3], 1.5, replica.game.max_actions)
     replica.add(rows, regret, strategy, iterations=9)
@@ -98,3 +100,43 @@ def test_a_lone_batch_goes_out_as_it_came(leduc_replica: Replica) -> None:
     assert exact  # the head's merge of it gives what the replica holds
     assert np.array_equal(sent_regret, regret) and np.array_equal(sent_strategy, strategy)
     assert replica.take()[0].size == 0 and replica.pending_bytes == 0
+
+
+def test_a_dense_replica_follows_merges_and_discounts_through_the_heads_feed(
+    leduc_replica: DenseReplica,
+) -> None:
+    from holdemd.hosts.feed import ReplicaFeed
+    from holdemd.hosts.remote import RemoteHost
+    from holdemd.solver.tables import Tables, scale_rows
+
+    replica = leduc_replica
+    game = replica.game
+    head = Tables.zeros(game, "float32")
+    host = RemoteHost(name="n1", index=1)
+    feed = ReplicaFeed(game, head, [host], budget=4096)  # a few rows per update
+
+    def sync() -> None:
+        while True:
+            rows, values, remaining, discounts = feed.update(host)
+            for factor in discounts:
+                replica.scale(float(factor))
+            replica.apply(rows, values)
+            if remaining == 0:
+                return
+
+    rng = np.random.default_rng(2)
+    feed.join(host)
+    for step in range(4):
+        rows = np.sort(rng.choice(game.num_rows, size=40, replace=False))
+        head.regret[rows] += rng.normal(size=(40, game.max_actions)).astype(np.float32)
+        feed.changed(rows)
+        feed.discount_started()  # a discount in two slices, an update between them
+        scale_rows(head.regret, 0, game.num_rows // 2, 0.5)
+        feed.update(host)  # what it sends now comes again after the pass
+        rows_sent, values, _, discounts = feed.update(host)
+        assert discounts.size == 0
+        replica.apply(rows_sent, values)
+        scale_rows(head.regret, game.num_rows // 2, game.num_rows, 0.5)
+        feed.discount_done(0.5)
+        sync()
+        assert np.array_equal(replica.tables.regret, head.regret), step

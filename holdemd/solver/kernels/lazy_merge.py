@@ -101,7 +101,7 @@ def lazy_merge_rows(
             if strategy_delta[i, a] != 0.0:
                 changed = True
         if changed:
-            at = _block(strategy_at, used, 1, strategy_sum.shape[0], node, size)
+            at = allocate_block(strategy_at, used, 1, strategy_sum.shape[0], node, size)
             if at < 0:
                 dropped += 1
             else:
@@ -114,7 +114,7 @@ def lazy_merge_rows(
                 changed = True
         at = -1
         if changed or regret_at[node] >= 0:
-            at = _block(regret_at, used, 0, regret.shape[0], node, size)
+            at = allocate_block(regret_at, used, 0, regret.shape[0], node, size)
             if at < 0:
                 dropped += 1
         for a in range(width):
@@ -138,7 +138,7 @@ def lazy_merge_rows(
 
 
 @kernel
-def _block(at, used, which, capacity, node, size):
+def allocate_block(at, used, which, capacity, node, size):
     """The node's block in an arena, allocated at its end if it has none; -1 when full.
 
     Parameters
