@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from holdemd import __version__
@@ -32,7 +32,7 @@ from holdemd.games.cache import game_key, load_or_build
 from holdemd.games.compiled import Game
 from holdemd.hosts.head_link import HeadConnection, HeadLost, NodeRefused
 from holdemd.hosts.keys import NodeKeys
-from holdemd.hosts.node_workers import NodeWorkers
+from holdemd.hosts.node_workers import NodeWorkers, greeting
 from holdemd.hosts.replica import LazyReplica, Replica, open_replica
 from holdemd.jit import source_digest
 from holdemd.protocol.hosts import (
@@ -48,9 +48,7 @@ from holdemd.protocol.hosts import (
 )
 from holdemd.protocol.worker import (
     Message,
-    Pause,
     Settings,
-    Welcome,
 )
 from holdemd.training.rate import RateMeter
 from holdemd.training.slots import DEFAULT_WORKER_COMMAND, Timeouts, WorkerSlot
@@ -64,6 +62,7 @@ SEND_BYTES = 8 * 1024 * 1024  # pending work that is sent without waiting for th
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 10.0
 TICK = 0.1  # pool watch, rates and beats; the head's messages are read as they come
+REPORT_INTERVAL = 60.0  # a progress line in the log (the node's own view; the head shows more)
 
 
 @dataclass(frozen=True)
@@ -264,7 +263,7 @@ class HostNode:
     async def _train(self) -> bool:
         """Until the run stops: keep the workers up, send work, watch the head."""
         assert self.workers is not None and self.joined is not None
-        last_beat = last_tick = time.monotonic()
+        last_beat = last_tick = last_report = time.monotonic()
         self.training = True
         try:
             while not self.stopping:
@@ -290,6 +289,9 @@ class HostNode:
                 if now - last_beat >= BEAT_INTERVAL:
                     self.head.send(HostBeat(session=self.joined.session))
                     last_beat = now
+                if now - last_report >= REPORT_INTERVAL:
+                    self._report(now)
+                    last_report = now
                 if now - self.head.last_heard > HEAD_TIMEOUT:
                     raise HeadLost(f"no message for {now - self.head.last_heard:.1f} s")
         finally:
@@ -309,6 +311,23 @@ class HostNode:
         self.head.send(Leave(session=update.session, reason="the run stopped"))
         self.joined = None  # the next run is a new one, even under the same id
         return True
+
+    def _report(self, now: float) -> None:
+        """One progress line: what a node's log (journalctl) tells of it between runs' ends."""
+        assert self.workers is not None and self.replica is not None
+        log.info(
+            "%d/%d workers, %s it/s, run at iteration %s%s; replica %s; sent %s, received %s; "
+            "last word from the head %.1f s ago",
+            self.workers.up,
+            self.options.num_workers,
+            f"{self.rate:,.0f}",
+            f"{self.iteration:,}",
+            " (paused)" if self.paused else "",
+            format_bytes(self.replica.allocated_bytes),
+            format_bytes(self.head.bytes_out),
+            format_bytes(self.head.bytes_in),
+            now - self.head.last_heard,
+        )
 
     def _maybe_send(self) -> None:
         """Send the pending work now if nothing is in flight and it is due: a worker batch's
@@ -347,31 +366,15 @@ class HostNode:
     def _greeting(self, slot: WorkerSlot) -> list[Message]:
         joined, replica = self.joined, self.replica
         assert joined is not None and replica is not None
-        spec = replace(
-            joined.spec,
+        return greeting(
+            joined,
+            slot,
+            iteration=self.iteration,
             game_cache=self.game_cache,
-            lockstep=False,  # acknowledged at once: nothing to wait for
-            prediction=True,  # other hosts' workers have batches in flight too
-        )
-        welcome = Welcome(
-            run_id=joined.run_id,
-            slot=slot.slot,
-            incarnation=slot.incarnation,
-            # Apart from every stream of the head's workers and of other hosts.
-            stream=(joined.host_index << 56)
-            ^ (slot.slot << 40)
-            ^ (slot.incarnation << 20)
-            ^ self.iteration,
-            first_iteration=self.iteration,
             tables=replica.shared.handles,
-            spec=spec,
+            settings=self.settings,
+            paused=self.paused,
         )
-        messages: list[Message] = [welcome]
-        if self.settings is not None:
-            messages.append(self.settings)
-        if self.paused:
-            messages.append(Pause())
-        return messages
 
     def _pause_workers(self) -> None:
         if self.workers is not None and not self.paused:

@@ -14,13 +14,25 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from holdemd.errors import HoldemdError
 from holdemd.hosts.replica import Replica
 from holdemd.protocol.codec import decode
 from holdemd.protocol.errors import ProtocolError
-from holdemd.protocol.worker import Ack, Delta, Hello, Message, Pause, Resume
+from holdemd.protocol.hosts import Joined
+from holdemd.protocol.worker import (
+    Ack,
+    Delta,
+    Hello,
+    Message,
+    Pause,
+    Resume,
+    Settings,
+    TableHandle,
+    Welcome,
+)
 from holdemd.training.link import WorkerLink
 from holdemd.training.options import no_events
 from holdemd.training.slots import WorkerSlot
@@ -125,3 +137,39 @@ class NodeWorkers:
 def _log_problem(source: str, reason: str | None) -> None:
     if reason is not None:
         log.error("%s: %s", source, reason)
+
+
+def greeting(
+    joined: Joined,
+    slot: WorkerSlot,
+    *,
+    iteration: int,
+    game_cache: str,
+    tables: dict[str, TableHandle],
+    settings: Settings | None,
+    paused: bool,
+) -> list[Message]:
+    """What a node's worker is told first: the head's spec for this host, its replica's
+    tables, the current settings, and Pause if the run is paused."""
+    spec = replace(
+        joined.spec,
+        game_cache=game_cache,
+        lockstep=False,  # acknowledged at once: nothing to wait for
+        prediction=True,  # other hosts' workers have batches in flight too
+    )
+    welcome = Welcome(
+        run_id=joined.run_id,
+        slot=slot.slot,
+        incarnation=slot.incarnation,
+        # Apart from every stream of the head's workers and of other hosts.
+        stream=(joined.host_index << 56) ^ (slot.slot << 40) ^ (slot.incarnation << 20) ^ iteration,
+        first_iteration=iteration,
+        tables=tables,
+        spec=spec,
+    )
+    messages: list[Message] = [welcome]
+    if settings is not None:
+        messages.append(settings)
+    if paused:
+        messages.append(Pause())
+    return messages

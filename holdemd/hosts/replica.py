@@ -67,6 +67,14 @@ class Replica:
         return self.shared.tables
 
     @property
+    def allocated_bytes(self) -> int:
+        """Memory of the replica's table (a lazy one's allocated blocks and offsets)."""
+        tables = self.shared.tables
+        if isinstance(tables, LazyTables):
+            return int(tables.used[REGRET] * tables.regret.itemsize + tables.regret_at.nbytes)
+        return int(tables.regret.nbytes)
+
+    @property
     def row_bytes(self) -> int:
         return 8 + 2 * self.game.max_actions * np.dtype(self.delta_dtype).itemsize
 
