@@ -32,7 +32,8 @@ import numpy as np
 from holdemd.config.schema import Config
 from holdemd.games.cache import load_or_build, publish
 from holdemd.games.compiled import Game
-from holdemd.games.report import check_fits, game_report
+from holdemd.games.memory_check import check_fits
+from holdemd.games.report import game_report
 from holdemd.hosts.head import HostsHead, open_head
 from holdemd.hosts.ray_placement import RayPlacement
 from holdemd.protocol.worker import (
