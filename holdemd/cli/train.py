@@ -85,7 +85,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume is not None and not args.resume and args.logdir is None:
         raise UsageError("--resume needs a run directory or snapshot, or --logdir")
     if args.ray:
-        from holdemd.hosts.ray_placement import require_ray
+        from holdemd.hosts.ray_plan import require_ray
 
         if not args.listen:
             raise UsageError(

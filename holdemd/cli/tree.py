@@ -43,13 +43,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_tree(args: argparse.Namespace) -> int:
     from holdemd.config.loader import load_config
-    from holdemd.games.report import (
-        check_countable,
-        check_fits,
-        count_for,
-        growth_note,
-        report_for,
-    )
+    from holdemd.games.memory_check import check_countable, check_fits, growth_note
+    from holdemd.games.report import count_for, report_for
     from holdemd.games.tree_size import TreeTooLargeToCount
 
     source = str(args.config)
@@ -80,7 +75,8 @@ def cmd_tree(args: argparse.Namespace) -> int:
 
 
 def _print(report: TreeReport, as_json: bool) -> None:
-    from holdemd.games.report import available_memory
+    from holdemd.games.memory_check import available_memory
+    from holdemd.games.report_text import report_lines
 
     if as_json:
         data = dataclasses.asdict(report)
@@ -91,4 +87,4 @@ def _print(report: TreeReport, as_json: bool) -> None:
         data["available_memory_bytes"] = available_memory()
         print(json.dumps(data))
     else:
-        print("\n".join(report.lines()))
+        print("\n".join(report_lines(report)))

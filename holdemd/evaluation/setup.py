@@ -36,7 +36,8 @@ from holdemd.evaluation.policies import (
 from holdemd.evaluation.stats import Estimate, Unit, aivat_estimate, duplicate_estimate
 from holdemd.games.compiled import Game
 from holdemd.rundir.load import LoadedSnapshot, load_snapshot
-from holdemd.rundir.snapshots import SnapshotInfo, read_manifest, read_snapshot
+from holdemd.rundir.snapshot_read import read_manifest, read_snapshot
+from holdemd.rundir.snapshots import SnapshotInfo
 from holdemd.rundir.store import list_snapshots
 from holdemd.solver.exact import ExactEvaluator, can_enumerate
 

@@ -96,7 +96,7 @@ def _check_room(capacity: int, width: int, num_players: int, at_least: int) -> N
     """Stop before allocating arrays that cannot fit (only an uncountable tree gets here with
     no memory check before it: run set-up checks a counted tree's size)."""
     from holdemd.durations import format_bytes
-    from holdemd.games.report import available_memory
+    from holdemd.games.memory_check import available_memory
 
     needed, free = tree_bytes(capacity, width, num_players), available_memory()
     if needed > free:

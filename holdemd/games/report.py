@@ -3,10 +3,11 @@
 The numbers come from a count of the betting tree (``games.tree_size``, a fraction of a second
 even for trees far too big to build) or from a built tree; either way :func:`_report` turns them
 into infoset rows and bytes, and the bytes of the built tree itself (node arrays and packed
-histories). ``holdemd tree`` prints them; it and run set-up (``training.plan.plan_run``) refuse,
-before building anything, a tree or tables that do not fit in the machine's memory, with the
-same numbers in the message. There is no node limit besides memory: the tree builder
-(``games.nolimit_tree``) keeps no object per node.
+histories). ``holdemd tree`` prints them (``games.report_text``); it and run set-up
+(``training.plan.plan_run``) refuse, before building anything, a tree or tables that do not fit
+in the machine's memory, with the same numbers in the message (``games.memory_check``). There
+is no node limit besides memory: the tree builder (``games.nolimit_tree``) keeps no object per
+node.
 
 Tables come in two kinds (``solver.tables``, decided by ``solver.table_kind``). Dense tables
 are allocated whole at the start, so they must fit, and so must the copy a snapshot takes of
@@ -19,14 +20,10 @@ report gives the compact size so that one can see how far they can grow.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from holdemd.config.schema import Config
-from holdemd.durations import format_bytes
-from holdemd.errors import UsageError
-from holdemd.games import tree_size
 from holdemd.games.betting import build_game_arrays
 from holdemd.games.compiled import DEAL_HOLDEM, Game
 from holdemd.games.factory import nolimit_rules
@@ -34,11 +31,10 @@ from holdemd.games.kinds import game_kind
 from holdemd.games.nolimit_tree import tree_bytes
 from holdemd.games.tree_size import (
     TreeCounts,
-    TreeTooLargeToCount,
     count_nolimit_tree,
     counts_of_arrays,
 )
-from holdemd.solver.table_kind import AUTO_LAZY_ABOVE_BYTES, table_itemsizes, uses_lazy_tables
+from holdemd.solver.table_kind import table_itemsizes, uses_lazy_tables
 
 TABLES = 2  # regret and strategy_sum
 # Memory left for everything but the tables (interpreter, kernels, buffers, bucket tables).
@@ -53,13 +49,6 @@ OFFSET_BYTES = 8  # lazy tables: per node and table, an int64 where its block st
 # machine without a GiB for them would fail soon after the start; the report says how far they
 # can grow (compact_table_bytes).
 LAZY_FIRST_BLOCKS_BYTES = 1 << 30
-
-
-def _smaller_tree(source: str) -> str:
-    return (
-        "use fewer bet sizes, lower max_raises or fewer players "
-        f"(`holdemd tree --config {source}` shows it per street)"
-    )
 
 
 @dataclass(frozen=True)
@@ -142,71 +131,6 @@ class TreeReport:
     def _memory(self, table_bytes: int, copies: int) -> int:
         tables = table_bytes * (1 + copies)
         return self.tree_bytes + self.bucket_table_bytes + tables + HEADROOM_BYTES
-
-    def lines(self) -> list[str]:
-        width = max(len(s.street) for s in self.streets)
-        how = " (counted without building the tree)" if self.counted else ""
-        out = [f"{self.game}: {self.nodes:,} nodes, up to {self.max_actions} actions per node{how}"]
-        out.append(
-            f"{'street':<{width}}  {'decisions':>10}  {'terminals':>10}  "
-            f"{'buckets':>8}  {'infoset rows':>13}"
-        )
-        for s in self.streets:
-            out.append(
-                f"{s.street:<{width}}  {s.decision_nodes:>10,}  {s.terminal_nodes:>10,}  "
-                f"{s.buckets:>8,}  {s.rows:>13,}"
-            )
-        out.append(
-            f"infoset rows {self.rows:,} x {self.max_actions} actions: dense tables "
-            f"{format_bytes(self.dense_table_bytes)} (regret + strategy sum, {self.table_kinds})"
-        )
-        averaged = (
-            ""
-            if not 0 < self.strategy_streets < len(self.streets)
-            else f"; strategy sums on {self.streets[0].street} only: schedule.average first_round"
-        )
-        out.append(
-            f"lazy tables: up to {format_bytes(self.compact_table_bytes)} with every node's "
-            f"block allocated (legal actions only{averaged}), plus "
-            f"{format_bytes(self.block_offset_bytes)} of block offsets"
-        )
-        out.append(f"this config keeps {self.table_kind} tables ({self._why_this_kind()})")
-        if self.lazy and self.later_sums_bytes:
-            out.append(
-                f"later streets' average: sums in a file on disk, not in memory, up to "
-                f"{format_bytes(self.later_sums_bytes)} (the run's, and each kept snapshot's)"
-            )
-        if self.bucket_table_bytes:
-            out.append(f"card abstraction tables: {format_bytes(self.bucket_table_bytes)}")
-        out.append(f"betting tree: {format_bytes(self.tree_bytes)} (node arrays and histories)")
-        needs = f"a run needs at least {format_bytes(self.memory_needed)} ({self._needs()})"
-        if self.lazy:
-            needs += (
-                f"; once training reaches every node {format_bytes(self.memory_fully_grown)} "
-                "(snapshots write from the shared tables: no copy)"
-            )
-        out.append(needs)
-        return out
-
-    def _why_this_kind(self) -> str:
-        if self.tables_setting != "auto":
-            return f"solver.tables: {self.tables_setting}"
-        above = "above" if self.lazy else "at most"
-        limit = format_bytes(AUTO_LAZY_ABOVE_BYTES)
-        return f"solver.tables: auto, the dense tables are {above} {limit}"
-
-    def _needs(self) -> str:
-        """What :attr:`memory_needed` adds up, in words."""
-        parts = ["betting tree"] if self.tree_bytes else []
-        if self.bucket_table_bytes:
-            parts.append("card tables")
-        if self.lazy:
-            blocks = format_bytes(self.first_table_bytes - self.block_offset_bytes)
-            parts.append(f"block offsets and a first {blocks} of blocks")
-        else:
-            parts.append("the dense tables, twice (a snapshot's copy)")
-        parts.append(f"{format_bytes(HEADROOM_BYTES)} for the processes")
-        return ", ".join(parts)
 
 
 def report_for(config: Config) -> TreeReport:
@@ -341,95 +265,6 @@ def _report(
         block_offset_bytes=TABLES * OFFSET_BYTES * counts.nodes,
         later_sums_bytes=later,
     )
-
-
-def available_memory() -> int:
-    """Bytes of memory available to new allocations (MemAvailable), else physical memory."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-
-
-def check_fits(report: TreeReport, source: str, available: int | None = None) -> None:
-    """Refuse a config whose run cannot fit in memory: the tree, the card tables, the tables at
-    the start of the run and a snapshot's copy of them (:attr:`TreeReport.memory_needed`).
-
-    Dense tables are allocated whole, so they must fit; lazily allocated ones
-    (``report.table_kind == "lazy"``) need only their block offsets and a first working set of
-    blocks, however large the dense tables would be.
-    """
-    free = available_memory() if available is None else available
-    if report.memory_needed <= free:
-        return
-    how = "counted without building it" if report.counted else "built"
-    if report.lazy:
-        blocks = report.first_table_bytes - report.block_offset_bytes
-        tables = (
-            f"the lazy tables need {format_bytes(report.first_table_bytes)} at the start "
-            f"({format_bytes(report.block_offset_bytes)} of block offsets and a first "
-            f"{format_bytes(blocks)} of blocks),"
-        )
-        advice = "use fewer bet sizes, lower max_raises or fewer players"
-    else:
-        tables = (
-            f"the tables need {format_bytes(report.dense_table_bytes)} "
-            f"({report.rows:,} infoset rows x {report.max_actions} actions x {TABLES} tables), "
-            "twice that while a snapshot copies them,"
-        )
-        advice = "use fewer buckets, a smaller bet menu, lower max_raises or solver.tables: lazy"
-    raise UsageError(
-        f"{source}: {tables} plus {format_bytes(report.bucket_table_bytes)} of card buckets and "
-        f"{format_bytes(report.tree_bytes)} for the betting tree ({report.nodes:,} nodes, "
-        f"{how}), but only {format_bytes(free)} of memory is available; {advice} "
-        f"(see `holdemd tree --config {source}`)"
-    )
-
-
-def growth_note(report: TreeReport, source: str, available: int | None = None) -> str | None:
-    """A note for a config whose lazy tables fit at the start (:func:`check_fits`) but would
-    not once training has reached every node, snapshots included; None if they would."""
-    free = available_memory() if available is None else available
-    if not report.lazy or report.memory_fully_grown_snapshot <= free:
-        return None
-    return (
-        f"{source}: once training reaches every node a run holds "
-        f"{format_bytes(report.memory_fully_grown)}, more than the {format_bytes(free)} of "
-        "memory available now: a long run may run out (holdemctl status shows the growth, and "
-        "health warns hours before)"
-    )
-
-
-def check_countable(
-    stop: TreeTooLargeToCount, config: Config, source: str, available: int | None = None
-) -> None:
-    """After a count that gave up: refuse if the nodes it counted already would not fit in
-    memory; otherwise the tree may still fit, and the builder (which grows its arrays) tries."""
-    free = available_memory() if available is None else available
-    # A lower bound: every decision has at least two actions (fold or check, and call or bet).
-    at_least = tree_bytes(stop.nodes_at_least, 2, config.game.players)
-    if at_least + HEADROOM_BYTES > free:
-        raise UsageError(
-            f"{source}: the betting tree has more than {stop.nodes_at_least:,} nodes (counting "
-            f"stopped after {tree_size.MAX_COUNTED_STATES:,} betting states), more than "
-            f"{format_bytes(at_least)} to build, but only {format_bytes(free)} of memory is "
-            f"available; {_smaller_tree(source)}"
-        ) from stop
-
-
-def check_before_building(config: Config, source: str) -> None:
-    """Refuse, before building anything and in well under a second, a tree or tables that
-    would not fit in memory."""
-    try:
-        report = count_for(config)
-    except TreeTooLargeToCount as stop:
-        check_countable(stop, config, source)
-        return
-    check_fits(report, source)
 
 
 def game_report(game: Game, itemsize: int = 4, *, config: Config | None = None) -> TreeReport:

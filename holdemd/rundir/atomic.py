@@ -4,7 +4,7 @@ The one way holdemd replaces a file (status.json, the active-run record, exporte
 bucket tables, snapshot manifests): write a temporary file in the same directory, fsync it,
 rename it over the target, fsync the directory. Standard library only, so every layer may use
 it. A snapshot (a directory of files) is made atomic the same way, one level up, in
-``rundir.snapshots``; a file that never changes once written goes into one by `link_or_copy`.
+``rundir.snapshot_write``; a file that never changes once written goes into one by `link_or_copy`.
 """
 
 from __future__ import annotations

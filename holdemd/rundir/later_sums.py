@@ -4,7 +4,8 @@ writes it, how a resumed run takes a snapshot's copy as its own.
 ``RUN/later_sums/current.npy`` is the run's current file, a 1-D ``.npy`` array. A pass writes
 the next one as ``RUN/later_sums/.tmp-sums-<pid>-<random>.npy``, fsyncs it and renames it over
 ``current.npy``; a file is never changed once renamed, so a snapshot hard-links it instead of
-copying gigabytes (``rundir.snapshots``). A crash leaves a temp file, removed at the next start.
+copying gigabytes (``rundir.snapshot_write``). A crash leaves a temp file, removed at the next
+start.
 """
 
 from __future__ import annotations

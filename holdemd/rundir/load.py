@@ -33,7 +33,8 @@ from holdemd.errors import SnapshotError, UsageError
 from holdemd.games.cache import load_or_build
 from holdemd.games.compiled import Game
 from holdemd.rundir.manifest import KIND
-from holdemd.rundir.snapshots import SnapshotInfo, read_manifest, read_snapshot
+from holdemd.rundir.snapshot_read import read_manifest, read_snapshot
+from holdemd.rundir.snapshots import SnapshotInfo
 from holdemd.rundir.store import find_snapshot, list_snapshots
 from holdemd.solver.later_sums import LaterSums
 from holdemd.solver.lazy_tables import (

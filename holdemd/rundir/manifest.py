@@ -1,7 +1,7 @@
 """What a snapshot records besides its arrays, and what a resumed run must agree with.
 
 The manifest carries the config, the game's shape and abstraction digest, the counters a
-resume carries on from, and (added by ``snapshots``) per-file checksums and its own checksum.
+resume carries on from, and (added by ``snapshot_write``) per-file checksums and its own checksum.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The snapshots of a run: listing, finding the latest, retention, and crash leftovers.
 
-The format of one snapshot (atomic write, checksummed read) is in ``snapshots``; this module
+One snapshot is in ``snapshots`` (format), ``snapshot_write`` and ``snapshot_read``; this module
 deals with the directory of them.
 """
 
@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from holdemd.errors import SnapshotError, SnapshotWriteError
+from holdemd.rundir.snapshot_read import read_manifest
 from holdemd.rundir.snapshots import (
     ASIDE_PREFIX,
     MANIFEST_FILE,
@@ -19,7 +20,6 @@ from holdemd.rundir.snapshots import (
     SNAPSHOTS_DIR,
     TEMP_PREFIX,
     SnapshotInfo,
-    read_manifest,
     snapshot_info,
 )
 

@@ -2,10 +2,10 @@
 
 It holds an exclusive lock on its state directory (``lock``), serves the control socket
 (``control_server``, docs/control.md; the commands are in ``commands``), and runs the same
-``TrainingRun`` as ``holdemd train``. The active run is recorded (``active_run``) until it ends
-by itself or a client stops it; a daemon that starts and finds that record (it was killed, the
-machine rebooted, systemd restarted it) resumes the run from its last snapshot, so at most one
-snapshot interval of work is lost.
+``TrainingRun`` as ``holdemd train`` (``runs`` starts, trains, stops and recovers it). The
+active run is recorded (``active_run``) until it ends by itself or a client stops it; a daemon
+that starts and finds that record (it was killed, the machine rebooted, systemd restarted it)
+resumes the run from its last snapshot, so at most one snapshot interval of work is lost.
 
 Under systemd it speaks the notify protocol: READY=1 once the socket is bound, STATUS= every
 few seconds, WATCHDOG=1 only while its loop and the run's loop keep ticking, STOPPING=1 and
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
 import signal
@@ -27,10 +26,9 @@ from typing import Any
 
 from holdemd import __version__
 from holdemd.config.loader import load_config
-from holdemd.config.overrides import dotted_overrides
 from holdemd.errors import HoldemdError
 from holdemd.protocol.control import ControlEvent, ControlRequest
-from holdemd.protocol.errors import E_BAD_REQUEST, E_BUSY, E_NOT_RUNNING
+from holdemd.protocol.errors import E_BAD_REQUEST, E_NOT_RUNNING
 from holdemd.protocol.paths import SOCKET_NAME
 from holdemd.rundir.logs import RunLog, reopen_log_files
 from holdemd.rundir.status import past_runs, status_line, status_to_dict, utc_now_iso
@@ -39,9 +37,9 @@ from holdemd.service.commands import dispatch, mutating_commands, stats_event
 from holdemd.service.control_server import CommandError, Connection, ControlServer
 from holdemd.service.health import health
 from holdemd.service.lock import DaemonLock
+from holdemd.service.runs import recover, start_run, stop_run
 from holdemd.service.sd_notify import Notifier
 from holdemd.service.strategy import StrategyLookups
-from holdemd.training.plan import build_run, plan_game, plan_run
 from holdemd.training.run import TrainingResult, TrainingRun
 
 log = logging.getLogger("holdemd.service")
@@ -49,7 +47,6 @@ log = logging.getLogger("holdemd.service")
 STATUS_SCHEMA = 1
 HOUSEKEEPING_SECONDS = 0.5
 NOTIFY_STATUS_SECONDS = 5.0
-FINAL_SNAPSHOT_EXTENSION = 120.0  # seconds asked of systemd while the final snapshot is written
 PAST_RUNS_LISTED = 20
 
 
@@ -88,7 +85,8 @@ class Service:
         self.stats_due: dict[int, float] = {}  # id(connection) -> next stats event
         self.run_log = RunLog()  # the active run's logs/train.log gets the daemon's lines too
         self.background: set[asyncio.Task[Any]] = set()
-        self._keep_record = False  # the active run outlives this daemon (shutdown, not stop)
+        # The active run outlives this daemon (a shutdown, not a user's stop): ``runs``.
+        self.keep_record_on_end = False
         self.recovery_error: str | None = None  # why the recorded active run did not resume
         self.lookups = StrategyLookups(self.runs_root, self._live_run)
 
@@ -110,9 +108,9 @@ class Service:
                 os.getpid(),
             )
             self.notifier.ready("idle")
-            await self._recover()
+            await recover(self)
             await self._housekeeping()
-            await self._stop_run(f"daemon shutdown ({self.shutdown_reason})", keep_record=True)
+            await stop_run(self, f"daemon shutdown ({self.shutdown_reason})", keep_record=True)
             return 0
         finally:
             self.notifier.stopping("closing")
@@ -168,38 +166,7 @@ class Service:
             return status_line(self.run.status())
         return "idle: no active run"
 
-    # -- runs ----------------------------------------------------------------------------
-
-    async def _recover(self) -> None:
-        """Resume the run a previous daemon left active (crash, kill, reboot)."""
-        record = self.record.read()
-        if record is None:
-            return
-        run_dir = Path(record["run_dir"])
-        try:
-            from holdemd.rundir.store import latest_snapshot
-
-            snapshot = latest_snapshot(run_dir) if run_dir.is_dir() else None
-            if snapshot is None:
-                log.warning("active run %s has no snapshot yet: starting it again", run_dir)
-                await self._start_run(
-                    Path(record["config"]), record.get("overrides", {}), None, run_dir
-                )
-                self.resumed_from = None
-            else:
-                log.info("resuming the active run %s", run_dir)
-                sup = await self._start_run(None, {}, run_dir, None)
-                # The snapshot used: the newest that verified, maybe not the newest on disk.
-                self.resumed_from = str(sup.resumed_from) if sup.resumed_from else None
-        except (HoldemdError, KeyError, TypeError) as exc:
-            # The record stays: the run's snapshots are still there, and the next daemon
-            # start (after the cause is fixed) tries again. A new `start` replaces it.
-            self.recovery_error = f"cannot resume the active run {run_dir}: {exc}"
-            log.error(
-                "%s; it stays recorded in %s and is tried again when the daemon restarts",
-                self.recovery_error,
-                self.record.path,
-            )
+    # -- runs (started, trained, stopped and recovered in ``runs``) ----------------------
 
     async def start(
         self, config: Path | None, overrides: dict[str, Any], resume: Path | bool | None
@@ -213,105 +180,12 @@ class Service:
                 )
             config = self.options.default_config
         where = self._newest_run() if resume is True else resume or None
-        return await self._start_run(config, overrides, where, None)
-
-    async def _start_run(
-        self,
-        config: Path | None,
-        overrides: dict[str, Any],
-        resume: Path | None,
-        logdir: Path | None,
-    ) -> TrainingRun:
-        if self.starting or (self.run_task is not None and not self.run_task.done()):
-            raise CommandError(E_BUSY, self._busy_message())
-        self.starting = True
-        try:
-            dotted = dotted_overrides(overrides)
-            plan = await asyncio.to_thread(
-                plan_run, config, dotted, resume=resume, logdir=logdir, runs_root=self.runs_root
-            )
-            game = await asyncio.to_thread(plan_game, plan)
-            plan = dataclasses.replace(
-                plan,
-                options=dataclasses.replace(
-                    plan.options,
-                    handle_signals=False,
-                    listen=self.options.listen,
-                    keys=self.options.keys,
-                ),
-            )
-            run = build_run(plan, on_event=self._publish, game=game)
-        finally:
-            self.starting = False
-        self.record.write(plan.run_dir, config, overrides, utc_now_iso())
-        self.run_log.attach(plan.run_dir)
-        log.info("run %s started in %s", run.run_id, plan.run_dir)
-        self.recovery_error = None
-        self.run = run
-        self.resumed_from = None
-        self.run_task = asyncio.create_task(self._train(run))
-        return run
-
-    async def _train(self, supervisor: TrainingRun) -> TrainingResult | None:
-        result: TrainingResult | None = None
-        try:
-            result = await supervisor.run()
-            log.info(
-                "run %s %s after %s iterations (%s)",
-                supervisor.run_id,
-                supervisor.state,
-                f"{result.iterations:,}",
-                result.stopped_by,
-            )
-        except HoldemdError as exc:
-            log.error("run %s failed: %s", supervisor.run_id, exc)
-        except KeyboardInterrupt:  # the supervisor's "forced" path
-            log.warning("run %s stopped without a final snapshot", supervisor.run_id)
-        except Exception:
-            log.exception("run %s crashed", supervisor.run_id)
-        finally:
-            self.last_run = {
-                **status_to_dict(supervisor.status()),
-                "run_dir": str(supervisor.run_dir),
-            }
-            # Only a run that spent its budget is over. One that failed (say, its disk filled
-            # past what retries could wait out) stays recorded, so the next daemon resumes it
-            # from its last good snapshot; a user's stop has cleared the record already.
-            spent = result is not None and result.stopped_by in ("iterations", "time budget")
-            if spent and not self._keep_record:
-                self.record.clear()
-            self.run = None
-            self.lookups.forget(supervisor)
-            self.run_log.detach()
-        return result
-
-    async def _stop_run(self, why: str, *, keep_record: bool) -> TrainingResult | None:
-        """Stop the active run with a final snapshot; ``keep_record`` makes the next daemon
-        resume it (a daemon shutdown is not the end of the run, a user's stop is)."""
-        if self.run_task is None or self.run_task.done():
-            return None
-        self._keep_record = keep_record
-        assert self.run is not None
-        # systemd kills a stop that outlasts its timeout: a shutdown gives up retrying a
-        # failing final snapshot before that (the next daemon resumes from the last good one).
-        patience = FINAL_SNAPSHOT_EXTENSION / 2 if keep_record else None
-        self.run.request_stop(why, final_snapshot_patience=patience)
-        self.notifier.extend_timeout(FINAL_SNAPSHOT_EXTENSION)
-        try:
-            return await asyncio.shield(self.run_task)
-        finally:
-            self._keep_record = False
-
-    def _busy_message(self) -> str:
-        if self.starting:
-            return "a run is starting (loading the game); wait for it, then try again"
-        sup = self.run
-        what = f"run {sup.run_id} is {sup.state}" if sup else "a run is active"
-        return f"{what}; stop it first (holdemctl stop --wait)"
+        return await start_run(self, config, overrides, where, None)
 
     # -- events --------------------------------------------------------------------------
 
-    def _publish(self, kind: str, data: dict[str, Any]) -> None:
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        """Send an event to the subscribed connections (a run's events come through here)."""
         self.server.publish(ControlEvent(kind, utc_now_iso(), data))
 
     def _publish_stats(self, now: float) -> None:
@@ -389,7 +263,7 @@ class Service:
         changed = run.request_stop("holdemctl stop")
         if changed:
             self.record.clear()
-            self._keep_record = False
+            self.keep_record_on_end = False
         if not wait:
             return {"changed": changed, "state": "stopping", "snapshot": None}
         result = await asyncio.shield(self.run_task)

@@ -12,16 +12,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from holdemd.games.compiled import Game
-from holdemd.solver.kernels.external_sampling import (
-    COUNTER_DROPPED,
-    COUNTER_NODES,
-    COUNTER_PRUNABLE,
-    COUNTER_PRUNED,
-    NUM_COUNTERS,
-    batch_settings,
-    make_workspace,
-    run_iterations,
-)
+from holdemd.solver.kernels.external_sampling import run_iterations
 from holdemd.solver.kernels.rng import make_rng_state
 from holdemd.solver.kernels.table_access import (
     DeltaBuffer,
@@ -30,6 +21,15 @@ from holdemd.solver.kernels.table_access import (
     LiveTables,
     make_delta_buffer,
     no_delta_buffer,
+)
+from holdemd.solver.kernels.traversal_args import (
+    COUNTER_DROPPED,
+    COUNTER_NODES,
+    COUNTER_PRUNABLE,
+    COUNTER_PRUNED,
+    NUM_COUNTERS,
+    batch_settings,
+    make_workspace,
 )
 from holdemd.solver.lazy_tables import LazyTables
 from holdemd.solver.tables import (

@@ -22,7 +22,7 @@ from holdemd.config.schema import Config, TrainingConfig
 from holdemd.errors import UsageError
 from holdemd.games.cache import load_or_build
 from holdemd.games.compiled import Game
-from holdemd.games.report import check_before_building
+from holdemd.games.memory_check import check_before_building
 from holdemd.rundir.load import find_resume_snapshot, load_snapshot
 from holdemd.rundir.manifest import check_resumable
 from holdemd.rundir.store import latest_snapshot
@@ -53,7 +53,7 @@ def plan_run(
 ) -> RunPlan:
     """Decide config, run directory and resume point; nothing is created on disk.
 
-    A new run's tree is counted first (``tree_report.check_before_building``): one whose tree
+    A new run's tree is counted first (``memory_check.check_before_building``): one whose tree
     or tables would not fit in memory is refused before anything is built.
 
     ``resume`` is a run directory or snapshot to continue; ``resume_latest_in`` continues the

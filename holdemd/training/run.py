@@ -1,7 +1,8 @@
 """A training run: worker processes kept busy, their work merged, the result kept safe.
 
-``TrainingRun.run()`` goes startup -> main loop -> shutdown. It owns the global tables (shared
-memory; it is their only writer), and the parts that do the work:
+``TrainingRun.run()`` goes startup -> main loop -> shutdown (``loop``). It owns the global
+tables (shared memory; it is their only writer; ``run_start`` prepares them and the game), and
+the parts that do the work:
 
 ``link``             the ZeroMQ socket the workers connect to
 ``worker_pool``      the worker processes: handshake, reports, hangs, restarts
@@ -17,12 +18,11 @@ A delta is merged as soon as it arrives: there is no barrier, so a slow worker s
 rounds, merged in slot order; see ``dispatch``).
 ``holdemd train`` runs it in the foreground, the service (``holdemd serve``) in its event loop;
 the service uses only the narrow surface: ``status``, ``pause``, ``resume``, ``request_stop``,
-``snapshot_now``, ``healthy``.
+``snapshot_now``, ``healthy`` (carried out by ``run_control``).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from pathlib import Path
@@ -30,26 +30,18 @@ from pathlib import Path
 import numpy as np
 
 from holdemd.config.schema import Config
-from holdemd.games.cache import load_or_build, publish
 from holdemd.games.compiled import Game
-from holdemd.games.report import check_fits, game_report
 from holdemd.hosts.head import HostsHead, open_head
 from holdemd.hosts.ray_placement import RayPlacement
-from holdemd.protocol.worker import (
-    Delta,
-    Pause,
-    Resume,
-)
-from holdemd.rundir.manifest import check_abstraction
+from holdemd.protocol.worker import Delta
 from holdemd.rundir.snapshots import SnapshotInfo
 from holdemd.rundir.status import RunState, RunStatus, utc_now_iso
-from holdemd.solver.lazy_tables import LazyTables, compact_entries, dense_strategy_sum
-from holdemd.solver.table_kind import game_uses_lazy_tables
-from holdemd.solver.tables import Tables, regret_unit
+from holdemd.solver.lazy_tables import dense_strategy_sum
+from holdemd.training import run_control
 from holdemd.training.clock import TrainingClock
 from holdemd.training.dispatch import Dispatcher
 from holdemd.training.link import WorkerLink
-from holdemd.training.litmus import LitmusChecks, run_scenarios
+from holdemd.training.litmus import LitmusChecks
 from holdemd.training.loop import run_to_end
 from holdemd.training.merge import Merger
 from holdemd.training.metrics import MetricsWriter, open_metrics
@@ -64,29 +56,17 @@ from holdemd.training.options import (
 from holdemd.training.quality import QualityChecks
 from holdemd.training.rate import RateMeter
 from holdemd.training.reporting import PruningMeter, StatusFile, run_scalars, run_status
+from holdemd.training.run_start import prepare_start
 from holdemd.training.schedule_runner import ScheduleRunner
-from holdemd.training.shared_tables import SharedTables, remove_orphaned_segments
 from holdemd.training.slots import WorkerSlot
 from holdemd.training.snapshotter import SnapshotBusy, Snapshotter, resumed_snapshot
 from holdemd.training.table_memory import TableMemoryMeter
 from holdemd.training.worker_pool import PoolOptions, WorkerPool
 
-log = logging.getLogger("holdemd.supervisor")
-
 TICK_SECONDS = 0.1
-STUCK_SECONDS = 30.0  # the main loop silent this long (and not snapshotting): unhealthy
 
 
 __all__ = ["ResumePoint", "RunOptions", "SnapshotBusy", "TrainingResult", "TrainingRun"]
-
-
-def new_tables(config: Config, game: Game, lazy: bool) -> Tables | LazyTables:
-    """A new run's empty tables, of the kind ``solver.tables`` asks for."""
-    solver = config.solver
-    if lazy:
-        # No arena yet: the shared segments get their capacity (SharedTables.create).
-        return LazyTables.zeros(game, solver.table_dtype, solver.regret_dtype, capacity=0)
-    return Tables.zeros(game, solver.table_dtype, solver.regret_dtype)
 
 
 class TrainingRun:
@@ -105,30 +85,11 @@ class TrainingRun:
         self.run_dir = run_dir
         self.options = options
         self.on_event = on_event
-        # A caller on an event loop builds the game in a thread (it can take seconds) and
-        # passes it in; it must be the one the config describes. Its arrays go to the game
-        # cache (once per host and config), which the workers map instead of building it.
-        if game is None:
-            game, cache_entry = load_or_build(config.game, config.abstraction.buckets)
-        else:
-            cache_entry = publish(game, config.game)
-        self.game = game
-        self.game_cache = cache_entry
-        if resume is not None:
-            check_abstraction(resume.abstraction_digest, self.game, str(resume.source))
-        lazy = game_uses_lazy_tables(config, self.game)
-        check_fits(game_report(self.game, config=config), source=config_source)
-        scenarios = run_scenarios(config)  # a bad file: refused before anything is allocated
-        initial = resume.tables if resume else new_tables(config, self.game, lazy)
-        if lazy and isinstance(initial, Tables):  # a dense run resumed as a lazy one
-            initial = LazyTables.from_dense(self.game, initial)
-        elif not lazy and isinstance(initial, LazyTables):
-            initial = initial.to_dense(self.game)
+        start = prepare_start(config, config_source, resume, game)
+        self.game = start.game
+        self.game_cache = start.cache_entry
         self.run_id = f"{int(time.time())}-{os.getpid()}"
-        for name in remove_orphaned_segments():
-            log.warning("removed shared memory %s of a supervisor that no longer runs", name)
-        capacity = compact_entries(self.game) if lazy else 0
-        self.shared = SharedTables.create(initial, run_tag=str(os.getpid()), capacity=capacity)
+        self.shared = start.shared
         self.tables = self.shared.tables
         self.resumed_from = resume.source if resume else None
         start_iteration = resume.iteration if resume else 0
@@ -144,12 +105,11 @@ class TrainingRun:
         self.last_tick = time.monotonic()  # the main loop's latest tick: a watchdog reads it
         self.rate = 0.0  # iterations/s over the last ten seconds or so
         self.rate_meter = RateMeter()
-        unit = regret_unit(initial.regret.dtype, self.game.utility_scale)
         self.schedule = ScheduleRunner(
             config,
             self.game,
             self.tables,
-            unit,
+            start.regret_unit,
             elapsed=self.clock.before,
             iteration=start_iteration,
             run_dir=run_dir,
@@ -159,7 +119,7 @@ class TrainingRun:
             self.tables,
             batch_size=config.training.batch_size,
             linear=config.solver.linear_weighting,
-            regret_unit=unit,
+            regret_unit=start.regret_unit,
             seed=config.solver.seed,
         )
         self.dispatch = Dispatcher(
@@ -168,7 +128,7 @@ class TrainingRun:
             self.merger,
             self.schedule,
             tables=self.shared.handles,
-            spec=worker_spec(config, options, str(cache_entry or "")),
+            spec=worker_spec(config, options, str(start.cache_entry or "")),
             iteration=start_iteration,
             target=config.training.iterations,
             elapsed=self.elapsed,
@@ -223,7 +183,7 @@ class TrainingRun:
             self.game,
             self.tables,
             self.metrics,
-            scenarios=scenarios,
+            scenarios=start.scenarios,
             iteration=lambda: self.iteration,
         )
         self.pruning = PruningMeter()
@@ -265,62 +225,25 @@ class TrainingRun:
         return self.snapshotter.in_progress
 
     def request_stop(self, why: str, *, final_snapshot_patience: float | None = None) -> bool:
-        """Stop at the workers' batch boundaries with a final snapshot; False if already asked.
-
-        ``final_snapshot_patience``: give up a final snapshot that keeps failing after this
-        many seconds (a daemon shutdown, which systemd would otherwise kill)."""
-        if final_snapshot_patience is not None:
-            self.final_snapshot_patience = final_snapshot_patience
-        if self.stop_requested:
-            return False
-        self.stop_requested = True
-        log.info("stop requested (%s): finishing the batches and writing a final snapshot", why)
-        return True
+        """Stop at the workers' batch boundaries with a final snapshot; False if already asked
+        (``run_control.request_stop``)."""
+        return run_control.request_stop(self, why, final_snapshot_patience=final_snapshot_patience)
 
     async def pause(self) -> bool:
-        """Workers finish their batch, send it and idle; the budget clock stops.
-
-        Returns False when the run was already paused (nothing changed).
-        """
-        if self.clock.paused:
-            return False
-        self.clock.pause()
-        self.pool.broadcast(Pause())
-        if self.state == "running":
-            self.state = "paused"
-        log.info("paused at iteration %s; the time budget clock is stopped", f"{self.iteration:,}")
-        await self.status_file.write(self.status())
-        return True
+        """Workers idle, the budget clock stops; False if already paused (``run_control``)."""
+        return await run_control.pause(self)
 
     async def resume(self) -> bool:
-        """Undo :meth:`pause`; False when the run was not paused."""
-        if not self.clock.paused:
-            return False
-        self.clock.resume()
-        self.pool.resume_progress(time.monotonic())
-        self.pool.broadcast(Resume())
-        if self.state == "paused":
-            self.state = "running"
-        log.info("resumed at iteration %s", f"{self.iteration:,}")
-        await self.status_file.write(self.status())
-        return True
+        """Undo :meth:`pause`; False when the run was not paused (``run_control``)."""
+        return await run_control.resume(self)
 
     async def snapshot_now(self) -> SnapshotInfo | None:
-        """Write a snapshot of the merged tables now (on schedule, and the service's
-        ``snapshot`` command); None if it could not be written (the run is then degraded)."""
-        info = await self.snapshotter.write(
-            self.iteration, self.elapsed(), len(self.pool.slots), self.schedule.finish
-        )
-        if info is not None:
-            self.litmus.start(info.name)
-        return info
+        """A snapshot of the merged tables now; None if it failed (``run_control``)."""
+        return await run_control.snapshot_now(self)
 
     def healthy(self, now: float) -> bool:
-        """The main loop ticks (or the run is between phases, or writing a snapshot, which take
-        as long as they take): what a watchdog asks."""
-        if self.state not in ("running", "paused", "degraded"):
-            return True
-        return self.snapshot_in_progress or now - self.last_tick < STUCK_SECONDS
+        """What a watchdog asks: is the main loop ticking (``run_control.healthy``)?"""
+        return run_control.healthy(self, now)
 
     def elapsed(self) -> float:
         return self.clock.elapsed()

@@ -30,14 +30,9 @@ from holdemd.errors import HoldemdError, SnapshotError, SnapshotWriteError
 from holdemd.games.compiled import Game
 from holdemd.rundir.checksums import sha256_file
 from holdemd.rundir.manifest import snapshot_manifest
-from holdemd.rundir.snapshots import (
-    LinkedFile,
-    SnapshotInfo,
-    read_manifest,
-    snapshot_info,
-    snapshot_name,
-    write_snapshot,
-)
+from holdemd.rundir.snapshot_read import read_manifest
+from holdemd.rundir.snapshot_write import write_snapshot
+from holdemd.rundir.snapshots import LinkedFile, SnapshotInfo, snapshot_info, snapshot_name
 from holdemd.rundir.store import make_room, prune_snapshots
 from holdemd.solver.lazy_tables import REGRET, STRATEGY, LazyTables
 from holdemd.solver.tables import Tables

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from holdemd.durations import format_about, format_bytes
 from holdemd.games.compiled import Game
-from holdemd.games.report import available_memory
+from holdemd.games.memory_check import available_memory
 from holdemd.solver.lazy_tables import REGRET, LazyTables, NodeBlocks
 from holdemd.solver.tables import Tables
 from holdemd.training.shared_tables import SHM_DIR

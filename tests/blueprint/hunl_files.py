@@ -15,7 +15,7 @@ from holdemd.config.schema import Config
 from holdemd.games.factory import build_game
 from holdemd.rundir.load import load_snapshot
 from holdemd.rundir.manifest import snapshot_manifest
-from holdemd.rundir.snapshots import write_snapshot
+from holdemd.rundir.snapshot_write import write_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 

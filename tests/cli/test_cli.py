@@ -14,7 +14,7 @@ import pytest
 
 from holdemd.cli import build_parser, main
 from holdemd.games.factory import make_game
-from holdemd.rundir.snapshots import read_snapshot
+from holdemd.rundir.snapshot_read import read_snapshot
 from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.tables import uniform_strategy
 from holdemd.strategy_export import json_to_strategy, strategy_to_json, write_json_atomic

@@ -26,7 +26,9 @@ from holdemd.protocol.codec import encode
 from holdemd.protocol.worker import NONCE_ENV, Delta, Hello
 from holdemd.rundir.load import load_snapshot
 from holdemd.rundir.manifest import snapshot_manifest
-from holdemd.rundir.snapshots import read_manifest, snapshot_name, write_snapshot
+from holdemd.rundir.snapshot_read import read_manifest
+from holdemd.rundir.snapshot_write import write_snapshot
+from holdemd.rundir.snapshots import snapshot_name
 from holdemd.rundir.status import read_status
 from holdemd.rundir.store import latest_snapshot
 from holdemd.solver.kernels.rng import make_rng_state

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from holdemd.rundir.snapshots import read_manifest
+from holdemd.rundir.snapshot_read import read_manifest
 from tests.daemon.processes import Reaper, proc_stat, wait_for
 
 pytestmark = [

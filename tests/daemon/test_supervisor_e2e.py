@@ -37,7 +37,7 @@ from holdemd.config.schema import Config, GameConfig, ScheduleConfig, SolverConf
 from holdemd.errors import ExitCode, HoldemdError
 from holdemd.protocol.codec import encode
 from holdemd.protocol.worker import Delta, Heartbeat, Hello
-from holdemd.rundir.snapshots import read_manifest
+from holdemd.rundir.snapshot_read import read_manifest
 from holdemd.rundir.status import read_status
 from holdemd.rundir.store import latest_snapshot
 from holdemd.training import metrics as tags

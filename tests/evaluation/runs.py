@@ -11,7 +11,8 @@ from holdemd.cli import main
 from holdemd.config.schema import Config
 from holdemd.games.factory import build_game
 from holdemd.rundir.manifest import snapshot_manifest
-from holdemd.rundir.snapshots import snapshot_name, write_snapshot
+from holdemd.rundir.snapshot_write import write_snapshot
+from holdemd.rundir.snapshots import snapshot_name
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables
 

@@ -20,7 +20,7 @@ from holdemd.games.compiled import FOLD
 from holdemd.games.factory import build_game
 from holdemd.rundir.load import load_snapshot
 from holdemd.rundir.manifest import snapshot_manifest
-from holdemd.rundir.snapshots import write_snapshot
+from holdemd.rundir.snapshot_write import write_snapshot
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables
 

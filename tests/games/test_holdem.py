@@ -9,7 +9,8 @@ import pytest
 from holdemd.config.loader import load_config
 from holdemd.errors import UsageError
 from holdemd.games.factory import build_game
-from holdemd.games.report import check_fits, report_for
+from holdemd.games.memory_check import check_fits
+from holdemd.games.report import report_for
 from holdemd.solver.exact import ExactEvaluator
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables, uniform_strategy

@@ -143,11 +143,11 @@ def test_a_tree_past_the_record_builders_limit_builds_as_counted() -> None:
 
 def test_arrays_that_cannot_fit_are_not_allocated(monkeypatch) -> None:
     from holdemd.errors import GameError
-    from holdemd.games import report
+    from holdemd.games import memory_check
 
     rules = nolimit_rules(load_config(ROOT / "configs" / "hunl_mid.yaml").game)
     monkeypatch.setattr(tree_size, "MAX_COUNTED_STATES", 100)
-    monkeypatch.setattr(report, "available_memory", lambda: 1_000_000)
+    monkeypatch.setattr(memory_check, "available_memory", lambda: 1_000_000)
     with pytest.raises(GameError) as error:
         build_nolimit_arrays(*_arguments(rules))
     message = str(error.value)

@@ -14,7 +14,7 @@ from holdemd.cli import main
 from holdemd.config.loader import load_config
 from holdemd.errors import UsageError
 from holdemd.games import factory as game_factory
-from holdemd.games import holdem, tree_size
+from holdemd.games import holdem, memory_check, tree_size
 from holdemd.games import report as tree_report
 from holdemd.training.plan import plan_run
 
@@ -65,7 +65,7 @@ def six_max(tmp_path) -> Path:
 @pytest.fixture
 def memory(monkeypatch):
     """16 GiB available, whatever this machine has: the messages name it."""
-    monkeypatch.setattr(tree_report, "available_memory", lambda: 16 * GIB)
+    monkeypatch.setattr(memory_check, "available_memory", lambda: 16 * GIB)
 
 
 def test_a_tree_that_does_not_fit_is_refused_without_building(
@@ -112,15 +112,15 @@ def test_lazy_tables_are_accepted_where_dense_ones_would_not_fit(tmp_path, table
     lazy = tables != "dense"
     assert report.table_kind == ("lazy" if lazy else "dense")
     if lazy:
-        tree_report.check_fits(report, str(config), available=5 * GIB)
+        memory_check.check_fits(report, str(config), available=5 * GIB)
         expected = r"the lazy tables need 1\.1 GiB at the start \(51\.6 MiB of block offsets"
     else:
         with pytest.raises(UsageError, match=r"but only 5\.0 GiB of memory is available"):
-            tree_report.check_fits(report, str(config), available=5 * GIB)
+            memory_check.check_fits(report, str(config), available=5 * GIB)
         expected = r"the tables need 2\.4 GiB \(.*\), twice that while a snapshot copies them"
     # Lazy tables too need room for the tree, the card tables and a first working set.
     with pytest.raises(UsageError, match=expected):
-        tree_report.check_fits(report, str(config), available=(2 if lazy else 3) * GIB)
+        memory_check.check_fits(report, str(config), available=(2 if lazy else 3) * GIB)
 
 
 def test_the_compact_size_is_what_lazy_tables_allocate_for_every_node():
@@ -165,7 +165,7 @@ def test_a_tree_too_varied_to_count_is_refused_by_what_was_counted(
     tmp_path, six_max, no_building, monkeypatch
 ):
     monkeypatch.setattr(tree_size, "MAX_COUNTED_STATES", 50_000)
-    monkeypatch.setattr(tree_report, "available_memory", lambda: GIB)
+    monkeypatch.setattr(memory_check, "available_memory", lambda: GIB)
     with pytest.raises(UsageError) as error:
         plan_run(six_max, {}, logdir=tmp_path / "run")
     assert str(error.value).startswith(
@@ -184,7 +184,7 @@ def test_a_count_that_stops_short_of_the_limit_leaves_the_decision_to_the_builde
 
 
 def test_tables_that_do_not_fit_are_refused_without_building(tmp_path, no_building, monkeypatch):
-    monkeypatch.setattr(tree_report, "available_memory", lambda: 50 * 2**20)
+    monkeypatch.setattr(memory_check, "available_memory", lambda: 50 * 2**20)
     config = ROOT / "configs" / "hunl_mid.yaml"
     with pytest.raises(UsageError) as error:
         plan_run(config, {}, logdir=tmp_path / "run")
@@ -286,5 +286,5 @@ def test_6max_pluribus_fits_as_its_comments_say(tmp_path, no_building, memory):
         assert figure in comments
     # Fully grown tables fit a 24 GB machine; dense ones could not.
     assert report.memory_fully_grown < 24 * 10**9 < report.dense_table_bytes
-    tree_report.check_fits(report, str(path), available=8 * GIB)
+    memory_check.check_fits(report, str(path), available=8 * GIB)
     assert plan_run(path, {}, logdir=tmp_path / "run").config.solver.tables == "lazy"

@@ -1,6 +1,7 @@
-"""``holdemd train --ray``, the parts that need no Ray cluster: the nodes chosen, their names and
-command line, the address they connect to, the verdict on a node that ended, the errors a user
-can meet, and the actor body (``ray_node.NodeProcess``) with real processes.
+"""``holdemd train --ray``, the parts that need no Ray cluster (``ray_plan``, and a warning of
+``ray_placement``): the nodes chosen, their names and command line, the address they connect
+to, the verdict on a node that ended, the errors a user can meet, and the actor body
+(``ray_node.NodeProcess``) with real processes.
 
 The placement itself, against a real Ray cluster in network namespaces: ``test_ray_e2e.py``.
 """
@@ -18,10 +19,10 @@ import pytest
 
 from holdemd.cli import main
 from holdemd.errors import UsageError
-from holdemd.hosts import ray_placement
+from holdemd.hosts import ray_plan
 from holdemd.hosts.keys import KeysError, init_keys
 from holdemd.hosts.ray_node import NodeProcess
-from holdemd.hosts.ray_placement import (
+from holdemd.hosts.ray_plan import (
     RayNode,
     check_host_keys,
     connect_address,
@@ -152,7 +153,7 @@ def test_missing_host_keys_are_named_with_the_command_that_makes_them(tmp_path: 
 def test_without_ray_installed_the_error_names_the_extra(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(ray_placement.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(ray_plan.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(UsageError) as error:
         require_ray("auto")
     assert str(error.value) == "--ray auto: Ray is not installed here; pip install 'holdemd[ray]'"

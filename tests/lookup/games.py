@@ -16,7 +16,7 @@ from holdemd.games.factory import build_game, nolimit_rules
 from holdemd.games.holdem import holdem_game
 from holdemd.games.nolimit import NoLimitRules
 from holdemd.rundir.manifest import snapshot_manifest
-from holdemd.rundir.snapshots import write_snapshot
+from holdemd.rundir.snapshot_write import write_snapshot
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.tables import Tables
 

@@ -1,4 +1,4 @@
-"""Tests of holdemd.rundir.snapshots and store: atomic writes, verified reads, listing, retention, cleanup."""
+"""Tests of holdemd.rundir.snapshots, snapshot_write, snapshot_read and store: atomic writes, verified reads, listing, retention, cleanup."""
 
 from __future__ import annotations
 
@@ -15,16 +15,11 @@ import numpy as np
 import pytest
 
 from holdemd.errors import ExitCode, SnapshotError
-from holdemd.rundir import snapshots
+from holdemd.rundir import snapshot_write, snapshots
 from holdemd.rundir.checksums import sha256_file
-from holdemd.rundir.snapshots import (
-    FORMAT_VERSION,
-    SnapshotInfo,
-    read_manifest,
-    read_snapshot,
-    snapshot_name,
-    write_snapshot,
-)
+from holdemd.rundir.snapshot_read import read_manifest, read_snapshot
+from holdemd.rundir.snapshot_write import write_snapshot
+from holdemd.rundir.snapshots import FORMAT_VERSION, SnapshotInfo, snapshot_name
 from holdemd.rundir.store import (
     find_snapshot,
     latest_snapshot,
@@ -376,7 +371,7 @@ def test_interrupt_mid_write_removes_the_temp_dir(
     def interrupted(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(snapshots, "_write_json", interrupted)
+    monkeypatch.setattr(snapshot_write, "_write_json", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write(tmp_path, 2)
     assert_only_previous_snapshot(tmp_path, previous)

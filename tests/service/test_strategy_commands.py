@@ -22,7 +22,7 @@ from holdemd.lookup.show_text import range_lines, show_lines
 from holdemd.protocol.control import ControlRequest
 from holdemd.protocol.errors import E_BAD_REQUEST, E_NOT_RUNNING
 from holdemd.rundir.manifest import snapshot_manifest
-from holdemd.rundir.snapshots import write_snapshot
+from holdemd.rundir.snapshot_write import write_snapshot
 from holdemd.service.commands import dispatch, mutating_commands
 from holdemd.service.control_server import CommandError
 from holdemd.service.strategy import StrategyLookups

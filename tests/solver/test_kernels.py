@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from holdemd.games.factory import make_game
-from holdemd.solver.kernels.external_sampling import regret_matching
 from holdemd.solver.kernels.payoff import payoff
+from holdemd.solver.kernels.regret_rows import regret_matching
 from holdemd.solver.kernels.rng import below, make_rng_state, uniform
 from holdemd.solver.kernels.table_access import DeltaBuffer, LiveTables, make_delta_buffer
 from holdemd.solver.mccfr import ExternalSamplingMCCFR, apply_delta

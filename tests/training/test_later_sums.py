@@ -156,13 +156,15 @@ def _format_2_snapshot(run_dir: Path, dense: Tables) -> Path:
     """A lazy snapshot as format 2 wrote it: the later streets' sums in the strategy arena."""
     from holdemd.rundir import snapshots
     from holdemd.rundir.manifest import snapshot_manifest
+    from holdemd.rundir.snapshot_read import read_manifest
+    from holdemd.rundir.snapshot_write import write_snapshot
     from holdemd.training.snapshotter import lazy_snapshot_arrays
 
     lazy = LazyTables.from_dense(GAME, dense)
     manifest = snapshot_manifest(CONFIG, GAME, iteration=300, elapsed=1.0, rng_state=0, sequence=0)
     manifest["tables"] = "lazy"
-    info = snapshots.write_snapshot(run_dir, "it-300", lazy_snapshot_arrays(lazy), manifest)
-    written = snapshots.read_manifest(info.path)
+    info = write_snapshot(run_dir, "it-300", lazy_snapshot_arrays(lazy), manifest)
+    written = read_manifest(info.path)
     written["format_version"] = 2
     del written[snapshots.MANIFEST_CHECKSUM]
     written[snapshots.MANIFEST_CHECKSUM] = snapshots.manifest_checksum(written)

@@ -13,27 +13,19 @@ updates exactly as in place mode does: the same seed gives the same numbers eith
 The traversal is a loop with an explicit stack of the traverser's nodes (opponent nodes need no
 frame: their value is their sampled child's), never recursion (see ``kernels/__init__``).
 
-Over the 400-line guideline on purpose: the traversal, its argument bundles and the batch loop
-around it are one algorithm whose inlined helpers must compile together; split across modules
-the helpers would still be read only here, and the bundles' fields are the traversal's
-vocabulary (most of the length is their numpydoc). The kinds of tables and delta buffers it
-reads and writes through, and their helpers, are in ``table_access``.
+Here: the traversal, the batch loop around it, and the two helpers that walk the workspace's
+stack frames. Elsewhere: the argument bundles and counter layout (``traversal_args``), reading
+and writing a row's regrets (``regret_rows``), and the kinds of tables and delta buffers the
+traversal goes through (``table_access``). All helpers are inlined, so the compiled traversal
+is the same wherever they live.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import numpy as np
-from numba import types
-from numba.extending import overload
-
-from holdemd.games.compiled import GameArrays
 from holdemd.jit import inline_kernel, kernel
 from holdemd.solver.kernels.deal import deal_outcome, draw_cards
-from holdemd.solver.kernels.integer_regrets import INT32_LOWEST, rounded_sum
-from holdemd.solver.kernels.normalize import normalize_positive, positive_part
 from holdemd.solver.kernels.payoff import payoff
+from holdemd.solver.kernels.regret_rows import add_regret, regret_matching
 from holdemd.solver.kernels.rng import uniform
 from holdemd.solver.kernels.table_access import (
     allocated_row,
@@ -42,176 +34,14 @@ from holdemd.solver.kernels.table_access import (
     pending_slot,
     row_entry,
 )
-
-# counters[] layout, shared with Python callers.
-COUNTER_NODES = 0  # nodes visited (decision and terminal)
-COUNTER_DROPPED = 1  # row updates dropped because the delta buffer was full
-COUNTER_ITERATIONS = 2  # iterations completed
-COUNTER_PRUNED = 3  # traverser actions skipped by negative-regret pruning
-COUNTER_PRUNABLE = 4  # traverser actions at nodes where pruning was allowed this iteration
-NUM_COUNTERS = 6
-
-
-class Workspace(NamedTuple):
-    """Scratch arrays a traversal needs, allocated once per caller."""
-
-    strat: np.ndarray  # float64[D + 1, A]: current strategy at each stacked traverser node
-    vals: np.ndarray  # float64[D + 1, A]: child values at each stacked traverser node
-    frame_node: np.ndarray  # int64[D + 1]
-    frame_row: np.ndarray  # int64[D + 1]
-    frame_action: np.ndarray  # int64[D + 1]: action being explored
-    pruned: np.ndarray  # bool[D + 1, A]: actions the stacked node skips this traversal
-    any_pruned: np.ndarray  # bool[D + 1]: whether ``pruned`` of the frame holds any True
-    probed: np.ndarray  # bool[D + 1]: nothing skipped, but ``pruned`` marks actions to reweight
-    frame_mult: np.ndarray  # float64[D + 1]: weight multiplier of the updates at the frame
-    opp_strat: np.ndarray  # float64[1, A]
-    deck: np.ndarray  # int64[C]: permuted in place by the sampler
-    cards: np.ndarray  # int64[cards_per_deal]
-    buckets: np.ndarray  # int64[P, S]
-    ranks: np.ndarray  # int64[P]
-
-
-class BatchSettings(NamedTuple):
-    """What the schedule sets for a batch (``holdemd.solver.schedule``); see `run_iterations`."""
-
-    first_iteration: int  # global index of the batch's first iteration, 0-based
-    linear: bool  # weight increments by the iteration number (linear CFR)
-    regret_unit: float  # regret-table units per unit of utility (``tables.regret_unit``)
-    prune_probability: float  # chance that an iteration prunes
-    prune_threshold: float  # in table units
-    average_streets: int  # strategy sums only on streets below this
-
-
-def batch_settings(
-    first_iteration: int,
-    *,
-    linear: bool = False,
-    regret_unit: float = 1.0,
-    prune_probability: float = 0.0,
-    prune_threshold: float = 0.0,
-    average_streets: int = 127,
-) -> BatchSettings:
-    """`BatchSettings` with each field of one fixed type, so numba compiles one signature.
-
-    The defaults change nothing: no pruning, strategy sums on every street.
-    """
-    return BatchSettings(
-        first_iteration=int(first_iteration),
-        linear=bool(linear),
-        regret_unit=float(regret_unit),
-        prune_probability=float(prune_probability),
-        prune_threshold=float(prune_threshold),
-        average_streets=int(average_streets),
-    )
-
-
-class IterationWeights(NamedTuple):
-    """How much one iteration's updates count; set by `run_iterations` for `traverse`."""
-
-    weight: float  # multiplies every strategy-sum increment (1, or t for linear CFR)
-    regret_weight: float  # multiplies every regret increment: weight * regret_unit
-    prune: bool  # this iteration skips actions below the prune threshold
-    probe_weight: float  # 1, or 1 / (1 - prune probability) on what pruning would skip
-
-
-def make_workspace(game: GameArrays, max_actions: int) -> Workspace:
-    depth = game.max_depth + 1
-    return Workspace(
-        strat=np.zeros((depth, max_actions)),
-        vals=np.zeros((depth, max_actions)),
-        frame_node=np.zeros(depth, dtype=np.int64),
-        frame_row=np.zeros(depth, dtype=np.int64),
-        frame_action=np.zeros(depth, dtype=np.int64),
-        pruned=np.zeros((depth, max_actions), dtype=np.bool_),
-        any_pruned=np.zeros(depth, dtype=np.bool_),
-        probed=np.zeros(depth, dtype=np.bool_),
-        frame_mult=np.ones(depth),
-        opp_strat=np.zeros((1, max_actions)),
-        deck=game.deck.copy(),
-        cards=np.zeros(game.cards_per_deal, dtype=np.int64),
-        buckets=np.zeros((game.num_players, game.street_buckets.shape[0]), dtype=np.int64),
-        ranks=np.zeros(game.num_players, dtype=np.int64),
-    )
-
-
-@inline_kernel
-def regret_matching(tables, entry, pending, sent, n, out, k):
-    """Current strategy of a row into ``out[k, :n]``: positive regrets normalized, else uniform.
-
-    Parameters
-    ----------
-    tables : LiveTables
-        The row's regret is ``tables.regret[entry:entry + n]`` (zeros if ``entry`` < 0) plus
-        its pending and in-flight changes.
-    entry : int
-        The row's first entry (`row_entry`).
-    pending : int
-        Slot of the row in ``tables.delta`` (-1: none).
-    sent : int
-        Slot of the row in ``tables.inflight`` (-1: none).
-    n : int
-        Legal actions.
-    out : float64[K, >= n], out
-    k : int
-        Row of ``out`` to fill (an index rather than a view: views cost in the hot loop).
-    """
-    total = 0.0
-    for a in range(n):
-        r = float(tables.regret[entry + a]) if entry >= 0 else 0.0
-        if pending >= 0:
-            r += float(tables.delta.regret[pending, a])
-        if sent >= 0:
-            r += float(tables.inflight.regret[sent, a])
-        r = positive_part(r)
-        out[k, a] = r
-        total += r
-    normalize_positive(out, k, n, total)
-
-
-@inline_kernel
-def _add_integer_regret(regret, entry, change, rng):
-    """``regret[entry] += change``, rounded stochastically (`rounded_sum`).
-
-    Parameters
-    ----------
-    regret : int32[entries], in/out
-    entry : int
-    change : float
-        In table units.
-    rng : uint64[1]
-    """
-    regret[entry] = rounded_sum(regret[entry], change, INT32_LOWEST, rng)
-
-
-@inline_kernel
-def _add_float_regret(regret, entry, change, rng):
-    """``regret[entry] += change``.
-
-    Parameters
-    ----------
-    regret : float32 or float64 [entries], in/out
-    entry : int
-    change : float
-    rng : uint64[1]
-        Unused (the integer variant's signature).
-    """
-    regret[entry] += change
-
-
-def add_regret(regret, entry, change, rng):
-    """``regret[entry] += change`` for a float or an integer regret table (compiled code gets
-    the dtype's variant from the overload below; this body runs without JIT)."""
-    if np.issubdtype(regret.dtype, np.integer):
-        _add_integer_regret(regret, entry, change, rng)
-    else:
-        _add_float_regret(regret, entry, change, rng)
-
-
-@overload(add_regret, inline="always")
-def _add_regret_compiled(regret, entry, change, rng):
-    if isinstance(regret.dtype, types.Integer):
-        return lambda regret, entry, change, rng: _add_integer_regret(regret, entry, change, rng)
-    return lambda regret, entry, change, rng: _add_float_regret(regret, entry, change, rng)
+from holdemd.solver.kernels.traversal_args import (
+    COUNTER_DROPPED,
+    COUNTER_ITERATIONS,
+    COUNTER_NODES,
+    COUNTER_PRUNABLE,
+    COUNTER_PRUNED,
+    IterationWeights,
+)
 
 
 @inline_kernel
