@@ -31,6 +31,7 @@ import numpy as np
 
 from holdemd.games.compiled import Game
 from holdemd.solver.kernels.lazy_merge import lazy_merge_fits, lazy_merge_rows
+from holdemd.solver.kernels.node_index import COARSE_SHIFT, coarse_nodes, find_nodes
 from holdemd.solver.later_sums import LaterSums, later_rows
 from holdemd.solver.tables import (
     REGRET_DTYPES,
@@ -83,8 +84,25 @@ class NodeBlocks:
         return self.num_buckets.astype(np.int64) * self.num_actions
 
     def node_index(self, rows: np.ndarray) -> np.ndarray:
-        """int64[k]: index into these arrays of the node each row belongs to."""
-        return np.searchsorted(self.row_base, rows, side="right") - 1
+        """int64[k]: index into these arrays of the node each row belongs to (rows of the
+        table: 0 <= row < the game's rows)."""
+        rows = np.ascontiguousarray(rows)
+        out = np.empty(rows.shape, dtype=np.int64)
+        if rows.size:
+            find_nodes(
+                self.row_base, self._coarse(), COARSE_SHIFT, rows.reshape(-1), out.reshape(-1)
+            )
+        return out
+
+    def _coarse(self) -> np.ndarray:
+        """The node of every 1,024th row (``kernels.node_index``), made at the first look-up."""
+        coarse = self.__dict__.get("_coarse_nodes")
+        if coarse is None:
+            num_rows = int(self.row_base[-1] + self.num_buckets[-1]) if self.row_base.size else 0
+            coarse = np.empty((num_rows >> COARSE_SHIFT) + 2, dtype=np.int64)
+            coarse_nodes(self.row_base, num_rows, COARSE_SHIFT, coarse)
+            self.__dict__["_coarse_nodes"] = coarse
+        return coarse
 
     def kernel_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(decision_nodes, row_base, num_actions, num_buckets)``, as the kernels take them."""
