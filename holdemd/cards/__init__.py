@@ -1,8 +1,9 @@
 """Cards: codes and text, a fast 5/6/7-card hand evaluator, and suit-isomorphic hand indices.
 
-Modules: codes (card codes and text), evaluator and evaluator_tables (hand values), streets,
-preflop (the 169 preflop classes), isomorphism (hand -> class index), unindex (class index ->
-a representative hand) and isomorphism_tables (the tables both read).
+Modules: codes (card codes and text); evaluator (hand values) with evaluator_tables (its
+lookup tables) and hand_ranking (what beats what); streets; preflop (the 169 preflop classes),
+isomorphism (hand -> class index), unindex (class index -> a representative hand) and
+isomorphism_tables (the tables both read).
 
 Card code = ``4 * rank + suit`` (rank 0..12 for 2..A, suit 0..3 for c, d, h, s).
 
@@ -50,9 +51,9 @@ from holdemd.cards.evaluator import (
     rank7_codes,
     rank_cards,
 )
-from holdemd.cards.evaluator_tables import (
+from holdemd.cards.evaluator_tables import CATEGORY_START
+from holdemd.cards.hand_ranking import (
     CATEGORY_NAMES,
-    CATEGORY_START,
     FLUSH,
     FOUR_OF_A_KIND,
     FULL_HOUSE,
