@@ -1,5 +1,10 @@
 """Cards: codes and text, a fast 5/6/7-card hand evaluator, and suit-isomorphic hand indices.
 
+Modules: codes (card codes and text); evaluator (hand values) with evaluator_tables (its
+lookup tables) and hand_ranking (what beats what); streets; preflop (the 169 preflop classes),
+isomorphism (hand -> class index), unindex (class index -> a representative hand) and
+isomorphism_tables (the tables both read).
+
 Card code = ``4 * rank + suit`` (rank 0..12 for 2..A, suit 0..3 for c, d, h, s).
 
 Python API (validating, array in / array out)::
@@ -46,9 +51,9 @@ from holdemd.cards.evaluator import (
     rank7_codes,
     rank_cards,
 )
-from holdemd.cards.evaluator_tables import (
+from holdemd.cards.evaluator_tables import CATEGORY_START
+from holdemd.cards.hand_ranking import (
     CATEGORY_NAMES,
-    CATEGORY_START,
     FLUSH,
     FOUR_OF_A_KIND,
     FULL_HOUSE,
@@ -61,26 +66,21 @@ from holdemd.cards.evaluator_tables import (
     TWO_PAIR,
 )
 from holdemd.cards.isomorphism import (
-    BOARD_SIZES,
-    FLOP,
-    PREFLOP,
-    RIVER,
-    STREET_NAMES,
-    TURN,
     index_cards,
     index_from_bits,
     index_hand,
     index_hands,
     num_indices,
+    suit_rank_bit,
+)
+from holdemd.cards.preflop import (
     preflop_class_index,
     preflop_class_name,
     preflop_grid_position,
     preflop_index,
-    suit_rank_bit,
-    unindex_hand,
-    unindex_hands,
-    unindex_into,
 )
+from holdemd.cards.streets import BOARD_SIZES, FLOP, PREFLOP, RIVER, STREET_NAMES, TURN
+from holdemd.cards.unindex import unindex_hand, unindex_hands, unindex_into
 
 __all__ = [
     "BOARD_SIZES",

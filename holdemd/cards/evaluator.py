@@ -276,7 +276,8 @@ def _frozen_checksum() -> int:
 
 def _check_cache_is_current() -> None:
     """Refuse stale numba caches: kernels cached with tables from an older evaluator_tables.py
-    would return wrong values silently (see :mod:`holdemd.cards.evaluator_tables`)."""
+    or hand_ranking.py would return wrong values silently (see
+    :mod:`holdemd.cards.evaluator_tables`)."""
     live = _checksum(CARD_KEY, CARD_BIT, FLUSH_VALUES, HASH_DISP, HASH_VALUES, CATEGORY_OF_VALUE)
     if _frozen_checksum() != live ^ HASH_MULT_BUCKET ^ HASH_MULT_SLOT:
         from holdemd.jit import cache_dir

@@ -14,7 +14,7 @@ How it is computed:
   that board. On the fixed-board game the one known board is used and the result is exact.
 * Range vectors over the hole pairs: per tree node each player's reach under the blueprint,
   per pair (propagated by the pair's bucket on that street), and per pair the responder's
-  counterfactual value; both seats in one walk (`rgbr_kernel.board_values`). Showdowns sort
+  counterfactual value; both seats in one walk (`rgbr_walk.board_values`). Showdowns sort
   the pairs by hand strength and use prefix sums with per-card sums for card removal (no
   pair-by-pair loops), folds use the range's total minus the pairs sharing a card.
 * Preflop the responder also best-responds: for each of its hole pairs and preflop lines, the

@@ -1,6 +1,7 @@
 """Per sampled board, what the real-game best response's walk looks up: the pairs' buckets on
 every completion of the board, their showdown ranks and their order by rank
-(`holdemd.evaluation.rgbr_kernel` walks the tree with them)."""
+(`holdemd.evaluation.rgbr_walk` walks the tree with them, looking them up through
+`five_index` and `street_buckets`)."""
 
 from __future__ import annotations
 
@@ -170,3 +171,23 @@ def five_index(i, j):
     hi = i if i > j else j
     lo = j if i > j else i
     return hi * (hi - 1) // 2 + lo
+
+
+@inline_kernel
+def street_buckets(street, flop_buckets, turn_buckets, river_buckets, turn, five):
+    """The pairs' buckets on ``street`` given the turn and complete-board indices.
+
+    Parameters
+    ----------
+    street : int
+        1, 2 or 3.
+    flop_buckets : int32[K]
+    turn_buckets : int32[T, K]
+    river_buckets : int32[F, K]
+    turn, five : int
+    """
+    if street == 1:
+        return flop_buckets
+    if street == 2:
+        return turn_buckets[turn]
+    return river_buckets[five]

@@ -1,5 +1,5 @@
 """The real-game best response's terminal values over range vectors (see
-`holdemd.evaluation.rgbr_kernel`, whose board walk inlines them): a fold's by the range total
+`holdemd.evaluation.rgbr_walk`, whose board walk inlines them): a fold's by the range total
 minus the pairs sharing a card, a showdown's by prefix sums over the pairs sorted by rank with
 per-card sums for card removal, so no pair-by-pair loop."""
 

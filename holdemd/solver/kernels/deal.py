@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from holdemd.cards import rank7_codes
-from holdemd.cards.isomorphism import index_from_bits, preflop_index, suit_rank_bit
+from holdemd.cards.isomorphism import index_from_bits, suit_rank_bit
+from holdemd.cards.preflop import preflop_index
 from holdemd.games.compiled import DEAL_HOLDEM, DEAL_KUHN, DEAL_LEDUC
 from holdemd.jit import inline_kernel
 from holdemd.solver.kernels.rng import below
