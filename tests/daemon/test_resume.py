@@ -1,0 +1,127 @@
+"""Resuming a run: real supervisor, real workers, real snapshots.
+
+* The snapshot's arrays are let go once the tables are in shared memory, by ``holdemd train``
+  and by the daemon, which both keep the run's plan for the whole run (a 6-max snapshot is
+  gigabytes, memory-mapped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+import weakref
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from holdemd.cli import main
+from holdemd.config.schema import Config, GameConfig, ScheduleConfig, SolverConfig, TrainingConfig
+from holdemd.service.daemon import Service, ServiceOptions
+from holdemd.service.runs import start_run, stop_run
+from holdemd.training.plan import build_run, plan_run
+from holdemd.training.run import RunOptions, TrainingResult, TrainingRun
+from tests.daemon.processes import Reaper
+
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and /dev/shm"),
+    pytest.mark.needs_jit(reason="real training runs need the kernels"),
+    pytest.mark.timeout(180),
+]
+
+BATCH = 500
+
+
+@pytest.fixture(autouse=True)
+def _reap(reaper: Reaper) -> None:
+    """Every test here starts processes: the reaper checks each one cleans up."""
+
+
+def _leduc(
+    tables: Literal["dense", "lazy"], iterations: int, schedule: ScheduleConfig | None = None
+) -> Config:
+    return Config(
+        game=GameConfig(name="leduc"),
+        solver=SolverConfig(seed=3, tables=tables),
+        training=TrainingConfig(
+            iterations=iterations,
+            snapshot_interval="1h",
+            eval_interval=0,
+            batch_size=BATCH,
+            tensorboard=False,
+        ),
+        # First-round averaging: a lazy snapshot holds a later streets' sums file too.
+        schedule=schedule or ScheduleConfig(average="first_round", average_interval="1000it"),
+    )
+
+
+def _train(run_dir: Path, config: Config) -> TrainingResult:
+    return asyncio.run(TrainingRun(config, run_dir, RunOptions(num_workers=1)).run())
+
+
+def snapshot_mappings(run_dir: Path) -> list[str]:
+    """The files of ``run_dir``'s snapshots this process has mapped."""
+    snapshots = str((run_dir / "snapshots").resolve())
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        return sorted({line.split()[-1] for line in maps if snapshots in line})
+
+
+@pytest.mark.parametrize("tables", ["dense", "lazy"])
+def test_the_snapshots_tables_are_let_go_once_they_are_in_shared_memory(
+    tmp_path: Path, tables: Literal["dense", "lazy"]
+) -> None:
+    run_dir = tmp_path / "run"
+    _train(run_dir, _leduc(tables, 2_000))
+    plan = plan_run(None, {"training.iterations": 3_000}, resume=run_dir)
+    assert plan.resume is not None
+    loaded = plan.resume.tables.peek()
+    gone = [weakref.ref(loaded.regret), weakref.ref(loaded.strategy_sum)]
+    if tables == "lazy":
+        assert snapshot_mappings(run_dir)  # the lazy snapshot's arrays are mapped, not read
+    del loaded
+    run = build_run(dataclasses.replace(plan, options=RunOptions(num_workers=1)))
+    try:
+        # The plan is still held (holdemd train and the daemon keep theirs): the arrays are not.
+        assert [ref() for ref in gone] == [None, None]
+        assert snapshot_mappings(run_dir) == []
+    except BaseException:
+        run.close()  # run() closes it when it ends
+        raise
+    assert asyncio.run(run.run()).iterations == 3_000
+
+
+def test_holdemd_train_resume_keeps_no_snapshot_mapped_while_it_trains(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = tmp_path / "run"
+    _train(run_dir, _leduc("lazy", 2_000))
+    seen: list[list[str]] = []
+    train = TrainingRun.run
+
+    async def run(self: TrainingRun) -> TrainingResult:
+        seen.append(snapshot_mappings(run_dir))
+        return await train(self)
+
+    monkeypatch.setattr(TrainingRun, "run", run)
+    flags = ["--iterations", "3000", "--num-workers", "1", "--log-level", "warning"]
+    assert main(["train", "--resume", str(run_dir), *flags]) == 0
+    assert seen == [[]]
+
+
+def test_the_daemon_resuming_a_run_keeps_no_snapshot_mapped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = tmp_path / "run"
+    _train(run_dir, _leduc("lazy", 2_000))
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    service = Service(ServiceOptions(state_dir=tmp_path / "state", runtime_dir=tmp_path / "rt"))
+
+    async def resume_and_stop() -> list[str]:
+        await start_run(service, None, {"iterations": 200_000}, run_dir, None)
+        try:
+            return snapshot_mappings(run_dir)
+        finally:
+            await stop_run(service, "test", keep_record=False)
+
+    assert asyncio.run(resume_and_stop()) == []
