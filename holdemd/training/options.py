@@ -14,6 +14,7 @@ from holdemd.config.schema import Config
 from holdemd.protocol.worker import WorkerSpec
 from holdemd.rundir.snapshots import SnapshotInfo
 from holdemd.solver.lazy_tables import LazyTables
+from holdemd.solver.schedule import ScheduleProgress
 from holdemd.solver.tables import Tables
 from holdemd.training.slots import DEFAULT_WORKER_COMMAND, Timeouts
 
@@ -89,6 +90,7 @@ class ResumePoint:
     source: Path
     abstraction_digest: str | None = None
     skipped: tuple[str, ...] = ()  # newer snapshots that did not verify, each "name: why"
+    schedule: ScheduleProgress | None = None  # None: a snapshot from before the record
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ def plan_run(
             source=loaded.info.path,
             abstraction_digest=manifest.get("abstraction_digest"),
             skipped=loaded.skipped,
+            schedule=loaded.schedule,
         )
         run_dir = logdir or run_dir
         source = str(config_path or loaded.info.path / "manifest.json")

@@ -6,6 +6,10 @@ streets' average) go through ``sweeps`` in time slices; what workers need (pruni
 streets keep strategy sums) goes to them as a ``Settings`` message when it changes. Lazy
 tables keep the later streets' sums in a file of the run directory (``solver.later_sums``),
 which a snapshot pass rewrites (``later_sums_pass``) and a discount only notes.
+
+Its snapshots record how far it got (``progress``: where it was last checked), and a resumed
+run goes on from there: an event that came due after the last check (a stopping run's clock
+runs past its last tick) is applied after the resume instead of counted as done.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from holdemd.protocol.worker import Settings
 from holdemd.rundir.later_sums import LATER_SUMS_DIR, adopt
 from holdemd.solver.later_sums import LaterSums
 from holdemd.solver.lazy_tables import LazyTables, NodeBlocks
-from holdemd.solver.schedule import Schedule, parse_clock
+from holdemd.solver.schedule import Schedule, ScheduleProgress, parse_clock
 from holdemd.solver.tables import Tables, normalize_block, row_num_actions, scale_rows
 from holdemd.training.later_sums_pass import LaterSumsPass
 from holdemd.training.sweeps import TableSweeps
@@ -46,12 +50,17 @@ class ScheduleRunner:
         elapsed: float,
         iteration: int,
         run_dir: Path,
+        progress: ScheduleProgress | None = None,
     ) -> None:
+        """A run at (``elapsed``, ``iteration``); a resumed one goes on from its snapshot's
+        ``progress`` (None: a new run, or a snapshot from before the record, whose schedule
+        counts everything before its position as done)."""
         self.config = config
         self.game = game
         self.tables = tables
         self.regret_unit = regret_unit
-        self.schedule = build_schedule(config, game, elapsed, iteration, regret_unit)
+        self.checked = (progress.elapsed, progress.iteration) if progress else (elapsed, iteration)
+        self.schedule = build_schedule(config, game, *self.checked, regret_unit)
         self.sweeps = TableSweeps(game.num_rows)
         self.settings = self.schedule.worker_settings(elapsed, iteration)
         averaging = self.schedule.snapshot_averaging
@@ -82,8 +91,14 @@ class ScheduleRunner:
         """Some point is an iteration count: check after each merge, not only each tick."""
         return self.schedule.counts_iterations
 
+    def progress(self) -> ScheduleProgress:
+        """What a snapshot records: once the pending passes are finished, the tables hold
+        every event due by the last check."""
+        return ScheduleProgress(*self.checked)
+
     def apply(self, elapsed: float, iteration: int) -> Settings | None:
         """Queue the events due now; return the workers' new settings if they changed."""
+        self.checked = (elapsed, iteration)
         factor = self.schedule.discount_due(elapsed, iteration)
         if factor is not None:
             self.queue_discount(factor)

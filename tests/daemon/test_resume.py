@@ -3,12 +3,17 @@
 * The snapshot's arrays are let go once the tables are in shared memory, by ``holdemd train``
   and by the daemon, which both keep the run's plan for the whole run (a 6-max snapshot is
   gigabytes, memory-mapped).
+* A schedule point that falls due after the last check before a stop is applied once: at the
+  stop, or by the resumed run (the snapshot records where its schedule was last checked).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
+import math
+import re
 import sys
 import weakref
 from pathlib import Path
@@ -18,6 +23,7 @@ import pytest
 
 from holdemd.cli import main
 from holdemd.config.schema import Config, GameConfig, ScheduleConfig, SolverConfig, TrainingConfig
+from holdemd.rundir.load import load_snapshot
 from holdemd.service.daemon import Service, ServiceOptions
 from holdemd.service.runs import start_run, stop_run
 from holdemd.training.plan import build_run, plan_run
@@ -39,13 +45,17 @@ def _reap(reaper: Reaper) -> None:
 
 
 def _leduc(
-    tables: Literal["dense", "lazy"], iterations: int, schedule: ScheduleConfig | None = None
+    tables: Literal["dense", "lazy"],
+    iterations: int,
+    schedule: ScheduleConfig | None = None,
+    time_budget: float | None = None,
 ) -> Config:
     return Config(
         game=GameConfig(name="leduc"),
         solver=SolverConfig(seed=3, tables=tables),
         training=TrainingConfig(
             iterations=iterations,
+            time_budget=time_budget,
             snapshot_interval="1h",
             eval_interval=0,
             batch_size=BATCH,
@@ -125,3 +135,41 @@ def test_the_daemon_resuming_a_run_keeps_no_snapshot_mapped(
             await stop_run(service, "test", keep_record=False)
 
     assert asyncio.run(resume_and_stop()) == []
+
+
+def _resume(run_dir: Path, overrides: dict[str, object]) -> TrainingResult:
+    plan = plan_run(None, overrides, resume=run_dir)
+    return asyncio.run(
+        build_run(dataclasses.replace(plan, options=RunOptions(num_workers=1))).run()
+    )
+
+
+DISCOUNT = re.compile(r"linear-CFR discount (\d+) at iteration")
+
+
+def _discounts(caplog: pytest.LogCaptureFixture) -> list[int]:
+    """The discount points applied, as logged (a line covers every point up to its number)."""
+    found = [DISCOUNT.match(r.getMessage()) for r in caplog.records]
+    caplog.clear()
+    return [int(m.group(1)) for m in found if m is not None]
+
+
+def test_a_discount_due_at_the_time_budget_is_applied_once_across_a_resume(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The tick that finds the budget spent ends the main loop before it checks the schedule,
+    and every check before it came earlier than the budget: a point at the budget was never
+    applied, and the resumed run, starting past it, counted it as done."""
+    run_dir = tmp_path / "run"
+    caplog.set_level(logging.INFO, logger="holdemd.schedule")
+    _train(run_dir, _leduc("dense", 0, ScheduleConfig(discount_interval=1.0), time_budget=1.0))
+    first = _discounts(caplog)
+    assert first, "the point at the 1 s budget was not applied before the final snapshot"
+    # A budget the resumed run reaches past its own points (a loaded machine may have
+    # stopped the first run late).
+    trained = load_snapshot(run_dir).manifest["elapsed_seconds"]
+    _resume(run_dir, {"training.time_budget": float(math.floor(trained) + 2)})
+    second = _discounts(caplog)
+    assert second and second[0] > first[-1], f"points applied twice: {first} then {second}"
+    checked = load_snapshot(run_dir).manifest["schedule"]["checked_elapsed_seconds"]
+    assert second[-1] == math.floor(checked)  # every point up to the last check, none after

@@ -211,7 +211,8 @@ def test_a_snapshot_links_the_sums_file_and_every_reader_gets_the_dense_sums(tmp
 
     dense_solver, lazy_solver = _trained_pair()
     dense, lazy = dense_solver.tables, lazy_solver.tables
-    _events(_runner(dense, tmp_path / "d"), _runner(lazy, tmp_path), (dense_solver, lazy_solver))
+    lazy_runner = _runner(lazy, tmp_path)
+    _events(_runner(dense, tmp_path / "d"), lazy_runner, (dense_solver, lazy_solver))
     snapshotter = Snapshotter(
         tmp_path,
         CONFIG,
@@ -221,6 +222,7 @@ def test_a_snapshot_links_the_sums_file_and_every_reader_gets_the_dense_sums(tmp
         last=None,
         on_problem=lambda reason: None,
         on_event=lambda kind, data: None,
+        progress=lazy_runner.progress,
     )
     info = asyncio.run(snapshotter.write(700, 1.0, 1, lambda: None))
     assert info is not None
