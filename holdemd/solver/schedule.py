@@ -64,16 +64,19 @@ class ScheduleProgress:
     """How far a run's schedule got, as its snapshots record it (manifest ``"schedule"``).
 
     ``elapsed`` and ``iteration`` are where the schedule was last checked: every event due by
-    then is in the tables, none due after it.
+    then is in the tables, none due after it. ``average_snapshots`` counts the current-strategy
+    snapshots (first-round averaging) queued in the whole run, 0 for a run that never averaged.
     """
 
     elapsed: float
     iteration: int
+    average_snapshots: int
 
     def manifest(self) -> dict[str, Any]:
         return {
             "checked_elapsed_seconds": self.elapsed,
             "checked_iteration": self.iteration,
+            "average_snapshots": self.average_snapshots,
         }
 
     @classmethod
@@ -89,7 +92,9 @@ class ScheduleProgress:
             and elapsed >= 0
         ):
             raise ValueError(f"'schedule' checked_elapsed_seconds {elapsed!r} is not a duration")
-        return cls(float(elapsed), _count(entry, "checked_iteration"))
+        return cls(
+            float(elapsed), _count(entry, "checked_iteration"), _count(entry, "average_snapshots")
+        )
 
 
 def _count(entry: dict[str, Any], key: str) -> int:

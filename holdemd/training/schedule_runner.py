@@ -7,9 +7,10 @@ streets keep strategy sums) goes to them as a ``Settings`` message when it chang
 tables keep the later streets' sums in a file of the run directory (``solver.later_sums``),
 which a snapshot pass rewrites (``later_sums_pass``) and a discount only notes.
 
-Its snapshots record how far it got (``progress``: where it was last checked), and a resumed
-run goes on from there: an event that came due after the last check (a stopping run's clock
-runs past its last tick) is applied after the resume instead of counted as done.
+Its snapshots record how far it got (``progress``: where it was last checked, the averaging
+snapshots made), and a resumed run goes on from there: an event that came due after the last
+check (a stopping run's clock runs past its last tick) is applied after the resume instead of
+counted as done, and a run that has averaged gets no end-of-run snapshot in a later segment.
 """
 
 from __future__ import annotations
@@ -75,8 +76,11 @@ class ScheduleRunner:
                 tables.later = adopt(tables.later, run_dir)
             elif averaging:
                 tables.later = LaterSums.empty(tables.strategy_sum.dtype, game.max_actions)
-        self.discounts = 0
-        self.average_snapshots = 0
+        self.discounts = 0  # applied by this process
+        # Queued in the whole run: only a run that never averaged gets one at its end.
+        self.average_snapshots = (
+            progress.average_snapshots if progress else self._average_snapshots_before()
+        )
         # Told when a regret discount starts changing the table and, with its factor, when it
         # is done (extra hosts' replicas apply it themselves: ``hosts.head``).
         self.on_discount_started: Callable[[], None] | None = None
@@ -91,10 +95,16 @@ class ScheduleRunner:
         """Some point is an iteration count: check after each merge, not only each tick."""
         return self.schedule.counts_iterations
 
+    def _average_snapshots_before(self) -> int:
+        """A snapshot without a record: what its sums file counts (lazy tables), else the
+        points behind it (the end-of-run snapshot of a run that reached none is unknown)."""
+        later = self.tables.later if isinstance(self.tables, LazyTables) else None
+        return max(self.schedule.snapshots_done, later.passes if later is not None else 0)
+
     def progress(self) -> ScheduleProgress:
         """What a snapshot records: once the pending passes are finished, the tables hold
         every event due by the last check."""
-        return ScheduleProgress(*self.checked)
+        return ScheduleProgress(*self.checked, self.average_snapshots)
 
     def apply(self, elapsed: float, iteration: int) -> Settings | None:
         """Queue the events due now; return the workers' new settings if they changed."""
@@ -142,7 +152,8 @@ class ScheduleRunner:
         self.sweeps.close()
 
     def before_the_end(self, iteration: int) -> None:
-        """A short run with first-round averaging: later streets must not stay uniform."""
+        """A short run with first-round averaging: later streets must not stay uniform. Once
+        per run: a resumed segment that reaches no point adds none to the snapshots it has."""
         if self.schedule.snapshot_averaging and self.average_snapshots == 0:
             self.queue_average_snapshot(iteration)
         self.finish()

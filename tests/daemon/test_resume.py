@@ -5,6 +5,8 @@
   gigabytes, memory-mapped).
 * A schedule point that falls due after the last check before a stop is applied once: at the
   stop, or by the resumed run (the snapshot records where its schedule was last checked).
+* First-round averaging's pass for a run that never averaged is added once per run, not once
+  per resumed segment (the snapshot records the passes made).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import weakref
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pytest
 
 from holdemd.cli import main
@@ -26,8 +29,11 @@ from holdemd.config.schema import Config, GameConfig, ScheduleConfig, SolverConf
 from holdemd.rundir.load import load_snapshot
 from holdemd.service.daemon import Service, ServiceOptions
 from holdemd.service.runs import start_run, stop_run
+from holdemd.solver.lazy_tables import LazyTables
+from holdemd.solver.tables import Tables
 from holdemd.training.plan import build_run, plan_run
 from holdemd.training.run import RunOptions, TrainingResult, TrainingRun
+from holdemd.training.schedule_runner import row_streets
 from tests.daemon.processes import Reaper
 
 pytestmark = [
@@ -173,3 +179,36 @@ def test_a_discount_due_at_the_time_budget_is_applied_once_across_a_resume(
     assert second and second[0] > first[-1], f"points applied twice: {first} then {second}"
     checked = load_snapshot(run_dir).manifest["schedule"]["checked_elapsed_seconds"]
     assert second[-1] == math.floor(checked)  # every point up to the last check, none after
+
+
+def _average_passes(run_dir: Path) -> int:
+    """Current-strategy snapshots summed into the later streets' rows of the latest snapshot:
+    each adds a probability distribution to every row (no discounts here), so a row's sum
+    counts them; lazy tables count them in their sums file's record."""
+    loaded = load_snapshot(run_dir)
+    stored = loaded.stored
+    if isinstance(stored, LazyTables):
+        assert stored.later is not None
+        return stored.later.passes
+    assert isinstance(stored, Tables)
+    totals = stored.strategy_sum[row_streets(loaded.game) > 0].sum(axis=1)
+    passes = round(float(totals[0]))
+    np.testing.assert_allclose(totals, passes, rtol=1e-5)
+    return passes
+
+
+@pytest.mark.parametrize("tables", ["dense", "lazy"])
+def test_a_resumed_segment_adds_no_averaging_pass_to_a_run_that_has_averaged(
+    tmp_path: Path, tables: Literal["dense", "lazy"]
+) -> None:
+    """A point at 3,000 iterations; segments to 1,000, 2,000 and 4,000. The first never
+    reached a point, so its end takes a snapshot (later streets must not stay uniform); the
+    second has one already; the third reaches the point."""
+    run_dir = tmp_path / "run"
+    schedule = ScheduleConfig(average="first_round", average_interval="3000it")
+    _train(run_dir, _leduc(tables, 1_000, schedule))
+    assert _average_passes(run_dir) == 1
+    _resume(run_dir, {"training.iterations": 2_000})
+    assert _average_passes(run_dir) == 1
+    _resume(run_dir, {"training.iterations": 4_000})
+    assert _average_passes(run_dir) == 2  # the schedule's one, and the first segment's

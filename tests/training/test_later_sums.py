@@ -229,6 +229,7 @@ def test_a_snapshot_links_the_sums_file_and_every_reader_gets_the_dense_sums(tmp
     assert (info.path / "later_sums.npy").samefile(tmp_path / "later_sums" / "current.npy")
     loaded = load_snapshot(tmp_path)
     assert loaded.manifest["later_sums"]["passes"] == 3
+    assert loaded.schedule is not None and loaded.schedule.average_snapshots == 3
     stored = loaded.stored
     assert isinstance(stored, LazyTables) and stored.later is not None
     assert lazy.later is not None and stored.later.sha256 == lazy.later.sha256

@@ -1,5 +1,5 @@
 """The schedule across a snapshot and a resume: the snapshot records how far the schedule got
-(where it was last checked), and the resumed run goes on from
+(where it was last checked, the averaging snapshots made), and the resumed run goes on from
 there. Real tables, a real snapshot written and loaded back; no workers."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from holdemd.games.factory import build_game
 from holdemd.rundir.load import LoadedSnapshot, load_snapshot
 from holdemd.rundir.snapshot_read import read_manifest
 from holdemd.rundir.snapshots import MANIFEST_CHECKSUM, manifest_checksum
+from holdemd.solver.lazy_tables import LazyTables
 from holdemd.solver.mccfr import ExternalSamplingMCCFR
 from holdemd.solver.schedule import ScheduleProgress
 from holdemd.solver.tables import Tables
@@ -36,8 +37,8 @@ CONFIG = Config(
 )
 
 
-def _trained() -> Tables:
-    tables = Tables.zeros(GAME, "float64")
+def _trained(kind: str = "dense") -> Tables | LazyTables:
+    tables = (Tables if kind == "dense" else LazyTables).zeros(GAME, "float64")
     solver = ExternalSamplingMCCFR(GAME, tables, seed=4)
     solver.average_streets = 1
     solver.run(300)
@@ -86,7 +87,7 @@ def test_an_iteration_point_due_after_the_last_check_is_applied_by_the_resumed_r
     )
     assert runner.apply(5.0, 900) is None
     loaded = _snapshot(tmp_path, runner, 1_000)
-    assert loaded.schedule == ScheduleProgress(5.0, 900)
+    assert loaded.schedule == ScheduleProgress(5.0, 900, 0)
     stored = loaded.stored
     assert isinstance(stored, Tables)
     before = Tables(stored.regret.copy(), stored.strategy_sum.copy())
@@ -99,11 +100,30 @@ def test_an_iteration_point_due_after_the_last_check_is_applied_by_the_resumed_r
     np.testing.assert_array_equal(stored.regret, before.regret * 0.5)
     resumed.apply(9.5, 1_500)  # nothing more until 2,000
     assert resumed.schedule.discounts_done == 1 and resumed.average_snapshots == 1
-    assert resumed.progress() == ScheduleProgress(9.5, 1_500)
+    assert resumed.progress() == ScheduleProgress(9.5, 1_500, 1)
+
+
+@pytest.mark.parametrize("kind", ["dense", "lazy"])
+def test_a_run_that_has_averaged_takes_no_snapshot_at_the_end_of_a_resumed_segment(
+    tmp_path: Path, kind: str
+) -> None:
+    runner = ScheduleRunner(
+        CONFIG, GAME, _trained(kind), 1.0, elapsed=0.0, iteration=0, run_dir=tmp_path
+    )
+    runner.before_the_end(300)  # a run that never reached a point: one snapshot
+    assert runner.average_snapshots == 1
+    resumed = _resumed(tmp_path, _snapshot(tmp_path, runner, 300))
+    resumed.apply(9.0, 600)
+    resumed.before_the_end(600)  # has averaged already: none
+    assert resumed.average_snapshots == 1
+    if kind == "lazy":
+        assert isinstance(resumed.tables, LazyTables) and resumed.tables.later is not None
+        assert resumed.tables.later.passes == 1
 
 
 def test_a_snapshot_without_the_record_resumes_as_it_did(tmp_path: Path) -> None:
-    """Written before the record: the points before its position count as done."""
+    """Written before the record: the points before its position count as done, and its
+    averaging snapshots are the points behind it (a lazy run's sums file counts its own)."""
     runner = ScheduleRunner(
         CONFIG, GAME, _trained(), 1.0, elapsed=0.0, iteration=0, run_dir=tmp_path
     )
@@ -114,7 +134,7 @@ def test_a_snapshot_without_the_record_resumes_as_it_did(tmp_path: Path) -> None
     loaded = load_snapshot(tmp_path)
     assert loaded.schedule is None
     resumed = _resumed(tmp_path, loaded)
-    assert resumed.schedule.discounts_done == 2 and resumed.schedule.snapshots_done == 2
+    assert resumed.schedule.discounts_done == 2 and resumed.average_snapshots == 2
 
 
 def test_a_malformed_record_is_refused_in_one_line(tmp_path: Path) -> None:
