@@ -43,6 +43,7 @@ from holdemd.solver.lazy_tables import (
     NodeBlocks,
     dense_strategy_sum,
 )
+from holdemd.solver.schedule import ScheduleProgress
 from holdemd.solver.tables import Tables
 
 log = logging.getLogger("holdemd.rundir")
@@ -60,6 +61,7 @@ class LoadedSnapshot:
     game: Game
     stored: Tables | LazyTables  # as written: lazy tables stay lazy (a resume needs them so)
     skipped: tuple[str, ...] = ()  # newer snapshots passed over, each "name: why"
+    schedule: ScheduleProgress | None = None  # how far the schedule got (None: not recorded)
 
     @property
     def tables(self) -> Tables:
@@ -128,6 +130,7 @@ def _load_checked(info: SnapshotInfo, built: BuiltGame | None = None) -> LoadedS
     if manifest.get("kind") != KIND or "config" not in manifest:
         raise SnapshotError(f"{info.path}: not a holdemd training snapshot (manifest kind)")
     _check_counters(info.path, manifest)
+    schedule = _schedule_progress(info.path, manifest)
     config = build_dataclass(Config, manifest["config"], source=f"{info.path}/manifest.json")
     game = built(config) if built is not None else None
     if game is None:
@@ -144,7 +147,7 @@ def _load_checked(info: SnapshotInfo, built: BuiltGame | None = None) -> LoadedS
     if lazy:
         stored = _lazy_tables(info.path, game, arrays)
         stored.later = _later_sums(info.path, game, manifest, arrays, stored)
-        return LoadedSnapshot(info=info, manifest=manifest, config=config, game=game, stored=stored)
+        return LoadedSnapshot(info, manifest, config, game, stored, schedule=schedule)
     tables = Tables(regret=arrays["regret"], strategy_sum=arrays["strategy_sum"])
     expected = (game.num_rows, game.max_actions)
     if tables.regret.shape != expected or tables.strategy_sum.shape != expected:
@@ -154,7 +157,7 @@ def _load_checked(info: SnapshotInfo, built: BuiltGame | None = None) -> LoadedS
         )
     for key in TABLE_ARRAYS:
         _check_finite(info.path, key, getattr(tables, key))
-    return LoadedSnapshot(info=info, manifest=manifest, config=config, game=game, stored=tables)
+    return LoadedSnapshot(info, manifest, config, game, tables, schedule=schedule)
 
 
 def _lazy_tables(path: Path, game: Game, arrays: dict[str, np.ndarray]) -> LazyTables:
@@ -230,6 +233,17 @@ def _check_counters(path: Path, manifest: dict[str, Any]) -> None:
         raise SnapshotError(f"{path}: manifest elapsed_seconds {elapsed!r} is not a duration")
     if not (isinstance(sequence, int) and sequence >= 0):
         raise SnapshotError(f"{path}: manifest sequence {sequence!r} is not a count")
+
+
+def _schedule_progress(path: Path, manifest: dict[str, Any]) -> ScheduleProgress | None:
+    """Where the snapshot's schedule was last checked; None for a snapshot from before the
+    record (its resume counts every point before its position as done, as it then did)."""
+    if "schedule" not in manifest:
+        return None
+    try:
+        return ScheduleProgress.from_manifest(manifest["schedule"])
+    except ValueError as exc:
+        raise SnapshotError(f"{path}: manifest.json {exc}") from exc
 
 
 def _check_finite(path: Path, key: str, table: np.ndarray) -> None:

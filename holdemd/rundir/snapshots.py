@@ -26,6 +26,9 @@ import numpy as np
 # 2: a snapshot may hold lazily allocated tables (manifest "tables": "lazy"); 1 still loads.
 # 3: lazy tables' later-street sums in later_sums.npy (manifest "later_sums"), not in the
 #    strategy arena; 2 and 1 still load.
+# The manifest's "schedule" (where the schedule was last checked, its averaging snapshots;
+# solver.schedule.ScheduleProgress) needs no new version: a snapshot without it resumes as
+# before, and a version that does not know it ignores it.
 FORMAT_VERSION = 3
 SNAPSHOTS_DIR = "snapshots"
 MANIFEST_FILE = "manifest.json"

@@ -9,8 +9,11 @@ strategy-sum rows (so every reader of the tables gets the average of those snaps
 
 Every point in the schedule is written either as a duration (``10m``, ``600``, ``2h``) measured
 in training time (pauses excluded, resumes included), or as an iteration count (``5000000it``).
-A schedule is a pure function of (elapsed seconds, iterations): a resumed run picks up where it
-was, without applying a discount twice.
+A schedule is a pure function of (elapsed seconds, iterations) and of where it was last
+checked: the events due by the last check are in the tables, those due after it are not yet.
+A snapshot records that position (``ScheduleProgress``), so a resumed run applies what came due
+between the last check and the snapshot (a run stopping runs past its last tick) and never
+applies a discount twice.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from holdemd.durations import parse_duration
 from holdemd.protocol.worker import Settings
@@ -56,12 +59,59 @@ def parse_clock(value: float | int | str) -> Clock:
         ) from None
 
 
+@dataclass(frozen=True)
+class ScheduleProgress:
+    """How far a run's schedule got, as its snapshots record it (manifest ``"schedule"``).
+
+    ``elapsed`` and ``iteration`` are where the schedule was last checked: every event due by
+    then is in the tables, none due after it. ``average_snapshots`` counts the current-strategy
+    snapshots (first-round averaging) queued in the whole run, 0 for a run that never averaged.
+    """
+
+    elapsed: float
+    iteration: int
+    average_snapshots: int
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "checked_elapsed_seconds": self.elapsed,
+            "checked_iteration": self.iteration,
+            "average_snapshots": self.average_snapshots,
+        }
+
+    @classmethod
+    def from_manifest(cls, entry: Any) -> ScheduleProgress:
+        """The progress a snapshot recorded; ValueError if ``entry`` is not such a record."""
+        if not isinstance(entry, dict):
+            raise ValueError("'schedule' is not an object")
+        elapsed = entry.get("checked_elapsed_seconds")
+        if not (
+            isinstance(elapsed, (int, float))
+            and not isinstance(elapsed, bool)
+            and math.isfinite(elapsed)
+            and elapsed >= 0
+        ):
+            raise ValueError(f"'schedule' checked_elapsed_seconds {elapsed!r} is not a duration")
+        return cls(
+            float(elapsed), _count(entry, "checked_iteration"), _count(entry, "average_snapshots")
+        )
+
+
+def _count(entry: dict[str, Any], key: str) -> int:
+    value = entry.get(key)
+    if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        raise ValueError(f"'schedule' {key} {value!r} is not a count")
+    return value
+
+
 class Schedule:
     """Decides, at a given (elapsed, iteration), which schedule events are due.
 
     ``utility_scale`` is the game's largest absolute payoff: thresholds and the floor are
     configured as multiples of it, so the same config means the same thing in every game.
     ``regret_unit`` converts utility to regret-table units (integer tables count quanta).
+    ``elapsed`` and ``iteration`` are where it was last checked (a resumed run's
+    ``ScheduleProgress``): the points up to there count as done.
     """
 
     def __init__(
@@ -101,7 +151,7 @@ class Schedule:
         if self.snapshot_averaging:
             clocks.append(average_interval)
         self.counts_iterations = any(c is not None and c.unit == "iterations" for c in clocks)
-        # Events already behind a resumed run are not applied again.
+        # Events a resumed run's last check applied are not applied again.
         self.discounts_done = self._discount_points(elapsed, iteration)
         self.snapshots_done = self._average_points(elapsed, iteration)
 

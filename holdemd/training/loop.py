@@ -192,6 +192,9 @@ async def _shutdown(run: TrainingRun, stopped_by: str) -> TrainingResult:
         format_duration(elapsed),
     )
     await run.quality.finish_periodic()
+    # The tick that ended the loop (a spent time budget) checked no schedule, and the workers'
+    # last batches moved the clock on: what is due by now goes into the final snapshot.
+    run.dispatch.apply_schedule()
     run.schedule.before_the_end(run.iteration)
     exploitability, value = await run.quality.exact(run.iteration, run.dense_strategy_sum)
     snapshot = await run.snapshotter.final(

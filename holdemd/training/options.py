@@ -14,6 +14,7 @@ from holdemd.config.schema import Config
 from holdemd.protocol.worker import WorkerSpec
 from holdemd.rundir.snapshots import SnapshotInfo
 from holdemd.solver.lazy_tables import LazyTables
+from holdemd.solver.schedule import ScheduleProgress
 from holdemd.solver.tables import Tables
 from holdemd.training.slots import DEFAULT_WORKER_COMMAND, Timeouts
 
@@ -53,17 +54,43 @@ class RunOptions:
     ray: str = ""
 
 
+class SnapshotTables:
+    """A resumed snapshot's tables, handed to the run once.
+
+    The run copies them into shared memory (``run_start``) and ``take``s them from here, so
+    that whoever keeps the resume point afterwards (``holdemd train`` keeps its plan for the
+    whole run) does not keep the snapshot's arrays alive with it: a lazy snapshot's are
+    memory-mapped, gigabytes of a 6-max run's files that would stay mapped until it ends.
+    """
+
+    def __init__(self, tables: Tables | LazyTables) -> None:
+        self._tables: Tables | LazyTables | None = tables
+
+    def peek(self) -> Tables | LazyTables:
+        """The tables, still here (before a run has taken them)."""
+        if self._tables is None:
+            raise RuntimeError("the resumed snapshot's tables were handed to a run already")
+        return self._tables
+
+    def take(self) -> Tables | LazyTables:
+        """The tables, let go of here: the caller holds the only reference."""
+        tables = self.peek()
+        self._tables = None
+        return tables
+
+
 @dataclass(frozen=True)
 class ResumePoint:
     """Where a resumed run starts: the tables and counters of a snapshot."""
 
-    tables: Tables | LazyTables
+    tables: SnapshotTables
     iteration: int
     elapsed: float
     sequence: int
     source: Path
     abstraction_digest: str | None = None
     skipped: tuple[str, ...] = ()  # newer snapshots that did not verify, each "name: why"
+    schedule: ScheduleProgress | None = None  # None: a snapshot from before the record
 
 
 @dataclass(frozen=True)

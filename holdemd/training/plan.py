@@ -27,7 +27,8 @@ from holdemd.rundir.load import find_resume_snapshot, load_snapshot
 from holdemd.rundir.manifest import check_resumable
 from holdemd.rundir.store import latest_snapshot
 from holdemd.training.litmus import run_scenarios
-from holdemd.training.run import ResumePoint, RunOptions, TrainingRun
+from holdemd.training.options import ResumePoint, RunOptions, SnapshotTables
+from holdemd.training.run import TrainingRun
 
 log = logging.getLogger("holdemd.plan")
 
@@ -76,13 +77,14 @@ def plan_run(
         check_resumable(saved, config, str(where))
         manifest = loaded.manifest
         point = ResumePoint(
-            tables=loaded.stored,
+            tables=SnapshotTables(loaded.stored),
             iteration=int(manifest["iteration"]),
             elapsed=float(manifest.get("elapsed_seconds", 0.0)),
             sequence=int(manifest.get("sequence", 0)),
             source=loaded.info.path,
             abstraction_digest=manifest.get("abstraction_digest"),
             skipped=loaded.skipped,
+            schedule=loaded.schedule,
         )
         run_dir = logdir or run_dir
         source = str(config_path or loaded.info.path / "manifest.json")

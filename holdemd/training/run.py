@@ -113,6 +113,7 @@ class TrainingRun:
             elapsed=self.clock.before,
             iteration=start_iteration,
             run_dir=run_dir,
+            progress=resume.schedule if resume else None,
         )
         self.merger = Merger(
             self.game,
@@ -171,6 +172,7 @@ class TrainingRun:
             last=resumed_snapshot(run_dir, self.resumed_from),
             on_problem=lambda reason: self._set_problem("snapshot", reason),
             on_event=on_event,
+            progress=self.schedule.progress,
             hold_merges=self._hold_merges,
         )
         self.status_file = StatusFile(run_dir, self._set_problem)

@@ -64,7 +64,8 @@ def prepare_start(
     lazy = game_uses_lazy_tables(config, game)
     check_fits(game_report(game, config=config), source=config_source)
     scenarios = run_scenarios(config)  # a bad file: refused before anything is allocated
-    initial = resume.tables if resume else new_tables(config, game, lazy)
+    # Taken from the resume point: once in shared memory, nothing keeps the snapshot's arrays.
+    initial = resume.tables.take() if resume else new_tables(config, game, lazy)
     if lazy and isinstance(initial, Tables):  # a dense run resumed as a lazy one
         initial = LazyTables.from_dense(game, initial)
     elif not lazy and isinstance(initial, LazyTables):

@@ -6,6 +6,11 @@ streets' average) go through ``sweeps`` in time slices; what workers need (pruni
 streets keep strategy sums) goes to them as a ``Settings`` message when it changes. Lazy
 tables keep the later streets' sums in a file of the run directory (``solver.later_sums``),
 which a snapshot pass rewrites (``later_sums_pass``) and a discount only notes.
+
+Its snapshots record how far it got (``progress``: where it was last checked, the averaging
+snapshots made), and a resumed run goes on from there: an event that came due after the last
+check (a stopping run's clock runs past its last tick) is applied after the resume instead of
+counted as done, and a run that has averaged gets no end-of-run snapshot in a later segment.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from holdemd.protocol.worker import Settings
 from holdemd.rundir.later_sums import LATER_SUMS_DIR, adopt
 from holdemd.solver.later_sums import LaterSums
 from holdemd.solver.lazy_tables import LazyTables, NodeBlocks
-from holdemd.solver.schedule import Schedule, parse_clock
+from holdemd.solver.schedule import Schedule, ScheduleProgress, parse_clock
 from holdemd.solver.tables import Tables, normalize_block, row_num_actions, scale_rows
 from holdemd.training.later_sums_pass import LaterSumsPass
 from holdemd.training.sweeps import TableSweeps
@@ -46,12 +51,17 @@ class ScheduleRunner:
         elapsed: float,
         iteration: int,
         run_dir: Path,
+        progress: ScheduleProgress | None = None,
     ) -> None:
+        """A run at (``elapsed``, ``iteration``); a resumed one goes on from its snapshot's
+        ``progress`` (None: a new run, or a snapshot from before the record, whose schedule
+        counts everything before its position as done)."""
         self.config = config
         self.game = game
         self.tables = tables
         self.regret_unit = regret_unit
-        self.schedule = build_schedule(config, game, elapsed, iteration, regret_unit)
+        self.checked = (progress.elapsed, progress.iteration) if progress else (elapsed, iteration)
+        self.schedule = build_schedule(config, game, *self.checked, regret_unit)
         self.sweeps = TableSweeps(game.num_rows)
         self.settings = self.schedule.worker_settings(elapsed, iteration)
         averaging = self.schedule.snapshot_averaging
@@ -66,8 +76,11 @@ class ScheduleRunner:
                 tables.later = adopt(tables.later, run_dir)
             elif averaging:
                 tables.later = LaterSums.empty(tables.strategy_sum.dtype, game.max_actions)
-        self.discounts = 0
-        self.average_snapshots = 0
+        self.discounts = 0  # applied by this process
+        # Queued in the whole run: only a run that never averaged gets one at its end.
+        self.average_snapshots = (
+            progress.average_snapshots if progress else self._average_snapshots_before()
+        )
         # Told when a regret discount starts changing the table and, with its factor, when it
         # is done (extra hosts' replicas apply it themselves: ``hosts.head``).
         self.on_discount_started: Callable[[], None] | None = None
@@ -82,8 +95,20 @@ class ScheduleRunner:
         """Some point is an iteration count: check after each merge, not only each tick."""
         return self.schedule.counts_iterations
 
+    def _average_snapshots_before(self) -> int:
+        """A snapshot without a record: what its sums file counts (lazy tables), else the
+        points behind it (the end-of-run snapshot of a run that reached none is unknown)."""
+        later = self.tables.later if isinstance(self.tables, LazyTables) else None
+        return max(self.schedule.snapshots_done, later.passes if later is not None else 0)
+
+    def progress(self) -> ScheduleProgress:
+        """What a snapshot records: once the pending passes are finished, the tables hold
+        every event due by the last check."""
+        return ScheduleProgress(*self.checked, self.average_snapshots)
+
     def apply(self, elapsed: float, iteration: int) -> Settings | None:
         """Queue the events due now; return the workers' new settings if they changed."""
+        self.checked = (elapsed, iteration)
         factor = self.schedule.discount_due(elapsed, iteration)
         if factor is not None:
             self.queue_discount(factor)
@@ -127,7 +152,8 @@ class ScheduleRunner:
         self.sweeps.close()
 
     def before_the_end(self, iteration: int) -> None:
-        """A short run with first-round averaging: later streets must not stay uniform."""
+        """A short run with first-round averaging: later streets must not stay uniform. Once
+        per run: a resumed segment that reaches no point adds none to the snapshots it has."""
         if self.schedule.snapshot_averaging and self.average_snapshots == 0:
             self.queue_average_snapshot(iteration)
         self.finish()

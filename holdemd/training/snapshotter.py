@@ -35,6 +35,7 @@ from holdemd.rundir.snapshot_write import write_snapshot
 from holdemd.rundir.snapshots import LinkedFile, SnapshotInfo, snapshot_info, snapshot_name
 from holdemd.rundir.store import make_room, prune_snapshots
 from holdemd.solver.lazy_tables import REGRET, STRATEGY, LazyTables
+from holdemd.solver.schedule import ScheduleProgress
 from holdemd.solver.tables import Tables
 
 log = logging.getLogger("holdemd.snapshots")
@@ -63,6 +64,7 @@ class Snapshotter:
         last: SnapshotInfo | None,
         on_problem: ProblemSink,
         on_event: EventSink,
+        progress: Callable[[], ScheduleProgress],
         hold_merges: Callable[[bool], None] = lambda held: None,
     ) -> None:
         self.run_dir = run_dir
@@ -73,6 +75,7 @@ class Snapshotter:
         self.last = last  # the run's newest snapshot
         self.on_problem = on_problem
         self.on_event = on_event
+        self.progress = progress  # the schedule's, recorded as the tables are written
         self.hold_merges = hold_merges  # True: no merge or pass writes the tables until False
         self.in_progress = False
         self.retry_at: float | None = None  # after a failed snapshot: try again then
@@ -163,6 +166,9 @@ class Snapshotter:
             sequence=self.sequence,
         )
         manifest["num_workers"] = num_workers
+        # Taken with the tables (``before`` has finished the pending passes): what a resumed
+        # run's schedule goes on from.
+        manifest["schedule"] = self.progress().manifest()
         if isinstance(tables, LazyTables):
             manifest["tables"] = "lazy"
             if tables.later is not None:

@@ -211,7 +211,8 @@ def test_a_snapshot_links_the_sums_file_and_every_reader_gets_the_dense_sums(tmp
 
     dense_solver, lazy_solver = _trained_pair()
     dense, lazy = dense_solver.tables, lazy_solver.tables
-    _events(_runner(dense, tmp_path / "d"), _runner(lazy, tmp_path), (dense_solver, lazy_solver))
+    lazy_runner = _runner(lazy, tmp_path)
+    _events(_runner(dense, tmp_path / "d"), lazy_runner, (dense_solver, lazy_solver))
     snapshotter = Snapshotter(
         tmp_path,
         CONFIG,
@@ -221,12 +222,14 @@ def test_a_snapshot_links_the_sums_file_and_every_reader_gets_the_dense_sums(tmp
         last=None,
         on_problem=lambda reason: None,
         on_event=lambda kind, data: None,
+        progress=lazy_runner.progress,
     )
     info = asyncio.run(snapshotter.write(700, 1.0, 1, lambda: None))
     assert info is not None
     assert (info.path / "later_sums.npy").samefile(tmp_path / "later_sums" / "current.npy")
     loaded = load_snapshot(tmp_path)
     assert loaded.manifest["later_sums"]["passes"] == 3
+    assert loaded.schedule is not None and loaded.schedule.average_snapshots == 3
     stored = loaded.stored
     assert isinstance(stored, LazyTables) and stored.later is not None
     assert lazy.later is not None and stored.later.sha256 == lazy.later.sha256
