@@ -152,7 +152,7 @@ def _commands(tmp_path: Path) -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("command", ["train"])
+@pytest.mark.parametrize("command", ["train", "serve"])
 def test_without_ray_installed_the_error_names_the_extra(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -172,7 +172,7 @@ def test_without_ray_installed_the_error_names_the_extra(
     assert not list(tmp_path.glob("made*"))
 
 
-@pytest.mark.parametrize("command", ["train"])
+@pytest.mark.parametrize("command", ["train", "serve"])
 def test_a_ray_too_old_to_pin_a_node_to_its_ray_node_is_refused(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -193,7 +193,7 @@ def test_a_ray_too_old_to_pin_a_node_to_its_ray_node_is_refused(
     require_ray("auto")
 
 
-@pytest.mark.parametrize("command", ["train"])
+@pytest.mark.parametrize("command", ["train", "serve"])
 def test_ray_without_listen_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
