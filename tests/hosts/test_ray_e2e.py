@@ -10,8 +10,9 @@ README quotes are printed (run with ``-s``): Ray's memory per host, the time fro
 start`` to a node placed, from a kill to the node back, and from a Ray node joining to its
 node training.
 
-``holdemd serve --ray``: the daemon's run places a node on ``n1``, and SIGTERM still stops the
-daemon with a final snapshot (``ray.init`` would make it exit the process) and removes it all.
+``holdemd serve --ray``: each run the daemon starts (two, one after the other) places a node on
+``n1``, and SIGTERM still stops the daemon with a final snapshot (``ray.init`` would make it
+exit the process) and removes it all.
 
 Slow (``-m slow``, root, ``pip install -e '.[ray,test]'``): about three minutes (Ray drains a
 stopped Ray node for up to 30 s before it leaves).
@@ -303,31 +304,42 @@ def test_the_daemons_run_places_nodes_and_sigterm_still_stops_it_with_a_final_sn
 
         wait_for("the daemon", lambda: daemon.poll() is not None or ctl("ping").returncode == 0)
         assert daemon.poll() is None, (base / "daemon.out").read_text()[-3000:]
-        done = ctl("--json", "start", LEDUC[1], "--num-workers", "1", "--time-budget", "5m")
-        assert done.returncode == 0, done.stdout + done.stderr
-        run_dir = Path(json.loads(done.stdout)["run_dir"])
         n1 = hosts.address("n1")
-        wait_for(
-            "ray-1 training",
-            lambda: (
-                host_at(run_dir, n1).get("state") == "running"
-                and host_at(run_dir, n1).get("iterations", 0) > 0
-            ),
-            timeout=240,
-        )
-        assert host_at(run_dir, n1)["name"] == "ray-1"
+
+        def start() -> Path:
+            done = ctl("--json", "start", LEDUC[1], "--num-workers", "1", "--time-budget", "5m")
+            assert done.returncode == 0, done.stdout + done.stderr
+            run_dir = Path(json.loads(done.stdout)["run_dir"])
+            wait_for(
+                "ray-1 training",
+                lambda: (
+                    host_at(run_dir, n1).get("state") == "running"
+                    and host_at(run_dir, n1).get("iterations", 0) > 0
+                ),
+                timeout=240,
+            )
+            assert host_at(run_dir, n1)["name"] == "ray-1"
+            return run_dir
+
+        # Every run the daemon starts places its nodes: a run stopped by the user, then another
+        # in the same daemon process (Ray connected again).
+        start()
         assert cluster.query()["groups"] == ["CREATED"]
+        assert ctl("stop", "--wait").returncode == 0
+        wait_for("its group removed", lambda: cluster.query()["groups"] == ["REMOVED"], 60)
+        run_dir = start()
+        assert cluster.query()["groups"] == ["CREATED", "REMOVED"]
 
         daemon.send_signal(signal.SIGTERM)  # the daemon's own shutdown, not Ray's sys.exit
         assert daemon.wait(timeout=120) == 0, (base / "daemon.out").read_text()[-3000:]
         log = (state / "logs" / "daemon.log").read_text()
-        assert "ray: 1 node actor(s) and 1 placement group(s) removed" in log
+        assert log.count("ray: 1 node actor(s) and 1 placement group(s) removed") == 2
         assert status(run_dir)["hosts"][0]["state"] == "left"
         assert list((run_dir / "snapshots").iterdir())  # the final snapshot
         for host in ("head", "n1"):
             assert not processes(hosts, host, r"holdemd|NodeProcess"), host
         cluster_state = cluster.query()
-        assert cluster_state["groups"] == ["REMOVED"]
+        assert cluster_state["groups"] == ["REMOVED", "REMOVED"]
         assert {state for cls, state in cluster_state["actors"] if cls == "NodeProcess"} == {"DEAD"}
     finally:
         if daemon is not None and daemon.poll() is None:
