@@ -60,6 +60,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="with --listen: the head's CURVE keys and the hosts allowed in "
         "(`holdemd keys init DIR --hosts NAME...`; under systemd: $CREDENTIALS_DIRECTORY)",
     )
+    serve.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="with --listen: every run places a `holdemd node` on every other node of this Ray "
+        "cluster, also on nodes that join it during the run (as ray.init takes it: auto, "
+        "HOST:6379, ray://HOST:10001; pip install 'holdemd[ray]')",
+    )
     add_log_level(serve)
     serve.set_defaults(handler=cmd_serve)
     return serve
@@ -89,6 +96,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from holdemd.protocol.paths import default_runtime_dir, default_state_dir
     from holdemd.service.daemon import Service, ServiceOptions
 
+    if args.ray:  # before anything is made, as for train
+        from holdemd.hosts.ray_plan import check_ray_flags
+
+        check_ray_flags(args.ray, args.listen)
     group = None
     if args.socket_group is not None:
         try:
@@ -117,6 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         socket_group=group,
         listen=args.listen or "",
         keys=args.keys.absolute() if args.keys else None,
+        ray=args.ray or "",
     )
     setup_logging(args.log_level, state_dir / "logs" / "daemon.log")
     # A watchdog timeout ends in SIGABRT: print every thread's Python stack to the journal.

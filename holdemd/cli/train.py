@@ -64,8 +64,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     train.add_argument(
         "--ray",
         metavar="ADDRESS",
-        help="with --listen: place a `holdemd node` on every other node of this Ray cluster "
-        "(as ray.init takes it: auto, HOST:6379, ray://HOST:10001; pip install 'holdemd[ray]')",
+        help="with --listen: place a `holdemd node` on every other node of this Ray cluster, "
+        "also on nodes that join it during the run (as ray.init takes it: auto, HOST:6379, "
+        "ray://HOST:10001; pip install 'holdemd[ray]')",
     )
     add_log_level(train)
     train.set_defaults(handler=cmd_train)
@@ -85,14 +86,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume is not None and not args.resume and args.logdir is None:
         raise UsageError("--resume needs a run directory or snapshot, or --logdir")
     if args.ray:
-        from holdemd.hosts.ray_plan import require_ray
+        from holdemd.hosts.ray_plan import check_ray_flags
 
-        if not args.listen:
-            raise UsageError(
-                "--ray places the nodes of a multi-host run: give --listen tcp://0.0.0.0:PORT "
-                "and --keys DIR too"
-            )
-        require_ray(args.ray)
+        check_ray_flags(args.ray, args.listen)
     if args.listen or args.keys:
         from holdemd.hosts.head import check_listen
         from holdemd.hosts.keys import load_head_keys

@@ -59,6 +59,7 @@ class ServiceOptions:
     # Every run it starts (or resumes) leads `holdemd node`s here (holdemd.hosts): "" for none.
     listen: str = ""
     keys: Path | None = None
+    ray: str = ""  # ... placed on this Ray cluster (holdemd.hosts.ray_placement): "" for none
 
 
 class Service:

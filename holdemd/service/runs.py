@@ -89,6 +89,7 @@ async def start_run(
                 handle_signals=False,
                 listen=service.options.listen,
                 keys=service.options.keys,
+                ray=service.options.ray,
             ),
         )
         run = build_run(plan, on_event=service.publish, game=game)

@@ -1,18 +1,21 @@
-"""``holdemd train --ray`` against a real Ray cluster: three Ray nodes in network namespaces.
+"""``--ray`` against a real Ray cluster: Ray nodes in network namespaces (``ray_cluster.py``).
 
-``ray start --head`` runs on host ``head`` and ``ray start --address`` on ``n1`` and ``n2``, each
-in its own namespace with its own address, ``/dev/shm`` and ``/tmp`` (``tests/hosts/netns.py``),
-so Ray sees three machines, as a user's cluster would be (Ray itself refuses a second ``ray
-start`` on one machine's loopback address). The head trains Leduc with ``--listen
-tcp://0.0.0.0:PORT --ray HEAD:6379``; what it must show: a node placed on each of the two other
-Ray nodes (none on the head's own), joined under its bundle's key name; a killed ``holdemd
-node`` and a killed actor each placed again; and at the end no node, actor or placement group
-left. The figures the README quotes are printed (run with ``-s``): Ray's memory per host, the
-time from ``ray start`` to a node placed, and from a kill to the node back.
+``holdemd train``: ``ray start --head`` runs on host ``head`` and ``ray start --address`` on
+``n1`` and ``n2``; the head trains Leduc with ``--listen tcp://0.0.0.0:PORT --ray HEAD:6379``.
+What it must show: a node placed on each of the two other Ray nodes (none on the head's own),
+joined under its name; a killed ``holdemd node`` and a killed actor each placed again; a Ray
+node started on ``n3`` during the run gets a node that joins, and when it leaves the cluster
+nothing takes its place; at the end no node, actor or placement group left. The figures the
+README quotes are printed (run with ``-s``): Ray's memory per host, the time from ``ray
+start`` to a node placed, from a kill to the node back, and from a Ray node joining to its
+node training.
 
-Slow (``-m slow``): about a minute and a half. Ray's processes are not stopped with ``ray
-stop``, which kills every Ray process of the machine by name: each ``ray start --block`` is
-stopped by its pid, and closing the hosts kills whatever is left in their namespaces.
+``holdemd serve --ray``: each run the daemon starts (two, one after the other) places a node on
+``n1``, and SIGTERM still stops the daemon with a final snapshot (``ray.init`` would make it
+exit the process) and removes it all.
+
+Slow (``-m slow``, root, ``pip install -e '.[ray,test]'``): about three minutes (Ray drains a
+stopped Ray node for up to 30 s before it leaves).
 """
 
 from __future__ import annotations
@@ -33,9 +36,19 @@ from typing import Any
 
 import pytest
 
-from holdemd.games.cache import ENV_VAR as GAME_CACHE_VAR
 from holdemd.hosts.keys import init_keys
 from tests.hosts.netns import Hosts
+from tests.hosts.ray_cluster import (
+    RayCluster,
+    command_line,
+    host_at,
+    processes,
+    pss_mib,
+    short_name,
+    status,
+    synced,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -44,20 +57,9 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-GCS_PORT = 6379
 PORT = 5555
 NODES = ("n1", "n2")
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 120.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+LEDUC = ("--config", str(ROOT / "configs" / "leduc.yaml"))
 
 
 @pytest.fixture
@@ -72,146 +74,10 @@ def base() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-class RayCluster:
-    """One Ray node per host, each a ``ray start --block`` process."""
-
-    def __init__(self, hosts: Hosts, base: Path) -> None:
-        self.hosts = hosts
-        self.base = base
-        self.gcs = f"{hosts.address('head')}:{GCS_PORT}"
-        self.env = {
-            **os.environ,
-            "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
-            "RAY_USAGE_STATS_ENABLED": "0",
-            GAME_CACHE_VAR: str(base / "game-cache"),  # the session's is under /tmp
-        }
-        self.procs: list[subprocess.Popen[Any]] = []
-        self.started_at: dict[str, float] = {}
-
-    def start(self, host: str) -> None:
-        role = (
-            ["--head", f"--port={GCS_PORT}", "--include-dashboard=false"]
-            if host == "head"
-            else [f"--address={self.gcs}"]
-        )
-        self.started_at[host] = time.monotonic()
-        with open(self.base / f"ray-{host}.log", "ab") as out:
-            self.procs.append(
-                self.hosts.spawn(
-                    host,
-                    [
-                        str(BIN / "ray"),
-                        "start",
-                        "--block",
-                        "--num-cpus=1",
-                        f"--node-ip-address={self.hosts.address(host)}",
-                        "--disable-usage-stats",
-                        *role,
-                    ],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    env=self.env,
-                )
-            )
-
-    def nodes_up(self) -> int:
-        done = self.hosts.run(
-            "head", [str(BIN / "ray"), "status", f"--address={self.gcs}"], env=self.env
-        )
-        return done.stdout.count(" node_") if done.returncode == 0 else 0
-
-    def query(self) -> dict[str, Any]:
-        """The cluster's placement groups and actors, as a driver on the head host sees them."""
-        done = self.hosts.run("head", [sys.executable, "-c", QUERY, self.gcs], env=self.env)
-        assert done.returncode == 0, done.stderr[-2000:]
-        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
-
-    def stop(self) -> None:
-        for proc in self.procs:  # `ray start --block` stops the processes it started
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-QUERY = """
-import json, logging, sys
-import ray
-from ray._private import state
-ray.init(address=sys.argv[1], log_to_driver=False, logging_level=logging.ERROR)
-groups = [g["state"] for g in ray.util.placement_group_table().values()]
-actors = [(a["ActorClassName"], a["State"]) for a in state.actors().values()]
-print(json.dumps({"groups": groups, "actors": actors}))
-"""
-
-
-def pss_mib(pids: list[int]) -> float:
-    """Proportional set size of these processes (shared pages split among their users)."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as rollup:
-                for line in rollup:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total / 1024
-
-
-def command_line(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
-    except FileNotFoundError:
-        return ""
-
-
-def _short(command: str) -> str:
-    """A Ray process's name: its title (ray::...) or its program's or module's file name."""
-    words = command.split()
-    if not words:
-        return "?"
-    if words[0].startswith("ray::"):
-        return words[0]
-    if not Path(words[0]).name.startswith("python"):
-        return Path(words[0]).name  # gcs_server, raylet
-    if "-m" in words:
-        return words[words.index("-m") + 1]
-    return Path(next((w for w in words[1:] if w.endswith(".py")), words[0])).name
-
-
-def processes(hosts: Hosts, host: str, pattern: str) -> list[int]:
-    return [pid for pid in hosts.pids(host) if re.search(pattern, command_line(pid))]
-
-
-def synced(head_log: Path, name: str) -> int:
-    """How many times host ``name`` has fetched the whole table (joined, or joined again)."""
-    return head_log.read_text().count(f"host {name} has the whole table")
-
-
-def status(run_dir: Path) -> dict[str, Any]:
-    try:
-        return dict(json.loads((run_dir / "status.json").read_text()))
-    except (OSError, ValueError):
-        return {}
-
-
-def host_at(run_dir: Path, address: str) -> dict[str, Any]:
-    for host in status(run_dir).get("hosts") or []:
-        if host["address"] == address:
-            return dict(host)
-    return {}
-
-
 def test_ray_places_a_node_on_every_other_ray_node_replaces_killed_ones_and_cleans_up(
     make_hosts: Callable[..., Hosts], base: Path
 ) -> None:
-    hosts = make_hosts(["head", *NODES], private_tmp=True)
+    hosts = make_hosts(["head", *NODES, "n3"], private_tmp=True)
     cluster = RayCluster(hosts, base)
     measured: dict[str, Any] = {}
     head: subprocess.Popen[Any] | None = None
@@ -229,23 +95,21 @@ def test_ray_places_a_node_on_every_other_ray_node_replaces_killed_ones_and_clea
         }
         measured["ray_pss_mib_by_process"] = {
             host: {
-                _short(command_line(pid)): round(pss_mib([pid]), 1)
+                short_name(command_line(pid)): round(pss_mib([pid]), 1)
                 for pid in processes(hosts, host, r"^(?!\S+ \S+/ray start)")
             }
             for host in ("head", "n1")
         }
 
         keys = base / "keys"
-        init_keys(keys, ["ray-1", "ray-2"])
+        init_keys(keys, ["ray-1", "ray-2", "ray-3"])  # one to spare, for a node that joins
         run_dir = base / "run"
         head_log = base / "head.log"
         with open(head_log, "ab") as out:
             head = hosts.spawn(
                 "head",
                 [
-                    sys.executable,
-                    *("-m", "holdemd.cli", "train"),
-                    *("--config", str(ROOT / "configs" / "leduc.yaml")),
+                    *(sys.executable, "-m", "holdemd.cli", "train", *LEDUC),
                     *("--iterations", "0", "--time-budget", "5m"),
                     *("--num-workers", "1", "--logdir", str(run_dir)),
                     *("--listen", f"tcp://0.0.0.0:{PORT}", "--keys", str(keys)),
@@ -258,7 +122,7 @@ def test_ray_places_a_node_on_every_other_ray_node_replaces_killed_ones_and_clea
             )
         started = time.monotonic()
 
-        # One node on each other Ray node, named by its bundle; none on the head's.
+        # One node on each other Ray node, named ray-1, ray-2; none on the head's.
         wait_for(
             "ray-1 and ray-2 in sync",
             lambda: synced(head_log, "ray-1") and synced(head_log, "ray-2"),
@@ -325,17 +189,69 @@ def test_ray_places_a_node_on_every_other_ray_node_replaces_killed_ones_and_clea
         )
         assert node_before[0] not in hosts.pids("n2")  # the old node went with its actor
 
+        # A Ray node that joins the cluster during the run gets a node, named ray-3.
+        n3 = hosts.address("n3")
+        cluster.start("n3")
+        wait_for("n3 in the cluster", lambda: cluster.nodes_up() == 4)
+        measured["ray_start_to_node_up_s"] = round(time.monotonic() - cluster.started_at["n3"], 1)
+        wait_for(
+            "n3's node training",
+            lambda: (
+                host_at(run_dir, n3).get("state") == "running"
+                and host_at(run_dir, n3).get("iterations", 0) > 0
+            ),
+            timeout=240,
+        )
+        measured["ray_start_to_joined_node_training_s"] = round(
+            time.monotonic() - cluster.started_at["n3"], 1
+        )
+        assert host_at(run_dir, n3)["name"] == "ray-3"
+        assert re.search(
+            rf"ray: the Ray node {re.escape(n3)} \(\w{{8}}, 1 CPU\) joined the cluster: "
+            r"placing ray-3 there",
+            head_log.read_text(),
+        )
+        assert len(processes(hosts, "n3", r"holdemd\.cli node")) == 1
+        assert cluster.query()["groups"] == ["CREATED"] * 3
+
+        # ... and when it leaves, its node goes with it and none is placed in its stead.
+        left = time.monotonic()
+        cluster.stop("n3")
+        wait_for(
+            "ray-3's end seen",
+            lambda: re.search(
+                r"ray: ray-3 (lost its Ray actor|\(holdemd node)", head_log.read_text()
+            ),
+        )
+        measured["ray_node_stopped_to_node_end_seen_s"] = round(time.monotonic() - left, 1)
+        wait_for(
+            "n3 gone",
+            lambda: re.search(
+                rf"ray: ray-3's Ray node {re.escape(n3)} \(\w{{8}}\) left the cluster",
+                head_log.read_text(),
+            ),
+        )
+        measured["ray_node_stopped_to_seen_left_s"] = round(time.monotonic() - left, 1)
+        wait_for("ray-3 let go", lambda: host_at(run_dir, n3).get("state") in ("lost", "left"))
+        assert cluster.query()["groups"] == ["CREATED", "CREATED", "REMOVED"]
+        assert head_log.read_text().count("ray: ray-3 placed on") == 1
+        for node in NODES:  # still one node each: nothing came to take ray-3's place
+            assert len(processes(hosts, node, r"holdemd\.cli node")) == 1, node
+            assert len(processes(hosts, node, r"^ray::NodeProcess")) == 1, node
+
         # The end: SIGTERM stops the run with a final snapshot; nothing of it is left.
-        assert cluster.query()["groups"] == ["CREATED"]
         head.send_signal(signal.SIGTERM)
         assert head.wait(timeout=120) == 0, head_log.read_text()[-3000:]
         text = head_log.read_text()
-        assert "ray: 2 node actor(s) and the placement group removed" in text
+        assert "ray: 2 node actor(s) and 2 placement group(s) removed" in text
         final = status(run_dir)
         assert final["state"] == "finished"
-        assert {h["state"] for h in final["hosts"]} == {"left"}
+        assert {h["name"]: h["state"] for h in final["hosts"] if h["name"] != "ray-3"} == {
+            "ray-1": "left",
+            "ray-2": "left",
+        }
         assert all(h["iterations"] > 0 for h in final["hosts"])
-        for host in ("head", *NODES):
+        for host in ("head", *NODES, "n3"):
             assert not processes(hosts, host, r"holdemd|NodeProcess"), host
         cluster_state = cluster.query()
         assert set(cluster_state["groups"]) == {"REMOVED"}
@@ -345,4 +261,88 @@ def test_ray_places_a_node_on_every_other_ray_node_replaces_killed_ones_and_clea
         if head is not None and head.poll() is None:
             head.kill()
             head.wait()
+        cluster.stop()
+
+
+def test_the_daemons_run_places_nodes_and_sigterm_still_stops_it_with_a_final_snapshot(
+    make_hosts: Callable[..., Hosts], base: Path
+) -> None:
+    hosts = make_hosts(["head", "n1"], private_tmp=True)
+    cluster = RayCluster(hosts, base)
+    daemon: subprocess.Popen[Any] | None = None
+    try:
+        cluster.start("head")
+        wait_for("the Ray head", lambda: cluster.nodes_up() == 1)
+        cluster.start("n1")
+        wait_for("two Ray nodes", lambda: cluster.nodes_up() == 2)
+        keys, state, runtime = base / "keys", base / "state", base / "rt"
+        init_keys(keys, ["ray-1"])
+        with open(base / "daemon.out", "ab") as out:
+            daemon = hosts.spawn(
+                "head",
+                [
+                    *(sys.executable, "-m", "holdemd.cli", "serve"),
+                    *("--state-dir", str(state), "--runtime-dir", str(runtime)),
+                    *("--listen", f"tcp://0.0.0.0:{PORT}", "--keys", str(keys)),
+                    *("--ray", cluster.gcs),
+                ],
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=cluster.env,
+            )
+
+        def ctl(*args: str) -> subprocess.CompletedProcess[str]:
+            # The control socket is a file under base: reachable from here, no network.
+            return subprocess.run(
+                [sys.executable, "-m", "holdemctl", "--socket", str(runtime), *args],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=ROOT,
+            )
+
+        wait_for("the daemon", lambda: daemon.poll() is not None or ctl("ping").returncode == 0)
+        assert daemon.poll() is None, (base / "daemon.out").read_text()[-3000:]
+        n1 = hosts.address("n1")
+
+        def start() -> Path:
+            done = ctl("--json", "start", LEDUC[1], "--num-workers", "1", "--time-budget", "5m")
+            assert done.returncode == 0, done.stdout + done.stderr
+            run_dir = Path(json.loads(done.stdout)["run_dir"])
+            wait_for(
+                "ray-1 training",
+                lambda: (
+                    host_at(run_dir, n1).get("state") == "running"
+                    and host_at(run_dir, n1).get("iterations", 0) > 0
+                ),
+                timeout=240,
+            )
+            assert host_at(run_dir, n1)["name"] == "ray-1"
+            return run_dir
+
+        # Every run the daemon starts places its nodes: a run stopped by the user, then another
+        # in the same daemon process (Ray connected again).
+        start()
+        assert cluster.query()["groups"] == ["CREATED"]
+        assert ctl("stop", "--wait").returncode == 0
+        wait_for("its group removed", lambda: cluster.query()["groups"] == ["REMOVED"], 60)
+        run_dir = start()
+        assert cluster.query()["groups"] == ["CREATED", "REMOVED"]
+
+        daemon.send_signal(signal.SIGTERM)  # the daemon's own shutdown, not Ray's sys.exit
+        assert daemon.wait(timeout=120) == 0, (base / "daemon.out").read_text()[-3000:]
+        log = (state / "logs" / "daemon.log").read_text()
+        assert log.count("ray: 1 node actor(s) and 1 placement group(s) removed") == 2
+        assert status(run_dir)["hosts"][0]["state"] == "left"
+        assert list((run_dir / "snapshots").iterdir())  # the final snapshot
+        for host in ("head", "n1"):
+            assert not processes(hosts, host, r"holdemd|NodeProcess"), host
+        cluster_state = cluster.query()
+        assert cluster_state["groups"] == ["REMOVED", "REMOVED"]
+        assert {state for cls, state in cluster_state["actors"] if cls == "NodeProcess"} == {"DEAD"}
+    finally:
+        if daemon is not None and daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
         cluster.stop()

@@ -1,7 +1,8 @@
-"""``holdemd train --ray``, the parts that need no Ray cluster (``ray_plan``, and a warning of
-``ray_placement``): the nodes chosen, their names and command line, the address they connect
-to, the verdict on a node that ended, the errors a user can meet, and the actor body
-(``ray_node.NodeProcess``) with real processes.
+"""``holdemd train|serve --ray``, the parts that need no Ray cluster (``ray_plan``, and what
+``ray_placement`` and ``ray_slot`` log): the nodes chosen, their names and command line, the
+address they connect to, the verdict on a node that ended, the errors a user can meet, the
+slots kept in step with the cluster's nodes, and the actor body (``ray_node.NodeProcess``) with
+real processes. The placement decisions at each look at the cluster: ``test_ray_plan.py``.
 
 The placement itself, against a real Ray cluster in network namespaces: ``test_ray_e2e.py``.
 """
@@ -14,17 +15,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from holdemd.cli import main
 from holdemd.errors import UsageError
 from holdemd.hosts import ray_plan
-from holdemd.hosts.keys import KeysError, init_keys
 from holdemd.hosts.ray_node import NodeProcess
+from holdemd.hosts.ray_placement import RayPlacement
 from holdemd.hosts.ray_plan import (
     RayNode,
-    check_host_keys,
     connect_address,
     host_name,
     judge_end,
@@ -32,6 +34,8 @@ from holdemd.hosts.ray_plan import (
     nodes_to_place,
     require_ray,
 )
+from holdemd.hosts.ray_slot import RaySlot
+from holdemd.hosts.remote import RemoteHost
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,8 +66,8 @@ def test_every_other_alive_node_with_a_cpu_is_chosen_largest_first() -> None:
     assert [n.node_id for n in nodes_to_place(nodes, None)] == ["head", "big", "small"]
 
 
-def test_nodes_are_named_by_bundle_and_run_one_run_with_the_bundles_cpus() -> None:
-    assert [host_name(i) for i in range(3)] == ["ray-1", "ray-2", "ray-3"]
+def test_nodes_are_named_ray_k_and_run_one_run_with_their_ray_nodes_cpus() -> None:
+    assert [host_name(k) for k in (1, 2, 3)] == ["ray-1", "ray-2", "ray-3"]
     argv = node_command("tcp://10.0.0.1:5555", Path("/keys"), "ray-2", 4, python="/py")
     assert argv == [
         "/py",
@@ -138,41 +142,69 @@ def test_what_ends_a_node_for_good(
     assert got_final == final
 
 
-def test_missing_host_keys_are_named_with_the_command_that_makes_them(tmp_path: Path) -> None:
-    keys = tmp_path / "keys"
-    init_keys(keys, ["ray-1"])
-    check_host_keys(keys, ["ray-1"])
-    with pytest.raises(KeysError) as error:
-        check_host_keys(keys, ["ray-1", "ray-2", "ray-3"])
-    message = str(error.value)
-    assert "\n" not in message
-    assert f"no key for ray-2, ray-3 (one per Ray node); run holdemd keys init {keys} " in message
-    assert "--hosts ray-1 ray-2 ray-3 and copy the directory, less head.key_secret" in message
+def _commands(tmp_path: Path) -> dict[str, list[str]]:
+    """`train` and `serve` as heads, each with what it would make in ``tmp_path``."""
+    head = ["--listen", "tcp://0.0.0.0:5555", "--keys", str(tmp_path / "k")]
+    config, made = str(ROOT / "configs" / "leduc.yaml"), str(tmp_path / "made")
+    return {
+        "train": ["train", "--config", config, "--logdir", made, *head],
+        "serve": ["serve", "--state-dir", made, "--runtime-dir", f"{made}-too", *head],
+    }
 
 
+@pytest.mark.parametrize("command", ["train", "serve"])
 def test_without_ray_installed_the_error_names_the_extra(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
 ) -> None:
     monkeypatch.setattr(ray_plan.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(UsageError) as error:
         require_ray("auto")
     assert str(error.value) == "--ray auto: Ray is not installed here; pip install 'holdemd[ray]'"
     # At the command line: before anything is built, one line, exit code 2.
-    argv = ["train", "--config", str(ROOT / "configs" / "leduc.yaml")]
-    argv += ["--logdir", str(tmp_path / "run")]
-    code = main([*argv, "--listen", "tcp://0.0.0.0:5555", "--keys", "k", "--ray", "auto"])
-    assert code == 2
+    assert main([*_commands(tmp_path)[command], "--ray", "auto"]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1] == (
         "holdemd: --ray auto: Ray is not installed here; pip install 'holdemd[ray]'"
     )
-    assert not (tmp_path / "run").exists()
+    assert not list(tmp_path.glob("made*"))
 
 
-def test_ray_without_listen_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = str(ROOT / "configs" / "leduc.yaml")
-    assert main(["train", "--config", config, "--ray", "auto"]) == 2
-    assert "--ray places the nodes of a multi-host run: give --listen" in capsys.readouterr().err
+@pytest.mark.parametrize("command", ["train", "serve"])
+def test_a_ray_too_old_to_pin_a_node_to_its_ray_node_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    monkeypatch.setattr(ray_plan.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(ray_plan.importlib.metadata, "version", lambda name: "2.49.2")
+    assert main([*_commands(tmp_path)[command], "--ray", "10.0.0.1:6379"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "holdemd: --ray 10.0.0.1:6379: Ray 2.49.2 is too old (holdemd needs 2.50 or newer, "
+        "here and on the cluster); pip install 'holdemd[ray]'"
+    )
+    assert not list(tmp_path.glob("made*"))
+    monkeypatch.setattr(ray_plan.importlib.metadata, "version", lambda name: "2.60.0rc1")
+    require_ray("auto")
+    monkeypatch.setattr(ray_plan.importlib.metadata, "version", lambda name: "3.0.dev0")
+    require_ray("auto")
+
+
+@pytest.mark.parametrize("command", ["train", "serve"])
+def test_ray_without_listen_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    argv = _commands(tmp_path)[command]
+    assert main([*argv[: argv.index("--listen")], "--ray", "auto"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "holdemd: --ray places the nodes of a multi-host run: give --listen tcp://0.0.0.0:PORT "
+        "and --keys DIR too"
+    )
+    assert not list(tmp_path.glob("made*"))
 
 
 # --- the actor's body, with real processes -----------------------------------------------------
@@ -259,26 +291,95 @@ def _alive(pid: int) -> bool:
         return False
 
 
+# --- what the head logs of its slots, without Ray ----------------------------------------------
+
+
+def _head(**hosts: RemoteHost) -> Any:
+    """What ``RaySlot`` and ``RayPlacement`` read of the run's head: its hosts."""
+    return SimpleNamespace(hosts=hosts)
+
+
 def test_a_placed_node_that_never_joined_is_named_with_the_address_it_tries(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The usual mistake: --listen on an address the Ray nodes cannot reach."""
-    from types import SimpleNamespace
-
-    from holdemd.hosts.ray_placement import Bundle, RayPlacement
-    from holdemd.hosts.remote import RemoteHost
-
-    placement = object.__new__(RayPlacement)  # its state only: no Ray cluster here
-    placement.connect = "tcp://127.0.0.1:5555"
-    back = RemoteHost(name="ray-2", index=2, joined_at=100.0)
-    placement.head = SimpleNamespace(hosts={"ray-2": back})  # type: ignore[assignment]
-    stranded = Bundle(0, 1, "ray-1", where={"address": "10.0.0.2"})
+    head = _head(**{"ray-2": RemoteHost(name="ray-2", index=2, joined_at=100.0)})
+    connect, keys = "tcp://127.0.0.1:5555", Path("/k")
+    stranded = RaySlot(None, RayNode("a", "10.0.0.2", 1), "ray-1", connect, keys, head)
+    stranded.where = {"address": "10.0.0.2"}
+    joined = RaySlot(None, RayNode("b", "10.0.0.3", 1), "ray-2", connect, keys, head)
     with caplog.at_level("WARNING", logger="holdemd.ray"):
-        placement._warn_unless_joined(stranded, placed_at=50.0)
-        placement._warn_unless_joined(Bundle(1, 1, "ray-2"), placed_at=50.0)  # joined since
-        placement._warn_unless_joined(Bundle(1, 1, "ray-2"), placed_at=150.0)  # an old session
+        stranded.warn_unless_joined(placed_at=50.0)
+        joined.warn_unless_joined(placed_at=50.0)  # joined since
+        joined.warn_unless_joined(placed_at=150.0)  # an old session
     assert [r.getMessage() for r in caplog.records] == [
         f"ray: {name} (on {where}) has not joined 30 s after it was placed: can it reach "
         "tcp://127.0.0.1:5555? (give --listen an address the Ray nodes reach; a firewall?)"
         for name, where in (("ray-1", "10.0.0.2"), ("ray-2", "?"))
     ]
+    assert stranded.command == node_command(connect, keys, "ray-1", 1)
+
+
+def test_the_slots_follow_the_nodes_that_join_and_leave(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``RayPlacement.update`` at each look: a slot started for each Ray node that joined, one
+    removed for each that left, a node without a key logged once; Ray's part (the placement
+    group, the actor) is ``RaySlot.start``/``remove``, recorded here."""
+    done: list[tuple[str, str]] = []
+    monkeypatch.setattr(RaySlot, "start", lambda slot, group: done.append(("start", group)))
+    monkeypatch.setattr(RaySlot, "remove", lambda slot: done.append(("remove", slot.name)))
+    placement = object.__new__(RayPlacement)  # its state only: no Ray cluster here
+    placement.head = _head()
+    placement.ray, placement.run_id, placement.connect = None, "r1", "tcp://10.0.0.1:5555"
+    placement.keys, placement.accepted = Path("/k"), frozenset({"ray-1", "ray-2"})
+    placement.slots, placement.keyless = {}, set()
+    placement.stopping = placement.looked = False
+    a, b, c = (RayNode(f"{x}" * 12, f"10.0.0.{i}", 1) for i, x in enumerate("abc", 2))
+    with caplog.at_level("INFO", logger="holdemd.ray"):
+        placement.update([a])  # the start
+        placement.update([a, b])  # b joins
+        placement.update([a, b, c])  # c joins: no key left for it
+        placement.update([a, b, c])  # ... logged once
+        placement.head.hosts["ray-1"] = RemoteHost(name="ray-1", index=1, state="running")
+        placement.update([b, c])  # a leaves: its node may still be connected
+        placement.head.hosts["ray-1"].state = "lost"
+        placement.update([b, c])  # the head let it go: c gets its name
+    assert done == [
+        ("start", "holdemd-r1-ray-1-aaaaaaaa"),
+        ("start", "holdemd-r1-ray-2-bbbbbbbb"),
+        ("remove", "ray-1"),
+        ("start", "holdemd-r1-ray-1-cccccccc"),
+    ]
+    assert {node_id[0]: slot.name for node_id, slot in placement.slots.items()} == {
+        "b": "ray-2",
+        "c": "ray-1",
+    }
+    assert [r.getMessage() for r in caplog.records] == [
+        "ray: the Ray node 10.0.0.3 (bbbbbbbb, 1 CPU) joined the cluster: placing ray-2 there",
+        "ray: the Ray node 10.0.0.4 (1 CPU) that joined gets no holdemd node: no key for ray-3 "
+        "in /k; run holdemd keys init /k --hosts ray-3, copy the directory (less "
+        "head.key_secret) to the Ray nodes and restart the run",
+        "ray: ray-1's Ray node 10.0.0.2 (aaaaaaaa) left the cluster; its holdemd node went "
+        "with it and is not placed elsewhere",
+        "ray: the Ray node 10.0.0.4 (cccccccc, 1 CPU) joined the cluster: placing ray-1 there",
+    ]
+
+
+def test_the_runs_signal_handlers_outlive_ray_init() -> None:
+    """``ray.init`` sets SIGTERM to exit the process: a daemon's SIGTERM must still stop the run
+    with a final snapshot (the real one against a cluster: ``test_ray_e2e.py``)."""
+    from holdemd.hosts.ray_placement import _signals_kept
+
+    def ours(signum: int, frame: object) -> None:
+        pass
+
+    before, interrupt = signal.signal(signal.SIGTERM, ours), signal.getsignal(signal.SIGINT)
+    try:
+        with _signals_kept():
+            signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(signum))  # Ray's
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        assert signal.getsignal(signal.SIGTERM) is ours
+        assert signal.getsignal(signal.SIGINT) is interrupt
+    finally:
+        signal.signal(signal.SIGTERM, before)
