@@ -48,7 +48,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -323,3 +324,15 @@ def _close_open() -> None:
     for hosts in list(_open):
         with contextlib.suppress(Exception):
             hosts.close()
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 120.0) -> Any:
+    """``check()``'s first true value, polled every 0.2 s; AssertionError naming ``what`` after
+    ``timeout`` seconds (what the multi-host tests wait on: a host's state, a log line)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

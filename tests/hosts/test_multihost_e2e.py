@@ -15,7 +15,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 
 from holdemd.hosts.keys import init_keys
-from tests.hosts.netns import Hosts
+from tests.hosts.netns import Hosts, wait_for
 
 pytestmark = [
     pytest.mark.needs_jit(reason="real training runs need the kernels"),
@@ -44,16 +43,6 @@ EXPLOITABILITY = re.compile(r"exploitability ([0-9.]+) chips/game")
 
 def holdemd(*args: str) -> list[str]:
     return [sys.executable, "-m", "holdemd.cli", *args]
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 120.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Cluster:

@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 
 from holdemd.hosts.keys import init_keys
-from tests.hosts.netns import Hosts
+from tests.hosts.netns import Hosts, wait_for
 from tests.hosts.ray_cluster import (
     RayCluster,
     command_line,
@@ -47,7 +47,6 @@ from tests.hosts.ray_cluster import (
     short_name,
     status,
     synced,
-    wait_for,
 )
 
 pytestmark = [

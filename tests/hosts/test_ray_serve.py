@@ -8,6 +8,7 @@ is asked (``ray_placement._probe``). A run that places nodes with the daemon on 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import socket
@@ -28,6 +29,7 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
+RAY_INSTALLED = importlib.util.find_spec("ray") is not None
 
 
 def _free_port() -> int:
@@ -56,14 +58,11 @@ def _ctl(socket_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_daemons_runs_place_their_nodes_with_its_ray_address(
-    reaper: Reaper, tmp_path: Path, runtime: Path
-) -> None:
+def _serve(tmp_path: Path, runtime: Path, ray_address: str) -> subprocess.Popen[bytes]:
     keys = tmp_path / "keys"
     init_keys(keys, ["ray-1"])
-    ray_address = f"127.0.0.1:{_free_port()}"
     with open(runtime / "stderr.log", "ab") as stderr:
-        daemon = subprocess.Popen(
+        return subprocess.Popen(
             [
                 *(sys.executable, "-m", "holdemd.cli", "serve"),
                 *("--state-dir", str(tmp_path / "state"), "--runtime-dir", str(runtime)),
@@ -75,6 +74,34 @@ def test_the_daemons_runs_place_their_nodes_with_its_ray_address(
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
+
+
+@pytest.mark.skipif(RAY_INSTALLED, reason="Ray is installed here (the other test covers --ray)")
+def test_serve_with_ray_but_without_ray_installed_refuses_in_one_line(
+    reaper: Reaper, tmp_path: Path, runtime: Path
+) -> None:
+    ray_address = f"127.0.0.1:{_free_port()}"
+    daemon = _serve(tmp_path, runtime, ray_address)
+    reaper.add_supervisor(daemon.pid)
+    try:
+        assert daemon.wait(timeout=60) == 2
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    lines = (runtime / "stderr.log").read_text().strip().splitlines()
+    assert lines[-1] == (
+        f"holdemd: --ray {ray_address}: Ray is not installed here; pip install 'holdemd[ray]'"
+    )
+    assert not (runtime / "control.sock").exists()
+
+
+@pytest.mark.skipif(not RAY_INSTALLED, reason="needs Ray: pip install -e '.[ray,test]'")
+def test_the_daemons_runs_place_their_nodes_with_its_ray_address(
+    reaper: Reaper, tmp_path: Path, runtime: Path
+) -> None:
+    ray_address = f"127.0.0.1:{_free_port()}"
+    daemon = _serve(tmp_path, runtime, ray_address)
     reaper.add_supervisor(daemon.pid)
     control = runtime / "control.sock"
     try:
