@@ -35,7 +35,7 @@ class ReplicaFeed:
         self.tables = tables
         self.hosts = hosts  # the head's, all of them; connected ones have ``stale``
         self.lazy = tables if isinstance(tables, LazyTables) else None
-        self.blocks = NodeBlocks.of(game)
+        self.blocks = NodeBlocks.of(game) if self.lazy is not None else None
         row_bytes = game.max_actions * tables.regret.itemsize + 8
         self.update_rows = max(1, budget // row_bytes)
         self.wire_rows = np.int64 if game.num_rows > 2**31 - 1 else np.int32
@@ -98,6 +98,7 @@ class ReplicaFeed:
         if self.lazy is None:
             return rows, self.tables.regret[rows]
         blocks = self.blocks
+        assert blocks is not None
         kept = np.empty(rows.size, dtype=np.int64)
         values = np.empty(rows.size * self.game.max_actions, dtype=self.lazy.regret.dtype)
         k, n = gather_allocated_rows(

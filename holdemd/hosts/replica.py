@@ -38,6 +38,7 @@ from holdemd.solver.tables import (
 )
 from holdemd.training.shared_tables import SharedTables
 
+SCALE_CHUNK = ROWS_PER_CHUNK  # rows of a dense table, entries of a lazy arena, per slice
 ROUNDING_STREAM = (1 << 62) + 1  # the node's own integer-rounding stream (the head's is 1<<62)
 
 Taken = tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]  # rows, regret, strategy, its, exact
@@ -135,7 +136,14 @@ class Replica:
             raise ValueError("rows must ascend")
 
     def scale(self, factor: float) -> None:
-        """A regret discount the head completed (every entry x ``factor``, as the head's pass)."""
+        """A regret discount the head completed (every entry x ``factor``, as the head's pass),
+        in slices: an int32 table is scaled through a float64 copy of each."""
+        end = self._filled()
+        for lo in range(0, end, SCALE_CHUNK):
+            scale_rows(self.regret, lo, min(lo + SCALE_CHUNK, end), factor)
+
+    def _filled(self) -> int:
+        """How far the regret table holds values (a dense table's rows, a lazy arena's entries)."""
         raise NotImplementedError
 
 
@@ -205,9 +213,8 @@ class DenseReplica(Replica):
                 updated = np.maximum(updated, self.floor)
             regret[unsent] = updated.astype(regret.dtype)
 
-    def scale(self, factor: float) -> None:
-        for lo in range(0, self.game.num_rows, ROWS_PER_CHUNK):
-            scale_rows(self.regret, lo, min(lo + ROWS_PER_CHUNK, self.game.num_rows), factor)
+    def _filled(self) -> int:
+        return self.game.num_rows
 
     def clear(self) -> None:
         super().clear()
@@ -305,10 +312,8 @@ class LazyReplica(Replica):
             integer_regrets(tables.regret),
         )
 
-    def scale(self, factor: float) -> None:
-        used = int(self.tables.used[REGRET])
-        for lo in range(0, used, ROWS_PER_CHUNK * 8):
-            scale_rows(self.regret, lo, min(lo + ROWS_PER_CHUNK * 8, used), factor)
+    def _filled(self) -> int:
+        return int(self.tables.used[REGRET])  # never past it: a written page takes memory
 
 
 def open_replica(game: Game, solver: SolverConfig, lazy: bool) -> Replica:

@@ -36,9 +36,12 @@ class StaleRows:
     def mark(self, rows: np.ndarray) -> None:
         self.count += int(flag_rows(self.words, self.summary, rows))
 
-    def mark_range(self, lo: int, hi: int, tables: LazyTables | None, blocks: NodeBlocks) -> None:
-        """Rows ``lo:hi`` changed; of lazy ``tables``, only rows of allocated blocks hold values."""
-        if tables is None:
+    def mark_range(
+        self, lo: int, hi: int, tables: LazyTables | None, blocks: NodeBlocks | None
+    ) -> None:
+        """Rows ``lo:hi`` changed; of lazy ``tables`` (with their game's ``blocks``), only rows
+        of allocated blocks hold values."""
+        if tables is None or blocks is None:
             self.count += int(flag_range(self.words, self.summary, lo, hi))
             return
         self.count += int(

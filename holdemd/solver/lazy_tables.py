@@ -25,7 +25,7 @@ traversal for both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,6 +55,8 @@ class NodeBlocks:
     num_actions: np.ndarray  # int32[D]
     num_buckets: np.ndarray  # int32[D]
     street: np.ndarray  # int32[D]
+    # The node of every 1,024th row (``kernels.node_index``), made at the first look-up.
+    _coarse_nodes: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def of(cls, game: Game) -> NodeBlocks:
@@ -95,14 +97,12 @@ class NodeBlocks:
         return out
 
     def _coarse(self) -> np.ndarray:
-        """The node of every 1,024th row (``kernels.node_index``), made at the first look-up."""
-        coarse = self.__dict__.get("_coarse_nodes")
-        if coarse is None:
+        if self._coarse_nodes is None:
             num_rows = int(self.row_base[-1] + self.num_buckets[-1]) if self.row_base.size else 0
             coarse = np.empty((num_rows >> COARSE_SHIFT) + 2, dtype=np.int64)
             coarse_nodes(self.row_base, num_rows, COARSE_SHIFT, coarse)
-            self.__dict__["_coarse_nodes"] = coarse
-        return coarse
+            self._coarse_nodes = coarse
+        return self._coarse_nodes
 
     def kernel_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(decision_nodes, row_base, num_actions, num_buckets)``, as the kernels take them."""

@@ -21,7 +21,7 @@ def test_flags_taken_in_chunks_are_each_row_once_and_the_count_follows() -> None
         flags.mark(rows)
         truth[rows] = True
         lo, hi = sorted(rng.integers(0, num_rows, size=2).tolist())
-        flags.mark_range(lo, hi, None, NodeBlocks(*(np.zeros(0, dtype=np.int64),) * 5))
+        flags.mark_range(lo, hi, None, None)
         truth[lo:hi] = True
         assert flags.count == int(truth.sum())
         probe = rng.integers(0, num_rows, size=500)
